@@ -1,0 +1,346 @@
+"""Business-hours arithmetic for complaint SLAs.
+
+A `BusinessCalendar` knows, for every local date, whether the desk works and in which windows
+(the gap between two windows is the lunch break). It then answers "when is N business hours after
+this instant?" (`add`), "how much business time lies between these instants?" (`elapsed`) and
+writes out the reasoning step by step (`explain`).
+
+Which days work, in order of precedence:
+1. a company closure (`closures`) never works;
+2. an `extra_workdays` date, or a make-up working day (调休) from the holidays package, works;
+3. a public holiday of `country` does not work;
+4. otherwise the day works if its weekday has windows.
+A forced working day (2.) uses its own weekday's windows, or — since it is normally a weekend with no
+windows of its own — Monday's.
+
+All arithmetic is done on UTC instants, so zones with daylight saving need no special care: a window
+is "local wall-clock start → local wall-clock end", converted to UTC once per date and cached.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterator, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["DEFAULT_BUSINESS_HOURS", "DEFAULT_TIMEZONE", "BusinessCalendar", "Interval"]
+
+UTC = timezone.utc
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_OFFICE_HOURS = ("09:00-12:00", "13:30-18:00")
+# The [business] config section with its defaults. Treat as read-only: copy before changing.
+DEFAULT_BUSINESS_HOURS: dict[str, Any] = {
+    "mon": list(_OFFICE_HOURS),
+    "tue": list(_OFFICE_HOURS),
+    "wed": list(_OFFICE_HOURS),
+    "thu": list(_OFFICE_HOURS),
+    "fri": list(_OFFICE_HOURS),
+    "sat": [],
+    "sun": [],
+    "country": "CN",
+    "closures": [],
+    "extra_workdays": [],
+}
+_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index == date.weekday()
+_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that depends on the locale
+_MAKE_UP = "make-up workday (调休)"
+_EXTRA = "extra workday"
+# More consecutive days than this without a single window means the calendar can never be satisfied.
+_MAX_EMPTY_DAYS = 3 * 366
+
+_WINDOW_RE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+_Span = tuple[datetime, datetime]  # [start, end) in UTC
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A span of time between two aware datetimes (a working window, or a pause such as a hold)."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        _to_utc(self.start, "Interval.start")
+        _to_utc(self.end, "Interval.end")
+
+
+class BusinessCalendar:
+    def __init__(self, tz: str = DEFAULT_TIMEZONE, business: dict | None = None):
+        try:
+            self.zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(f"unknown time zone {tz!r}") from None
+        cfg = {**DEFAULT_BUSINESS_HOURS, **(business or {})}
+        # Per weekday: sorted, non-overlapping (start, end) in minutes after local midnight.
+        self._schedule = tuple(_parse_windows(f"business.{k}", cfg[k]) for k in _DAY_KEYS)
+        country = cfg["country"]
+        if not isinstance(country, str):
+            raise ValueError(f"business.country: {country!r} is not a country code")
+        self.country = country.strip().upper()
+        self._closures = _parse_dates("business.closures", cfg["closures"])
+        self._extra = _parse_dates("business.extra_workdays", cfg["extra_workdays"])
+        self._holidays_by_year: dict[int, Any] = {}
+        self._days: dict[date, tuple[str, tuple[_Span, ...]]] = {}
+
+    # ---- days -----------------------------------------------------------------------------------
+
+    def is_workday(self, d: date) -> bool:
+        return bool(self._day(self._local_date(d))[1])
+
+    def day_kind(self, d: date) -> str:
+        return self._day(self._local_date(d))[0]
+
+    def windows(self, d: date) -> list[Interval]:
+        return [Interval(a.astimezone(self.zone), b.astimezone(self.zone))
+                for a, b in self._day(self._local_date(d))[1]]
+
+    def _local_date(self, d: date) -> date:
+        if isinstance(d, datetime):  # a datetime is a date too; take its local calendar date
+            return _to_utc(d, "date").astimezone(self.zone).date()
+        return d
+
+    def _holidays(self, year: int) -> Any:
+        if not self.country:
+            return None
+        if year not in self._holidays_by_year:
+            import holidays  # lazily: importing it costs ~100 ms at CLI start-up
+
+            try:
+                self._holidays_by_year[year] = holidays.country_holidays(self.country, years=year)
+            except NotImplementedError:
+                raise ValueError(
+                    f"business.country: {self.country!r} is not a country the holidays package knows"
+                ) from None
+        return self._holidays_by_year[year]
+
+    def _day(self, d: date) -> tuple[str, tuple[_Span, ...]]:
+        """(kind, working windows in UTC) of a local date, cached."""
+        cached = self._days.get(d)
+        if cached is not None:
+            return cached
+        own = self._schedule[d.weekday()]
+        forced = own or self._schedule[0]
+        if d in self._closures:
+            kind, spans = "closure", ()
+        elif d in self._extra:
+            kind, spans = _EXTRA, forced
+        else:
+            hol = self._holidays(d.year)
+            if hol is not None and d in getattr(hol, "weekend_workdays", ()):
+                kind, spans = _MAKE_UP, forced
+            elif hol is not None and d in hol:
+                kind, spans = f"holiday: {hol.get(d)}", ()
+            elif own:
+                kind, spans = "workday", own
+            else:
+                kind, spans = "weekend", ()
+        # Aware + timedelta is wall-clock arithmetic; astimezone then applies that wall time's offset.
+        midnight = datetime(d.year, d.month, d.day, tzinfo=self.zone)
+        utc: list[_Span] = []
+        for s, e in spans:
+            a = (midnight + timedelta(minutes=s)).astimezone(UTC)
+            b = (midnight + timedelta(minutes=e)).astimezone(UTC)
+            if utc and a < utc[-1][1]:  # only possible around a DST shift
+                a = utc[-1][1]
+            if b > a:
+                utc.append((a, b))
+        self._days[d] = result = (kind, tuple(utc))
+        return result
+
+    def _walk(self, start: datetime, until: date | None = None) -> Iterator[tuple[date, str, list[_Span]]]:
+        """Yield (local date, kind, windows clipped to begin no earlier than `start`) day by day."""
+        d = start.astimezone(self.zone).date()
+        empty = 0
+        while until is None or d <= until:
+            kind, spans = self._day(d)
+            empty = 0 if spans else empty + 1
+            if until is None and empty > _MAX_EMPTY_DAYS:
+                raise ValueError("no working time in the calendar")
+            yield d, kind, [(max(a, start), b) for a, b in spans if b > start]
+            d += timedelta(days=1)
+
+    # ---- arithmetic -----------------------------------------------------------------------------
+
+    def add(self, start: datetime, duration: timedelta, paused: Sequence[Interval] = ()) -> datetime:
+        """The UTC instant when `duration` of business time (outside `paused`) has passed since `start`."""
+        start_utc = _to_utc(start, "start")
+        _check_duration(duration)
+        if not duration:
+            return start_utc
+        pauses = _merge(paused)
+        remaining = duration
+        for _d, _kind, spans in self._walk(start_utc):
+            for a, b in spans:
+                for pa, pb in _subtract(a, b, pauses)[0]:
+                    if remaining <= pb - pa:
+                        return pa + remaining
+                    remaining -= pb - pa
+        raise AssertionError("unreachable: _walk is endless or raises")
+
+    def elapsed(self, start: datetime, end: datetime, paused: Sequence[Interval] = ()) -> timedelta:
+        """Business time between `start` and `end`, outside `paused`; zero if `end` is not after `start`."""
+        s, e = _to_utc(start, "start"), _to_utc(end, "end")
+        total = timedelta(0)
+        if e <= s:
+            return total
+        pauses = _merge(paused)
+        for _d, _kind, spans in self._walk(s, until=e.astimezone(self.zone).date()):
+            for a, b in spans:
+                b = min(b, e)
+                if b > a:
+                    total += sum((pb - pa for pa, pb in _subtract(a, b, pauses)[0]), timedelta(0))
+        return total
+
+    def explain(self, start: datetime, duration: timedelta, paused: Sequence[Interval] = ()) -> list[str]:
+        """The reasoning behind `add(start, duration, paused)`, one readable line per step."""
+        start_utc = _to_utc(start, "start")
+        _check_duration(duration)
+        pauses = _merge(paused)
+        fmt = self._fmt
+        lines = [f"Opened {fmt(start_utc)}; business time allowed: {_fmt_td(duration)}"]
+        lines += [f"On hold {fmt(a)} → {fmt(b)}: working time inside does not count" for a, b in pauses]
+        if not duration:
+            return lines + [f"Deadline: {fmt(start_utc)} (nothing to count)"]
+        remaining, total, started = duration, timedelta(0), False
+        for d, kind, spans in self._walk(start_utc):
+            day = f"{d.isoformat()} ({_DAY_ABBR[d.weekday()]})"
+            if not self._day(d)[1]:
+                lines.append(f"{day} skipped: {kind}")
+                continue
+            if kind in (_MAKE_UP, _EXTRA):
+                hours = ", ".join(f"{w.start:%H:%M}-{w.end:%H:%M}" for w in self.windows(d))
+                lines.append(f"{day} is a {kind}: working {hours}")
+            for a, b in spans:
+                pieces, held = _subtract(a, b, pauses)
+                steps = [(p, True) for p in pieces] + [(h, False) for h in held]
+                for (pa, pb), counted in sorted(steps):
+                    if not counted:
+                        lines.append(f"  {fmt(pa)} → {self._hm(pb)} on hold: {_fmt_td(pb - pa)} not counted")
+                        continue
+                    if not started and pa != start_utc:
+                        lines.append(f"Counting starts {fmt(pa)}")
+                    started = True
+                    if remaining <= pb - pa:
+                        end = pa + remaining
+                        lines.append(f"  {fmt(pa)} → {self._hm(end)}: +{_fmt_td(remaining)}, "
+                                     f"total {_fmt_td(duration)} — all business time used")
+                        return lines + [f"Deadline: {fmt(end)} ({end:%Y-%m-%d %H:%M} UTC)"]
+                    remaining -= pb - pa
+                    total += pb - pa
+                    lines.append(f"  {fmt(pa)} → {self._hm(pb)}: +{_fmt_td(pb - pa)}, total {_fmt_td(total)}")
+        raise AssertionError("unreachable: _walk is endless or raises")
+
+    def _fmt(self, t: datetime) -> str:
+        local = t.astimezone(self.zone)
+        return f"{local:%Y-%m-%d %H:%M} ({_DAY_ABBR[local.weekday()]})"
+
+    def _hm(self, t: datetime) -> str:
+        return f"{t.astimezone(self.zone):%H:%M}"
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _to_utc(t: datetime, what: str) -> datetime:
+    if not isinstance(t, datetime):
+        raise TypeError(f"{what} must be a datetime, not {type(t).__name__}")
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{what} must be a timezone-aware datetime, got naive {t.isoformat()}")
+    return t.astimezone(UTC)
+
+
+def _check_duration(duration: timedelta) -> None:
+    if not isinstance(duration, timedelta):
+        raise TypeError(f"duration must be a timedelta, not {type(duration).__name__}")
+    if duration < timedelta(0):
+        raise ValueError(f"duration must not be negative, got {duration}")
+
+
+def _merge(paused: Sequence[Interval | tuple[datetime, datetime]]) -> list[_Span]:
+    """Pauses as sorted, disjoint UTC spans; overlapping or touching pauses are joined."""
+    spans = []
+    for p in paused:
+        a, b = (p.start, p.end) if isinstance(p, Interval) else p
+        a, b = _to_utc(a, "paused start"), _to_utc(b, "paused end")
+        if b > a:
+            spans.append((a, b))
+    spans.sort()
+    merged: list[_Span] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _subtract(a: datetime, b: datetime, pauses: list[_Span]) -> tuple[list[_Span], list[_Span]]:
+    """Split [a, b) into (parts outside every pause, parts inside one)."""
+    free: list[_Span] = []
+    held: list[_Span] = []
+    cur = a
+    for pa, pb in pauses:
+        if pb <= cur:
+            continue
+        if pa >= b:
+            break
+        if pa > cur:
+            free.append((cur, pa))
+        held.append((max(pa, cur), min(pb, b)))
+        cur = pb
+        if cur >= b:
+            break
+    if cur < b:
+        free.append((cur, b))
+    return free, held
+
+
+def _parse_windows(key: str, value: Any) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{key}: expected a list of \"HH:MM-HH:MM\" windows, got {value!r}")
+    out = []
+    for text in value:
+        m = _WINDOW_RE.fullmatch(text) if isinstance(text, str) else None
+        if not m:
+            raise ValueError(f"{key}: {text!r} is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = map(int, m.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:  # "24:00" may close the last window
+            raise ValueError(f"{key}: {text!r} is not a time of day (00:00-24:00)")
+        if end <= start:
+            raise ValueError(f"{key}: {text!r} ends before it starts")
+        out.append((start, end))
+    out.sort()
+    for (_s1, e1), (s2, _e2) in zip(out, out[1:]):
+        if s2 < e1:
+            raise ValueError(f"{key}: windows overlap in {list(value)!r}")
+    return tuple(out)
+
+
+def _parse_dates(key: str, value: Any) -> frozenset[date]:
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise ValueError(f"{key}: expected a list of YYYY-MM-DD dates, got {value!r}")
+    out = set()
+    for item in value:
+        if isinstance(item, date) and not isinstance(item, datetime):  # TOML bare dates arrive parsed
+            out.add(item)
+            continue
+        try:
+            if not (isinstance(item, str) and _DATE_RE.fullmatch(item.strip())):
+                raise ValueError
+            out.add(date.fromisoformat(item.strip()))
+        except ValueError:
+            raise ValueError(f"{key}: {item!r} is not a YYYY-MM-DD date") from None
+    return frozenset(out)
+
+
+def _fmt_td(td: timedelta) -> str:
+    """4h30m; seconds only when there are any."""
+    seconds = int(td.total_seconds())
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" + (f"{s:02d}s" if s else "")

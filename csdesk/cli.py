@@ -1,0 +1,77 @@
+"""The root command: global options, the one error handler, and the sub-apps mounted on it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from csdesk.commands.common import State
+
+
+class CsdeskGroup(TyperGroup):
+    """Turns every CsdeskError into `Error: …` (+ `Hint: …`) on stderr and exit 1 — never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:  # noqa: BLE001 — sorted below; anything unknown is re-raised
+            from csdesk.errors import CsdeskError
+
+            if isinstance(exc, CsdeskError):
+                typer.echo(f"Error: {exc.message}", err=True)
+                for line in getattr(exc, "details", None) or []:
+                    typer.echo(f"  {line}", err=True)
+                if exc.hint:
+                    typer.echo(f"Hint: {exc.hint}", err=True)
+                raise typer.Exit(1) from None
+            if type(exc).__module__.startswith("sqlalchemy"):
+                orig = getattr(exc, "orig", None) or exc
+                first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+                typer.echo(f"Error: database: {first}", err=True)
+                raise typer.Exit(1) from None
+            if isinstance(exc, (OSError, UnicodeError)) and not isinstance(exc, (BrokenPipeError,)):
+                typer.echo(f"Error: {exc}", err=True)
+                raise typer.Exit(1) from None
+            raise
+
+
+app = typer.Typer(
+    cls=CsdeskGroup,
+    name="csdesk",
+    help="csdesk — the customer-service desk (客服部) in a terminal.\n\nExample: csdesk log-call --phone 13812345678 --kind inquiry --summary '问保修期'",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default: CSDESK_DB, else the user data folder).", metavar="PATH|URL")] = None,
+    acting: Annotated[str | None, typer.Option("--as", help="Who is acting (a staff name; default: CSDESK_AGENT, else the config file).", metavar="NAME")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    ctx.obj = State(db, acting, json_output)
+
+
+def _mount() -> None:
+    from csdesk.commands import audit, calls, config_cmd, customer, database, demo, staff
+
+    database.register(app)
+    calls.register(app)
+    app.add_typer(customer.app, name="customer", help="Customers: add, edit, list, show, import.")
+    app.add_typer(staff.app, name="staff", help="Staff: add, list, deactivate.")
+    app.add_typer(config_cmd.app, name="config", help="Settings: show the effective configuration.")
+    audit.register(app)
+    demo.register(app)
+
+
+_mount()
+
+
+def main() -> None:
+    app()

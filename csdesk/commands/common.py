@@ -1,0 +1,129 @@
+"""What every command shares: the global state, running a workflow in a transaction, and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Callable, TypeVar
+
+import typer
+
+T = TypeVar("T")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+NowOpt = Annotated[str | None, typer.Option("--now", help="Act as if it were this time (back-dated work, tests).")]
+
+
+class State:
+    """Global options (`csdesk [--db] [--as] [--json] COMMAND`), and lazily the database and settings."""
+
+    def __init__(self, db: str | None = None, acting: str | None = None, json_output: bool = False):
+        self.db_option = db
+        self.acting = acting
+        self.json = json_output
+        self._database = None
+        self._settings = None
+
+    @property
+    def database(self):
+        if self._database is None:
+            from csdesk.db import Database, resolve
+
+            self._database = Database(resolve(self.db_option))
+        return self._database
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from csdesk import config
+
+            self._settings = config.load(self.database.target.path)
+        return self._settings
+
+    def acting_name(self) -> str | None:
+        return self.acting or os.environ.get("CSDESK_AGENT") or self.settings["agent"] or None
+
+    def now(self, now_text: str | None = None) -> datetime:
+        from csdesk import dates
+
+        if now_text:
+            return dates.parse_when(now_text, tz=self.settings.tz)
+        return dates.now()
+
+    def _desk(self, session, now: datetime | None):
+        from csdesk.workflows import Desk
+        from csdesk.workflows.staff import resolve_actor
+
+        return Desk(session=session, settings=self.settings, now=now or self.now(), actor=resolve_actor(session, self.acting_name()))
+
+    def write(self, fn: Callable[[Any], T], now: datetime | None = None) -> T:
+        """Run fn(desk) in one write transaction (with its audit rows), on an existing database."""
+        self.database.require()
+        return self.database.write(lambda session: fn(self._desk(session, now)))
+
+    def read(self, fn: Callable[[Any], T], now: datetime | None = None) -> T:
+        self.database.require()
+        return self.database.read(lambda session: fn(self._desk(session, now)))
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = State()
+    return root.obj
+
+
+def want_json(ctx: typer.Context, local: bool) -> bool:
+    return local or state(ctx).json
+
+
+def to_plain(value: Any, tz) -> Any:
+    """Dataclasses, datetimes and Decimals made JSON-ready: times as ISO 8601 with their offset."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: to_plain(v, tz) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): to_plain(v, tz) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, tz) for v in value]
+    if isinstance(value, datetime):
+        from csdesk.dates import iso
+
+        return iso(value, tz)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def print_json(ctx: typer.Context, value: Any) -> None:
+    data = to_plain(value, state(ctx).settings.tz)
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def out():
+    """The stdout console (data)."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def note(message: str) -> None:
+    """A message for the person (stderr), never mixed into data on stdout."""
+    typer.echo(message, err=True)
+
+
+WRAPPING = {"summary", "change", "notes", "address", "company", "item", "reason", "name"}
+
+
+def table(*columns: str, title: str | None = None):
+    """A terminal table: short columns never wrap (times, codes, phones); free text wraps or folds."""
+    from rich import box
+    from rich.table import Column, Table
+
+    cols = [Column(c, no_wrap=c not in WRAPPING, overflow="fold") for c in columns]
+    return Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)

@@ -1,0 +1,97 @@
+"""csdesk init, db upgrade, db check, db backup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from csdesk.commands.common import JsonOpt, note, print_json, state, want_json
+
+app = typer.Typer(help="The database: upgrade, check, backup.", no_args_is_help=True)
+
+
+def init(ctx: typer.Context) -> None:
+    """Create the database (schema from the migrations).
+
+    Example: csdesk --db ~/desk.db init
+    """
+    from csdesk.migrations import upgrade
+
+    st = state(ctx)
+    database = st.database
+    if database.exists() and database.schema_version() is not None:
+        note(f"{database.target.label} is already a csdesk database (schema {database.schema_version()}); nothing done.")
+        note("Use `csdesk db upgrade` to bring an older one to the current schema.")
+        return
+    database.create_file()
+    _, after = upgrade(database.engine)
+    note(f"Created {database.target.label} (schema {after}).")
+    note("Next: csdesk staff add 你的名字 --role supervisor")
+
+
+@app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database to the current schema (back it up first).
+
+    Example: csdesk db backup before-upgrade.db && csdesk db upgrade
+    """
+    from csdesk.errors import DatabaseMissing
+    from csdesk.migrations import upgrade
+
+    database = state(ctx).database
+    if not database.exists():
+        raise DatabaseMissing(f"no database at {database.target.label}", hint="create it with: csdesk init")
+    before, after = upgrade(database.engine)
+    if before == after:
+        note(f"Schema already current ({after}).")
+    else:
+        note(f"Upgraded {database.target.label} from {before or 'empty'} to {after}.")
+
+
+@app.command("check")
+def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Run the integrity check and say whether the schema is current.
+
+    Example: csdesk db check
+    """
+    from csdesk.errors import CsdeskError, DatabaseMissing
+    from csdesk.migrations import HEAD
+
+    database = state(ctx).database
+    if not database.exists():
+        raise DatabaseMissing(f"no database at {database.target.label}", hint="create it with: csdesk init")
+    problems = database.integrity()
+    version = database.schema_version()
+    result = {"database": database.target.label, "integrity": "ok" if not problems else "failed", "problems": problems,
+              "schema": version, "schema_expected": HEAD, "schema_current": version == HEAD}
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+    else:
+        typer.echo(f"database: {result['database']}")
+        typer.echo(f"integrity: {result['integrity']}")
+        for p in problems:
+            typer.echo(f"  {p}")
+        typer.echo(f"schema: {version} ({'current' if version == HEAD else f'needs upgrade to {HEAD}: csdesk db upgrade'})")
+    if problems:
+        raise CsdeskError("integrity check failed")
+    if version != HEAD:
+        raise CsdeskError(f"schema {version} is not current ({HEAD})", hint="csdesk db upgrade")
+
+
+@app.command("backup")
+def db_backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The new backup file.")]) -> None:
+    """Write a consistent copy with SQLite's online backup API, even while others are writing.
+
+    Example: csdesk db backup ~/backups/desk-$(date +%F).db
+    """
+    database = state(ctx).database
+    database.require()
+    pages = database.backup(file)
+    note(f"Backed up {database.target.label} to {file.expanduser().resolve()} ({pages} pages).")
+
+
+def register(root: typer.Typer) -> None:
+    root.command("init")(init)
+    root.add_typer(app, name="db")

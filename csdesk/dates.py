@@ -1,0 +1,254 @@
+"""Human dates and durations: the one place that parses them.
+
+Everything returned is timezone-aware. Wall-clock words (`today 14:30`, `fri`, `2026-11-24`) are read
+in the configured zone; the result is converted to UTC for storage.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from csdesk.errors import InvalidValue
+
+UTC = timezone.utc
+
+_WEEKDAYS = {
+    "mon": 0, "monday": 0, "周一": 0, "星期一": 0,
+    "tue": 1, "tues": 1, "tuesday": 1, "周二": 1, "星期二": 1,
+    "wed": 2, "wednesday": 2, "周三": 2, "星期三": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "周四": 3, "星期四": 3,
+    "fri": 4, "friday": 4, "周五": 4, "星期五": 4,
+    "sat": 5, "saturday": 5, "周六": 5, "星期六": 5,
+    "sun": 6, "sunday": 6, "周日": 6, "周天": 6, "星期日": 6, "星期天": 6,
+}
+_DAY_WORDS = {
+    "today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "yesterday": -1, "昨天": -1,
+    "后天": 2, "前天": -2,
+}
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "w": 604800}
+_SPAN_UNITS = {
+    "d": "days", "day": "days", "days": "days", "天": "days",
+    "w": "weeks", "wk": "weeks", "week": "weeks", "weeks": "weeks", "周": "weeks",
+    "m": "months", "mo": "months", "mon": "months", "month": "months", "months": "months", "个月": "months", "月": "months",
+    "y": "years", "yr": "years", "year": "years", "years": "years", "年": "years",
+}
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(f"unknown time zone {name!r}") from None
+
+
+def now() -> datetime:
+    """The current instant in UTC; `CSDESK_NOW` (ISO 8601) fixes it for tests and back-dated runs."""
+    fixed = os.environ.get("CSDESK_NOW")
+    if fixed:
+        value = datetime.fromisoformat(fixed)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def _parse_clock(text: str) -> time:
+    m = re.fullmatch(r"(\d{1,2})(?::|点|：)?(\d{2})?(?::(\d{2}))?(am|pm)?", text.strip().lower())
+    if not m:
+        raise InvalidValue(f"{text!r} is not a time of day (use HH:MM)")
+    hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    if m.group(4) == "pm" and hour < 12:
+        hour += 12
+    if m.group(4) == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59 or second > 59:
+        raise InvalidValue(f"{text!r} is not a time of day (use HH:MM)")
+    return time(hour, minute, second)
+
+
+def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d, t).replace(tzinfo=tz)
+
+
+def parse_when(
+    text: str,
+    *,
+    tz: ZoneInfo,
+    at: datetime | None = None,
+    default_time: time = time(0, 0),
+    future: bool = True,
+) -> datetime:
+    """Parse a human date/time relative to `at` (default: now) and return it in UTC.
+
+    Accepts ISO (`2026-11-24`, `2026-11-24 14:30`, `2026-11-24T14:30+08:00`), `now`, `today 14:30`,
+    `tomorrow`, `yesterday 9:00`, weekday names (`fri 10:00`: the next one when `future`, else the last
+    one), offsets (`+3d`, `-2h`, `+30m`, `+2w`, `in 3 days`, `2 hours ago`), `next week` (Monday),
+    `next month` (same day next month) and Chinese words (今天 明天 昨天 后天 周一 … 周日).
+    """
+    from dateutil.relativedelta import relativedelta
+
+    raw = text
+    text = (text or "").strip().lower()
+    if not text:
+        raise InvalidValue("date/time is empty")
+    base = (at or now()).astimezone(tz)
+
+    if text == "now" or text == "现在":
+        return base.astimezone(UTC)
+
+    m = re.fullmatch(r"([+-])\s*(\d+)\s*([a-z]+|天|小时|分钟|周|个月|月|年)", text) or re.fullmatch(
+        r"(in)\s+(\d+)\s*([a-z]+)", text
+    )
+    ago = re.fullmatch(r"(\d+)\s*([a-z]+)\s+ago", text)
+    if m or ago:
+        if ago:
+            sign, amount, unit = -1, int(ago.group(1)), ago.group(2)
+        else:
+            sign, amount, unit = (-1 if m.group(1) == "-" else 1), int(m.group(2)), m.group(3)
+        unit = {"小时": "h", "分钟": "min", "hours": "h", "hour": "h", "minutes": "min", "minute": "min",
+                "mins": "min", "seconds": "s", "second": "s"}.get(unit, unit)
+        if unit in ("h", "hr", "hrs", "min", "s", "sec"):
+            seconds = _UNIT_SECONDS[unit.rstrip("s") if unit == "hrs" else unit]
+            return (base + sign * timedelta(seconds=amount * seconds)).astimezone(UTC)
+        if unit in ("m",):  # +30m: minutes, as people type it for a time offset
+            return (base + sign * timedelta(minutes=amount)).astimezone(UTC)
+        if unit in _SPAN_UNITS:
+            delta = relativedelta(**{_SPAN_UNITS[unit]: sign * amount})
+            return (base + delta).astimezone(UTC)
+        raise InvalidValue(f"{raw!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)")
+
+    words = text.split()
+    clock: time | None = None
+    if len(words) == 2 and re.fullmatch(r"[\d:点：apm]+", words[1]):
+        clock = _parse_clock(words[1])
+        head = words[0]
+    elif len(words) == 2 and words[0] == "next":
+        head = text
+    else:
+        head = text
+
+    day: date | None = None
+    if head in _DAY_WORDS:
+        day = base.date() + timedelta(days=_DAY_WORDS[head])
+    elif head in _WEEKDAYS:
+        wd = _WEEKDAYS[head]
+        if future:
+            ahead = (wd - base.weekday()) % 7
+            if ahead == 0 and clock is not None and _local(base.date(), clock, tz) <= base:
+                ahead = 7
+            day = base.date() + timedelta(days=ahead)
+        else:
+            back = (base.weekday() - wd) % 7
+            day = base.date() - timedelta(days=back)
+    elif head == "next week":
+        day = base.date() + timedelta(days=7 - base.weekday())
+    elif head == "next month":
+        day = base.date() + relativedelta(months=1)
+    elif head in ("last week",):
+        day = base.date() - timedelta(days=base.weekday() + 7)
+    if day is not None:
+        return _local(day, clock or default_time, tz).astimezone(UTC)
+
+    iso = text.replace("/", "-")
+    try:
+        value = datetime.fromisoformat(iso.upper() if "t" in iso else iso)
+    except ValueError:
+        try:
+            value = datetime.combine(date.fromisoformat(iso), default_time)
+        except ValueError:
+            raise InvalidValue(
+                f"{raw!r} is not a date/time (try 2026-11-24 14:30, today 14:30, tomorrow, fri 10:00, +3d, -2h)"
+            ) from None
+    if len(iso) == 10:
+        value = datetime.combine(value.date(), default_time)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    if not (1900 <= value.year <= 2200):
+        raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)")
+    return value.astimezone(UTC)
+
+
+def parse_date(text: str, *, tz: ZoneInfo, at: datetime | None = None) -> date:
+    """A calendar date in the configured zone (`2026-11-24`, `today`, `fri`, `-3d` …)."""
+    return parse_when(text, tz=tz, at=at).astimezone(tz).date()
+
+
+def parse_duration(text: str) -> timedelta:
+    """A length of time: `5m30s`, `1h30m`, `2h`, `90s`, `45` (minutes), `1d`."""
+    raw = text
+    text = (text or "").strip().lower().replace(" ", "")
+    if not text:
+        raise InvalidValue("duration is empty")
+    if text.isdigit():
+        return timedelta(minutes=int(text))
+    m = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?(?:(\d+)s)?", text)
+    if not m or not any(m.groups()):
+        if re.fullmatch(r"\d{1,2}:\d{2}", text):
+            mins, secs = text.split(":")
+            return timedelta(minutes=int(mins), seconds=int(secs))
+        raise InvalidValue(f"{raw!r} is not a duration (try 5m30s, 1h30m, 2h, 45)")
+    d, h, mi, s = (int(g or 0) for g in m.groups())
+    total = timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    if total > timedelta(days=366):
+        raise InvalidValue(f"{raw!r} is too long a duration")
+    return total
+
+
+def parse_span(text: str):
+    """A calendar span for warranties and repeating visits: `24m`, `3 months`, `2y`, `90d`, `2w`, `6个月`.
+
+    Returns a dateutil relativedelta. Here `m` means months.
+    """
+    from dateutil.relativedelta import relativedelta
+
+    raw = text
+    text = (text or "").strip().lower()
+    m = re.fullmatch(r"(\d+)\s*([a-z]+|天|周|个月|月|年)", text)
+    if not m or m.group(2) not in _SPAN_UNITS:
+        raise InvalidValue(f"{raw!r} is not a span (try 3 months, 24m, 2y, 90d, 2w)")
+    amount = int(m.group(1))
+    if amount <= 0 or amount > 1200:
+        raise InvalidValue(f"{raw!r}: the number must be between 1 and 1200")
+    return relativedelta(**{_SPAN_UNITS[m.group(2)]: amount})
+
+
+def to_local(value: datetime, tz: ZoneInfo) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(tz)
+
+
+def fmt(value: datetime | None, tz: ZoneInfo, seconds: bool = False) -> str:
+    """How a time is shown on screen: local wall clock, `2026-11-25 14:30`."""
+    if value is None:
+        return ""
+    return to_local(value, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def iso(value: datetime | None, tz: ZoneInfo) -> str | None:
+    """How a time is written in --json: ISO 8601 in the configured zone, with its offset."""
+    if value is None:
+        return None
+    return to_local(value, tz).isoformat()
+
+
+def fmt_duration(delta: timedelta) -> str:
+    total = int(delta.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    d, rem = divmod(total, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    parts = []
+    if d:
+        parts.append(f"{d}d")
+    if h:
+        parts.append(f"{h}h")
+    if m:
+        parts.append(f"{m}m")
+    if s and not d:
+        parts.append(f"{s}s")
+    return sign + ("".join(parts) or "0m")

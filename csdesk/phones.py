@@ -1,0 +1,65 @@
+"""Phone numbers: the one place that parses, normalises, formats and masks them.
+
+Numbers are stored in E.164 (`+8613812345678`, `+861062345678`) so that any way of typing the same
+number — `138 1234 5678`, `+86-138-1234-5678`, `010-6234 5678`, `(010)62345678` — finds the same row.
+A number without a country code is read as Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+
+from csdesk.errors import InvalidValue
+
+DEFAULT_REGION = "CN"
+_JUNK = re.compile(r"[\s\-().·/]")
+
+
+def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return the E.164 form of `raw`, or raise InvalidValue saying why it is not a phone number."""
+    import phonenumbers
+    from phonenumbers import ValidationResult
+
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidValue("phone number is empty")
+    compact = _JUNK.sub("", text)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not re.fullmatch(r"\+?\d+", compact):
+        raise InvalidValue(f"{raw!r} is not a phone number (only digits, spaces, dashes, brackets and a leading + are allowed)")
+    try:
+        number = phonenumbers.parse(compact, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidValue(f"{raw!r} is not a phone number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(number):
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        why = {
+            ValidationResult.TOO_SHORT: "too short",
+            ValidationResult.TOO_LONG: "too long",
+            ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+            ValidationResult.INVALID_LENGTH: "wrong length",
+            ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "missing the area code",
+        }.get(reason, "no such mobile prefix or area code")
+        raise InvalidValue(f"{raw!r} is not a valid phone number ({why})")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display(e164: str) -> str:
+    """How a stored number is shown: national format for Chinese numbers (`138 1234 5678`, `010 6234 5678`)."""
+    if e164.startswith("+86"):
+        rest = e164[3:]
+        if len(rest) == 11 and rest.startswith("1"):
+            return f"{rest[:3]} {rest[3:7]} {rest[7:]}"
+        # Landline: area codes 10 and 2x are two digits, the rest three.
+        area = 2 if rest[:2] == "10" or rest[0] == "2" else 3
+        return f"0{rest[:area]} {rest[area:]}"
+    return e164
+
+
+def mask(e164: str) -> str:
+    """Masked for exports: `138****5678`; keeps the prefix and the last four digits."""
+    shown = display(e164).replace(" ", "")
+    if len(shown) <= 7:
+        return shown[:2] + "*" * (len(shown) - 2)
+    return shown[:3] + "*" * (len(shown) - 7) + shown[-4:]

@@ -1,0 +1,101 @@
+"""The domain. Workflows take a Desk (session, who is acting, settings, now) and plain values, return
+plain dataclasses, and raise CsdeskError subclasses. They never print and never import typer or rich.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from csdesk.config import Settings
+from csdesk.errors import PermissionDenied
+
+ROLES = ("specialist", "supervisor", "manager", "director")
+ROLE_RANK = {role: i + 1 for i, role in enumerate(ROLES)}
+ROLE_LABELS = {"specialist": "客服专员", "supervisor": "客服主管", "manager": "客服经理", "director": "分管副总"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int
+    name: str
+    role: str
+
+    @property
+    def rank(self) -> int:
+        return ROLE_RANK[self.role]
+
+
+@dataclass
+class Desk:
+    """Everything a workflow needs besides its own arguments."""
+
+    session: Any
+    settings: Settings
+    now: datetime
+    actor: Actor | None = None
+
+    @property
+    def tz(self):
+        return self.settings.tz
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise PermissionDenied(
+                "nobody is acting: say who you are with --as NAME or CSDESK_AGENT",
+                hint="csdesk staff list shows the names",
+            )
+        return self.actor
+
+    def require_rank(self, role: str, doing: str) -> Actor:
+        actor = self.require_actor()
+        if actor.rank < ROLE_RANK[role]:
+            raise PermissionDenied(f"{doing} needs a {role} or above; {actor.name} is a {actor.role}")
+        return actor
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(row: Any) -> dict[str, Any]:
+    """A row's columns as a JSON-ready dict, for the audit trail."""
+    return {c.key: _plain(getattr(row, c.key)) for c in row.__table__.columns}
+
+
+def audit(
+    desk: Desk, action: str, row: Any, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+    flush: bool = True,
+) -> None:
+    """Append the audit row in the same transaction as the change it records.
+
+    `flush=False` is for bulk work that has already flushed the rows (so they have ids).
+    """
+    from csdesk.models import AuditEntry
+
+    if flush:
+        desk.session.flush()
+    after_state = after if after is not None else snapshot(row)
+    if before is not None and after is None:
+        # Keep only what changed, so the trail reads as a diff.
+        changed = {k for k in after_state if before.get(k) != after_state.get(k)}
+        before = {k: before.get(k) for k in changed}
+        after_state = {k: after_state[k] for k in changed}
+    desk.session.add(
+        AuditEntry(
+            at=desk.now,
+            actor_id=desk.actor.id if desk.actor else None,
+            actor=desk.actor.name if desk.actor else None,
+            action=action,
+            entity=row.__tablename__,
+            entity_id=row.id,
+            before=json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
+            after=json.dumps(after_state, ensure_ascii=False, sort_keys=True),
+        )
+    )

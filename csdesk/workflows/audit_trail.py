@@ -1,0 +1,48 @@
+"""Reading the audit trail: who changed what, and when."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+
+from csdesk.errors import InvalidValue
+from csdesk.models import AuditEntry
+from csdesk.workflows import Desk
+
+
+@dataclass
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str | None
+    action: str
+    entity: str
+    entity_id: int
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = None, limit: int = 50) -> list[AuditRow]:
+    query = select(AuditEntry)
+    if entity:
+        m = re.fullmatch(r"([a-z_]+)(?::(\d+))?", entity.strip().lower())
+        if not m:
+            raise InvalidValue(f"{entity!r} is not an entity (use e.g. customer:12 or call)")
+        query = query.where(AuditEntry.entity == m.group(1))
+        if m.group(2):
+            query = query.where(AuditEntry.entity_id == int(m.group(2)))
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if limit < 1:
+        raise InvalidValue("--limit must be at least 1")
+    rows = desk.session.exec(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
+    return [
+        AuditRow(r.id, r.at, r.actor, r.action, r.entity, r.entity_id,
+                 json.loads(r.before) if r.before else None, json.loads(r.after) if r.after else None)
+        for r in rows
+    ]

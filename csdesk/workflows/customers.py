@@ -1,0 +1,332 @@
+"""Customers: who they are, their numbers, and everything about one of them on one screen."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import func, or_, select
+
+from csdesk import phones
+from csdesk.errors import Conflict, InvalidValue, NotFound
+from csdesk.models import Call, Customer, CustomerPhone, Staff
+from csdesk.workflows import Desk, audit, snapshot
+
+TIERS = ("standard", "vip", "key")
+TIER_LABELS = {"standard": "普通", "vip": "VIP", "key": "重点客户"}
+_CODE = re.compile(r"^[A-Za-z]{1,3}\d{1,10}$")
+
+
+@dataclass
+class CustomerInfo:
+    id: int
+    code: str
+    name: str | None
+    phones: list[str]
+    tier: str
+    company: str | None = None
+    address: str | None = None
+    manager: str | None = None
+    source: str | None = None
+    notes: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or "(未登记姓名)"
+
+
+@dataclass
+class CallInfo:
+    id: int
+    at: datetime
+    direction: str
+    channel: str
+    kind: str
+    summary: str
+    customer_code: str
+    customer_name: str | None
+    phone: str | None
+    agent: str | None
+    duration_s: int | None
+    project: str | None = None
+    complaint_id: int | None = None
+
+
+@dataclass
+class CustomerView:
+    customer: CustomerInfo
+    calls: list[CallInfo]
+    call_count: int
+    # Filled by the areas that exist: complaints, callbacks, projects, money. Each entry is a
+    # (section title, list of row dicts) pair; see OPEN_ITEM_SECTIONS.
+    sections: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+
+
+def info(session, customer: Customer) -> CustomerInfo:
+    numbers = session.exec(
+        select(CustomerPhone.number).where(CustomerPhone.customer_id == customer.id).order_by(CustomerPhone.position, CustomerPhone.id)
+    ).all()
+    manager = session.get(Staff, customer.manager_id).name if customer.manager_id else None
+    return CustomerInfo(
+        customer.id, customer.code, customer.name, list(numbers), customer.tier, customer.company,
+        customer.address, manager, customer.source, customer.notes, customer.created_at,
+    )
+
+
+def customer_by_phone(session, number: str) -> Customer | None:
+    """Lookup by an already normalised (E.164) number: one index probe."""
+    row = session.exec(
+        select(Customer).join(CustomerPhone, CustomerPhone.customer_id == Customer.id).where(CustomerPhone.number == number)
+    ).first()
+    return row
+
+
+def find_customer(session, ref: str) -> Customer:
+    """A customer named by code (C000123) or by any of their phone numbers, typed any common way."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise InvalidValue("no customer given (use a code like C000123 or a phone number)")
+    if _CODE.match(ref):
+        customer = session.exec(select(Customer).where(Customer.code == ref.upper())).first()
+        if customer is None:
+            raise NotFound(f"no customer with code {ref.upper()}")
+        return customer
+    number = phones.normalize(ref)
+    customer = customer_by_phone(session, number)
+    if customer is None:
+        raise NotFound(f"no customer with phone {phones.display(number)}", hint="csdesk customer add NAME --phone … adds one")
+    return customer
+
+
+def _check_tier(tier: str | None) -> str:
+    tier = (tier or "standard").strip().lower()
+    aliases = {"普通": "standard", "vip": "vip", "重点": "key", "重点客户": "key", "大客户": "key", "key-account": "key"}
+    tier = aliases.get(tier, tier)
+    if tier not in TIERS:
+        raise InvalidValue(f"unknown tier {tier!r} (use standard, vip or key)")
+    return tier
+
+
+def _text(value: str | None, what: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidValue(f"{what} is longer than {limit} characters")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise InvalidValue(f"{what} contains control characters")
+    return value or None
+
+
+def _manager_id(session, name: str | None) -> int | None:
+    if not name:
+        return None
+    from csdesk.workflows.staff import find_staff
+
+    return find_staff(session, name).id
+
+
+def _claim_numbers(session, customer_id: int | None, numbers: list[str]) -> list[str]:
+    """Normalise numbers and refuse those that already belong to another customer."""
+    out: list[str] = []
+    for raw in numbers:
+        number = phones.normalize(raw)
+        if number in out:
+            continue
+        owner = customer_by_phone(session, number)
+        if owner is not None and owner.id != customer_id:
+            raise Conflict(f"{phones.display(number)} already belongs to {owner.code} {owner.name or ''}".rstrip())
+        out.append(number)
+    return out
+
+
+def create_customer(
+    desk: Desk,
+    name: str | None,
+    numbers: list[str],
+    tier: str | None = None,
+    company: str | None = None,
+    address: str | None = None,
+    manager: str | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+) -> Customer:
+    """Insert a customer and their numbers (already checked or not); returns the row, with its code."""
+    session = desk.session
+    normalised = _claim_numbers(session, None, numbers)
+    customer = Customer(
+        name=_text(name, "name", 100),
+        tier=_check_tier(tier),
+        company=_text(company, "company", 200),
+        address=_text(address, "address", 300),
+        manager_id=_manager_id(session, manager),
+        source=_text(source, "source", 60),
+        notes=_text(notes, "notes", 4000),
+        created_at=desk.now,
+        updated_at=desk.now,
+    )
+    session.add(customer)
+    session.flush()
+    customer.code = f"C{customer.id:06d}"
+    for position, number in enumerate(normalised):
+        session.add(CustomerPhone(customer_id=customer.id, number=number, position=position))
+    audit(desk, "customer.add", customer, after={**snapshot(customer), "phones": normalised})
+    return customer
+
+
+def add_customer(desk: Desk, name: str, numbers: list[str], **fields) -> CustomerInfo:
+    desk.require_actor()
+    if not (name or "").strip():
+        raise InvalidValue("a customer needs a name")
+    if not numbers:
+        raise InvalidValue("a customer needs at least one phone number (--phone)")
+    customer = create_customer(desk, name, numbers, **fields)
+    return info(desk.session, customer)
+
+
+_UNSET: Any = object()
+
+
+def edit_customer(
+    desk: Desk,
+    ref: str,
+    name: str | None = None,
+    add_phones: list[str] | None = None,
+    remove_phones: list[str] | None = None,
+    tier: str | None = None,
+    company: str | None = None,
+    address: str | None = None,
+    manager: str | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+) -> CustomerInfo:
+    desk.require_actor()
+    session = desk.session
+    customer = find_customer(session, ref)
+    before = {**snapshot(customer), "phones": info(session, customer).phones}
+    if name is not None:
+        if not name.strip():
+            raise InvalidValue("the name cannot be empty")
+        customer.name = _text(name, "name", 100)
+    if tier is not None:
+        customer.tier = _check_tier(tier)
+    if company is not None:
+        customer.company = _text(company, "company", 200)
+    if address is not None:
+        customer.address = _text(address, "address", 300)
+    if source is not None:
+        customer.source = _text(source, "source", 60)
+    if notes is not None:
+        customer.notes = _text(notes, "notes", 4000)
+    if manager is not None:
+        customer.manager_id = _manager_id(session, manager) if manager else None
+    current = list(before["phones"])
+    for raw in remove_phones or []:
+        number = phones.normalize(raw)
+        if number not in current:
+            raise InvalidValue(f"{phones.display(number)} is not one of {customer.code}'s numbers")
+        current.remove(number)
+    for number in _claim_numbers(session, customer.id, add_phones or []):
+        if number not in current:
+            current.append(number)
+    if not current:
+        raise InvalidValue("a customer must keep at least one phone number")
+    if current != before["phones"]:
+        existing = {p.number: p for p in session.exec(select(CustomerPhone).where(CustomerPhone.customer_id == customer.id)).all()}
+        for number, row in existing.items():
+            if number not in current:
+                session.delete(row)
+        session.flush()
+        for position, number in enumerate(current):
+            row = existing.get(number)
+            if row is None:
+                session.add(CustomerPhone(customer_id=customer.id, number=number, position=position))
+            else:
+                row.position = position
+                session.add(row)
+    customer.updated_at = desk.now
+    session.add(customer)
+    after = {**snapshot(customer), "phones": current}
+    changed = {k for k in after if before.get(k) != after.get(k)} - {"updated_at"}
+    if not changed:
+        raise InvalidValue("nothing to change (give at least one new value)")
+    audit(desk, "customer.edit", customer, before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed})
+    return info(session, customer)
+
+
+def list_customers(desk: Desk, tier: str | None = None, search: str | None = None, limit: int = 50) -> tuple[list[CustomerInfo], int]:
+    """Customers matching the filters (newest first) and how many match in all."""
+    session = desk.session
+    query = select(Customer)
+    if tier:
+        query = query.where(Customer.tier == _check_tier(tier))
+    if search:
+        term = search.strip()
+        like = f"%{term}%"
+        conditions = [Customer.name.like(like), Customer.company.like(like), Customer.code.like(like.upper()), Customer.address.like(like)]
+        digits = re.sub(r"\D", "", term)
+        if len(digits) >= 4:
+            ids = select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"%{digits.lstrip('0')}%"))
+            conditions.append(Customer.id.in_(ids))
+        query = query.where(or_(*conditions))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Customer.id.desc()).limit(limit)).all()
+    return [info(session, c) for c in rows], total
+
+
+def call_info(session, call: Call, customer: Customer | None = None, agent_name: str | None = None) -> CallInfo:
+    from csdesk.models import Project
+
+    customer = customer or session.get(Customer, call.customer_id)
+    if agent_name is None and call.agent_id:
+        agent_name = session.get(Staff, call.agent_id).name
+    project = session.get(Project, call.project_id).code if call.project_id else None
+    return CallInfo(
+        call.id, call.at, call.direction, call.channel, call.kind, call.summary, customer.code, customer.name,
+        call.phone, agent_name, call.duration_s, project, call.complaint_id,
+    )
+
+
+# Sections that other areas add to a customer's screen: (title, function(session, customer_id, desk) -> rows).
+OPEN_ITEM_SECTIONS: list = []
+
+
+def register_section(title: str):
+    def deco(fn):
+        OPEN_ITEM_SECTIONS.append((title, fn))
+        return fn
+
+    return deco
+
+
+@register_section("项目 projects")
+def _projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
+    from csdesk.models import Project
+
+    rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
+    return [{"code": p.code, "name": p.name, "stage": p.stage} for p in rows]
+
+
+def open_items(desk: Desk, customer_id: int) -> list[tuple[str, list[dict[str, Any]]]]:
+    out = []
+    for title, fn in OPEN_ITEM_SECTIONS:
+        rows = fn(desk.session, customer_id, desk)
+        if rows:
+            out.append((title, rows))
+    return out
+
+
+def customer_view(desk: Desk, ref: str, calls: int = 10) -> CustomerView:
+    session = desk.session
+    customer = find_customer(session, ref)
+    rows = session.exec(select(Call).where(Call.customer_id == customer.id).order_by(Call.at.desc(), Call.id.desc()).limit(calls)).all()
+    count = session.exec(select(func.count()).select_from(Call).where(Call.customer_id == customer.id)).one()
+    agents: dict[int, str] = {}
+    for call in rows:
+        if call.agent_id and call.agent_id not in agents:
+            agents[call.agent_id] = session.get(Staff, call.agent_id).name
+    call_rows = [call_info(session, c, customer, agents.get(c.agent_id)) for c in rows]
+    return CustomerView(info(session, customer), call_rows, count, open_items(desk, customer.id))
