@@ -138,3 +138,15 @@ class AuditEntry(SQLModel, table=True):
     entity_id: int
     before: Optional[str] = None
     after: Optional[str] = None
+
+
+# --- complaints (issue 3): Complaint, ComplaintEvent -----------------------------------------
+
+
+# --- callbacks and return visits (issue 4): Callback ------------------------------------------
+
+
+# --- projects, adjustments and money (issue 5): Adjustment, Instalment, Payment, CollectionStep --
+
+
+# --- reminders (issue 6): Notice -------------------------------------------------------------

@@ -39,3 +39,7 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
             typer.echo(f"\n[{section}]")
             for key, value in values.items():
                 typer.echo(f"{key} = {_toml_value(value)}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="config", help="Settings: show the effective configuration.")

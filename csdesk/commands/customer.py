@@ -198,3 +198,7 @@ def import_(
         return
     verb = "Would import" if dry_run else "Imported"
     note(f"{verb} {result.rows} rows from {file.name}: {result.created} new customers, {result.updated} updated, {result.unchanged} unchanged.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="customer", help="Customers: add, edit, list, show, import.")

@@ -71,3 +71,7 @@ def deactivate(ctx: typer.Context, name: Annotated[str, typer.Argument()], json_
         print_json(ctx, info)
     else:
         note(f"Deactivated {info.name}.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="staff", help="Staff: add, list, deactivate.")

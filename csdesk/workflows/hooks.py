@@ -1,0 +1,58 @@
+"""Events one area raises and another acts on, without importing each other at the top.
+
+An area raises `fire("project_accepted", desk, project_id=…)`; the callbacks area listens with
+`@listen("project_accepted")` and creates the acceptance visit in the same transaction. Listener
+modules are imported the first time any event fires (LISTENER_MODULES), so the order of imports
+never decides whether a rule runs.
+
+Events (keyword arguments):
+- complaint_resolved(complaint_id)      — a complaint was resolved: schedule its return visit
+- project_handed_over(project_id)       — handover visit; warranty visits
+- project_accepted(project_id)          — acceptance visit
+
+Queries one area answers for another (`ask(name, …)` returns the first listener's answer, or None):
+- satisfied_visit(session, complaint_id) -> callback id of a reached-and-satisfied return visit, or None
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from importlib import import_module
+from typing import Any, Callable
+
+LISTENER_MODULES = [
+    # "csdesk.workflows.callbacks",   # added by the callbacks area
+]
+_listeners: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+_loaded = False
+
+
+def listen(event: str):
+    def deco(fn):
+        if fn not in _listeners[event]:
+            _listeners[event].append(fn)
+        return fn
+
+    return deco
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for name in LISTENER_MODULES:
+            import_module(name)
+
+
+def fire(event: str, desk, **kwargs) -> list[Any]:
+    _load()
+    return [fn(desk, **kwargs) for fn in _listeners[event]]
+
+
+def ask(event: str, *args, **kwargs) -> Any:
+    _load()
+    for fn in _listeners[event]:
+        answer = fn(*args, **kwargs)
+        if answer is not None:
+            return answer
+    return None
