@@ -37,9 +37,89 @@ DEFAULTS: dict[str, Any] = {
         "closures": [],
         "extra_workdays": [],
     },
+    # Complaint categories: "key=中文标签". The key is what people type (--category quality), the label
+    # what screens and reports show. Add, rename or remove freely; existing complaints keep their key.
+    "complaint_categories": [
+        "quality=产品质量", "installation=安装施工", "attitude=服务态度",
+        "delay=交付延误", "billing=费用结算", "other=其他",
+    ],
+    "sla": {
+        # Business time (see [business]) allowed per severity, as durations: "4h", "1h30m", "90m".
+        "first_response": {"normal": "4h", "serious": "2h", "major": "1h"},
+        "resolution": {"normal": "24h", "serious": "16h", "major": "8h"},
+    },
+    # What each complaint level is called; level N is handled by staff of the Nth role
+    # (1 specialist, 2 supervisor, 3 manager, 4 director).
+    "levels": {"1": "客服专员", "2": "客服主管", "3": "客服经理", "4": "分管副总"},
+    "escalation": {
+        # The resolution allowance (business time) a complaint gets on reaching each level.
+        "resolution": {"2": "8h", "3": "8h", "4": "8h"},
+        # Who takes complaints escalated to a level when the assignee's reports_to chain has nobody
+        # of that level (a staff name; "" = the active staff member of that role with fewest open complaints).
+        "default_assignee": {"2": "", "3": "", "4": ""},
+        # The level major complaints and key-account customers' complaints start at (3 = manager).
+        "major_level": 3,
+        "key_account_level": 3,
+    },
     "export": {
         # Customer phone numbers are masked (138****5678) in exports unless asked otherwise.
         "mask_phones": True,
+    },
+    "projects": {
+        # Warranty length when `project add` has no --warranty: months or years (24m, 2y, "18 months").
+        "warranty": "24m",
+        # An adjustment (调整/整改) added without --due falls due this many days later; 0: no due date.
+        "adjustment_days": 7,
+        # Who can be responsible for an adjustment (adjust add --responsible).
+        "responsible": ["design", "install", "supplier", "contractor", "property", "other"],
+    },
+    "collection": {
+        # The dunning ladder (催收): days after an instalment's due date at which each step falls due;
+        # -1 switches a step off. A step is due once its day has come until it (or a later one) is recorded.
+        "ladder": {"reminder": 0, "call": 7, "notice": 15, "lawyer": 30},
+        # The lowest role that may record each step (payment chase --step).
+        "roles": {"reminder": "specialist", "call": "specialist", "notice": "supervisor", "lawyer": "manager"},
+    },
+    "callbacks": {
+        # After an unanswered try, the next try is due this much business time later ("2h", "30m").
+        "retry_delay": "2h",
+        # Unanswered tries before a callback is marked missed (its assignee's supervisor is then told).
+        "max_attempts": 3,
+        # A due date given without a time of day (tomorrow, fri, 2026-12-01) means by this time that day.
+        "default_time": "18:00",
+    },
+    "visit_rules": {
+        # Rules that create return visits (回访). Each can be switched off with enabled = false.
+        # `within`: "N business days" / "N business hours" (business time), or a calendar span ("3 days").
+        # `every`: a calendar span ("3 months", "2m", "6 months", "1y").
+        "complaint": {"enabled": True, "within": "1 business day"},   # after a complaint is resolved
+        "handover": {"enabled": True, "within": "1 business day"},    # after a project is handed over
+        "acceptance": {"enabled": True, "within": "3 days"},          # after a project is accepted
+        "warranty": {"enabled": True, "every": "3 months", "at_least": 3},  # during the warranty
+        "key": {"enabled": True, "every": "3 months"},                # key-account customers
+        "vip": {"enabled": True, "every": "2 months"},                # VIP customers
+        "owner": {"enabled": True, "every": "6 months"},              # owners of handed-over projects
+    },
+    "smtp": {
+        # The mail server for reminder digests (remind run --mail) and mailed reports.
+        "host": "",
+        "port": 587,
+        "starttls": True,
+        "user": "",
+        # The password is never in this file: it is read from this environment variable.
+        "password_env": "CSDESK_SMTP_PASSWORD",
+        "from_addr": "",
+        "timeout": 20,
+    },
+    "reminders": {
+        # Announce a callback this long before it is due (and again once it is overdue).
+        "callback_lead": "30m",
+        # Warn when this share of a complaint's first-response or resolution allowance is used.
+        "sla_warn_ratio": 0.8,
+        # Announce instalments falling due this many days ahead.
+        "instalment_lead_days": 3,
+        # Repeat overdue announcements on this cadence ("1d", "4h"); "" announces each only once.
+        "repeat_overdue_every": "",
     },
 }
 

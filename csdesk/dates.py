@@ -83,10 +83,11 @@ def parse_when(
 ) -> datetime:
     """Parse a human date/time relative to `at` (default: now) and return it in UTC.
 
-    Accepts ISO (`2026-11-24`, `2026-11-24 14:30`, `2026-11-24T14:30+08:00`), `now`, `today 14:30`,
+    Accepts ISO (`2026-11-24`, `2026-11-24 14:30`, `2026-11-24T14:30+08:00`), `now`, `14:30` (today), `today 14:30`,
     `tomorrow`, `yesterday 9:00`, weekday names (`fri 10:00`: the next one when `future`, else the last
     one), offsets (`+3d`, `-2h`, `+30m`, `+2w`, `in 3 days`, `2 hours ago`), `next week` (Monday),
-    `next month` (same day next month) and Chinese words (今天 明天 昨天 后天 周一 … 周日).
+    `next month` (same day next month) and Chinese words (今天 明天 昨天 后天 周一 … 周日, 下周一 … 下周日,
+    下周, 下个月); any day word may be followed by a time (`next month 10:00`, `下周五 10点`).
     """
     from dateutil.relativedelta import relativedelta
 
@@ -110,25 +111,33 @@ def parse_when(
             sign, amount, unit = (-1 if m.group(1) == "-" else 1), int(m.group(2)), m.group(3)
         unit = {"小时": "h", "分钟": "min", "hours": "h", "hour": "h", "minutes": "min", "minute": "min",
                 "mins": "min", "seconds": "s", "second": "s"}.get(unit, unit)
-        if unit in ("h", "hr", "hrs", "min", "s", "sec"):
-            seconds = _UNIT_SECONDS[unit.rstrip("s") if unit == "hrs" else unit]
-            return (base + sign * timedelta(seconds=amount * seconds)).astimezone(UTC)
-        if unit in ("m",):  # +30m: minutes, as people type it for a time offset
-            return (base + sign * timedelta(minutes=amount)).astimezone(UTC)
-        if unit in _SPAN_UNITS:
-            delta = relativedelta(**{_SPAN_UNITS[unit]: sign * amount})
-            return (base + delta).astimezone(UTC)
-        raise InvalidValue(f"{raw!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)")
+        try:  # `+9999y`, `99999999h`: past the calendar's end is a bad value, not a crash
+            if unit in ("h", "hr", "hrs", "min", "s", "sec"):
+                seconds = _UNIT_SECONDS[unit.rstrip("s") if unit == "hrs" else unit]
+                moved = base + sign * timedelta(seconds=amount * seconds)
+            elif unit in ("m",):  # +30m: minutes, as people type it for a time offset
+                moved = base + sign * timedelta(minutes=amount)
+            elif unit in _SPAN_UNITS:
+                moved = base + relativedelta(**{_SPAN_UNITS[unit]: sign * amount})
+            else:
+                raise InvalidValue(f"{raw!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)")
+        except (OverflowError, ValueError):
+            raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)") from None
+        if not (1900 <= moved.year <= 2200):
+            raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)")
+        return moved.astimezone(UTC)
 
     words = text.split()
     clock: time | None = None
-    if len(words) == 2 and re.fullmatch(r"[\d:点：apm]+", words[1]):
-        clock = _parse_clock(words[1])
-        head = words[0]
-    elif len(words) == 2 and words[0] == "next":
-        head = text
+    if len(words) in (2, 3) and re.fullmatch(r"[\d:点：apm]+", words[-1]):
+        clock = _parse_clock(words[-1])  # `tomorrow 9:30`, `next month 10:00`, `next fri 10:00`
+        head = " ".join(words[:-1])
     else:
         head = text
+    # 下周五: that weekday in next week (English `next fri` is ambiguous and refused); 下周, 下个月.
+    head = {"下周": "next week", "下星期": "next week", "下个月": "next month", "下月": "next month"}.get(head, head)
+    m_next = re.fullmatch(r"下(?:周|星期)(.)", head)
+    next_wd = _WEEKDAYS.get("周" + m_next.group(1).replace("天", "日")) if m_next else None
 
     day: date | None = None
     if head in _DAY_WORDS:
@@ -142,7 +151,11 @@ def parse_when(
             day = base.date() + timedelta(days=ahead)
         else:
             back = (base.weekday() - wd) % 7
+            if back == 0 and clock is not None and _local(base.date(), clock, tz) > base:
+                back = 7  # `tue 11:00` said at Tue 10:00, meaning the past: last Tuesday
             day = base.date() - timedelta(days=back)
+    elif next_wd is not None:
+        day = base.date() + timedelta(days=7 - base.weekday() + next_wd)
     elif head == "next week":
         day = base.date() + timedelta(days=7 - base.weekday())
     elif head == "next month":
@@ -151,8 +164,19 @@ def parse_when(
         day = base.date() - timedelta(days=base.weekday() + 7)
     if day is not None:
         return _local(day, clock or default_time, tz).astimezone(UTC)
+    if re.fullmatch(r"\d{1,2}(?::|点|：)\d{2}(?::\d{2})?|\d{1,2}(?::\d{2})?(?:am|pm)|\d{1,2}点", text):
+        return _local(base.date(), _parse_clock(text), tz).astimezone(UTC)  # a bare `14:30`: today
 
     iso = text.replace("/", "-")
+    if clock is not None and re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", words[0].replace("/", "-")):
+        # `2026-11-24 9:05`: ISO wants two-digit hours; read the clock the way the words above do.
+        try:
+            day = date(*(int(p) for p in words[0].replace("/", "-").split("-")))
+        except ValueError:
+            raise InvalidValue(f"{raw!r} is not a date (no such day)") from None
+        if not (1900 <= day.year <= 2200):
+            raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)")
+        return _local(day, clock, tz).astimezone(UTC)
     try:
         value = datetime.fromisoformat(iso.upper() if "t" in iso else iso)
     except ValueError:

@@ -48,7 +48,10 @@ class Target:
             return str(self.path)
         from sqlalchemy.engine import make_url
 
-        return make_url(self.url).render_as_string(hide_password=True)
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:  # a malformed URL: show its scheme only, never a password
+            return self.url.split("://", 1)[0] + "://…"
 
 
 def resolve(option: str | None) -> Target:
@@ -82,6 +85,41 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# The PostgreSQL twin of BEGIN IMMEDIATE: every write transaction first takes this advisory lock
+# (two int4 keys, a space apart from single-bigint locks such as db.run_lock's), so writers queue
+# one behind the other exactly as on SQLite. Workflows written and tested on SQLite ("look, then
+# insert") therefore stay correct on PostgreSQL without SERIALIZABLE and its retries.
+# READ COMMITTED matters: each statement after the lock sees everything committed before it.
+PG_WRITE_LOCK = (0x6373, 0x6B31)  # "cs", "k1"
+
+
+def _postgres_begin(conn) -> None:
+    if conn.get_execution_options().get("csdesk_write"):
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK[0]}, {PG_WRITE_LOCK[1]})")
+
+
+INT64 = 2**63 - 1
+
+
+def _check_integers(conn, cursor, statement, parameters, context, executemany) -> None:
+    """A number a user typed that no database column can hold is a bad value, not a crash.
+
+    SQLite's driver raises a bare OverflowError past 64 bits (PostgreSQL a "bigint out of range");
+    both become the same one-line refusal here, before the statement runs.
+    """
+    stack = [parameters]
+    while stack:
+        item = stack.pop()
+        if type(item) is int:
+            if not -INT64 - 1 <= item <= INT64:
+                raise InvalidValue(f"{item} is too large a number (the largest is {INT64})")
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+
+
 def make_engine(target: Target):
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
@@ -90,26 +128,74 @@ def make_engine(target: Target):
         engine = create_engine(target.url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _check_integers)
         return engine
     try:
-        return create_engine(target.url, pool_pre_ping=False)
+        from sqlalchemy.engine import make_url
+
+        url = make_url(target.url)
+        postgres = url.get_backend_name() == "postgresql"
+        if not postgres:
+            raise InvalidValue(
+                f"cannot use {target.label}: csdesk works with a SQLite file or a PostgreSQL URL",
+                hint="e.g. --db ~/desk.db or --db postgresql+psycopg://user@host/dbname",
+            )
+        args = {"connect_timeout": 10, "application_name": "csdesk"} if postgres and url.get_driver_name().startswith("psycopg") else {}
+        # A small pool: a command's schema check and its transaction share one server connection, and a
+        # process doing many transactions (a worker, the reminder run) keeps its backend's caches warm —
+        # a new PostgreSQL connection costs a process start and a cold catalog cache every time.
+        engine = create_engine(url, pool_size=1, max_overflow=4, pool_recycle=600, connect_args=args)
+        if postgres:
+            event.listen(engine, "begin", _postgres_begin)
+        event.listen(engine, "before_cursor_execute", _check_integers)
+        return engine
     except ModuleNotFoundError as exc:
         raise InvalidValue(
             f"cannot use {target.label}: driver {exc.name} is not installed",
             hint="pip install 'csdesk[postgres]'",
         ) from None
+    except InvalidValue:
+        raise
     except Exception as exc:  # a malformed URL
         raise InvalidValue(f"cannot use database URL {target.label}: {exc}") from None
 
 
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
 def _retryable(exc: BaseException) -> bool:
     text = str(getattr(exc, "orig", exc)).lower()
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return (
         "database is locked" in text
         or "database is busy" in text
-        or code in ("40001", "40P01")  # serialization failure, deadlock detected
+        # serialization failure, deadlock detected, lock_timeout on the write lock
+        or _sqlstate(exc) in ("40001", "40P01", "55P03")
     )
+
+
+def _no_such_table(exc: BaseException) -> bool:
+    msg = str(getattr(exc, "orig", exc)).lower()
+    return _sqlstate(exc) == "42P01" or "no such table" in msg
+
+
+def _cannot_open(target: Target, exc: BaseException) -> CsdeskError:
+    """A database that cannot be reached, said in one line with what to do about it."""
+    orig = getattr(exc, "orig", exc)
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    reason = lines[0] if lines else type(orig).__name__
+    if "FATAL:" in reason:
+        reason = reason.rsplit("FATAL:", 1)[1].strip()
+    elif reason.startswith("connection failed:"):
+        reason = reason[len("connection failed:"):].strip()
+    hint = None
+    if not target.is_sqlite:
+        if "does not exist" in reason and "database" in reason:
+            hint = f"create the empty database first (createdb NAME, or CREATE DATABASE NAME), then: csdesk --db {target.label} init"
+        else:
+            hint = "check the server, the user and the password (PGPASSWORD or ~/.pgpass keeps it out of the URL)"
+    return DatabaseMissing(f"cannot open database {target.label}: {reason}", hint=hint)
 
 
 class Database:
@@ -125,44 +211,53 @@ class Database:
 
     # -- existence and schema ---------------------------------------------------------------
     def exists(self) -> bool:
+        """A SQLite file that is there and not empty; on a server, a database that has the csdesk schema.
+
+        A server that cannot be reached is refused (DatabaseMissing with the reason), not "absent".
+        """
         if self.target.is_sqlite:
             return self.target.path is not None and self.target.path.exists() and self.target.path.stat().st_size > 0
         return self.schema_version() is not None
 
     def schema_version(self) -> str | None:
+        """The Alembic revision the database is at; None when it has no csdesk schema (yet)."""
         from sqlalchemy import text
         from sqlalchemy.exc import DBAPIError
 
         try:
-            with self.engine.connect() as conn:
+            conn = self.engine.connect()
+        except DBAPIError as exc:
+            raise _cannot_open(self.target, exc) from None
+        try:
+            with conn:
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except DBAPIError as exc:
-            msg = str(exc.orig).lower()
-            if "alembic_version" in msg or "no such table" in msg or "does not exist" in msg:
+            if _no_such_table(exc):
                 return None
-            raise CsdeskError(f"cannot open database {self.target.label}: {exc.orig}") from None
+            raise _cannot_open(self.target, exc) from None
 
     def require(self) -> None:
         """Refuse clearly when there is no database, or its schema is not the one this csdesk needs."""
         from csdesk.migrations import HEAD
 
-        hint = f"create it with: csdesk --db {self.target.label} init" if self.target.path else "create it with: csdesk --db URL init"
+        hint = f"create it with: csdesk --db {self.target.label} init"
         if self.target.is_sqlite and not self.exists():
             raise DatabaseMissing(f"no database at {self.target.label}", hint=hint)
         version = self.schema_version()
         if version is None:
             raise DatabaseMissing(f"{self.target.label} is not a csdesk database (no schema)", hint=hint)
         if version != HEAD:
+            backup = "csdesk db backup FILE" if self.target.is_sqlite else "pg_dump"
             raise DatabaseMissing(
                 f"database schema is at revision {version}, this csdesk needs {HEAD}",
-                hint="back it up (csdesk db backup FILE), then run: csdesk db upgrade",
+                hint=f"back it up ({backup}), then run: csdesk db upgrade",
             )
 
     def create_file(self) -> None:
         """Create an empty SQLite file readable by its owner only, before SQLite creates it 0644."""
         if self.target.is_sqlite and self.target.path is not None and not self.target.path.exists():
             self.target.path.parent.mkdir(parents=True, exist_ok=True)
-            mode = int(os.environ.get("CSDESK_DB_MODE", "600"), 8)
+            mode = file_mode()
             fd = os.open(self.target.path, os.O_CREAT | os.O_WRONLY, mode)
             os.close(fd)
             os.chmod(self.target.path, mode)
@@ -197,11 +292,16 @@ class Database:
 
     # -- maintenance --------------------------------------------------------------------------
     def integrity(self) -> list[str]:
-        """SQLite's integrity check (and foreign keys); [] when all is well."""
+        """What is wrong with the stored data; [] when all is well.
+
+        SQLite: its integrity check and foreign key check. PostgreSQL enforces foreign keys and checks
+        its pages itself, so here: no id sequence is behind the rows already stored (which would make
+        the next insert fail, e.g. after a bulk copy that did not move the sequences on).
+        """
         from sqlalchemy import text
 
         if not self.target.is_sqlite:
-            return []
+            return self._server_problems()
         with self.engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()]
             problems = [] if rows == ["ok"] else rows
@@ -215,7 +315,10 @@ class Database:
         import sqlite3
 
         if not self.target.is_sqlite:
-            raise InvalidValue("db backup copies SQLite files; for PostgreSQL use pg_dump")
+            raise InvalidValue(
+                "db backup copies SQLite files; a PostgreSQL database is backed up with the server's own tools",
+                hint=f"pg_dump --format=custom --file {dest.name or 'desk.dump'} '{self.target.label}'",
+            )
         dest = dest.expanduser().resolve()
         if dest == self.target.path:
             raise InvalidValue("the backup file must not be the database itself")
@@ -227,7 +330,9 @@ class Database:
         src = sqlite3.connect(str(self.target.path), timeout=BUSY_TIMEOUT_MS / 1000)
         dst = sqlite3.connect(str(dest))
         try:
-            src.backup(dst, pages=1024)
+            # One step: a single read snapshot. Stepping (pages=N) restarts whenever another
+            # connection writes between steps, and could go on forever under steady writes.
+            src.backup(dst, pages=-1)
             pages = dst.execute("PRAGMA page_count").fetchone()[0]
             # The copy must be usable on its own, not tied to a -wal file.
             dst.execute("PRAGMA journal_mode=DELETE")
@@ -235,3 +340,77 @@ class Database:
             dst.close()
             src.close()
         return pages
+
+    def _server_problems(self) -> list[str]:
+        from sqlalchemy import inspect, text
+        from sqlmodel import SQLModel
+
+        import csdesk.models  # noqa: F401  (registers the tables)
+
+        problems: list[str] = []
+        with self.engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+            for table in SQLModel.metadata.sorted_tables:
+                if table.name not in present:
+                    continue  # not created by the migrations this database is at
+                for column in table.primary_key.columns:
+                    seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": f'"{table.name}"', "c": column.name}).scalar()
+                    if seq is None:
+                        continue
+                    top = conn.execute(text(f'SELECT max("{column.name}") FROM "{table.name}"')).scalar()
+                    last, called = conn.execute(text(f"SELECT last_value, is_called FROM {seq}")).one()
+                    nxt = last + 1 if called else last
+                    if top is not None and nxt <= top:
+                        problems.append(f"sequence {seq} would give {table.name}.{column.name} {nxt}, but {top} is taken")
+        return problems
+
+
+def file_mode() -> int:
+    """Mode of a new SQLite file (and backups): 0600 unless CSDESK_DB_MODE says otherwise (e.g. 640)."""
+    raw = os.environ.get("CSDESK_DB_MODE", "").strip() or "600"
+    try:
+        mode = int(raw, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777 or not mode & 0o600 == 0o600:
+        raise InvalidValue(f"CSDESK_DB_MODE={raw!r} is not a file mode the owner can read and write (e.g. 600 or 640)")
+    return mode
+
+
+@contextmanager
+def run_lock(database: "Database", name: str) -> Iterator[bool]:
+    """A lock that only one process holds at a time, released by the OS/server if the holder dies.
+
+    Yields True when this process holds it, False when another does (the caller then does nothing).
+    SQLite: an flock on `<db>.<name>.lock` beside the file. PostgreSQL: a session advisory lock.
+    """
+    if database.target.is_sqlite:
+        import fcntl
+
+        lock_path = database.target.path.with_name(f"{database.target.path.name}.{name}.lock")
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        return
+    from sqlalchemy import text
+
+    key = int.from_bytes(name.encode()[:8].ljust(8, b"\0"), "big", signed=True)
+    with database.engine.connect() as conn:
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()

@@ -143,10 +143,262 @@ class AuditEntry(SQLModel, table=True):
 # --- complaints (issue 3): Complaint, ComplaintEvent -----------------------------------------
 
 
+class Complaint(SQLModel, table=True):
+    """投诉: the current state of one complaint. Every change also appends a ComplaintEvent; the SLA
+    (deadlines, breaches) is recomputed from those events, and the due/breach columns here are only a
+    cache of that computation, kept for indexed lookups (lists, the reminder run, reports).
+
+    status: open → acknowledged → resolved → closed; open/acknowledged ⇄ on_hold; resolved/closed →
+    reopened (acknowledged). level: 1 specialist … 4 director.
+    """
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        sa.Index("ix_complaint_status_next_due", "status", "next_due"),
+        sa.Index("ix_complaint_assignee_status", "assignee_id", "status"),
+        sa.Index("ix_complaint_owner_status", "owner_id", "status"),
+        sa.Index("ix_complaint_customer_opened", "customer_id", "opened_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    project_id: Optional[int] = Field(default=None, foreign_key="project.id", index=True)
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id")
+    severity: str = Field(max_length=8)  # normal | serious | major
+    category: str = Field(max_length=20)
+    summary: str
+    status: str = Field(default="open", max_length=12)
+    level: int = Field(default=1)
+    owner_id: int = Field(foreign_key="staff.id")  # who opened it and stays on it (首问负责制)
+    assignee_id: int = Field(foreign_key="staff.id")
+    resolution: Optional[str] = None
+    opened_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    acked_at: Optional[datetime] = utc_column()
+    resolved_at: Optional[datetime] = utc_column(index=True)
+    closed_at: Optional[datetime] = utc_column()
+    # Cache of the SLA computed from the events (see csdesk/workflows/complaints.py):
+    first_response_due: Optional[datetime] = utc_column()
+    resolution_due: Optional[datetime] = utc_column()  # of the current (or, once resolved, the last) clock
+    next_due: Optional[datetime] = utc_column()  # earliest running deadline; None unless a clock is running
+    escalate_at: Optional[datetime] = utc_column(index=True)  # when auto-escalation will act; None: never
+    response_breached: bool = Field(default=False)
+    resolution_breached: bool = Field(default=False)  # the current (or last) resolution deadline
+    breach_count: int = Field(default=0)  # resolution deadlines missed over the complaint's life
+    created_at: Optional[datetime] = utc_column()
+    updated_at: Optional[datetime] = utc_column()
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """One entry of a complaint's timeline: who did what, when (`at`, possibly entered later, at
+    `recorded_at`). `key` is set on automatic escalations: one per (complaint, level, deadline), so a
+    breach is acted on once however often and however concurrently the escalation pass runs."""
+
+    __tablename__ = "complaint_event"
+    __table_args__ = (sa.Index("ix_complaint_event_complaint_at", "complaint_id", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    actor_id: Optional[int] = Field(default=None, foreign_key="staff.id")  # None: automatic
+    kind: str = Field(max_length=16)
+    from_value: Optional[str] = Field(default=None, max_length=40)
+    to_value: Optional[str] = Field(default=None, max_length=40)
+    note: Optional[str] = None
+    visit_id: Optional[int] = None  # the return visit (callback) that closed or reopened it
+    key: Optional[str] = Field(default=None, sa_column_kwargs={"unique": True}, max_length=120)
+
+
 # --- callbacks and return visits (issue 4): Callback ------------------------------------------
+
+
+class CallbackSeries(SQLModel, table=True):
+    """A repeating visit: an RFC 5545 RRULE from `start_at` (local wall clock of the configured zone).
+
+    Made by hand (`callback schedule --every/--rrule`, rule "manual": every occurrence is created at
+    once) or by a visit rule (warranty: all at once; key/vip/owner: open-ended, the next visit is
+    created when the previous one is over). `key` names a rule's series ("periodic:C12",
+    "warranty:P3"), so a rule never makes the same series twice.
+    """
+
+    __tablename__ = "callback_series"
+    __table_args__ = (
+        sa.Index("ix_callback_series_customer_rule", "customer_id", "rule"),
+        sa.Index("ix_callback_series_active_rule", "active", "rule"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: Optional[str] = Field(default=None, sa_column_kwargs={"unique": True}, max_length=60)
+    customer_id: int = Field(foreign_key="customer.id")
+    project_id: Optional[int] = Field(default=None, foreign_key="project.id", index=True)
+    complaint_id: Optional[int] = None
+    rule: str = Field(max_length=12)  # manual | warranty | key | vip | owner
+    purpose: str = Field(max_length=20)
+    rrule: str = Field(max_length=300)  # RRULE body, without DTSTART
+    start_at: datetime = Field(sa_type=UTCDateTime)  # DTSTART
+    skip_first: bool = Field(default=False)  # DTSTART is an anchor (handover, acceptance), not a visit
+    assignee_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    note: Optional[str] = None
+    active: bool = Field(default=True)  # False once ended (tier changed, cancelled, last visit made)
+    ended_reason: Optional[str] = Field(default=None, max_length=300)
+    created_at: Optional[datetime] = utc_column()
+    created_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+
+
+class Callback(SQLModel, table=True):
+    """A promised call-back or a return visit (回访) by phone: due when, to whom, why, and how it went.
+
+    status: pending → done (reached) | missed (no answer `max_attempts` times, or a wrong number) |
+    cancelled. Every attempt, outcome and reschedule is also an audit entry.
+    """
+
+    __tablename__ = "callback"
+    __table_args__ = (
+        sa.Index("ix_callback_status_due", "status", "due_at"),
+        sa.Index("ix_callback_assignee_status_due", "assignee_id", "status", "due_at"),
+        sa.Index("ix_callback_customer_status", "customer_id", "status"),
+        sa.Index("ix_callback_status_closed", "status", "closed_at"),
+        sa.Index("ux_callback_series_seq", "series_id", "seq", unique=True),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    phone: Optional[str] = Field(default=None, max_length=20)  # E.164: the number to call, if not the main one
+    purpose: str = Field(max_length=20)
+    complaint_id: Optional[int] = Field(default=None, index=True)
+    project_id: Optional[int] = Field(default=None, foreign_key="project.id", index=True)
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id")
+    series_id: Optional[int] = Field(default=None, foreign_key="callback_series.id")
+    seq: Optional[int] = None  # occurrence number within the series, from 1
+    rule: Optional[str] = Field(default=None, max_length=12)  # the visit rule that made it; None: by hand
+    key: Optional[str] = Field(default=None, sa_column_kwargs={"unique": True}, max_length=60)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    first_due_at: datetime = Field(sa_type=UTCDateTime)  # as first promised, before any retry or reschedule
+    assignee_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    status: str = Field(default="pending", max_length=10)  # pending | done | missed | cancelled
+    attempts: int = Field(default=0)
+    last_attempt_at: Optional[datetime] = utc_column()
+    outcome: Optional[str] = Field(default=None, max_length=12)  # reached | no_answer | wrong_number
+    satisfied: Optional[bool] = None
+    score: Optional[int] = None  # 1–5
+    note: Optional[str] = None  # what the call is for (given when scheduling)
+    result_note: Optional[str] = None  # what the customer said; or why it was cancelled
+    closed_at: Optional[datetime] = utc_column()
+    closed_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    created_at: Optional[datetime] = utc_column()
+    created_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
 
 
 # --- projects, adjustments and money (issue 5): Adjustment, Instalment, Payment, CollectionStep --
 
 
+class Adjustment(SQLModel, table=True):
+    """调整/整改: an item the customer asked for after handover, tracked to done and to their verdict.
+
+    status: open → done → accepted; done → rejected (the customer's "no": open again, done again later).
+    """
+
+    __tablename__ = "adjustment"
+    __table_args__ = (sa.Index("ix_adjustment_status_due", "status", "due_on"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    item: str = Field(max_length=500)
+    responsible: str = Field(default="other", max_length=20)
+    status: str = Field(default="open", max_length=10)  # open | done | accepted | rejected
+    reported_on: date
+    due_on: Optional[date] = None
+    in_warranty: bool = Field(default=False)
+    cost_fen: Optional[int] = Field(default=None, sa_type=sa.BigInteger)
+    payer: Optional[str] = Field(default=None, max_length=12)  # company | customer | contractor
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id")
+    created_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    created_at: Optional[datetime] = utc_column()
+    done_at: Optional[datetime] = utc_column()
+    verdict_at: Optional[datetime] = utc_column()
+    rejections: int = Field(default=0)
+    reason: Optional[str] = Field(default=None, max_length=500)  # why it was last rejected
+
+
+class Instalment(SQLModel, table=True):
+    """One part of a project's payment plan. `due_on` is known once its event (sign, handover,
+    acceptance) has happened; `paid_fen` is the sum of its payment allocations, kept with every write."""
+
+    __tablename__ = "instalment"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "seq"),
+        # Only unpaid instalments have a dunning/reminder life: index just those, by due date.
+        sa.Index("ix_instalment_open_due", "due_on", sqlite_where=sa.text("paid_fen < amount_fen"),
+                 postgresql_where=sa.text("paid_fen < amount_fen")),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    seq: int
+    name: str = Field(max_length=40)
+    amount_fen: int = Field(sa_type=sa.BigInteger)
+    due_event: str = Field(max_length=10)  # sign | handover | accept | date
+    due_after: Optional[str] = Field(default=None, max_length=10)  # a span after the event: 30d, 2w, 1m
+    due_on: Optional[date] = None
+    paid_fen: int = Field(default=0, sa_type=sa.BigInteger)
+    paid_on: Optional[date] = None  # the day it became fully paid
+    created_at: Optional[datetime] = utc_column()
+
+
+class Payment(SQLModel, table=True):
+    """Money received for a project (kind payment), or the recorded correction of one (kind reversal,
+    negative, pointing at what it reverses). Never deleted. Whatever is not allocated is a credit."""
+
+    __tablename__ = "payment"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    kind: str = Field(default="payment", max_length=10)  # payment | reversal
+    amount_fen: int = Field(sa_type=sa.BigInteger)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    method: str = Field(default="transfer", max_length=10)  # transfer | cash | cheque | other
+    ref: Optional[str] = Field(default=None, max_length=100)
+    note: Optional[str] = Field(default=None, max_length=500)  # a reversal's reason
+    reverses_id: Optional[int] = Field(default=None, foreign_key="payment.id", sa_column_kwargs={"unique": True})
+    recorded_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    created_at: Optional[datetime] = utc_column()
+
+
+class PaymentAllocation(SQLModel, table=True):
+    """How much of one payment (or reversal) went to one instalment."""
+
+    __tablename__ = "payment_allocation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    instalment_id: int = Field(foreign_key="instalment.id", index=True)
+    amount_fen: int = Field(sa_type=sa.BigInteger)
+
+
+class CollectionStep(SQLModel, table=True):
+    """One rung of the dunning ladder (催收) taken for an instalment: reminder, call, notice, lawyer."""
+
+    __tablename__ = "collection_step"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    instalment_id: int = Field(foreign_key="instalment.id", index=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    step: str = Field(max_length=10)  # reminder | call | notice | lawyer
+    at: datetime = Field(sa_type=UTCDateTime)
+    by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    note: Optional[str] = Field(default=None, max_length=500)
+
+
 # --- reminders (issue 6): Notice -------------------------------------------------------------
+
+
+class Notice(SQLModel, table=True):
+    """One announcement made by a reminder run. The unique key (what, which row, which deadline or step,
+    which repeat) is what makes runs idempotent: a key is announced once, ever."""
+
+    __tablename__ = "notice"
+    __table_args__ = (sa.Index("ix_notice_mail", "mail_status", "recipient_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_column_kwargs={"unique": True}, max_length=200)
+    kind: str = Field(max_length=40)
+    entity: str = Field(max_length=30)
+    entity_id: int
+    recipient_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    message: str
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    run_id: str = Field(max_length=40)
+    mail_status: str = Field(default="none", max_length=10)  # none | pending | sent
+    mail_attempts: int = Field(default=0)
+    mail_error: Optional[str] = None
+    mailed_at: Optional[datetime] = utc_column()

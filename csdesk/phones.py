@@ -41,6 +41,13 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
             ValidationResult.INVALID_LENGTH: "wrong length",
             ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "missing the area code",
         }.get(reason, "no such mobile prefix or area code")
+        if number.country_code == 86:
+            # phonenumbers calls most wrong lengths "possible"; say what a person got wrong.
+            national = str(number.national_number)
+            if national[:2] in ("13", "14", "15", "16", "17", "18", "19") and len(national) != 11:
+                why = f"a mobile number has 11 digits, this one has {len(national)}"
+            elif not compact.startswith(("+", "0")) and national[0] in "2345678" and len(national) <= 8:
+                why = "missing the area code, e.g. 010-62345678"
         raise InvalidValue(f"{raw!r} is not a valid phone number ({why})")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -51,6 +58,8 @@ def display(e164: str) -> str:
         rest = e164[3:]
         if len(rest) == 11 and rest.startswith("1"):
             return f"{rest[:3]} {rest[3:7]} {rest[7:]}"
+        if len(rest) == 10 and rest[:3] in ("400", "800"):  # nationwide service numbers: no leading 0
+            return f"{rest[:3]} {rest[3:6]} {rest[6:]}"
         # Landline: area codes 10 and 2x are two digits, the rest three.
         area = 2 if rest[:2] == "10" or rest[0] == "2" else 3
         return f"0{rest[:area]} {rest[area:]}"
@@ -59,7 +68,11 @@ def display(e164: str) -> str:
 
 def mask(e164: str) -> str:
     """Masked for exports: `138****5678`; keeps the prefix and the last four digits."""
-    shown = display(e164).replace(" ", "")
+    parts = display(e164).split(" ")
+    # Keep a landline's whole area code (0571****1234), a mobile's first three digits.
+    keep = len(parts[0]) if len(parts) == 2 and parts[0].startswith("0") else 3
+    shown = "".join(parts)
     if len(shown) <= 7:
         return shown[:2] + "*" * (len(shown) - 2)
-    return shown[:3] + "*" * (len(shown) - 7) + shown[-4:]
+    keep = min(keep, len(shown) - 4 - 1)
+    return shown[:keep] + "*" * (len(shown) - keep - 4) + shown[-4:]

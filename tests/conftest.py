@@ -4,6 +4,10 @@
 - `team`: `db` plus four staff, one per level: 王芳 specialist → 李娜 supervisor → 张强 manager → 陈总 director.
 - `cli`: run `csdesk ARGS…` through Typer's CliRunner; returns the Click result (stdout/stderr separate).
 - `NOW`: the fixed clock, Tuesday 2026-11-24 10:00 in Asia/Shanghai (CSDESK_NOW).
+
+PostgreSQL: when `CSDESK_TEST_PG` holds a server URL (scripts/test-all sets it), `db` gives each test a
+new database on that server instead (CREATE DATABASE … TEMPLATE one migrated once per session, dropped
+after the test); CSDESK_DB is its URL, `db.path` is None and `db.url` the URL. Everything else is the same.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,14 +40,15 @@ def _environment(tmp_path, monkeypatch):
 
 
 class TestDB:
-    """A test database: its path, a Database handle, and a way to run workflows as someone."""
+    """A test database: its path (None on PostgreSQL), its URL, a Database handle, and a way to run workflows as someone."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | None, url: str | None = None):
         from csdesk.db import Database, resolve
 
         self.path = path
-        self.url = f"sqlite:///{path}"
-        self.database = Database(resolve(str(path)))
+        self.url = url or f"sqlite:///{path}"
+        self.location = str(path) if path is not None else self.url  # what --db / CSDESK_DB takes
+        self.database = Database(resolve(self.location))
 
     @contextmanager
     def desk(self, as_: str | None = None, now: datetime | None = None, config: str | None = None):
@@ -57,10 +62,62 @@ class TestDB:
             yield Desk(session=session, settings=settings, now=(now or NOW).astimezone(ZoneInfo("UTC")), actor=resolve_actor(session, as_))
 
     def scalar(self, sql: str, **params):
+        """One value by raw SQL. On PostgreSQL dates and times come back as the text SQLite gives
+        ('2026-11-24', '2026-11-24 02:00:00.000000'), so an assertion written on SQLite holds on both."""
         from sqlalchemy import text
 
         with self.database.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
+            value = conn.execute(text(sql), params).scalar()
+        if self.path is None:
+            if isinstance(value, datetime):
+                return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(value, date):
+                return value.isoformat()
+        return value
+
+    def keep(self, key: str) -> None:
+        """Remember this database as it is now under `key`, for later tests to start from (`restore`).
+
+        For data that is slow to build and shared by many tests: `if not db.restore("k"): build(db); db.keep("k")`.
+        A file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL.
+        """
+        self.database.engine.dispose()
+        if self.path is not None:
+            kept = self.path.with_name(f"kept-{key}.db")
+            shutil.copyfile(self.path, kept)
+            _KEPT[key] = kept
+        else:
+            from sqlalchemy import text
+
+            name = f"{_PG['prefix']}_kept_{len(_KEPT)}"
+            _pg_close_others(self._pg_name)
+            with _PG["admin"].connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_name}"'))
+            _KEPT[key] = name
+
+    def restore(self, key: str) -> bool:
+        """Make this database what `keep(key)` saw; False (and nothing done) when nothing was kept yet."""
+        if key not in _KEPT:
+            return False
+        self.database.engine.dispose()
+        if self.path is not None:
+            for extra in (self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")):
+                extra.unlink(missing_ok=True)
+            shutil.copyfile(_KEPT[key], self.path)
+            os.chmod(self.path, 0o600)
+        else:
+            from sqlalchemy import text
+
+            _pg_drop(self._pg_name)
+            with _PG["admin"].connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self._pg_name}" TEMPLATE "{_KEPT[key]}"'))
+        return True
+
+    @property
+    def _pg_name(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).database
 
     def dump(self) -> dict[str, list[tuple]]:
         """Every row of every table, to show that a refused command changed nothing."""
@@ -88,12 +145,85 @@ def _template(tmp_path_factory) -> Path:
     return _TEMPLATE["path"]
 
 
+_PG: dict = {}
+_KEPT: dict[str, object] = {}  # TestDB.keep: key -> kept file (SQLite) or database name (PostgreSQL)
+
+
+def _pg_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(_PG["admin"].url).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_template() -> str:
+    """On the CSDESK_TEST_PG server: a database migrated once per session, the template for each test's."""
+    if "template" not in _PG:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.pool import NullPool
+
+        from csdesk.db import Database, resolve
+        from csdesk.migrations import upgrade
+
+        _PG["admin"] = create_engine(resolve(os.environ["CSDESK_TEST_PG"]).url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        _PG["prefix"] = f"csdesk_test_{os.getpid()}"
+        _PG["count"] = 0
+        name = f"{_PG['prefix']}_template"
+        with _PG["admin"].connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        database = Database(resolve(_pg_url(name)))
+        upgrade(database.engine)
+        database.engine.dispose()
+        _PG["template"] = name
+    return _PG["template"]
+
+
+def _pg_close_others(name: str) -> None:
+    """End connections to a database that a test left behind (a database is copied only when idle)."""
+    from sqlalchemy import text
+
+    with _PG["admin"].connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+
+
+def _pg_drop(name: str) -> None:
+    from sqlalchemy import text
+
+    with _PG["admin"].connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pg_session():
+    yield
+    if "template" in _PG:
+        for kept in _KEPT.values():
+            if isinstance(kept, str):
+                _pg_drop(kept)
+        _pg_drop(_PG.pop("template"))
+        _PG["admin"].dispose()
+
+
 @pytest.fixture
-def db(tmp_path, tmp_path_factory) -> TestDB:
+def db(tmp_path, tmp_path_factory, monkeypatch) -> TestDB:
+    if os.environ.get("CSDESK_TEST_PG"):
+        from sqlalchemy import text
+
+        template = _pg_template()
+        _PG["count"] += 1
+        name = f"{_PG['prefix']}_{_PG['count']}"
+        with _PG["admin"].connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        test_db = TestDB(None, _pg_url(name))
+        monkeypatch.setenv("CSDESK_DB", test_db.url)
+        yield test_db
+        test_db.database.engine.dispose()
+        _pg_drop(name)
+        return
     path = tmp_path / "desk.db"
     shutil.copyfile(_template(tmp_path_factory), path)
     os.chmod(path, 0o600)
-    return TestDB(path)
+    yield TestDB(path)
 
 
 @pytest.fixture

@@ -107,9 +107,13 @@ def print_json(ctx: typer.Context, value: Any) -> None:
 
 def out():
     """The stdout console (data)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    # Piped into a file or cron's log, lines should not be cut at 80 columns.
+    wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(highlight=False, soft_wrap=False, width=wide)
 
 
 def note(message: str) -> None:
@@ -117,7 +121,7 @@ def note(message: str) -> None:
     typer.echo(message, err=True)
 
 
-WRAPPING = {"summary", "change", "notes", "address", "company", "item", "reason", "name"}
+WRAPPING = {"summary", "change", "notes", "address", "company", "item", "reason", "name", "customer"}
 
 
 def table(*columns: str, title: str | None = None):
@@ -126,4 +130,6 @@ def table(*columns: str, title: str | None = None):
     from rich.table import Column, Table
 
     cols = [Column(c, no_wrap=c not in WRAPPING, overflow="fold") for c in columns]
-    return Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    # One space between columns (no padding besides the box's own): a nine-column call list then
+    # fits an 80-column terminal; with more, Rich would crop ids, times and phones to fit.
+    return Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, padding=(0, 0))

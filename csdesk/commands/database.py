@@ -1,4 +1,4 @@
-"""csdesk init, db upgrade, db check, db backup."""
+"""csdesk init, db upgrade, db check, db backup, db copy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from csdesk.commands.common import JsonOpt, note, print_json, state, want_json
 
-app = typer.Typer(help="The database: upgrade, check, backup.", no_args_is_help=True)
+app = typer.Typer(help="The database: upgrade, check, backup, copy.", no_args_is_help=True)
 
 
 def init(ctx: typer.Context) -> None:
@@ -90,6 +90,61 @@ def db_backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The
     database.require()
     pages = database.backup(file)
     note(f"Backed up {database.target.label} to {file.expanduser().resolve()} ({pages} pages).")
+
+
+@app.command("copy")
+def db_copy(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="The empty database to fill: a PostgreSQL URL (or a new SQLite file).", metavar="URL")],
+    batch: Annotated[int, typer.Option("--batch", help="Rows per insert.")] = 2000,
+    json_: JsonOpt = False,
+) -> None:
+    """Copy this whole database into an EMPTY one (e.g. SQLite → PostgreSQL), verified by row counts and money totals.
+
+    The target is migrated to the current schema first; a target holding any rows is refused. The copy
+    is one transaction: if anything fails, the target stays empty.
+
+    Example: csdesk --db ~/desk.db db copy --to postgresql+psycopg://desk@dbserver/csdesk
+    """
+    from csdesk.db import Database, resolve
+    from csdesk.workflows.dbcopy import copy_database
+
+    st = state(ctx)
+    source = st.database
+    target = Database(resolve(to))
+    if want_json(ctx, json_):
+        result = copy_database(source, target, batch=batch)
+    else:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        progress = Progress(transient=True, console=Console(stderr=True))
+        tasks: dict[str, object] = {}
+
+        def report(name: str, done: int, total: int) -> None:
+            if not tasks:
+                progress.start()  # only once the copy itself begins, not for a refusal
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=max(total, 1))
+            progress.update(tasks[name], completed=done)
+
+        try:
+            result = copy_database(source, target, batch=batch, progress=report)
+        finally:
+            if tasks:
+                progress.stop()
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    from csdesk.commands.common import out, table
+
+    t = table("table", "rows", "money (fen)")
+    for tc in result.tables:
+        t.add_row(tc.table, str(tc.rows), ", ".join(f"{k} {v}" for k, v in tc.totals_fen.items()))
+    out().print(t)
+    note(f"Copied {result.rows} rows in {len(result.tables)} tables from {result.source} to {result.target} "
+         f"(schema {result.schema}); row counts and money totals match.")
+    note(f"Next: point every agent's --db / CSDESK_DB at {result.target}, and keep {result.source} as a backup.")
 
 
 def register(root: typer.Typer) -> None:

@@ -36,6 +36,7 @@ class Desk:
     settings: Settings
     now: datetime
     actor: Actor | None = None
+    via: str | None = None  # who acts when no person does ("remind run"), for the audit trail
 
     @property
     def tz(self):
@@ -91,7 +92,7 @@ def audit(
         AuditEntry(
             at=desk.now,
             actor_id=desk.actor.id if desk.actor else None,
-            actor=desk.actor.name if desk.actor else None,
+            actor=desk.actor.name if desk.actor else desk.via,
             action=action,
             entity=row.__tablename__,
             entity_id=row.id,

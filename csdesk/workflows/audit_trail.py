@@ -43,6 +43,20 @@ def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = N
     rows = desk.session.exec(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
     return [
         AuditRow(r.id, r.at, r.actor, r.action, r.entity, r.entity_id,
-                 json.loads(r.before) if r.before else None, json.loads(r.after) if r.after else None)
+                 _local_times(json.loads(r.before), desk.tz) if r.before else None,
+                 _local_times(json.loads(r.after), desk.tz) if r.after else None)
         for r in rows
     ]
+
+
+_AWARE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)")
+
+
+def _local_times(values: dict[str, Any], tz) -> dict[str, Any]:
+    """Times in a snapshot are stored in UTC; show them in the configured zone, like every other time."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, str) and _AWARE_TIME.fullmatch(value):
+            value = datetime.fromisoformat(value).astimezone(tz).isoformat()
+        out[key] = value
+    return out

@@ -11,8 +11,10 @@ from sqlmodel import select
 from csdesk import phones
 from csdesk.errors import InvalidValue
 from csdesk.models import Call, Customer, Project, Staff
-from csdesk.workflows import Desk, audit
-from csdesk.workflows.customers import CallInfo, call_info, create_customer, customer_by_phone, find_customer, open_items
+from csdesk.workflows import Desk, audit, snapshot
+from csdesk.workflows.customers import (
+    CallInfo, _text, call_info, create_customer, customer_by_phone, find_customer, open_items,
+)
 
 KINDS = {
     "inquiry": "咨询", "complaint": "投诉", "repair": "报修", "suggestion": "建议",
@@ -39,6 +41,7 @@ class CallLogged:
     customer_name: str | None
     new_customer: bool
     open_items: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    complaint: Any = None  # the complaint opened from this call (log-call --open-complaint): a ComplaintInfo
 
 
 def log_call(
@@ -53,11 +56,22 @@ def log_call(
     duration: timedelta | None = None,
     project: str | None = None,
     resolved: bool = False,
+    open_complaint: bool = False,
+    severity: str | None = None,
+    category: str | None = None,
 ) -> CallLogged:
-    """Log a call. A known number finds its customer; an unknown one creates one (named, or unnamed)."""
+    """Log a call. A known number finds its customer; an unknown one creates one (named, or unnamed).
+
+    `open_complaint` (complaint calls only) also opens a complaint from the call, at the call's time,
+    with `severity` (default normal) and `category` (default other), and links the call to it.
+    """
     session = desk.session
     actor = desk.require_actor()
     kind = check_choice(kind, KINDS, "kind")
+    if open_complaint and kind != "complaint":
+        raise InvalidValue("--open-complaint is for complaint calls (--kind complaint)")
+    if not open_complaint and (severity or category):
+        raise InvalidValue("--severity and --category go with --open-complaint")
     channel = check_choice(channel, CHANNELS, "channel")
     direction = check_choice(direction, DIRECTIONS, "direction")
     summary = (summary or "").strip()
@@ -73,6 +87,13 @@ def log_call(
     new = customer is None
     if new:
         customer = create_customer(desk, name, [number], source="call")
+    elif name and name.strip() and not customer.name:
+        # The unnamed caller of an earlier call says who they are: complete the record.
+        before = snapshot(customer)
+        customer.name = _text(name, "name", 100)
+        customer.updated_at = desk.now
+        session.add(customer)
+        audit(desk, "customer.edit", customer, before=before)
     project_id = None
     if project:
         row = session.exec(select(Project).where(Project.code == project.strip().upper())).first()
@@ -89,9 +110,15 @@ def log_call(
     )
     session.add(call)
     audit(desk, "call.log", call)
+    complaint = None
+    if open_complaint:
+        from csdesk.workflows.complaints import open_complaint as open_from_call
+
+        complaint = open_from_call(desk, severity=severity or "normal", category=category or "other",
+                                   call_id=call.id, customer_id=customer.id, project=project)
     return CallLogged(
         call_info(session, call, customer, actor.name), customer.code, customer.name, new,
-        open_items(desk, customer.id),
+        open_items(desk, customer.id), complaint,
     )
 
 

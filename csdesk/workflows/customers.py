@@ -265,11 +265,14 @@ def list_customers(desk: Desk, tier: str | None = None, search: str | None = Non
         query = query.where(Customer.tier == _check_tier(tier))
     if search:
         term = search.strip()
-        like = f"%{term}%"
-        conditions = [Customer.name.like(like), Customer.company.like(like), Customer.code.like(like.upper()), Customer.address.like(like)]
+        # Case-insensitive on every backend; `%` and `_` typed in a search are plain characters.
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions = [column.ilike(like, escape="\\") for column in (Customer.name, Customer.company, Customer.code, Customer.address)]
         digits = re.sub(r"\D", "", term)
-        if len(digits) >= 4:
-            ids = select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"%{digits.lstrip('0')}%"))
+        # Stored numbers are E.164 (+861062345678): drop what a person types before them (0086, 0).
+        digits = digits[2:] if digits.startswith("00") else digits[1:] if digits.startswith("0") else digits
+        if len(digits) >= 4 and not _CODE.match(term):  # C000002 is a code, not part of a number
+            ids = select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"%{digits}%"))
             conditions.append(Customer.id.in_(ids))
         query = query.where(or_(*conditions))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -302,15 +305,14 @@ def register_section(title: str):
     return deco
 
 
-@register_section("项目 projects")
-def _projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    from csdesk.models import Project
-
-    rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
-    return [{"code": p.code, "name": p.name, "stage": p.stage} for p in rows]
+# The projects and money-owed sections come from csdesk/workflows/projects.py (imported in open_items).
 
 
 def open_items(desk: Desk, customer_id: int) -> list[tuple[str, list[dict[str, Any]]]]:
+    import csdesk.workflows.callbacks  # noqa: F401
+    import csdesk.workflows.projects  # noqa: F401  (registers the projects and money-owed sections)
+    import csdesk.workflows.complaints  # noqa: F401  (registers its section)
+
     out = []
     for title, fn in OPEN_ITEM_SECTIONS:
         rows = fn(desk.session, customer_id, desk)

@@ -132,8 +132,15 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
 
 
 # (title, step). Later areas append theirs.
+from csdesk.workflows.complaints import demo_complaints  # noqa: E402
+from csdesk.workflows.projects import demo_projects  # noqa: E402
+from csdesk.workflows.callbacks import demo_callbacks  # noqa: E402
+
 STEPS: list[tuple[str, Callable[[Desk, random.Random, dict[str, Any]], list[str]]]] = [
     ("department", base_department),
+    ("complaints", demo_complaints),
+    ("projects", demo_projects),
+    ("callbacks", demo_callbacks),
 ]
 
 NEXT_STEPS = [
@@ -141,6 +148,10 @@ NEXT_STEPS = [
     "csdesk --db {db} customer show {phone}",
     "csdesk --db {db} --as 王芳 log-call --phone {phone} --kind repair --summary '厨房水槽漏水'",
     "csdesk --db {db} calls list --since -1d",
+    "csdesk --db {db} complaint list --overdue",
+    "csdesk --db {db} complaint sla 1",
+    "csdesk --db {db} --as 王芳 callback list --due week",
+    "csdesk --db {db} report monthly --period current",
     "csdesk --db {db} audit --limit 10",
 ]
 
@@ -198,6 +209,9 @@ def build_demo(database, settings, seed: int = 2026) -> list[str]:
         session.add(AuditEntry(at=now, actor=None, action=DEMO_MARK, entity="demo", entity_id=0, after='{"seed": %d}' % seed))
 
     database.write(mark)
+    from csdesk.reports import demo_workbook
+
+    lines.extend(demo_workbook(database, settings, now))
     phone = database.read(lambda s: s.exec(__import__("sqlmodel").text(
         "SELECT number FROM customer_phone WHERE customer_id = (SELECT customer_id FROM call GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1) ORDER BY position LIMIT 1")).first()[0])
     from csdesk.phones import display

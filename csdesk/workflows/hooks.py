@@ -12,6 +12,10 @@ Events (keyword arguments):
 
 Queries one area answers for another (`ask(name, …)` returns the first listener's answer, or None):
 - satisfied_visit(session, complaint_id) -> callback id of a reached-and-satisfied return visit, or None
+- project_visits(session, project_id) -> list of dicts (one per visit of that project: due, purpose,
+  status, outcome …; keys become columns) for `project show`, or None
+- project_complaints(session, project_id) -> list of dicts (one per complaint about that project) for
+  `project show`, or None
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from importlib import import_module
 from typing import Any, Callable
 
 LISTENER_MODULES = [
-    # "csdesk.workflows.callbacks",   # added by the callbacks area
+    "csdesk.workflows.callbacks",
+    "csdesk.workflows.complaints",
 ]
 _listeners: dict[str, list[Callable[..., Any]]] = defaultdict(list)
 _loaded = False

@@ -65,7 +65,7 @@ def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
     fields = [_LOOKUP.get(h) for h in header]
     missing = [k for k in ("name", "phone") if k not in fields]
     if missing:
-        wanted = " and ".join(f"{HEADERS[k][0]}/{HEADERS[k][-1] if k != 'phone' else 'phone'}" for k in missing)
+        wanted = " and ".join(f"{HEADERS[k][0]}/{k}" for k in missing)
         raise InvalidValue(f"{path.name}: no {wanted} column in the header row (found: {', '.join(h for h in header if h) or 'nothing'})")
     rows = []
     for offset, cells in enumerate(grid[header_at + 1:], start=header_at + 2):
@@ -117,6 +117,23 @@ def _read_csv(path: Path) -> list[list[Any]]:
     return [row for row in csv.reader(io.StringIO(text), dialect)]
 
 
+def _cell_numbers(cell: str) -> list[str]:
+    """The normalised numbers in one cell: `138… / 010-…`, `138…，139…`, or two mobiles with one space."""
+    out: list[str] = []
+    for piece in (p.strip() for p in _SPLIT.split(cell) if p.strip()):
+        try:
+            out.append(phones.normalize(piece))
+        except InvalidValue as first:
+            tokens = piece.split()
+            try:
+                if len(tokens) < 2:
+                    raise first
+                out.extend(phones.normalize(t) for t in tokens)
+            except InvalidValue:
+                raise first from None
+    return out
+
+
 @dataclass
 class _Row:
     line: int
@@ -135,12 +152,11 @@ def _check_rows(desk: Desk, rows: list[tuple[int, dict[str, str]]]) -> tuple[lis
             name = _text(values.get("name"), "name", 100)
             if not name:
                 raise InvalidValue("no name")
-            raw_numbers = [p for p in _SPLIT.split(values.get("phone", "")) if p.strip()]
-            if not raw_numbers:
+            found = _cell_numbers(values.get("phone", ""))
+            if not found:
                 raise InvalidValue("no phone number")
             numbers = []
-            for raw in raw_numbers:
-                number = phones.normalize(raw)
+            for number in found:
                 if number in seen and seen[number] != line:
                     raise InvalidValue(f"{phones.display(number)} is also on line {seen[number]}")
                 seen[number] = line

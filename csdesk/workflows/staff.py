@@ -113,6 +113,10 @@ def _open_projects(session, staff_id: int) -> int:
 
 
 def open_work(session, staff_id: int) -> list[tuple[str, int]]:
+    import csdesk.workflows.callbacks  # noqa: F401
+    import csdesk.workflows.projects  # noqa: F401  (projects area)
+    import csdesk.workflows.complaints  # noqa: F401  (registers its open-work checks)
+
     return [(label, n) for label, fn in OPEN_WORK_CHECKS if (n := fn(session, staff_id))]
 
 

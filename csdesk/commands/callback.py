@@ -1,0 +1,386 @@
+"""csdesk callback schedule|list|show|done|reschedule|cancel|stats|generate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state, want_json
+
+app = typer.Typer(no_args_is_help=True)
+
+WHEN_HELP = "WHEN: 2026-12-01 14:30, today 15:00, tomorrow, fri 10:00, +3d, +2h, next month, 下周一 (a date alone means by 18:00)."
+
+
+def _when(st, text: str, now):
+    from csdesk.workflows.callbacks import due_text
+    from csdesk.workflows.visit_rules import load_rules
+
+    return due_text(text, st.settings.tz, now, load_rules(st.settings).default_time)
+
+
+_WRAP = {"customer": 8, "why": 8, "notes": 6, "change": 10}  # free-text columns, with their narrowest width
+
+
+def table(*columns: str, title: str | None = None):
+    """Like common.table, but compact (two spaces between columns, no edges) so a callback list fits
+    80 columns, with this area's free-text columns allowed to wrap."""
+    from rich import box
+    from rich.table import Column, Table
+
+    cols = [Column(c, no_wrap=c not in _WRAP, overflow="fold", min_width=_WRAP.get(c)) for c in columns]
+    return Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, show_edge=False,
+                 collapse_padding=True)
+
+
+def _who(c) -> str:
+    return f"{c.customer_code} {c.customer_name or '(未登记姓名)'}"
+
+
+def _phone(number: str | None) -> str:
+    from csdesk.phones import display
+
+    return display(number) if number else ""
+
+
+def _state(c) -> str:
+    from csdesk.workflows.callbacks import STATUSES
+
+    if c.status == "pending":
+        return "逾期 late" if c.overdue else ""
+    return f"{STATUSES[c.status]} {c.status}"
+
+
+def _short(when, tz, this_year: int) -> str:
+    """A due time for a narrow list: `11-27 10:00` this year, `2027-01-31 10:00` in another."""
+    from csdesk import dates
+
+    text = dates.fmt(when, tz)
+    return text[5:] if text.startswith(f"{this_year}-") else text
+
+
+def _plain(value, tz) -> str:
+    """An audit value for the terminal: ISO times in the configured zone."""
+    from datetime import datetime
+
+    from csdesk import dates
+
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+        try:
+            return dates.fmt(datetime.fromisoformat(value), tz)
+        except ValueError:
+            pass
+    return "-" if value is None else str(value)
+
+
+def _outcome(c) -> str:
+    from csdesk.workflows.callbacks import OUTCOMES
+
+    parts = [OUTCOMES.get(c.outcome, c.outcome)] if c.outcome else []
+    if c.satisfied is not None:
+        parts.append("满意 satisfied" if c.satisfied else "不满意 unsatisfied")
+    if c.score is not None:
+        parts.append(f"{c.score}/5")
+    return ", ".join(parts)
+
+
+@app.command("schedule")
+def schedule(
+    ctx: typer.Context,
+    due: Annotated[str, typer.Option("--due", help=WHEN_HELP)],
+    phone: Annotated[Optional[str], typer.Option("--phone", help="The number to call (finds the customer).")] = None,
+    customer: Annotated[Optional[str], typer.Option("--customer", help="Customer code or phone.")] = None,
+    for_: Annotated[Optional[str], typer.Option("--for", help="What it is about: complaint:ID, project:CODE or call:ID.")] = None,
+    purpose: Annotated[Optional[str], typer.Option("--purpose", help="promise | complaint-visit | handover-visit | acceptance-visit | warranty-visit | periodic | payment | other")] = None,
+    assign: Annotated[Optional[str], typer.Option("--assign", help="Who calls (staff name; default: you).")] = None,
+    note_: Annotated[Optional[str], typer.Option("--note", help="What the call is for.")] = None,
+    every: Annotated[Optional[str], typer.Option("--every", help="Repeat: '3 months', 2w, 90d, 1y.")] = None,
+    count: Annotated[Optional[int], typer.Option("--count", help="How many visits in the series.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Last day of the series (a date).")] = None,
+    rrule: Annotated[Optional[str], typer.Option("--rrule", help="An RFC 5545 rule, e.g. 'FREQ=MONTHLY;INTERVAL=3;COUNT=3'.")] = None,
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Schedule a callback or return visit (回访), once or as a repeating series.
+
+    Example: csdesk callback schedule --phone 13812345678 --due "today 15:00" --note "报价确认后回电"
+    """
+    from csdesk import dates
+    from csdesk.workflows.callbacks import schedule_callback
+
+    st = state(ctx)
+    at = st.now(now)
+    due_at = _when(st, due, at)
+    until_day = dates.parse_date(until, tz=st.settings.tz, at=at) if until else None
+    result = st.write(lambda desk: schedule_callback(
+        desk, due_at, customer=customer, phone=phone, subject=for_, purpose=purpose, assignee=assign, note=note_,
+        every=every, count=count, until=until_day, rrule=rrule), now=at)
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    tz = st.settings.tz
+    for c in result.callbacks:
+        typer.echo(c.id)
+    first = result.callbacks[0]
+    about = f" about {first.subject}" if first.subject else ""
+    if result.series_id is None:
+        note(f"Scheduled callback #{first.id} ({first.purpose_label}) for {_who(first)}{about}, "
+             f"due {dates.fmt(first.due_at, tz)}, assigned to {first.assignee or 'nobody'}.")
+        return
+    shown = ", ".join(dates.fmt(c.due_at, tz) for c in result.callbacks[:6]) + (" …" if len(result.callbacks) > 6 else "")
+    if result.open_ended:
+        note(f"Scheduled series #{result.series_id} ({result.rrule}) for {_who(first)}{about}: first visit #{first.id} "
+             f"due {dates.fmt(first.due_at, tz)}; each next visit is made when the one before is over.")
+    else:
+        note(f"Scheduled series #{result.series_id} of {len(result.callbacks)} visits ({first.purpose_label}) for "
+             f"{_who(first)}{about}: {shown}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    due: Annotated[Optional[str], typer.Option("--due", help="today (with overdue) | tomorrow | week (with overdue) | overdue | all")] = None,
+    assignee: Annotated[Optional[str], typer.Option("--assignee", help="A staff name, or me.")] = None,
+    customer: Annotated[Optional[str], typer.Option("--customer", help="Customer code or phone.")] = None,
+    purpose: Annotated[Optional[str], typer.Option("--purpose")] = None,
+    status: Annotated[str, typer.Option("--status", help="pending | done | missed | cancelled | all")] = "pending",
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (the count of all is on stderr).")] = 50,
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List callbacks by due time, overdue first (default: pending ones due today, overdue included).
+
+    Example: csdesk callback list --due week --assignee me
+    """
+    from csdesk.workflows.callbacks import list_callbacks
+
+    st = state(ctx)
+    result = st.read(lambda desk: list_callbacks(desk, due, assignee, customer, purpose, status, limit), now=st.now(now))
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    tz = st.settings.tz
+    this_year = st.now(now).astimezone(tz).year
+    t = table("#", "due", "customer", "phone", "why", "who", "try", "notes")
+    for c in result.rows:
+        due_cell = _short(c.due_at, tz, this_year) + (f"\n{_state(c)}" if _state(c) else "")
+        t.add_row(str(c.id), due_cell, f"{c.customer_code}\n{c.customer_name or '(未登记姓名)'}", _phone(c.phone),
+                  c.purpose_label + (f"\n{c.subject}" if c.subject else ""),
+                  c.assignee or "", str(c.attempts), c.result_note or c.note or "")
+    if result.rows:
+        out().print(t)
+    shown = f"{len(result.rows)} of {result.total}" if result.total > len(result.rows) else str(result.total)
+    note(f"{shown} callback{'' if result.total == 1 else 's'} ({result.window}, {status})" + (f", {result.overdue} overdue" if result.overdue else "") + ".")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    callback_id: Annotated[int, typer.Argument(metavar="ID", help="Callback number.")],
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """One callback with its whole history: every try, outcome and reschedule.
+
+    Example: csdesk callback show 12
+    """
+    from csdesk import dates
+    from csdesk.workflows.callbacks import callback_detail
+
+    st = state(ctx)
+    detail = st.read(lambda desk: callback_detail(desk, callback_id), now=st.now(now))
+    if want_json(ctx, json_):
+        print_json(ctx, detail)
+        return
+    tz = st.settings.tz
+    c = detail.callback
+    console = out()
+    console.print(f"[bold]callback #{c.id}[/bold]  {c.purpose_label} ({c.purpose})  {_state(c) or '待回访 pending'}")
+    lines = [
+        ("customer", _who(c)), ("phone", _phone(c.phone)), ("about", c.subject), ("due", dates.fmt(c.due_at, tz)),
+        ("first due", dates.fmt(c.first_due_at, tz) if c.first_due_at != c.due_at else None),
+        ("assignee", c.assignee), ("tries", str(c.attempts)), ("outcome", _outcome(c)), ("note", c.note),
+        ("result", c.result_note), ("closed", f"{dates.fmt(c.closed_at, tz)} by {c.closed_by or '-'}" if c.closed_at else None),
+        ("made", f"{dates.fmt(c.created_at, tz)} by {c.created_by or c.rule or '-'}" + (f" (rule {c.rule})" if c.rule else "")),
+    ]
+    if detail.series:
+        s = detail.series
+        lines.append(("series", f"#{s['id']} {s['rrule']}, visit {c.seq}" + ("" if s["active"] else f" (ended: {s['ended_reason']})")))
+    for label, value in lines:
+        if value:
+            console.print(f"  {label:9} {value}", markup=False)
+    t = table("when", "who", "what", "change", title="history")
+    for h in detail.history:
+        change = ", ".join(f"{k}={_plain(v, tz)}" for k, v in h.changes.items())
+        t.add_row(dates.fmt(h.at, tz), h.actor or "", h.action.removeprefix("callback."), change[:200])
+    console.print(t)
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    callback_id: Annotated[int, typer.Argument(metavar="ID", help="Callback number.")],
+    reached: Annotated[bool, typer.Option("--reached", help="Got through to the customer.")] = False,
+    no_answer: Annotated[bool, typer.Option("--no-answer", help="Nobody answered: try again later.")] = False,
+    wrong_number: Annotated[bool, typer.Option("--wrong-number", help="The number is wrong: missed.")] = False,
+    satisfied: Annotated[Optional[bool], typer.Option("--satisfied/--unsatisfied", help="Was the customer satisfied?")] = None,
+    score: Annotated[Optional[int], typer.Option("--score", help="Satisfaction 1–5.")] = None,
+    note_: Annotated[Optional[str], typer.Option("--note", help="What the customer said.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="When the call was made (default now): today 14:30, -1h.")] = None,
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a try at a callback: reached (with satisfaction), no answer (retried later) or wrong number.
+
+    Example: csdesk callback done 12 --reached --satisfied --score 5 --note "维修后无渗漏"
+    """
+    from csdesk import dates
+    from csdesk.errors import InvalidValue
+    from csdesk.workflows.callbacks import record_attempt
+
+    chosen = [name for name, flag in (("reached", reached), ("no-answer", no_answer), ("wrong-number", wrong_number)) if flag]
+    if len(chosen) != 1:
+        raise InvalidValue("say how the call went: exactly one of --reached, --no-answer, --wrong-number")
+    st = state(ctx)
+    current = st.now(now)
+    when = dates.parse_when(at, tz=st.settings.tz, at=current, future=False) if at else None
+    result = st.write(lambda desk: record_attempt(desk, callback_id, chosen[0], satisfied, score, note_, when), now=current)
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    tz = st.settings.tz
+    c = result.callback
+    if result.outcome == "reached":
+        note(f"Callback #{c.id} done: {_outcome(c)}.")
+    elif result.outcome == "wrong_number":
+        note(f"Callback #{c.id}: wrong number — marked missed" + (f"; {result.supervisor} will be told." if result.supervisor else "."))
+    elif result.missed:
+        note(f"Callback #{c.id}: no answer (try {c.attempts} of {result.max_attempts}) — marked missed"
+             + (f"; {result.supervisor} will be told." if result.supervisor else "."))
+    else:
+        note(f"Callback #{c.id}: no answer (try {c.attempts} of {result.max_attempts}); next try {dates.fmt(result.next_due, tz)}.")
+    for line in result.follow_up:
+        note(f"  {line}")
+
+
+@app.command("reschedule")
+def reschedule(
+    ctx: typer.Context,
+    callback_id: Annotated[int, typer.Argument(metavar="ID", help="Callback number.")],
+    due: Annotated[Optional[str], typer.Option("--due", help=WHEN_HELP)] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Why (kept in the audit trail).")] = None,
+    assign: Annotated[Optional[str], typer.Option("--assign", help="Hand it to someone else.")] = None,
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Move a pending callback to another time, or hand it to someone else.
+
+    Example: csdesk callback reschedule 12 --due "fri 10:00" --reason "客户出差，周五再打"
+    """
+    from csdesk import dates
+    from csdesk.workflows.callbacks import reschedule_callback
+
+    st = state(ctx)
+    current = st.now(now)
+    due_at = _when(st, due, current) if due else None
+    c = st.write(lambda desk: reschedule_callback(desk, callback_id, due_at, reason, assign), now=current)
+    if want_json(ctx, json_):
+        print_json(ctx, c)
+        return
+    note(f"Callback #{c.id} is now due {dates.fmt(c.due_at, st.settings.tz)}, assigned to {c.assignee or 'nobody'}.")
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    callback_id: Annotated[int, typer.Argument(metavar="ID", help="Callback number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is no longer needed.")],
+    series: Annotated[bool, typer.Option("--series", help="Also cancel the later visits of its series, and end it.")] = False,
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Cancel a pending callback, with the reason.
+
+    Example: csdesk callback cancel 12 --reason "客户已来电，问题已解决"
+    """
+    st = state(ctx)
+    from csdesk.workflows.callbacks import cancel_callback
+
+    rows = st.write(lambda desk: cancel_callback(desk, callback_id, reason, series), now=st.now(now))
+    if want_json(ctx, json_):
+        print_json(ctx, rows)
+        return
+    ids = ", ".join(f"#{c.id}" for c in rows)
+    note(f"Cancelled callback{'s' if len(rows) > 1 else ''} {ids}.")
+
+
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    by: Annotated[str, typer.Option("--by", help="agent | customer | purpose")] = "agent",
+    since: Annotated[Optional[str], typer.Option("--since", help="From (2026-11-01, -30d, …).")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Before.")] = None,
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Satisfaction of finished visits per agent, customer or purpose: reached, satisfied, scores, missed.
+
+    Example: csdesk callback stats --by agent --since 2026-11-01 --json
+    """
+    from csdesk import dates
+    from csdesk.workflows.callbacks import satisfaction_stats
+
+    st = state(ctx)
+    current = st.now(now)
+    tz = st.settings.tz
+    since_at = dates.parse_when(since, tz=tz, at=current, future=False) if since else None
+    until_at = dates.parse_when(until, tz=tz, at=current, future=False) if until else None
+    result = st.read(lambda desk: satisfaction_stats(desk, by, since_at, until_at), now=current)
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    t = table(result.by, "reached", "sat", "unsat", "rate%", "avg", "missed", "wrong#", "tries")
+    for r in result.rows + [result.total]:
+        label = f"{r.key} {r.label}" if r.label else r.key
+        t.add_row(label, str(r.visits), str(r.satisfied), str(r.unsatisfied),
+                  "" if r.satisfaction_rate is None else str(r.satisfaction_rate),
+                  "" if r.average_score is None else str(r.average_score), str(r.missed), str(r.wrong_number), str(r.attempts))
+    out().print(t)
+
+
+@app.command("generate")
+def generate(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be made; write nothing.")] = False,
+    now: NowOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Make the periodic visits the rules call for (key accounts, VIPs, owners, warranty); safe to repeat.
+
+    `csdesk remind run` does this too; running it twice makes nothing new.
+
+    Example: csdesk callback generate --dry-run
+    """
+    from csdesk.workflows.callbacks import generate_periodic_visits
+
+    st = state(ctx)
+    current = st.now(now)
+    if dry_run:
+        made = st.read(lambda desk: generate_periodic_visits(desk, current, dry_run=True), now=current)
+    else:
+        made = st.write(lambda desk: generate_periodic_visits(desk, current), now=current)
+    if want_json(ctx, json_):
+        print_json(ctx, made)
+        return
+    tz = st.settings.tz
+    for m in made[:200]:
+        typer.echo(m.line(tz))
+    if len(made) > 200:
+        typer.echo(f"… and {len(made) - 200} more")
+    verb = "Would make" if dry_run else "Made"
+    note(f"{verb} {len(made)} visit{'' if len(made) == 1 else 's'}." if made else "Nothing new: every visit the rules call for exists.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="callback", help="Callbacks and return visits (回访): schedule, list, show, done, reschedule, cancel, stats, generate.")

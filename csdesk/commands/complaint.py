@@ -1,0 +1,331 @@
+"""csdesk complaint open|list|show|sla|ack|note|assign|hold|resume|escalate|resolve|close|reopen."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+
+app = typer.Typer(no_args_is_help=True)
+
+IdArg = Annotated[int, typer.Argument(help="The complaint number (complaint list shows them).", metavar="ID")]
+CLOCKS = {"first_response": "首次响应", "resolution": "解决"}
+AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened, if not now: 2026-11-24 14:30, today 9:30, -2h.")]
+
+
+def _at(st, text: str | None):
+    from csdesk import dates
+
+    return dates.parse_when(text, tz=st.settings.tz, future=False) if text else None
+
+
+def _done(ctx, info, json_: bool, message: str) -> None:
+    """After an action: the complaint as JSON, or one line for the person on stderr."""
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+    else:
+        note(message)
+
+
+def _due(st, info) -> str:
+    from csdesk import dates
+
+    tz = st.settings.tz
+    parts = []
+    if info.status == "open" and info.first_response_due:
+        parts.append(f"first response due {dates.fmt(info.first_response_due, tz)}")
+    if info.status in ("open", "acknowledged") and info.resolution_due:
+        parts.append(f"resolution due {dates.fmt(info.resolution_due, tz)}")
+    if info.status == "on_hold":
+        parts.append("clocks stopped")
+    return "; ".join(parts)
+
+
+@app.command("open")
+def open_(
+    ctx: typer.Context,
+    phone: Annotated[str | None, typer.Option("--phone", help="The customer's phone number, any common format.")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="The customer's code (C000123) or phone.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", help="normal 一般 | serious 较重 | major 重大")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="quality | installation | attitude | delay | billing | other (config: complaint_categories)")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="What the customer complains about.")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="The project code it is about.")] = None,
+    call: Annotated[int | None, typer.Option("--call", help="The call it came in on (links the call; its customer, time and summary are the defaults).")] = None,
+    assign: Annotated[str | None, typer.Option("--assign", help="Who handles it (default: you, or the first person of its level above you).")] = None,
+    at: AtOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Open a complaint; you own it (首问负责制). Major and key-account complaints start at the manager level.
+
+    Example: csdesk --as 王芳 complaint open --phone 13812345678 --severity serious --category installation --summary "安装师傅迟到两小时"
+    """
+    from csdesk.errors import InvalidValue
+    from csdesk.workflows.complaints import open_complaint
+
+    if phone and customer:
+        raise InvalidValue("give --phone or --customer, not both")
+    if severity is None:
+        raise InvalidValue("say how serious it is: --severity normal|serious|major")
+    if category is None:
+        raise InvalidValue("say what it is about: --category (e.g. quality, installation, attitude, delay, billing, other)")
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: open_complaint(desk, phone or customer, severity, category, summary, project, call, when, assign))
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+        return
+    typer.echo(info.id)
+    note(f"Opened complaint #{info.id} for {info.customer_code} {info.customer_name or ''}".rstrip()
+         + f" — {info.severity_label} {info.category_label}, {info.level_name}, assigned to {info.assignee}; {_due(st, info)}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="open | acknowledged | on_hold | resolved | closed | active | all (default: active).")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only those past a running deadline.")] = False,
+    due_within: Annotated[str | None, typer.Option("--due-within", help="Next deadline within this much BUSINESS time (2h, 1h30m); overdue ones included.")] = None,
+    level: Annotated[int | None, typer.Option("--level", help="1 specialist … 4 director.")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee", help="A staff name, or 'me'.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity")] = None,
+    category: Annotated[str | None, typer.Option("--category")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Code or phone.")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """List complaints by urgency: missed deadlines first, then the nearest deadline.
+
+    Example: csdesk --as 李娜 complaint list --assignee me --due-within 2h
+    """
+    from csdesk import dates
+    from csdesk.workflows.complaints import list_complaints
+
+    st = state(ctx)
+    within = dates.parse_duration(due_within) if due_within else None
+    result = st.read(lambda desk: list_complaints(desk, status, overdue, within, level, assignee, severity, customer, category, limit))
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    tz = st.settings.tz
+    t = table("#", "status", "level", "severity", "category", "customer", "assignee", "opened", "next deadline", "left", "summary")
+    for row in result.rows:
+        t.add_row(
+            str(row.id), f"{row.status_label} {row.status}", row.level_name, row.severity_label, row.category_label,
+            f"{row.customer_code} {row.customer_name or ''}".strip(), row.assignee, dates.fmt(row.opened_at, tz),
+            f"{dates.fmt(row.next_due, tz)} {CLOCKS.get(row.next_clock, '')}".strip(), row.business_left, row.summary if len(row.summary) <= 50 else row.summary[:49] + "…",
+        )
+    out().print(t)
+    note(f"{len(result.rows)} of {result.total} complaints shown.")
+
+
+@app.command("show")
+def show(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> None:
+    """One complaint: details, each deadline with the business time left (or overdue), and the whole timeline.
+
+    Example: csdesk complaint show 12
+    """
+    from csdesk import dates
+    from csdesk.workflows.complaints import complaint_view
+
+    st = state(ctx)
+    view = st.read(lambda desk: complaint_view(desk, complaint_id))
+    if want_json(ctx, json_):
+        print_json(ctx, view)
+        return
+    tz = st.settings.tz
+    c = view.complaint
+    console = out()
+    console.print(f"[bold]投诉 complaint #{c.id}[/bold]  {c.status_label} {c.status}  {c.level_name}  {c.severity_label} {c.severity}  {c.category_label}")
+    for label, value in (
+        ("customer", f"{c.customer_code} {c.customer_name or '(未登记姓名)'}"), ("project", c.project),
+        ("call", f"#{c.call_id}" if c.call_id else None), ("owner", f"{c.owner} (首问负责)"), ("assignee", c.assignee),
+        ("opened", dates.fmt(c.opened_at, tz)), ("summary", c.summary), ("resolution", c.resolution),
+        ("on hold", f"since {dates.fmt(view.on_hold_since, tz)}" if view.on_hold_since else None),
+    ):
+        if value:
+            console.print(f"  {label:10} {value}", markup=False)
+    t = table("deadline", "from", "allowed", "due", "state", "used", "left", title="SLA (business time)")
+    for d in view.deadlines:
+        t.add_row(d.label, dates.fmt(d.started_at, tz), d.allowance, dates.fmt(d.due, tz) if d.due else "(stopped)",
+                  d.state, d.business_used, d.business_left)
+    console.print(t)
+    t = table("when", "who", "what", "details", title="时间线 timeline")
+    for e in view.events:
+        when = dates.fmt(e.at, tz)
+        if abs((e.recorded_at - e.at).total_seconds()) > 300:
+            when += f" (entered {dates.fmt(e.recorded_at, tz)})"
+        t.add_row(when, e.actor, e.label, e.text)
+    console.print(t)
+
+
+@app.command("sla")
+def sla(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> None:
+    """Explain the SLA arithmetic step by step: windows counted, days skipped, holds, each deadline.
+
+    Example: csdesk complaint sla 12
+    """
+    from csdesk import dates
+    from csdesk.workflows.complaints import explain_sla
+
+    st = state(ctx)
+    result = st.read(lambda desk: explain_sla(desk, complaint_id))
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    c = result.complaint
+    tz = st.settings.tz
+    lines = [
+        f"Complaint #{c.id}: {c.severity_label} {c.severity}, {c.level_name}, {c.status_label} {c.status}; opened {dates.fmt(c.opened_at, tz)}",
+        f"Business hours: {result.calendar}",
+    ]
+    for title, body in result.sections:
+        lines.append("")
+        lines.append(title)
+        lines.extend(f"  {line}" for line in body)
+    typer.echo("\n".join(lines))
+
+
+@app.command("ack")
+def ack(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None, typer.Option("--note", help="What was said.")] = None,
+        at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Acknowledge: the first response to the customer (stops the first-response clock).
+
+    Example: csdesk --as 王芳 complaint ack 12 --note "已致电客户，约明早上门"
+    """
+    from csdesk.workflows.complaints import ack_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: ack_complaint(desk, complaint_id, when, note_))
+    _done(ctx, info, json_, f"Complaint #{info.id} acknowledged; {_due(st, info)}.")
+
+
+@app.command("note")
+def note_cmd(ctx: typer.Context, complaint_id: IdArg, text: Annotated[str, typer.Argument(help="The note.")],
+             at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Add a note to a complaint's timeline.
+
+    Example: csdesk --as 王芳 complaint note 12 "供应商确认周五到货"
+    """
+    from csdesk.workflows.complaints import add_note
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: add_note(desk, complaint_id, text, when))
+    _done(ctx, info, json_, f"Note added to complaint #{info.id}.")
+
+
+@app.command("assign")
+def assign(ctx: typer.Context, complaint_id: IdArg, name: Annotated[str, typer.Argument(help="Staff name.")],
+           owner: Annotated[bool, typer.Option("--owner", help="Transfer the ownership (首问负责) instead; supervisor or above.")] = False,
+           at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Hand a complaint to someone of its level or above (or, with --owner, transfer its ownership).
+
+    Example: csdesk --as 李娜 complaint assign 12 刘洋
+    """
+    from csdesk.workflows.complaints import assign_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: assign_complaint(desk, complaint_id, name, when, owner))
+    _done(ctx, info, json_, f"Complaint #{info.id} is now {'owned by ' + info.owner if owner else 'assigned to ' + info.assignee}.")
+
+
+@app.command("hold")
+def hold(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer.Option("--reason", help="Waiting for what.")],
+         at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Put a complaint on hold (waiting for the customer or a supplier): its clocks stop.
+
+    Example: csdesk --as 王芳 complaint hold 12 --reason "等待厂家补发配件"
+    """
+    from csdesk.workflows.complaints import hold_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: hold_complaint(desk, complaint_id, reason, when))
+    _done(ctx, info, json_, f"Complaint #{info.id} is on hold; its clocks are stopped until it is resumed.")
+
+
+@app.command("resume")
+def resume(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None, typer.Option("--note")] = None,
+           at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Resume a complaint on hold: its clocks run again, deadlines moved by the business time held.
+
+    Example: csdesk --as 王芳 complaint resume 12 --note "配件已到"
+    """
+    from csdesk.workflows.complaints import resume_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: resume_complaint(desk, complaint_id, when, note_))
+    _done(ctx, info, json_, f"Complaint #{info.id} resumed ({info.status_label} {info.status}); {_due(st, info)}.")
+
+
+@app.command("escalate")
+def escalate(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer.Option("--reason", help="Why.")],
+             to: Annotated[int | None, typer.Option("--to", help="The level to go to (default: one up).", metavar="LEVEL")] = None,
+             at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Escalate one level up (or --to LEVEL): the next person up takes it, with the new level's deadline.
+
+    Example: csdesk --as 王芳 complaint escalate 12 --reason "客户要求主管处理"
+    """
+    from csdesk.workflows.complaints import escalate_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    result = st.write(lambda desk: escalate_complaint(desk, complaint_id, reason, to, when))
+    _done(ctx, result, json_, f"Complaint #{result.complaint_id} escalated from level {result.from_level} to {result.to_level}: "
+          f"{result.from_assignee} → {result.to_assignee}." + (f" ({result.note})" if result.note else ""))
+
+
+@app.command("resolve")
+def resolve(ctx: typer.Context, complaint_id: IdArg, resolution: Annotated[str, typer.Option("--resolution", help="What was done.")],
+            at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Resolve a complaint (needs someone of its level or above); its return visit is scheduled.
+
+    Example: csdesk --as 王芳 complaint resolve 12 --resolution "已更换门板，客户现场确认"
+    """
+    from csdesk.workflows.complaints import resolve_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: resolve_complaint(desk, complaint_id, resolution, when))
+    _done(ctx, info, json_, f"Complaint #{info.id} resolved; it closes after a satisfied return visit (回访).")
+
+
+@app.command("close")
+def close(ctx: typer.Context, complaint_id: IdArg,
+          without_visit: Annotated[bool, typer.Option("--without-visit", help="Close without a satisfied return visit (supervisor or above, with --reason).")] = False,
+          reason: Annotated[str | None, typer.Option("--reason", help="Why it is closed without a visit.")] = None,
+          at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Close a resolved complaint: after a satisfied return visit, or by a supervisor with --without-visit --reason.
+
+    Example: csdesk --as 李娜 complaint close 12 --without-visit --reason "客户出国，无法回访"
+    """
+    from csdesk.workflows.complaints import close_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: close_complaint(desk, complaint_id, without_visit, reason, when))
+    _done(ctx, info, json_, f"Complaint #{info.id} closed.")
+
+
+@app.command("reopen")
+def reopen(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer.Option("--reason", help="Why.")],
+           at: AtOpt = None, json_: JsonOpt = False) -> None:
+    """Reopen a resolved or closed complaint: a new resolution clock starts at its current level.
+
+    Example: csdesk --as 王芳 complaint reopen 12 --reason "客户反映问题复发"
+    """
+    from csdesk.workflows.complaints import reopen_complaint
+
+    st = state(ctx)
+    when = _at(st, at)
+    info = st.write(lambda desk: reopen_complaint(desk, complaint_id, reason, when))
+    _done(ctx, info, json_, f"Complaint #{info.id} reopened at {info.level_name}; {_due(st, info)}.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="complaint", help="Complaints (投诉): open, list, show, sla, ack, note, assign, hold, resume, escalate, resolve, close, reopen.")

@@ -1,0 +1,255 @@
+"""csdesk payment plan|record|reverse|chase|list|aging — instalments, payments and tail-payment collection."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+
+app = typer.Typer(no_args_is_help=True)
+
+CodeArg = Annotated[str, typer.Argument(help="Project code, e.g. P000012.", metavar="CODE")]
+
+
+def _when(st, text: str | None):
+    from csdesk import dates
+
+    return dates.parse_when(text, tz=st.settings.tz, future=False) if text else None
+
+
+def _days(st, text: str) -> int:
+    """`30d`, `2w`, `1m`, or a bare number of days → days from today."""
+    from csdesk import dates
+    from csdesk.errors import InvalidValue
+
+    text = (text or "").strip()
+    if text.isdigit():
+        if int(text) > 36600:
+            raise InvalidValue(f"{text!r}: at most 36600 days (100 years)")
+        return int(text)
+    span = dates.parse_span(text)
+    start = dates.now().astimezone(st.settings.tz).date()
+    days = (start + span - start).days
+    if days < 0:
+        raise InvalidValue(f"{text!r}: give a span ahead (30d, 2w, 1m)")
+    return days
+
+
+def render_instalments(rows, title: str | None = None, with_project: bool = True):
+    from csdesk.money import fmt_money
+
+    cols = (["project", "customer", "owner"] if with_project else []) + [
+        "#", "instalment", "amount", "due rule", "due", "paid", "outstanding", "status", "last step"]
+    t = table(*cols, title=title)
+    for i in rows:
+        status = f"{i.status} {i.status_label}" + (f" {i.days_overdue}d" if i.days_overdue else "")
+        lead = [i.project_code, f"{i.customer_code or ''} {i.customer_name or ''}".strip(), i.owner or ""] if with_project else []
+        t.add_row(*lead, str(i.seq), i.name, fmt_money(i.amount), i.due_rule, str(i.due_on or "—"), fmt_money(i.paid),
+                  fmt_money(i.outstanding), status, i.last_step or "")
+    return t
+
+
+@app.command("plan")
+def plan(
+    ctx: typer.Context,
+    code: CodeArg,
+    split: Annotated[str | None, typer.Option("--split", help='Parts NAME:AMOUNT:WHEN, comma-separated. AMOUNT: 30% or an exact sum; WHEN: sign, handover, accept, accept+30d, or a date.')] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the existing plan (only while nothing is paid).")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Make a project's payment plan (it must add up to the contract to the fen), or show it.
+
+    Example: csdesk --as 王芳 payment plan P000012 --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"
+    """
+    from csdesk.money import fmt_money
+    from csdesk.workflows.payments import make_plan, plan_view
+
+    st = state(ctx)
+    if split is None:
+        if replace:
+            from csdesk.errors import InvalidValue
+
+            raise InvalidValue("--replace needs --split with the new plan")
+        view = st.read(lambda desk: plan_view(desk, code))
+    else:
+        view = st.write(lambda desk: make_plan(desk, code, split, replace))
+    if want_json(ctx, json_):
+        print_json(ctx, view)
+        return
+    p = view.project
+    if not view.instalments:
+        note(f"{p.code} has no payment plan yet.")
+        return
+    out().print(render_instalments(view.instalments, title=f"{p.code} {p.name} · contract {fmt_money(p.contract)}", with_project=False))
+    note(f"Planned {fmt_money(view.planned)} · paid {fmt_money(view.paid)} · outstanding {fmt_money(view.outstanding)}.")
+
+
+@app.command("record")
+def record(
+    ctx: typer.Context,
+    code: CodeArg,
+    amount: Annotated[str, typer.Option("--amount", help="How much: 86000, 86,000.00, ¥86000, 8.6万.")],
+    instalment: Annotated[str | None, typer.Option("--instalment", help="Instalment name or number (default: the oldest unpaid first).")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When it was received (default now).")] = None,
+    method: Annotated[str, typer.Option("--method", help="transfer | cash | cheque | other")] = "transfer",
+    ref: Annotated[str | None, typer.Option("--ref", help="Bank reference, receipt number …")] = None,
+    allow_overpay: Annotated[bool, typer.Option("--allow-overpay", help="Accept more than is owed; the rest is kept as a credit.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Record money received for a project.
+
+    Example: csdesk --as 王芳 payment record P000012 --amount 8.58万 --instalment 首款 --ref 银行流水20261124
+    """
+    from csdesk.money import fmt_money, parse_amount
+    from csdesk.workflows.payments import record_payment
+
+    st = state(ctx)
+    value = parse_amount(amount)
+    when = _when(st, at)
+    info = st.write(lambda desk: record_payment(desk, code, value, instalment, when, method, ref, allow_overpay))
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+        return
+    typer.echo(info.id)
+    to = ", ".join(f"{a.instalment} {fmt_money(a.amount)}" for a in info.allocations)
+    if info.credit:
+        to += (", " if to else "") + f"credit {fmt_money(info.credit)}"
+    tail = " — the project is settled (已结清)." if info.project_stage == "settled" else "."
+    note(f"Recorded payment #{info.id} of {fmt_money(info.amount)} for {info.project_code}: {to}{tail}")
+
+
+@app.command("reverse")
+def reverse(
+    ctx: typer.Context,
+    ident: Annotated[int, typer.Argument(help="The payment number to reverse.", metavar="PAYMENT_ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the reversal).")],
+    at: Annotated[str | None, typer.Option("--at", help="When (default now).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Correct a payment recorded by mistake with a reversal (supervisor or above); nothing is deleted.
+
+    Example: csdesk --as 李娜 payment reverse 41 --reason "金额录错，应为85800"
+    """
+    from csdesk.money import fmt_money
+    from csdesk.workflows.payments import reverse_payment
+
+    st = state(ctx)
+    when = _when(st, at)
+    info = st.write(lambda desk: reverse_payment(desk, ident, reason, when))
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+        return
+    typer.echo(info.id)
+    note(f"Reversed payment #{info.reverses_id} with #{info.id} ({fmt_money(info.amount)}) on {info.project_code}.")
+
+
+@app.command("chase")
+def chase(
+    ctx: typer.Context,
+    code: CodeArg,
+    step: Annotated[str, typer.Option("--step", help="reminder | call | notice (催款函) | lawyer (律师函, manager or above)")],
+    note_: Annotated[str | None, typer.Option("--note", help="What was said or sent.")] = None,
+    instalment: Annotated[str | None, typer.Option("--instalment", help="Only this instalment (default: every due and unpaid one).")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When (default now).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a dunning step (催收) for a project's due and unpaid instalments.
+
+    Example: csdesk --as 王芳 payment chase P000012 --step call --note "客户答应周五前付尾款"
+    """
+    from csdesk.workflows.payments import chase as record_step
+
+    st = state(ctx)
+    when = _when(st, at)
+    rows = st.write(lambda desk: record_step(desk, code, step, note_, instalment, when))
+    if want_json(ctx, json_):
+        print_json(ctx, rows)
+        return
+    names = ", ".join(r.instalment for r in rows)
+    note(f"Recorded {rows[0].step} {rows[0].step_label} on {rows[0].project_code} for {names}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only instalments past their due date.")] = False,
+    due_within: Annotated[str | None, typer.Option("--due-within", help="Only those falling due within this span: 30d, 2w, 1m.")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Project code.")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Customer code or phone.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Project owner (staff name).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include paid instalments.")] = False,
+    limit: Annotated[int, typer.Option("--limit")] = 100,
+    json_: JsonOpt = False,
+) -> None:
+    """List instalments still owed, soonest due first.
+
+    Example: csdesk payment list --overdue --owner 王芳
+    """
+    from csdesk.errors import InvalidValue
+    from csdesk.money import fmt_money
+    from csdesk.workflows.payments import list_instalments
+
+    if limit < 1:
+        raise InvalidValue("--limit must be at least 1")
+    st = state(ctx)
+    days = _days(st, due_within) if due_within else None
+    rows, total = st.read(lambda desk: list_instalments(desk, overdue, days, project, customer, owner, all_, limit))
+    if want_json(ctx, json_):
+        print_json(ctx, {"total": total, "instalments": rows})
+        return
+    out().print(render_instalments(rows))
+    from decimal import Decimal
+
+    owed = sum((r.outstanding for r in rows), Decimal("0.00"))
+    note(f"{len(rows)} of {total} instalments shown; {fmt_money(owed)} outstanding on those shown.")
+
+
+@app.command("aging")
+def aging_(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day to age at (default today): 2026-10-31, -1m.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="customer | project | owner")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows shown (largest overdue first).")] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """Receivables by days overdue (0–30, 31–60, 61–90, 90+), with totals.
+
+    Example: csdesk payment aging --by customer --as-of 2026-10-31
+    """
+    from csdesk import dates
+    from csdesk.errors import InvalidValue
+    from csdesk.money import fmt_money
+    from csdesk.workflows.payments import aging
+
+    if limit < 1:
+        raise InvalidValue("--limit must be at least 1")
+    st = state(ctx)
+    day = dates.parse_date(as_of, tz=st.settings.tz) if as_of else None
+    group = by.strip().lower() if by else None
+    report = st.read(lambda desk: aging(desk, day, group, limit))
+    if want_json(ctx, json_):
+        print_json(ctx, report)
+        return
+    head = [group or ""] if group else []
+    t = table(*head, "未到期 not due", "0–30", "31–60", "61–90", "90+", "逾期 overdue", "应收 outstanding",
+              title=f"账龄 aging as of {report.as_of}" + (f" by {group}" if group else ""))
+
+    def cells(r):
+        return [fmt_money(x) if x else "" for x in (r.not_due, r.days_0_30, r.days_31_60, r.days_61_90, r.days_90_plus)] + [
+            fmt_money(r.overdue), fmt_money(r.outstanding)]
+
+    for r in report.rows:
+        label = r.key if r.key == r.label else f"{r.key} {r.label}"
+        t.add_row(label, *cells(r))
+    if report.rows:
+        t.add_section()
+    t.add_row(*(["合计 total"] if group else []), *cells(report.total))
+    out().print(t)
+    if group:
+        note(f"{len(report.rows)} of {report.groups} {group}s with money outstanding shown.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="payment", help="Payments: plan, record, reverse, chase (催收), list, aging.")

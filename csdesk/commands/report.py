@@ -1,0 +1,156 @@
+"""csdesk report daily|weekly|monthly|quarterly|annual."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state, want_json
+
+app = typer.Typer(no_args_is_help=True)
+
+PeriodOpt = Annotated[str | None, typer.Option("--period", help="Which one: 2026-11-24, 2026-W48, 2026-11, 2026-Q4, 2026, current or last (default: the last complete one).", metavar="P")]
+XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="Write an Excel workbook (summary, one sheet per area, charts) to FILE.xlsx.", metavar="FILE", dir_okay=False)]
+LangOpt = Annotated[str, typer.Option("--lang", help="Sheet, column and figure names: zh (中文) or en.", metavar="zh|en")]
+UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="Customer phone numbers in full in the detail rows (manager or above).")]
+MailOpt = Annotated[list[str] | None, typer.Option("--mail", help="Mail the workbook to this address (repeatable); SMTP settings from the config.", metavar="TO")]
+
+EXAMPLES = {
+    "daily": "csdesk report daily --period 2026-11-24",
+    "weekly": "csdesk report weekly --period 2026-W48 --json",
+    "monthly": "csdesk report monthly --period 2026-11 --xlsx 客服月报-2026-11.xlsx",
+    "quarterly": "csdesk report quarterly --period 2026-Q4 --xlsx q4.xlsx --lang en",
+    "annual": "csdesk report annual --period 2026",
+}
+SUMMARIES = {
+    "daily": "The daily report (日报): one local calendar day, beside the day before.",
+    "weekly": "The weekly report (周报): one ISO week, Monday to Sunday, beside the week before.",
+    "monthly": "The monthly report (月报): one calendar month, beside the month before.",
+    "quarterly": "The quarterly report (季报): one quarter, beside the quarter before.",
+    "annual": "The annual report (年报): one calendar year, beside the year before.",
+}
+
+
+def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now) -> None:
+    import io
+
+    from csdesk.errors import InvalidValue
+    from csdesk.reports import build_report, render_terminal, report_json, write_xlsx
+
+    st = state(ctx)
+    lang = (lang or "zh").strip().lower()
+    if lang not in ("zh", "en"):
+        raise InvalidValue(f"unknown language {lang!r} (use zh or en)")
+    target = None
+    if xlsx is not None:
+        target = xlsx.expanduser().resolve()
+        if target.suffix.lower() != ".xlsx":
+            raise InvalidValue(f"{xlsx} does not end in .xlsx; name the workbook FILE.xlsx")
+        if st.database.target.path is not None and target == st.database.target.path:
+            raise InvalidValue("the workbook must not be the database file")
+        if not target.parent.is_dir():
+            raise InvalidValue(f"folder {target.parent} does not exist")
+    if mail:
+        _check_mail(st.settings, mail)
+    when = st.now(now)
+
+    def work(desk):
+        report = build_report(desk, kind, period, lang=lang, unmask=unmask)
+        sheets, data = 0, None
+        if target is not None:
+            partial = target.with_name(f".{target.name}.partial")
+            try:
+                sheets = write_xlsx(desk, report, partial)
+                partial.replace(target)  # never leave a half-written workbook under the real name
+            finally:
+                if partial.exists():
+                    partial.unlink()
+            if mail:
+                data = target.read_bytes()
+        elif mail:
+            buffer = io.BytesIO()
+            sheets = write_xlsx(desk, report, buffer)
+            data = buffer.getvalue()
+        return report, sheets, data
+
+    report, sheets, data = st.read(work, now=when)
+    if want_json(ctx, json_):
+        print_json(ctx, report_json(report))
+    elif target is None and not mail:
+        render_terminal(report, out())
+    if target is not None:
+        note(f"Wrote {report.title} to {target} ({sheets} sheets).")
+    if mail:
+        name = target.name if target is not None else f"csdesk-{kind}-{report.period.name}.xlsx"
+        _send(st.settings, mail, report, name, data)
+        note(f"Mailed {name} to {', '.join(mail)}.")
+
+
+def _check_mail(settings, addresses: list[str]) -> None:
+    from csdesk.errors import InvalidValue
+
+    for addr in addresses:
+        if "@" not in addr or addr.startswith("@") or addr.endswith("@") or any(c.isspace() for c in addr):
+            raise InvalidValue(f"{addr!r} is not a mail address")
+    try:
+        smtp = settings["smtp"]
+    except KeyError:
+        smtp = {}
+    if not smtp.get("host") or not smtp.get("from_addr"):
+        raise InvalidValue("mailing needs an SMTP server: smtp.host and smtp.from_addr are not set in the config",
+                           hint="csdesk config show lists the [smtp] keys")
+
+
+def _send(settings, addresses: list[str], report, filename: str, data: bytes) -> None:
+    from csdesk.errors import CsdeskError
+    from csdesk.mailer import send_message
+    from csdesk.reports import fmt_change, fmt_value
+
+    lines = [report.title, ""]
+    for f in report.figures:
+        lines.append(f"- {f.label}: {fmt_value(f.unit, f.value)} (上期 previous {fmt_value(f.unit, f.previous)}, "
+                     f"{fmt_change(f.unit, f.change)})")
+    for a in report.areas:
+        if not a.available:
+            lines.append(f"- {a.label}: {a.note}")
+    lines += ["", f"附件 attached: {filename}", "— csdesk report"]
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    for addr in addresses:
+        try:
+            send_message(settings, addr, f"csdesk {report.title}", "\n".join(lines), attachments=[(filename, data, mime)])
+        except Exception as exc:  # noqa: BLE001 — any refusal by the server is reported, not a traceback
+            raise CsdeskError(f"could not mail the report to {addr}: {type(exc).__name__}: {exc}") from None
+
+
+def _command(kind: str):
+    def command(
+        ctx: typer.Context,
+        period: PeriodOpt = None,
+        xlsx: XlsxOpt = None,
+        json_: JsonOpt = False,
+        lang: LangOpt = "zh",
+        unmask: UnmaskOpt = False,
+        mail: MailOpt = None,
+        now: NowOpt = None,
+    ) -> None:
+        _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now)
+
+    command.__doc__ = f"""{SUMMARIES[kind]}
+
+    Without --xlsx the figures are shown as tables; --json gives the same figures for scripts.
+
+    Periods are bounded at local midnight in the configured time zone.
+
+    Example: {EXAMPLES[kind]}
+    """
+    return command
+
+
+for _kind in ("daily", "weekly", "monthly", "quarterly", "annual"):
+    app.command(_kind)(_command(_kind))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="report", help="Reports (报表): daily to annual, on the terminal, as JSON or as Excel workbooks.")

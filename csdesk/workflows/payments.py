@@ -1,0 +1,948 @@
+"""Money: payment plans (instalments), payments and their reversals, the dunning ladder (催收), aging.
+
+Rules kept here:
+- a plan's parts add up to the contract exactly, to the fen, or the plan is refused; percentages are
+  shares of the contract, rounded half up to the fen, and the last percentage part takes the remainder;
+- an instalment's due date is known once its event has happened (sign, handover, accept, + a span) or
+  is a fixed date; due dates are local calendar dates; an instalment is overdue from the day after;
+- a payment goes to the named instalment, or else to the unpaid instalments in plan order (oldest first);
+  more than is owed is refused unless overpayment is allowed, and then the rest is kept as a credit;
+- a mistake is corrected by a reversal (a negative payment with a reason, mirroring the original's
+  allocations), never by deleting; `paid_fen` of every instalment always equals the sum of its
+  allocations, is never below zero and never above its amount;
+- a project that is accepted and fully paid is settled; a reversal that reopens an instalment takes a
+  settled project back to accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import case, or_
+from sqlmodel import func, select
+
+from csdesk import dates
+from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
+from csdesk.models import CollectionStep, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
+from csdesk.money import from_fen, parse_amount, round_fen, split_exact, to_fen
+from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, snapshot
+from csdesk.workflows.projects import STAGES, ProjectInfo, _text, find_project, local_date, project_info, today
+
+EVENTS = {"sign": "签约", "handover": "交付", "accept": "验收", "date": "固定日期"}
+EVENT_ALIASES = {
+    "sign": "sign", "signed": "sign", "signing": "sign", "签约": "sign", "签订": "sign",
+    "handover": "handover", "handed_over": "handover", "handed-over": "handover", "交付": "handover", "交房": "handover",
+    "摆场": "handover", "accept": "accept", "accepted": "accept", "acceptance": "accept", "验收": "accept",
+}
+STEPS = {"reminder": "提醒", "call": "电话催收", "notice": "催款函", "lawyer": "律师函"}
+METHODS = {"transfer": "转账", "cash": "现金", "cheque": "支票", "other": "其他"}
+INSTALMENT_STATUSES = {"paid": "已付清", "overdue": "逾期", "due": "今日到期", "not_due": "未到期", "pending": "到期日待定"}
+BY = ("customer", "project", "owner")
+INACTIVE_STAGES = ("shelved", "archived")
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PlanPart:
+    name: str
+    percent: Decimal | None  # a share of the contract, or
+    amount: Decimal | None  # an exact sum
+    due_event: str  # sign | handover | accept | date
+    due_after: str | None = None  # 30d, 2w, 1m
+    due_on: date | None = None  # a fixed date
+
+    @property
+    def rule(self) -> str:
+        return due_rule(self.due_event, self.due_after, self.due_on)
+
+
+@dataclass
+class InstalmentInfo:
+    id: int
+    project_code: str
+    seq: int
+    name: str
+    amount: Decimal
+    due_rule: str
+    due_on: date | None
+    paid: Decimal
+    outstanding: Decimal
+    status: str
+    status_label: str
+    days_overdue: int
+    paid_on: date | None = None
+    last_step: str | None = None
+    last_step_at: datetime | None = None
+    customer_code: str | None = None
+    customer_name: str | None = None
+    owner: str | None = None
+    owner_id: int | None = None
+    project_id: int | None = None
+
+
+@dataclass
+class PlanView:
+    project: ProjectInfo
+    instalments: list[InstalmentInfo]
+    planned: Decimal
+    paid: Decimal
+    outstanding: Decimal
+
+
+@dataclass
+class Allocation:
+    instalment: str
+    amount: Decimal
+
+
+@dataclass
+class PaymentInfo:
+    id: int
+    project_code: str
+    kind: str
+    amount: Decimal
+    received_at: datetime
+    method: str
+    ref: str | None
+    note: str | None
+    recorded_by: str | None
+    allocations: list[Allocation]
+    credit: Decimal  # the part not allocated to an instalment (an allowed overpayment)
+    reverses_id: int | None = None
+    reversed_by_id: int | None = None
+    project_stage: str | None = None
+
+
+@dataclass
+class StepInfo:
+    id: int
+    project_code: str
+    instalment: str
+    step: str
+    step_label: str
+    at: datetime
+    by: str | None
+    note: str | None
+
+
+@dataclass
+class DueStep:
+    """A dunning step whose day has come for an unpaid instalment and that has not been recorded."""
+
+    instalment_id: int
+    project_id: int
+    project_code: str
+    customer_code: str
+    customer_name: str | None
+    instalment: str
+    step: str
+    step_label: str
+    step_due_on: date
+    due_on: date
+    days_overdue: int
+    outstanding: Decimal
+    owner: str | None
+    owner_id: int | None
+    min_role: str
+
+
+@dataclass
+class AgingRow:
+    key: str
+    label: str
+    not_due: Decimal
+    days_0_30: Decimal
+    days_31_60: Decimal
+    days_61_90: Decimal
+    days_90_plus: Decimal
+    overdue: Decimal
+    outstanding: Decimal
+
+
+@dataclass
+class AgingReport:
+    as_of: date
+    by: str | None
+    rows: list[AgingRow]
+    total: AgingRow
+    groups: int
+    buckets: list[str] = field(default_factory=lambda: ["not_due", "0-30", "31-60", "61-90", "90+"])
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+
+def due_rule(event: str, after: str | None, on: date | None) -> str:
+    if event == "date":
+        return on.isoformat() if on else "date"
+    return event + (f"+{after}" if after else "")
+
+
+def _split_parts(text: str) -> list[str]:
+    # Parts are separated by ; or a comma that is not a thousands separator (12,000.50 stays whole).
+    text = text.replace("；", ";").replace("，", ",").replace("：", ":")
+    pieces = re.split(r";|,(?!\d{3}(?:\D|$))", text)
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def parse_due(text: str, tz, at: datetime | None = None) -> tuple[str, str | None, date | None]:
+    """When an instalment falls due: `sign`, `handover`, `accept`, `accept+30d`, `handover+2w`, or a date."""
+    raw = text
+    value = (text or "").strip().lower().replace(" ", "")
+    if not value:
+        raise InvalidValue("say when each instalment falls due (sign, handover, accept, accept+30d or a date)")
+    m = re.fullmatch(r"([^+]+?)(?:\+(.+))?", value)
+    event = EVENT_ALIASES.get(m.group(1)) if m else None
+    if event:
+        after = None
+        if m.group(2):
+            span = m.group(2)
+            dates.parse_span(span)  # refuses what it cannot read
+            after = span
+        return event, after, None
+    try:
+        return "date", None, dates.parse_date(raw, tz=tz, at=at)
+    except InvalidValue:
+        raise InvalidValue(f"{raw!r} is not a due rule (use sign, handover, accept, accept+30d, handover+2w or a date)") from None
+
+
+def parse_split(text: str, tz, at: datetime | None = None) -> list[PlanPart]:
+    """`"首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"` → the parts of a plan."""
+    pieces = _split_parts(text or "")
+    if not pieces:
+        raise InvalidValue('an empty plan (try --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d")')
+    parts: list[PlanPart] = []
+    for piece in pieces:
+        fields = [f.strip() for f in piece.split(":")]
+        if len(fields) != 3:
+            raise InvalidValue(f"{piece!r}: each part is NAME:AMOUNT:WHEN, e.g. 尾款:30%:accept+30d")
+        name, amount, when = fields
+        name = _text(name, "an instalment name", 40, required=True)
+        if any(p.name == name for p in parts):
+            raise InvalidValue(f"two instalments are named {name!r}")
+        percent = value = None
+        if amount.endswith("%"):
+            try:
+                percent = Decimal(amount[:-1].strip())
+            except InvalidOperation:
+                raise InvalidValue(f"{amount!r} is not a percentage") from None
+            if not percent.is_finite() or not 0 < percent <= 100:
+                raise InvalidValue(f"{amount!r}: a percentage must be more than 0 and at most 100")
+        else:
+            value = parse_amount(amount)
+        event, after, on = parse_due(when, tz, at)
+        parts.append(PlanPart(name, percent, value, event, after, on))
+    return parts
+
+
+def plan_amounts(contract_fen: int, parts: list[PlanPart]) -> list[int]:
+    """Each part's amount in fen, adding up to the contract exactly, or InvalidValue saying by how much not."""
+    from csdesk.money import fmt_money
+
+    fixed = sum(to_fen(p.amount) for p in parts if p.amount is not None)
+    percents = [p.percent for p in parts if p.percent is not None]
+    if not percents:
+        if fixed != contract_fen:
+            diff = contract_fen - fixed
+            raise InvalidValue(
+                f"the plan adds up to {fmt_money(fixed)} but the contract is {fmt_money(contract_fen)} "
+                f"({fmt_money(abs(diff))} {'short' if diff > 0 else 'too much'})")
+        return [to_fen(p.amount) for p in parts]
+    exact = Decimal(fixed) + sum(Decimal(contract_fen) * q / 100 for q in percents)
+    if abs(exact - contract_fen) >= 1:
+        diff = Decimal(contract_fen) - exact
+        total = sum(percents)
+        raise InvalidValue(
+            f"the plan adds up to {fmt_money(round_fen(exact))} ({total}% + {fmt_money(fixed)} fixed) but the contract is "
+            f"{fmt_money(contract_fen)} ({fmt_money(abs(round_fen(diff)))} {'short' if diff > 0 else 'too much'})")
+    if fixed == 0 and sum(percents) == 100:
+        shares = split_exact(contract_fen, percents)
+    else:
+        shares = [round_fen(Decimal(contract_fen) * q / 100) for q in percents[:-1]]
+        shares.append(contract_fen - fixed - sum(shares))
+    out, i = [], 0
+    for p in parts:
+        if p.amount is not None:
+            out.append(to_fen(p.amount))
+        else:
+            out.append(shares[i])
+            i += 1
+    for p, fen in zip(parts, out):
+        if fen <= 0:
+            raise InvalidValue(f"instalment {p.name!r} would be {fmt_money(fen)}; every instalment must be more than zero")
+    return out
+
+
+def event_date(project: Project, event: str, tz) -> date | None:
+    if event == "sign":
+        return project.signed_on
+    if event == "handover":
+        return local_date(project.handed_over_at, tz)
+    if event == "accept":
+        return local_date(project.accepted_at, tz)
+    return None
+
+
+def compute_due(project: Project, inst: Instalment, tz) -> date | None:
+    if inst.due_event == "date":
+        return inst.due_on
+    base = event_date(project, inst.due_event, tz)
+    if base is None:
+        return None
+    return base + dates.parse_span(inst.due_after) if inst.due_after else base
+
+
+def refresh_due_dates(desk: Desk, project: Project) -> None:
+    """Fix the due dates of the instalments whose event has now happened (or moved)."""
+    rows = desk.session.exec(select(Instalment).where(Instalment.project_id == project.id).order_by(Instalment.seq)).all()
+    for inst in rows:
+        due = compute_due(project, inst, desk.tz)
+        if due != inst.due_on:
+            before = snapshot(inst)
+            inst.due_on = due
+            desk.session.add(inst)
+            audit(desk, "instalment.due", inst, before=before)
+
+
+def _instalments(session, project_id: int) -> list[Instalment]:
+    return list(session.exec(select(Instalment).where(Instalment.project_id == project_id).order_by(Instalment.seq)).all())
+
+
+def make_plan(desk: Desk, code: str, split: str, replace: bool = False) -> PlanView:
+    """Split the contract into instalments; refused unless they add up to it exactly."""
+    desk.require_actor()
+    session = desk.session
+    project = find_project(session, code)
+    if project.stage in ("archived", "settled"):
+        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES[project.stage]}); its plan cannot change")
+    parts = parse_split(split, desk.tz, desk.now)
+    amounts = plan_amounts(project.contract_fen, parts)
+    existing = _instalments(session, project.id)
+    if existing:
+        if not replace:
+            raise Conflict(f"{project.code} already has a payment plan of {len(existing)} instalments",
+                           hint=f"csdesk payment plan {project.code} shows it; --replace makes a new one while nothing is paid")
+        paid = session.exec(
+            select(func.count()).select_from(PaymentAllocation).where(PaymentAllocation.instalment_id.in_([i.id for i in existing]))
+        ).one()
+        if paid:
+            raise InvalidTransition(f"payments are recorded against {project.code}'s plan; it cannot be replaced")
+        for inst in existing:
+            audit(desk, "instalment.remove", inst, before=snapshot(inst), after={})
+            session.delete(inst)
+        session.flush()
+    for seq, (part, fen) in enumerate(zip(parts, amounts), start=1):
+        inst = Instalment(project_id=project.id, seq=seq, name=part.name, amount_fen=fen, due_event=part.due_event,
+                          due_after=part.due_after, due_on=part.due_on, paid_fen=0, created_at=desk.now)
+        inst.due_on = compute_due(project, inst, desk.tz)
+        session.add(inst)
+        audit(desk, "instalment.add", inst)
+    return plan_view(desk, project.code)
+
+
+def plan_view(desk: Desk, code: str) -> PlanView:
+    project = find_project(desk.session, code)
+    insts = instalment_infos(desk, project)
+    planned = sum((i.amount for i in insts), Decimal("0.00"))
+    paid = sum((i.paid for i in insts), Decimal("0.00"))
+    return PlanView(project_info(desk.session, project, desk.tz, today(desk)), insts, planned, paid, planned - paid)
+
+
+def _status(inst: Instalment, on: date) -> tuple[str, int]:
+    if inst.paid_fen >= inst.amount_fen:
+        return "paid", 0
+    if inst.due_on is None:
+        return "pending", 0
+    if inst.due_on < on:
+        return "overdue", (on - inst.due_on).days
+    if inst.due_on == on:
+        return "due", 0
+    return "not_due", 0
+
+
+def _instalment_info(inst: Instalment, project: Project, on: date, customer: Customer | None = None,
+                     owner: str | None = None, last: tuple[str, datetime] | None = None) -> InstalmentInfo:
+    status, late = _status(inst, on)
+    return InstalmentInfo(
+        id=inst.id, project_code=project.code, seq=inst.seq, name=inst.name, amount=from_fen(inst.amount_fen),
+        due_rule=due_rule(inst.due_event, inst.due_after, inst.due_on), due_on=inst.due_on, paid=from_fen(inst.paid_fen),
+        outstanding=from_fen(inst.amount_fen - inst.paid_fen), status=status, status_label=INSTALMENT_STATUSES[status],
+        days_overdue=late, paid_on=inst.paid_on, last_step=last[0] if last else None, last_step_at=last[1] if last else None,
+        customer_code=customer.code if customer else None, customer_name=customer.name if customer else None,
+        owner=owner, owner_id=project.owner_id, project_id=project.id,
+    )
+
+
+def _last_steps(session, instalment_ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    out: dict[int, tuple[str, datetime]] = {}
+    for chunk in _chunks(instalment_ids):
+        rows = session.exec(
+            select(CollectionStep.instalment_id, CollectionStep.step, CollectionStep.at)
+            .where(CollectionStep.instalment_id.in_(chunk)).order_by(CollectionStep.at, CollectionStep.id)
+        ).all()
+        for iid, step, at in rows:
+            out[iid] = (step, at)
+    return out
+
+
+def _chunks(ids: list[int], size: int = 500):
+    ids = list(ids)
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def instalment_infos(desk: Desk, project: Project) -> list[InstalmentInfo]:
+    rows = _instalments(desk.session, project.id)
+    last = _last_steps(desk.session, [i.id for i in rows])
+    on = today(desk)
+    return [_instalment_info(i, project, on, last=last.get(i.id)) for i in rows]
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+def check_method(value: str | None) -> str:
+    value = (value or "transfer").strip().lower()
+    aliases = {"bank": "transfer", "wire": "transfer", "check": "cheque"}
+    value = aliases.get(value, value)
+    for key, label in METHODS.items():
+        if value in (key, label):
+            return key
+    raise InvalidValue(f"unknown payment method {value!r} (use one of: {', '.join(METHODS)})")
+
+
+def find_instalment(insts: list[Instalment], ref: str, project: Project) -> Instalment:
+    ref = (ref or "").strip()
+    for inst in insts:
+        if inst.name == ref:
+            return inst
+    if ref.lstrip("#").isdigit():
+        seq = int(ref.lstrip("#"))
+        for inst in insts:
+            if inst.seq == seq:
+                return inst
+    names = ", ".join(i.name for i in insts)
+    raise NotFound(f"{project.code} has no instalment {ref!r} (its instalments: {names})")
+
+
+def settle_if_paid(desk: Desk, project: Project) -> bool:
+    """An accepted project whose every instalment is paid becomes settled."""
+    if project.stage != "accepted":
+        return False
+    insts = _instalments(desk.session, project.id)
+    if insts and all(i.paid_fen >= i.amount_fen for i in insts):
+        before = snapshot(project)
+        project.stage = "settled"
+        desk.session.add(project)
+        audit(desk, "project.settle", project, before=before)
+        return True
+    return False
+
+
+def _unsettle_if_open(desk: Desk, project: Project) -> None:
+    if project.stage != "settled":
+        return
+    if any(i.paid_fen < i.amount_fen for i in _instalments(desk.session, project.id)):
+        before = snapshot(project)
+        project.stage = "accepted"
+        desk.session.add(project)
+        audit(desk, "project.unsettle", project, before=before)
+
+
+def _set_paid(inst: Instalment, paid_fen: int, on: date) -> None:
+    if paid_fen < 0 or paid_fen > inst.amount_fen:  # the invariant every write keeps
+        raise AssertionError(f"instalment {inst.id} would have {paid_fen} of {inst.amount_fen} paid")
+    was_paid = inst.paid_fen >= inst.amount_fen
+    inst.paid_fen = paid_fen
+    if paid_fen >= inst.amount_fen:
+        inst.paid_on = inst.paid_on if was_paid else on
+    else:
+        inst.paid_on = None
+
+
+def record_payment(
+    desk: Desk,
+    code: str,
+    amount: Decimal,
+    instalment: str | None = None,
+    at: datetime | None = None,
+    method: str | None = "transfer",
+    ref: str | None = None,
+    allow_overpay: bool = False,
+) -> PaymentInfo:
+    """Money received: to the named instalment, or to the unpaid ones oldest first."""
+    from csdesk.money import fmt_money
+
+    actor = desk.require_actor()
+    session = desk.session
+    project = find_project(session, code)
+    if project.stage == "archived":
+        raise InvalidTransition(f"{project.code} is archived; no payments can be recorded")
+    amount_fen = to_fen(amount)
+    if amount_fen <= 0:
+        raise InvalidValue("a payment must be more than zero (a correction is payment reverse ID --reason)")
+    at = at or desk.now
+    if at > desk.now + timedelta(minutes=5):
+        raise InvalidValue("a payment cannot be received in the future (check --at)")
+    method = check_method(method)
+    ref = _text(ref, "the reference", 100)
+    insts = _instalments(session, project.id)
+    if not insts:
+        raise InvalidTransition(f"{project.code} has no payment plan yet",
+                                hint=f'csdesk payment plan {project.code} --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"')
+    targets = [find_instalment(insts, instalment, project)] if instalment else [i for i in insts if i.paid_fen < i.amount_fen]
+    owed = sum(i.amount_fen - i.paid_fen for i in targets)
+    if amount_fen > owed and not allow_overpay:
+        what = f"on {targets[0].name}" if instalment else f"on {project.code}"
+        raise InvalidValue(f"{fmt_money(amount_fen)} is more than the {fmt_money(owed)} still owed {what}",
+                           hint="--allow-overpay records the rest as a credit")
+    payment = Payment(project_id=project.id, kind="payment", amount_fen=amount_fen, received_at=at, method=method, ref=ref,
+                      recorded_by_id=actor.id, created_at=desk.now)
+    session.add(payment)
+    session.flush()
+    left = amount_fen
+    on = local_date(at, desk.tz)
+    parts = []
+    for inst in targets:
+        if left <= 0:
+            break
+        take = min(left, inst.amount_fen - inst.paid_fen)
+        if take <= 0:
+            continue
+        session.add(PaymentAllocation(payment_id=payment.id, instalment_id=inst.id, amount_fen=take))
+        _set_paid(inst, inst.paid_fen + take, on)
+        session.add(inst)
+        parts.append({"instalment": inst.name, "amount_fen": take})
+        left -= take
+    audit(desk, "payment.record", payment, after={**snapshot(payment), "allocations": parts, "credit_fen": left})
+    settle_if_paid(desk, project)
+    return _payment_info(desk, payment, project)
+
+
+def find_payment(session, ident: int | str) -> Payment:
+    try:
+        number = int(str(ident).strip().lstrip("#"))
+    except ValueError:
+        raise InvalidValue(f"{ident!r} is not a payment number") from None
+    payment = session.get(Payment, number)
+    if payment is None:
+        raise NotFound(f"no payment #{number}", hint="csdesk project show CODE lists a project's payments")
+    return payment
+
+
+def reverse_payment(desk: Desk, ident: int | str, reason: str, at: datetime | None = None) -> PaymentInfo:
+    """Correct a payment recorded by mistake: a reversal with a reason, never a deletion (supervisor+)."""
+    desk.require_rank("supervisor", "reversing a payment")
+    session = desk.session
+    reason = _text(reason, "the reason", 500)
+    if not reason:
+        raise InvalidValue("a reversal needs --reason")
+    original = find_payment(session, ident)
+    if original.kind != "payment":
+        raise InvalidTransition(f"#{original.id} is itself a reversal; record the payment again instead")
+    done = session.exec(select(Payment.id).where(Payment.reverses_id == original.id)).first()
+    if done is not None:
+        raise InvalidTransition(f"payment #{original.id} was already reversed by #{done}")
+    project = session.get(Project, original.project_id)
+    if project.stage == "archived":
+        raise InvalidTransition(f"{project.code} is archived; its payments cannot be reversed")
+    at = at or desk.now
+    if at > desk.now + timedelta(minutes=5):
+        raise InvalidValue("a reversal cannot be in the future (check --at)")
+    if at < original.received_at:
+        raise InvalidValue("a reversal cannot be dated before the payment it reverses")
+    reversal = Payment(project_id=project.id, kind="reversal", amount_fen=-original.amount_fen, received_at=at,
+                       method=original.method, ref=original.ref, note=reason, reverses_id=original.id,
+                       recorded_by_id=desk.actor.id, created_at=desk.now)
+    session.add(reversal)
+    session.flush()
+    allocations = session.exec(select(PaymentAllocation).where(PaymentAllocation.payment_id == original.id)).all()
+    on = local_date(at, desk.tz)
+    parts = []
+    for alloc in allocations:
+        inst = session.get(Instalment, alloc.instalment_id)
+        session.add(PaymentAllocation(payment_id=reversal.id, instalment_id=inst.id, amount_fen=-alloc.amount_fen))
+        _set_paid(inst, inst.paid_fen - alloc.amount_fen, on)
+        session.add(inst)
+        parts.append({"instalment": inst.name, "amount_fen": -alloc.amount_fen})
+    audit(desk, "payment.reverse", reversal, after={**snapshot(reversal), "allocations": parts})
+    _unsettle_if_open(desk, project)
+    return _payment_info(desk, reversal, project)
+
+
+def _payment_info(desk: Desk, payment: Payment, project: Project, allocations: list[Allocation] | None = None,
+                  recorded_by: str | None = None, reversed_by: int | None = None) -> PaymentInfo:
+    session = desk.session
+    if allocations is None:
+        allocations = [
+            Allocation(name, from_fen(fen)) for name, fen in session.exec(
+                select(Instalment.name, PaymentAllocation.amount_fen).join(Instalment, Instalment.id == PaymentAllocation.instalment_id)
+                .where(PaymentAllocation.payment_id == payment.id).order_by(Instalment.seq))
+        ]
+        reversed_by = session.exec(select(Payment.id).where(Payment.reverses_id == payment.id)).first()
+    if recorded_by is None and payment.recorded_by_id:
+        recorded_by = session.get(Staff, payment.recorded_by_id).name
+    allocated = sum((a.amount for a in allocations), Decimal("0.00"))
+    return PaymentInfo(
+        id=payment.id, project_code=project.code, kind=payment.kind, amount=from_fen(payment.amount_fen),
+        received_at=payment.received_at, method=payment.method, ref=payment.ref, note=payment.note, recorded_by=recorded_by,
+        allocations=allocations, credit=from_fen(payment.amount_fen) - allocated, reverses_id=payment.reverses_id,
+        reversed_by_id=reversed_by, project_stage=project.stage,
+    )
+
+
+def payment_infos(desk: Desk, project: Project) -> list[PaymentInfo]:
+    session = desk.session
+    payments = session.exec(select(Payment).where(Payment.project_id == project.id).order_by(Payment.received_at, Payment.id)).all()
+    if not payments:
+        return []
+    allocs: dict[int, list[Allocation]] = {p.id: [] for p in payments}
+    for pid, name, fen in session.exec(
+        select(PaymentAllocation.payment_id, Instalment.name, PaymentAllocation.amount_fen)
+        .join(Instalment, Instalment.id == PaymentAllocation.instalment_id)
+        .where(Instalment.project_id == project.id).order_by(PaymentAllocation.payment_id, Instalment.seq)
+    ):
+        allocs[pid].append(Allocation(name, from_fen(fen)))
+    reversed_by = {p.reverses_id: p.id for p in payments if p.reverses_id}
+    names = dict(session.exec(select(Staff.id, Staff.name).where(Staff.id.in_({p.recorded_by_id for p in payments if p.recorded_by_id}))).all())
+    return [_payment_info(desk, p, project, allocs[p.id], names.get(p.recorded_by_id, ""), reversed_by.get(p.id)) for p in payments]
+
+
+# --- collection (催收) -------------------------------------------------------------------------
+
+
+def ladder(desk: Desk) -> list[tuple[str, int]]:
+    """The configured dunning ladder as (step, days after due), in ladder order, switched-off steps left out."""
+    conf = desk.settings["collection"]["ladder"]
+    out = []
+    for step in STEPS:
+        days = conf.get(step, -1)
+        if not isinstance(days, int) or isinstance(days, bool) or days < -1:
+            raise InvalidValue(f"config: collection.ladder.{step} must be a whole number of days (or -1 for off)")
+        if days >= 0:
+            out.append((step, days))
+    return out
+
+
+def step_role(desk: Desk, step: str) -> str:
+    role = desk.settings["collection"]["roles"].get(step, "specialist")
+    if role not in ROLES:
+        raise InvalidValue(f"config: collection.roles.{step} must be one of: {', '.join(ROLES)}")
+    return role
+
+
+def check_step(value: str) -> str:
+    value = (value or "").strip().lower()
+    aliases = {"phone": "call", "letter": "notice", "催款函": "notice", "律师函": "lawyer", "提醒": "reminder", "电话": "call"}
+    value = aliases.get(value, value)
+    for key, label in STEPS.items():
+        if value in (key, label):
+            return key
+    raise InvalidValue(f"unknown dunning step {value!r} (use one of: {', '.join(STEPS)})")
+
+
+def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment: str | None = None,
+          at: datetime | None = None) -> list[StepInfo]:
+    """Record a dunning step for every due-and-unpaid instalment of the project (or the one named)."""
+    step = check_step(step)
+    role = step_role(desk, step)
+    actor = desk.require_actor()
+    if actor.rank < ROLE_RANK[role]:
+        raise PermissionDenied(f"a {STEPS[step]} ({step}) needs a {role} or above; {actor.name} is a {actor.role}")
+    session = desk.session
+    project = find_project(session, code)
+    if project.stage in INACTIVE_STAGES:
+        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES[project.stage]}); dunning is paused")
+    at = at or desk.now
+    if at > desk.now + timedelta(minutes=5):
+        raise InvalidValue("a dunning step cannot be recorded in the future (check --at)")
+    note = _text(note, "the note", 500)
+    on = local_date(at, desk.tz)
+    insts = _instalments(session, project.id)
+    if instalment:
+        inst = find_instalment(insts, instalment, project)
+        if inst.paid_fen >= inst.amount_fen:
+            raise InvalidTransition(f"{inst.name} of {project.code} is paid; there is nothing to chase")
+        if inst.due_on is None or inst.due_on > on:
+            raise InvalidTransition(f"{inst.name} of {project.code} is not due yet ({inst.due_on or 'due date not known yet'})")
+        targets = [inst]
+    else:
+        targets = [i for i in insts if i.paid_fen < i.amount_fen and i.due_on is not None and i.due_on <= on]
+        if not targets:
+            raise InvalidTransition(f"nothing is due and unpaid on {project.code}; there is nothing to chase")
+    out = []
+    for inst in targets:
+        row = CollectionStep(instalment_id=inst.id, project_id=project.id, step=step, at=at, by_id=actor.id, note=note)
+        session.add(row)
+        audit(desk, "payment.chase", row)
+        out.append(StepInfo(row.id, project.code, inst.name, step, STEPS[step], at, actor.name, note))
+    return out
+
+
+def collection_history(desk: Desk, project: Project) -> list[StepInfo]:
+    rows = desk.session.exec(
+        select(CollectionStep, Instalment.name, Staff.name).join(Instalment, Instalment.id == CollectionStep.instalment_id)
+        .outerjoin(Staff, Staff.id == CollectionStep.by_id)
+        .where(CollectionStep.project_id == project.id).order_by(CollectionStep.at, CollectionStep.id)
+    ).all()
+    return [StepInfo(s.id, project.code, name, s.step, STEPS.get(s.step, s.step), s.at, who, s.note) for s, name, who in rows]
+
+
+_ROW_COLUMNS = (
+    Instalment.id, Instalment.project_id, Instalment.seq, Instalment.name, Instalment.amount_fen, Instalment.due_event,
+    Instalment.due_after, Instalment.due_on, Instalment.paid_fen, Instalment.paid_on, Project.code.label("project_code"),
+    Project.owner_id, Customer.code.label("customer_code"), Customer.name.label("customer_name"), Staff.name.label("owner"),
+)
+
+
+def _rows(*conditions):
+    """Instalments as plain rows (no ORM objects: reminder runs read thousands) with project, customer, owner."""
+    return (
+        select(*_ROW_COLUMNS).select_from(Instalment)
+        .join(Project, Project.id == Instalment.project_id).join(Customer, Customer.id == Project.customer_id)
+        .outerjoin(Staff, Staff.id == Project.owner_id).where(*conditions)
+    )
+
+
+def _open_instalments(desk: Desk, on: date, *conditions):
+    """Unpaid instalments on active projects."""
+    return desk.session.execute(
+        _rows(Instalment.paid_fen < Instalment.amount_fen, Project.stage.not_in(INACTIVE_STAGES), *conditions)
+        .order_by(Instalment.due_on, Instalment.id)
+    ).all()
+
+
+def _row_info(r, on: date, last: tuple[str, datetime] | None) -> InstalmentInfo:
+    status, late = _status(r, on)
+    return InstalmentInfo(
+        id=r.id, project_code=r.project_code, seq=r.seq, name=r.name, amount=from_fen(r.amount_fen),
+        due_rule=due_rule(r.due_event, r.due_after, r.due_on), due_on=r.due_on, paid=from_fen(r.paid_fen),
+        outstanding=from_fen(r.amount_fen - r.paid_fen), status=status, status_label=INSTALMENT_STATUSES[status],
+        days_overdue=late, paid_on=r.paid_on, last_step=last[0] if last else None, last_step_at=last[1] if last else None,
+        customer_code=r.customer_code, customer_name=r.customer_name, owner=r.owner or "", owner_id=r.owner_id,
+        project_id=r.project_id,
+    )
+
+
+def due_collection_steps(desk: Desk, now: datetime, project_id: int | None = None) -> list[DueStep]:
+    """Which dunning step is due for which instalment at `now`.
+
+    A step is due when its day has come (the instalment's due date + the step's days, local dates), the
+    instalment is still unpaid, its project is active (not shelved or archived), the step has not been
+    recorded for it, and no later step of the ladder has been recorded either.
+    """
+    on = now.astimezone(desk.tz).date()
+    steps = ladder(desk)
+    if not steps:
+        return []
+    first = min(days for _, days in steps)
+    cond = [Instalment.due_on <= on - timedelta(days=first)]
+    if project_id is not None:
+        cond.append(Instalment.project_id == project_id)
+    rows = _open_instalments(desk, on, *cond)
+    if not rows:
+        return []
+    done: dict[int, set[str]] = {}
+    recorded = desk.session.exec(
+        select(CollectionStep.instalment_id, CollectionStep.step).join(Instalment, Instalment.id == CollectionStep.instalment_id)
+        .join(Project, Project.id == Instalment.project_id)
+        .where(Instalment.paid_fen < Instalment.amount_fen, Project.stage.not_in(INACTIVE_STAGES), *cond)
+    ).all()
+    for iid, step in recorded:
+        done.setdefault(iid, set()).add(step)
+    rank = {step: i for i, step in enumerate(STEPS)}
+    roles = {step: step_role(desk, step) for step, _ in steps}
+    ladder_steps = [(step, days, rank[step], timedelta(days=days)) for step, days in steps]
+    out = []
+    for r in rows:
+        taken = done.get(r.id)
+        highest = max(rank.get(s, -1) for s in taken) if taken else -1
+        late = (on - r.due_on).days
+        owed = None
+        for step, days, position, delta in ladder_steps:
+            if late >= days and position > highest:
+                owed = owed if owed is not None else from_fen(r.amount_fen - r.paid_fen)
+                out.append(DueStep(
+                    r.id, r.project_id, r.project_code, r.customer_code, r.customer_name, r.name, step, STEPS[step],
+                    r.due_on + delta, r.due_on, max(late, 0), owed, r.owner, r.owner_id, roles[step],
+                ))
+    return out
+
+
+def project_due_steps(desk: Desk, project: Project) -> list[DueStep]:
+    return due_collection_steps(desk, desk.now, project.id)
+
+
+def _infos_from_rows(desk: Desk, rows, on: date) -> list[InstalmentInfo]:
+    last = _last_steps(desk.session, [r.id for r in rows])
+    return [_row_info(r, on, last.get(r.id)) for r in rows]
+
+
+def instalments_due_within(desk: Desk, now: datetime, days: int) -> list[InstalmentInfo]:
+    """Unpaid instalments (active projects) falling due from `now`'s local date to `days` days later."""
+    on = now.astimezone(desk.tz).date()
+    rows = _open_instalments(desk, on, Instalment.due_on >= on, Instalment.due_on <= on + timedelta(days=days))
+    return _infos_from_rows(desk, rows, on)
+
+
+def overdue_instalments(desk: Desk, now: datetime) -> list[InstalmentInfo]:
+    """Unpaid instalments (active projects) whose due date is before `now`'s local date."""
+    on = now.astimezone(desk.tz).date()
+    rows = _open_instalments(desk, on, Instalment.due_on < on)
+    return _infos_from_rows(desk, rows, on)
+
+
+def list_instalments(
+    desk: Desk,
+    overdue: bool = False,
+    due_within: int | None = None,
+    project: str | None = None,
+    customer: str | None = None,
+    owner: str | None = None,
+    include_paid: bool = False,
+    limit: int = 100,
+) -> tuple[list[InstalmentInfo], int]:
+    """Instalments, soonest due first: by default everything still owed (any project stage)."""
+    from csdesk.workflows.customers import find_customer
+    from csdesk.workflows.staff import find_staff
+
+    session = desk.session
+    on = today(desk)
+    conditions = []
+    if not include_paid or overdue or due_within is not None:
+        conditions.append(Instalment.paid_fen < Instalment.amount_fen)
+    if overdue and due_within is not None:
+        conditions.append(Instalment.due_on <= on + timedelta(days=due_within))
+    elif overdue:
+        conditions.append(Instalment.due_on < on)
+    elif due_within is not None:
+        conditions += [Instalment.due_on >= on, Instalment.due_on <= on + timedelta(days=due_within)]
+    if project:
+        conditions.append(Instalment.project_id == find_project(session, project).id)
+    if customer:
+        conditions.append(Project.customer_id == find_customer(session, customer).id)
+    if owner:
+        conditions.append(Project.owner_id == find_staff(session, owner, active_only=False).id)
+    total = session.exec(
+        select(func.count()).select_from(Instalment).join(Project, Project.id == Instalment.project_id).where(*conditions)
+    ).one()
+    # Instalments whose due date is not known yet come last; with a due-date filter there are none.
+    order = (Instalment.due_on, Instalment.id) if (overdue or due_within is not None) else (
+        Instalment.due_on.is_(None), Instalment.due_on, Instalment.id)
+    rows = session.execute(_rows(*conditions).order_by(*order).limit(limit)).all()
+    return _infos_from_rows(desk, rows, on), total
+
+
+def owed_by_customer(desk: Desk, customer_id: int) -> list[dict[str, Any]]:
+    """A customer's instalments that are due or overdue and unpaid, with the dunning so far and next."""
+    on = today(desk)
+    rows = desk.session.exec(
+        select(Instalment, Project).join(Project, Project.id == Instalment.project_id)
+        .where(Project.customer_id == customer_id, Instalment.paid_fen < Instalment.amount_fen, Instalment.due_on <= on)
+        .order_by(Instalment.due_on, Instalment.id)
+    ).all()
+    if not rows:
+        return []
+    last = _last_steps(desk.session, [i.id for i, _ in rows])
+    upcoming: dict[int, str] = {}
+    for project_id in {p.id for _, p in rows}:
+        for due in due_collection_steps(desk, desk.now, project_id):
+            upcoming.setdefault(due.instalment_id, due.step)
+    out = []
+    for inst, project in rows:
+        status, late = _status(inst, on)
+        step = last.get(inst.id)
+        out.append({
+            "project": project.code, "instalment": inst.name, "due": inst.due_on, "outstanding": from_fen(inst.amount_fen - inst.paid_fen),
+            "days overdue": late, "last step": f"{step[0]} {STEPS.get(step[0], '')} {dates.fmt(step[1], desk.tz)[:10]}" if step else "",
+            "next step": f"{upcoming[inst.id]} {STEPS[upcoming[inst.id]]}" if inst.id in upcoming else "",
+        })
+    return out
+
+
+# --- aging ------------------------------------------------------------------------------------
+
+
+def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: int = 50) -> AgingReport:
+    """Outstanding amounts by days overdue (0–30, 31–60, 61–90, 90+) as of a day, optionally by group.
+
+    One aggregate query. As of today the instalments' running `paid_fen` is used; as of an earlier day,
+    the payments (and reversals) received up to the end of that day, and only instalments planned by then.
+    "0–30" holds what is 1 to 30 days overdue (an instalment due today is not overdue yet).
+    """
+    session = desk.session
+    current = today(desk)
+    as_of = as_of or current
+    if by is not None and by not in BY:
+        raise InvalidValue(f"unknown grouping {by!r} (use one of: {', '.join(BY)})")
+    if as_of >= current:
+        paid = Instalment.paid_fen
+        query_from = select(Instalment)
+        extra = []
+    else:
+        end = datetime.combine(as_of + timedelta(days=1), time(0, 0)).replace(tzinfo=desk.tz)
+        received = (
+            select(PaymentAllocation.instalment_id.label("iid"), func.sum(PaymentAllocation.amount_fen).label("paid"))
+            .join(Payment, Payment.id == PaymentAllocation.payment_id).where(Payment.received_at < end)
+            .group_by(PaymentAllocation.instalment_id).subquery()
+        )
+        paid = func.coalesce(received.c.paid, 0)
+        query_from = select(Instalment).outerjoin(received, received.c.iid == Instalment.id)
+        extra = [Instalment.created_at < end]
+    owed = Instalment.amount_fen - paid
+    bucket = case(
+        (or_(Instalment.due_on.is_(None), Instalment.due_on >= as_of), 0),
+        (Instalment.due_on >= as_of - timedelta(days=30), 1),
+        (Instalment.due_on >= as_of - timedelta(days=60), 2),
+        (Instalment.due_on >= as_of - timedelta(days=90), 3),
+        else_=4,
+    ).label("bucket")
+    # The bucket and the group key are computed in a subquery and grouped outside it, so that no
+    # backend has to match a parameterised CASE in GROUP BY with the one in the select list.
+    columns = [bucket, owed.label("owed")]
+    if by == "project":
+        columns.append(Instalment.project_id.label("k"))
+    elif by == "customer":
+        columns.append(Project.customer_id.label("k"))
+    elif by == "owner":
+        columns.append(Project.owner_id.label("k"))
+    inner = query_from.with_only_columns(*columns).where(owed > 0, *extra)
+    if by in ("customer", "owner"):
+        inner = inner.join(Project, Project.id == Instalment.project_id)
+    sub = inner.subquery()
+    keys = [sub.c.k] if by else []
+    query = select(*keys, sub.c.bucket, func.sum(sub.c.owed)).group_by(*keys, sub.c.bucket)
+    groups: dict[Any, list[int]] = {}
+    for *k, b, total in session.execute(query).all():
+        groups.setdefault(k[0] if k else 0, [0, 0, 0, 0, 0])[int(b)] += int(total or 0)
+
+    def row(k, label, cells) -> AgingRow:
+        overdue = sum(cells[1:])
+        return AgingRow(str(k) if k is not None else "", label, *(from_fen(c) for c in cells), from_fen(overdue), from_fen(overdue + cells[0]))
+
+    totals = [sum(c[i] for c in groups.values()) for i in range(5)]
+    ranked = sorted(groups.items(), key=lambda kv: (-sum(kv[1][1:]), -sum(kv[1]), str(kv[0])))
+    shown = ranked[:limit] if by else []
+    labels = _aging_labels(session, by, [k for k, _ in shown])
+    rows = [row(*labels.get(k, (k, "(none)")), cells) for k, cells in shown]
+    return AgingReport(as_of, by, rows, row("total", "合计 total", totals), len(groups) if by else 0)
+
+
+def _aging_labels(session, by: str | None, keys: list) -> dict[Any, tuple[str, str]]:
+    keys = [k for k in keys if k is not None]
+    if not by or not keys:
+        return {}
+    if by == "project":
+        rows = session.exec(select(Project.id, Project.code, Project.name).where(Project.id.in_(keys))).all()
+        return {i: (code, name) for i, code, name in rows}
+    if by == "customer":
+        rows = session.exec(select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(keys))).all()
+        return {i: (code, name or "(未登记姓名)") for i, code, name in rows}
+    rows = session.exec(select(Staff.id, Staff.name).where(Staff.id.in_(keys))).all()
+    return {i: (name, name) for i, name in rows}

@@ -1,0 +1,209 @@
+"""What each area has the reminder run announce or do. Registered into csdesk.workflows.reminders.
+
+Keys name what, which row, which deadline or step (and which repeat), so that a rescheduled callback or
+a new deadline is announced afresh while the same one never is twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from csdesk import dates
+from csdesk.models import Project, Staff
+from csdesk.workflows import Desk
+from csdesk.workflows.reminders import Announcement, collector, repeat_suffix, step
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(dates.UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _boss(session, staff_id: int | None) -> int | None:
+    if staff_id is None:
+        return None
+    staff = session.get(Staff, staff_id)
+    return staff.reports_to_id if staff else None
+
+
+def _ids(*ids: int | None) -> list[int]:
+    out: list[int] = []
+    for i in ids:
+        if i is not None and i not in out:
+            out.append(i)
+    return out
+
+
+# -- rules that act --------------------------------------------------------------------------------
+
+@step("complaints: automatic escalation")
+def escalate_breached(desk: Desk, now: datetime, dry_run: bool = False):
+    from csdesk.workflows.complaints import auto_escalate
+
+    results = auto_escalate(desk, now, dry_run=dry_run)
+    lines, announcements = [], []
+    for r in results:
+        lines.append(f"escalated complaint #{r.complaint_id} L{r.from_level}→L{r.to_level}: {r.from_assignee} → {r.to_assignee}"
+                     + (f" ({r.note})" if r.note else ""))
+        if dry_run:
+            continue
+        from csdesk.models import Complaint
+
+        c = desk.session.get(Complaint, r.complaint_id)
+        due = r.missed_due or r.at
+        announcements.append(Announcement(
+            key=f"complaint.escalated:{r.complaint_id}:L{r.to_level}:{_stamp(due)}", kind="complaint_escalated",
+            entity="complaint", entity_id=r.complaint_id, recipients=_ids(c.assignee_id, c.owner_id),
+            message=f"投诉 #{r.complaint_id} 已升级 escalated to L{r.to_level} ({r.to_assignee}): resolution deadline "
+                    f"{dates.fmt(due, desk.tz)} was missed — {c.summary[:40]}",
+        ))
+    return lines, announcements
+
+
+@step("return visits: periodic rules")
+def periodic_visits(desk: Desk, now: datetime, dry_run: bool = False):
+    from csdesk.workflows.callbacks import generate_periodic_visits
+
+    made = generate_periodic_visits(desk, now, dry_run=dry_run)
+    if not made:
+        return [], []
+    by_rule = Counter(v.rule for v in made)
+    summary = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
+    return [f"created {len(made)} periodic visits ({summary})"], []
+
+
+# -- announcements ---------------------------------------------------------------------------------
+
+@collector("callbacks")
+def callbacks_due(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.workflows.callbacks import due_callbacks
+
+    lead = dates.parse_duration(settings["reminders"]["callback_lead"])
+    out = []
+    for cb in due_callbacks(desk, now, lead):
+        who = f"{cb.customer_code} {cb.customer_name or ''}".strip()
+        phone = f" {cb.phone}" if cb.phone else ""
+        tries = f", {cb.attempts} tries so far" if cb.attempts else ""
+        if cb.overdue:
+            out.append(Announcement(
+                key=f"callback.overdue:{cb.id}:{_stamp(cb.due_at)}{repeat_suffix(settings, cb.due_at, now)}",
+                kind="callback_overdue", entity="callback", entity_id=cb.id, recipients=_ids(cb.assignee_id),
+                message=f"回访/回电 #{cb.id} overdue since {dates.fmt(cb.due_at, desk.tz)}: {who}{phone} ({cb.purpose}{tries})",
+            ))
+        else:
+            out.append(Announcement(
+                key=f"callback.due:{cb.id}:{_stamp(cb.due_at)}", kind="callback_due", entity="callback", entity_id=cb.id,
+                recipients=_ids(cb.assignee_id),
+                message=f"回访/回电 #{cb.id} due {dates.fmt(cb.due_at, desk.tz)}: {who}{phone} ({cb.purpose}{tries})",
+            ))
+    return out
+
+
+@collector("missed callbacks")
+def callbacks_missed(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.workflows.callbacks import missed_callbacks
+
+    out = []
+    for cb in missed_callbacks(desk, since=now - timedelta(days=30)):
+        out.append(Announcement(
+            key=f"callback.missed:{cb.id}", kind="callback_missed", entity="callback", entity_id=cb.id,
+            recipients=_ids(cb.supervisor_id or cb.assignee_id),
+            message=f"回访 #{cb.id} missed after {cb.attempts} tries ({cb.outcome or 'no answer'}): "
+                    f"{cb.customer_code} {cb.customer_name or ''} — {cb.assignee or 'unassigned'}'s {cb.purpose}",
+        ))
+    return out
+
+
+@collector("complaint SLAs")
+def complaint_deadlines(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.workflows.complaints import sla_watch
+
+    watch = sla_watch(desk, now, float(settings["reminders"]["sla_warn_ratio"]))
+    what = {"first_response": "首次响应 first response", "resolution": "解决 resolution"}
+    out = []
+    for a in watch.warnings:
+        out.append(Announcement(
+            key=f"complaint.warn:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}", kind="sla_warning",
+            entity="complaint", entity_id=a.complaint_id, recipients=_ids(a.assignee_id),
+            message=f"投诉 #{a.complaint_id} {what.get(a.clock, a.clock)} due {dates.fmt(a.due, desk.tz)} "
+                    f"({a.used_percent}% used, {a.business_left}): {a.customer_code} {a.summary[:40]}",
+        ))
+    for a in watch.breached:
+        out.append(Announcement(
+            key=f"complaint.breach:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}{repeat_suffix(settings, a.due, now)}",
+            kind="sla_breach", entity="complaint", entity_id=a.complaint_id,
+            recipients=_ids(a.assignee_id, _boss(desk.session, a.assignee_id)), breach=True,
+            message=f"投诉 #{a.complaint_id} {what.get(a.clock, a.clock)} deadline {dates.fmt(a.due, desk.tz)} BREACHED "
+                    f"(L{a.level}, {a.assignee}): {a.customer_code} {a.summary[:40]}",
+        ))
+    return out
+
+
+def _owners(session, codes: set[str]) -> dict[str, int | None]:
+    if not codes:
+        return {}
+    return dict(session.exec(select(Project.code, Project.owner_id).where(Project.code.in_(list(codes)))).all())
+
+
+@collector("adjustments")
+def adjustments_overdue(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.workflows.projects import overdue_adjustments
+
+    rows = overdue_adjustments(desk, now)
+    owners = _owners(desk.session, {a.project_code for a in rows})
+    out = []
+    for a in rows:
+        due = dates._local(a.due_on, dates.time(0, 0), desk.tz)
+        out.append(Announcement(
+            key=f"adjustment.overdue:{a.id}:{a.due_on}{repeat_suffix(settings, due + timedelta(days=1), now)}",
+            kind="adjustment_overdue", entity="adjustment", entity_id=a.id, recipients=_ids(owners.get(a.project_code)),
+            message=f"整改 #{a.id} overdue (due {a.due_on}): {a.project_code} {a.item[:40]} ({a.responsible_label})",
+        ))
+    return out
+
+
+@collector("instalments")
+def instalments(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.money import fmt_money
+    from csdesk.workflows.payments import instalments_due_within, overdue_instalments
+
+    out = []
+    for i in instalments_due_within(desk, now, int(settings["reminders"]["instalment_lead_days"])):
+        if i.due_on is None:
+            continue
+        out.append(Announcement(
+            key=f"instalment.due:{i.id}:{i.due_on}", kind="instalment_due", entity="instalment", entity_id=i.id,
+            recipients=_ids(i.owner_id),
+            message=f"款项 {i.project_code} {i.name} {fmt_money(i.outstanding)} falls due {i.due_on}: "
+                    f"{i.customer_code or ''} {i.customer_name or ''}".rstrip(),
+        ))
+    for i in overdue_instalments(desk, now):
+        if i.due_on is None:
+            continue
+        due = dates._local(i.due_on, dates.time(0, 0), desk.tz) + timedelta(days=1)
+        out.append(Announcement(
+            key=f"instalment.overdue:{i.id}:{i.due_on}{repeat_suffix(settings, due, now)}", kind="instalment_overdue",
+            entity="instalment", entity_id=i.id, recipients=_ids(i.owner_id),
+            message=f"款项 {i.project_code} {i.name} {fmt_money(i.outstanding)} overdue since {i.due_on} "
+                    f"({i.days_overdue} days): {i.customer_code or ''} {i.customer_name or ''}".rstrip(),
+        ))
+    return out
+
+
+@collector("dunning")
+def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.money import fmt_money
+    from csdesk.workflows.payments import due_collection_steps
+
+    out = []
+    for s in due_collection_steps(desk, now):
+        needs = f" (needs a {s.min_role} or above)" if s.min_role != "specialist" else ""
+        out.append(Announcement(
+            key=f"dunning.{s.step}:{s.instalment_id}:{s.due_on}", kind="dunning_step", entity="instalment",
+            entity_id=s.instalment_id, recipients=_ids(s.owner_id),
+            message=f"催收 {s.project_code} {s.instalment}: {s.step_label} due since {s.step_due_on}{needs} — "
+                    f"{fmt_money(s.outstanding)} {s.days_overdue} days overdue, {s.customer_code} {s.customer_name or ''}".rstrip(),
+        ))
+    return out

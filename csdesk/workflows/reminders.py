@@ -1,0 +1,257 @@
+"""Reminder runs (`csdesk remind run`, from cron): announce what is due exactly once, and act on time.
+
+A run, as of `now`:
+1. takes the run lock (a second run started at the same time says so and exits 0);
+2. asks each collector (COLLECTORS, one per kind of thing: callbacks, complaint SLAs, adjustments,
+   instalments, dunning steps …) for Announcements — each with a unique key naming what, which row,
+   which deadline or step and which repeat;
+3. drops keys already announced, then for the rest runs the action that goes with an announcement (an
+   escalation, say) and inserts its Notice rows in the same transaction, a batch at a time — so a run
+   killed half way leaves whole batches done and the next run finishes the rest, announcing nothing twice;
+4. with --mail, sends one digest per recipient of everything not yet mailed (see csdesk/mailer.py).
+
+Collectors are plain functions (desk, now, settings) -> list[Announcement]; areas register theirs with
+@collector. Rules that act (auto-escalation, periodic visits) are STEPS: (desk, now, dry_run) ->
+(lines saying what was done, announcements to record with it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlmodel import select
+
+from csdesk.errors import InvalidValue
+
+BATCH = 200
+
+
+@dataclass
+class Announcement:
+    key: str                      # unique forever: "callback.overdue:123:2026-11-24T02:00" (+ ":r2" for repeats)
+    kind: str                     # callback_due, sla_breach, instalment_overdue, dunning_step, …
+    entity: str                   # table name of the row it is about
+    entity_id: int
+    recipients: list[int]         # staff ids
+    message: str                  # one line a person reads
+    action: Callable[[Any], str | None] | None = None  # runs in the notice's transaction; may refine the message
+    breach: bool = False          # counts for --fail-on-breach
+
+
+@dataclass
+class NoticeOut:
+    kind: str
+    entity: str
+    entity_id: int
+    recipient: str | None
+    message: str
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    now: datetime
+    dry_run: bool
+    skipped: bool = False                       # another run holds the lock
+    notices: list[NoticeOut] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)   # what rules did (escalations, visits created)
+    already: int = 0                            # candidates announced by an earlier run
+    breaches: int = 0
+    mail: dict[str, Any] = field(default_factory=dict)
+
+    def by_person(self) -> dict[str, list[NoticeOut]]:
+        out: dict[str, list[NoticeOut]] = defaultdict(list)
+        for n in self.notices:
+            out[n.recipient or "(nobody)"].append(n)
+        return dict(out)
+
+
+COLLECTORS: list[tuple[str, Callable]] = []
+STEPS: list[tuple[str, Callable]] = []
+
+
+def collector(name: str):
+    def deco(fn):
+        COLLECTORS.append((name, fn))
+        return fn
+
+    return deco
+
+
+def step(name: str):
+    def deco(fn):
+        STEPS.append((name, fn))
+        return fn
+
+    return deco
+
+
+def repeat_suffix(settings, due: datetime, now: datetime) -> str:
+    """'' for the first announcement of something overdue; ':rN' on the configured repeat cadence."""
+    from csdesk import dates
+
+    every = settings["reminders"]["repeat_overdue_every"]
+    if not every:
+        return ""
+    period = dates.parse_duration(every)
+    if period <= timedelta(0):
+        raise InvalidValue("reminders.repeat_overdue_every must be a positive duration")
+    n = int((now - due) / period)
+    return f":r{n}" if n > 0 else ""
+
+
+def _load_collectors() -> None:
+    """The areas' collectors live in csdesk/workflows/reminder_rules.py, imported on first use."""
+    import csdesk.workflows.reminder_rules  # noqa: F401
+
+
+def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: bool = False) -> RunResult:
+    from csdesk.models import Notice, Staff
+    from csdesk.workflows import Desk
+
+    _load_collectors()
+    result = RunResult(run_id=uuid.uuid4().hex[:12], now=now, dry_run=dry_run)
+    from csdesk.db import run_lock
+
+    with run_lock(database, "remind") as held:
+        if not held:
+            result.skipped = True
+            return result
+
+        def make_desk(session):
+            return Desk(session=session, settings=settings, now=now, actor=None, via="remind run")
+
+        names: dict[int, str] = {}
+        emails: dict[int, str | None] = {}
+
+        def staff_names(session):
+            for s in session.exec(select(Staff)).all():
+                names[s.id] = s.name
+                emails[s.id] = s.email
+
+        database.read(staff_names)
+
+        # Rules that act (escalate breached complaints, create periodic visits) come first, so that
+        # what they produce is announced in this same run. A step returns (lines, announcements); its
+        # announcements are recorded in the same transaction as what it did.
+        for name, fn in STEPS:
+            def act(session, fn=fn):
+                desk = make_desk(session)
+                lines, announcements = fn(desk, now, dry_run=dry_run)
+                made = []
+                keys = [_notice_key(a.key, r) for a in announcements for r in (a.recipients or [None])]
+                taken = set()
+                for i in range(0, len(keys), 500):
+                    taken.update(session.exec(select(Notice.key).where(Notice.key.in_(keys[i:i + 500]))).all())
+                for a in announcements:
+                    for r in a.recipients or [None]:
+                        key = _notice_key(a.key, r)
+                        if key in taken:
+                            continue
+                        taken.add(key)
+                        if not dry_run:
+                            session.add(Notice(
+                                key=key, kind=a.kind, entity=a.entity, entity_id=a.entity_id, recipient_id=r,
+                                message=a.message, created_at=now, run_id=result.run_id,
+                                mail_status="pending" if (mail and r is not None and emails.get(r)) else "none",
+                            ))
+                        made.append(NoticeOut(a.kind, a.entity, a.entity_id, names.get(r), a.message))
+                return lines, made
+
+            lines, made = (database.read if dry_run else database.write)(act)
+            result.actions.extend(lines)
+            result.notices.extend(made)
+
+        for name, fn in COLLECTORS:
+            candidates: list[Announcement] = database.read(lambda s, fn=fn: fn(make_desk(s), now, settings))
+            result.breaches += sum(1 for a in candidates if a.breach)
+            fresh = _unannounced(database, candidates)
+            result.already += len(candidates) - len(fresh)
+            for start in range(0, len(fresh), BATCH):
+                batch = fresh[start:start + BATCH]
+                if dry_run:
+                    for a in batch:
+                        for r in a.recipients or [None]:
+                            result.notices.append(NoticeOut(a.kind, a.entity, a.entity_id, names.get(r), a.message))
+                    continue
+
+                def write_batch(session, batch=batch):
+                    desk = make_desk(session)
+                    made = []
+                    keys = [_notice_key(a.key, r) for a in batch for r in (a.recipients or [None])]
+                    taken = set(session.exec(select(Notice.key).where(Notice.key.in_(keys))).all())
+                    for a in batch:
+                        todo = [r for r in (a.recipients or [None]) if _notice_key(a.key, r) not in taken]
+                        if not todo:
+                            continue
+                        message = a.message
+                        if a.action is not None:
+                            message = a.action(desk) or message
+                        for r in todo:
+                            session.add(Notice(
+                                key=_notice_key(a.key, r), kind=a.kind, entity=a.entity, entity_id=a.entity_id,
+                                recipient_id=r, message=message, created_at=now, run_id=result.run_id,
+                                mail_status="pending" if (mail and r is not None and emails.get(r)) else "none",
+                            ))
+                            made.append(NoticeOut(a.kind, a.entity, a.entity_id, names.get(r), message))
+                    return made
+
+                result.notices.extend(database.write(write_batch))
+
+        if mail and not dry_run:
+            from csdesk.mailer import send_pending
+
+            result.mail = send_pending(database, settings, now)
+    return result
+
+
+def _notice_key(key: str, recipient: int | None) -> str:
+    return f"{key}>{recipient if recipient is not None else '-'}"
+
+
+def _unannounced(database, candidates: list[Announcement]) -> list[Announcement]:
+    """Candidates with at least one recipient not yet told (one indexed lookup per 500 keys)."""
+    from csdesk.models import Notice
+
+    if not candidates:
+        return []
+    keys = [_notice_key(a.key, r) for a in candidates for r in (a.recipients or [None])]
+
+    def lookup(session):
+        taken: set[str] = set()
+        for i in range(0, len(keys), 500):
+            taken.update(session.exec(select(Notice.key).where(Notice.key.in_(keys[i:i + 500]))).all())
+        return taken
+
+    taken = database.read(lookup)
+    return [a for a in candidates if any(_notice_key(a.key, r) not in taken for r in (a.recipients or [None]))]
+
+
+@dataclass
+class NoticeRow:
+    id: int
+    created_at: datetime
+    kind: str
+    recipient: str | None
+    message: str
+    mail_status: str
+
+
+def list_notices(desk, since: datetime | None = None, recipient: str | None = None, limit: int = 100) -> list[NoticeRow]:
+    from csdesk.models import Notice, Staff
+
+    query = select(Notice, Staff.name).outerjoin(Staff, Staff.id == Notice.recipient_id)
+    if since:
+        query = query.where(Notice.created_at >= since)
+    if recipient:
+        from csdesk.workflows.staff import find_staff
+
+        query = query.where(Notice.recipient_id == find_staff(desk.session, recipient, active_only=False).id)
+    if limit < 1:
+        raise InvalidValue("--limit must be at least 1")
+    rows = desk.session.exec(query.order_by(Notice.id.desc()).limit(limit)).all()
+    return [NoticeRow(n.id, n.created_at, n.kind, name, n.message, n.mail_status) for n, name in rows]
