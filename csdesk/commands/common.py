@@ -121,7 +121,7 @@ def note(message: str) -> None:
     typer.echo(message, err=True)
 
 
-WRAPPING = {"summary", "change", "notes", "address", "company", "item", "reason", "name", "customer"}
+WRAPPING = {"summary", "change", "notes", "address", "company", "item", "reason", "name", "customer", "message", "note"}
 
 
 def table(*columns: str, title: str | None = None):

@@ -152,8 +152,24 @@ NEXT_STEPS = [
     "csdesk --db {db} complaint sla 1",
     "csdesk --db {db} --as 王芳 callback list --due week",
     "csdesk --db {db} report monthly --period current",
+    "csdesk --db {db} remind list --limit 20",
     "csdesk --db {db} audit --limit 10",
 ]
+
+
+def _first_reminder_run(database, settings, now) -> list[str]:
+    """What cron would announce right now: the same `remind run` a department schedules every 5 minutes."""
+    from collections import Counter
+
+    from csdesk.workflows.reminders import remind_run
+
+    result = remind_run(database, settings, now)
+    kinds = Counter(n.kind for n in result.notices)
+    people = len(result.by_person())
+    lines = [f"  reminders:  first `remind run` announced {len(result.notices)} things to {people} people "
+             f"({', '.join(f'{n} {k}' for k, n in kinds.most_common())})"]
+    lines.extend(f"              {line}" for line in result.actions[:3])
+    return lines
 
 
 def _is_demo(database) -> bool:
@@ -209,6 +225,7 @@ def build_demo(database, settings, seed: int = 2026) -> list[str]:
         session.add(AuditEntry(at=now, actor=None, action=DEMO_MARK, entity="demo", entity_id=0, after='{"seed": %d}' % seed))
 
     database.write(mark)
+    lines.extend(_first_reminder_run(database, settings, now))
     from csdesk.reports import demo_workbook
 
     lines.extend(demo_workbook(database, settings, now))

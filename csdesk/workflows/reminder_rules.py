@@ -197,8 +197,14 @@ def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
     from csdesk.money import fmt_money
     from csdesk.workflows.payments import due_collection_steps
 
-    out = []
+    # Only the furthest step whose day has come: an instalment 20 days late needs its 催款函, not a
+    # reminder, a phone call and a 催款函 at once.
+    latest: dict[int, object] = {}
     for s in due_collection_steps(desk, now):
+        if s.instalment_id not in latest or s.step_due_on >= latest[s.instalment_id].step_due_on:
+            latest[s.instalment_id] = s
+    out = []
+    for s in latest.values():
         needs = f" (needs a {s.min_role} or above)" if s.min_role != "specialist" else ""
         out.append(Announcement(
             key=f"dunning.{s.step}:{s.instalment_id}:{s.due_on}", kind="dunning_step", entity="instalment",
