@@ -22,7 +22,6 @@ and the id sequences moved past the generated ids.
 from __future__ import annotations
 
 import argparse
-import bisect
 import math
 import random
 import sys
