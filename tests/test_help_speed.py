@@ -20,8 +20,8 @@ args, watched = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
 sys.argv = ["csdesk"] + args
 code = 0
 try:
-    from csdesk.cli import main
-    main()
+    from csdesk.cli import app  # main() leaves through os._exit; app() returns here
+    app()
 except SystemExit as exc:
     code = exc.code or 0
 loaded = sorted({m.split(".")[0] for m in sys.modules} & watched)
