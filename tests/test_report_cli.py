@@ -128,7 +128,7 @@ def test_installed_command_end_to_end(month, tmp_path):
     if exe is None:
         pytest.skip("csdesk is not installed on PATH")
     path = tmp_path / "q.xlsx"
-    env = {**os.environ, "CSDESK_DB": str(month.path)}
+    env = {**os.environ, "CSDESK_DB": month.location}
     done = subprocess.run([exe, "report", "quarterly", "--period", "2026-Q4", "--xlsx", str(path), "--lang", "en"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -174,7 +174,10 @@ def _visit_of(desk, complaint_id: int) -> int:
 
 @pytest.fixture
 def month(team):
-    """The hand-counted dataset (built once, copied for each test)."""
+    """The hand-counted dataset (on SQLite built once and copied for each test; on PostgreSQL built anew)."""
+    if team.path is None:
+        _build(team)
+        return team
     if "path" not in _BUILT:
         _build(team)
         team.database.engine.dispose()
