@@ -290,24 +290,15 @@ def get_callback(session, callback_id: int, lock: bool = False) -> Callback:
 
 
 def _check_choice(value: str | None, choices: dict[str, str], what: str) -> str:
-    value = (value or "").strip().lower().replace("_", "-")
-    if value in choices:
-        return value
-    for key, label in choices.items():
-        if value == label:
-            return key
-    raise InvalidValue(f"unknown {what} {value!r} (use one of: {', '.join(choices)})")
+    from csdesk.workflows.calls import check_choice
+
+    return check_choice((value or "").replace("_", "-"), choices, what)
 
 
 def _text(value: str | None, what: str, limit: int = 2000) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        raise InvalidValue(f"{what} is longer than {limit} characters")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise InvalidValue(f"{what} contains control characters")
-    return value or None
+    from csdesk.workflows.customers import clean_text
+
+    return clean_text(value, what, limit)
 
 
 def _complaint_model():

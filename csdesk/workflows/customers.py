@@ -110,7 +110,8 @@ def _check_tier(tier: str | None) -> str:
     return tier
 
 
-def _text(value: str | None, what: str, limit: int) -> str | None:
+def clean_text(value: str | None, what: str, limit: int = 2000) -> str | None:
+    """Free text as typed: stripped, refused when too long or holding control characters; '' → None."""
     if value is None:
         return None
     value = value.strip()
@@ -119,6 +120,9 @@ def _text(value: str | None, what: str, limit: int) -> str | None:
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
         raise InvalidValue(f"{what} contains control characters")
     return value or None
+
+
+_text = clean_text
 
 
 def _manager_id(session, name: str | None) -> int | None:
