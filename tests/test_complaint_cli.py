@@ -79,7 +79,7 @@ def test_list(desk, cli):
     lines = result.stdout.splitlines()
     rows = [line.split() for line in lines if line.strip()[:1].isdigit()]
     assert [r[0] for r in rows] == [str(second), str(first)]
-    assert "2026-11-24 11:00 首次响应" in result.stdout and "1h00m left" in result.stdout
+    assert "11-24 11:00 首次响应" in result.stdout and "1h00m left" in result.stdout
     assert result.stderr == "2 of 2 complaints shown.\n"
     data = json.loads(run(cli, "list", "--assignee", "me", "--json").stdout)
     assert [(r["id"], r["next_due"], r["business_left"]) for r in data["rows"]] == [

@@ -109,12 +109,17 @@ def list_(
         print_json(ctx, result)
         return
     tz = st.settings.tz
-    t = table("#", "status", "level", "severity", "category", "customer", "assignee", "opened", "next deadline", "left", "summary")
+    # Compact cells (Chinese labels, month-day times) so that the list reads in an 80-column terminal;
+    # `complaint show` and --json carry the full values (opening time, customer name).
+    def short(value):
+        return dates.to_local(value, tz).strftime("%m-%d %H:%M") if value else ""
+
+    t = table("#", "状态", "级别", "类别", "客户", "assignee", "next deadline", "left", "summary")
     for row in result.rows:
         t.add_row(
-            str(row.id), f"{row.status_label} {row.status}", row.level_name, row.severity_label, row.category_label,
-            f"{row.customer_code} {row.customer_name or ''}".strip(), row.assignee, dates.fmt(row.opened_at, tz),
-            f"{dates.fmt(row.next_due, tz)} {CLOCKS.get(row.next_clock, '')}".strip(), row.business_left, row.summary if len(row.summary) <= 50 else row.summary[:49] + "…",
+            str(row.id), row.status_label, f"{row.level_name.split()[0]} {row.severity_label}", row.category_label,
+            row.customer_code, row.assignee, f"{short(row.next_due)} {CLOCKS.get(row.next_clock, '')}".strip(),
+            row.business_left, row.summary if len(row.summary) <= 50 else row.summary[:49] + "…",
         )
     out().print(t)
     note(f"{len(result.rows)} of {result.total} complaints shown.")
