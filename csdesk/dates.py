@@ -69,8 +69,12 @@ def _parse_clock(text: str) -> time:
     return time(hour, minute, second)
 
 
-def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
+def local_datetime(d: date, t: time, tz: ZoneInfo) -> datetime:
+    """A wall-clock date and time in the zone `tz` (aware)."""
     return datetime.combine(d, t).replace(tzinfo=tz)
+
+
+_local = local_datetime
 
 
 def parse_when(

@@ -184,9 +184,10 @@ def import_(
     rows = read_table(file)
     progress_cm = None
     if len(rows) >= 500 and not want_json(ctx, json_):
+        from rich.console import Console
         from rich.progress import Progress
 
-        progress_cm = Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True))
+        progress_cm = Progress(transient=True, console=Console(stderr=True))
     if progress_cm is not None:
         with progress_cm as progress:
             task = progress.add_task("importing", total=len(rows))

@@ -8,8 +8,10 @@ transaction, so later areas can build on what earlier ones made.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, Callable
+
+from sqlmodel import select, text
 
 from csdesk import dates
 from csdesk.errors import Conflict
@@ -95,7 +97,7 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
     made["customers"] = [c.id for c in customers]
     made["key_customers"] = [c.id for c in customers if c.tier == "key"]
     phone_of = {}
-    for cp in session.exec(__import__("sqlmodel").select(CustomerPhone).where(CustomerPhone.position == 0)).all():
+    for cp in session.exec(select(CustomerPhone).where(CustomerPhone.position == 0)).all():
         phone_of[cp.customer_id] = cp.number
 
     tz = desk.tz
@@ -106,7 +108,7 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
         day = today - timedelta(days=day_back)
         per_day = rng.randint(4, 8) if day.weekday() >= 5 else rng.randint(30, 55)
         for _ in range(per_day):
-            at = dates._local(day, dates.time(8, 30), tz) + timedelta(minutes=rng.randint(0, 10 * 60))
+            at = dates.local_datetime(day, time(8, 30), tz) + timedelta(minutes=rng.randint(0, 10 * 60))
             if at >= desk.now:
                 continue
             kind = rng.choices(kinds, weights=weights)[0]
@@ -229,7 +231,7 @@ def build_demo(database, settings, seed: int = 2026) -> list[str]:
     from csdesk.reports import demo_workbook
 
     lines.extend(demo_workbook(database, settings, now))
-    phone = database.read(lambda s: s.exec(__import__("sqlmodel").text(
+    phone = database.read(lambda s: s.exec(text(
         "SELECT number FROM customer_phone WHERE customer_id = (SELECT customer_id FROM call GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1) ORDER BY position LIMIT 1")).first()[0])
     from csdesk.phones import display
 

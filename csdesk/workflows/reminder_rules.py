@@ -7,7 +7,7 @@ a new deadline is announced afresh while the same one never is twice.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import select
 
@@ -155,7 +155,7 @@ def adjustments_overdue(desk: Desk, now: datetime, settings) -> list[Announcemen
     owners = _owners(desk.session, {a.project_code for a in rows})
     out = []
     for a in rows:
-        due = dates._local(a.due_on, dates.time(0, 0), desk.tz)
+        due = dates.local_datetime(a.due_on, time(0, 0), desk.tz)
         out.append(Announcement(
             key=f"adjustment.overdue:{a.id}:{a.due_on}{repeat_suffix(settings, due + timedelta(days=1), now)}",
             kind="adjustment_overdue", entity="adjustment", entity_id=a.id, recipients=_ids(owners.get(a.project_code)),
@@ -182,7 +182,7 @@ def instalments(desk: Desk, now: datetime, settings) -> list[Announcement]:
     for i in overdue_instalments(desk, now):
         if i.due_on is None:
             continue
-        due = dates._local(i.due_on, dates.time(0, 0), desk.tz) + timedelta(days=1)
+        due = dates.local_datetime(i.due_on, time(0, 0), desk.tz) + timedelta(days=1)
         out.append(Announcement(
             key=f"instalment.overdue:{i.id}:{i.due_on}{repeat_suffix(settings, due, now)}", kind="instalment_overdue",
             entity="instalment", entity_id=i.id, recipients=_ids(i.owner_id),
