@@ -1754,16 +1754,9 @@ def write_xlsx(desk, report: Report, target) -> int:
 
     Must run inside the read transaction that built `report`: detail rows are streamed from it.
     """
-    from openpyxl import Workbook
+    from csdesk.xlsx import write_workbook
 
-    from csdesk.xlsx import write_sheet
-
-    wb = Workbook(write_only=True)
-    sheets = workbook_sheets(report, collect_details(desk, report))
-    for spec in sheets:
-        write_sheet(wb, spec)
-    wb.save(target)
-    return len(sheets)
+    return write_workbook(workbook_sheets(report, collect_details(desk, report)), target)
 
 
 # ---- the demo's workbook ---------------------------------------------------------------------------------------

@@ -11,8 +11,11 @@ openpyxl is imported only inside the functions that write a workbook (`csdesk --
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Any, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
 
 RISKY_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,19 +50,6 @@ def column_width(texts, floor: int = 6, cap: int = 60) -> float:
     """An Excel column width that fits the widest of `texts` (Chinese counted double), within bounds."""
     widest = max((display_width(t) for t in texts), default=0)
     return float(min(cap, max(floor, widest + 2)))
-
-
-def text_cell(ws, value: str, style=None):
-    """A cell holding `value` as text, whatever its first character: the xlsx side of formula safety."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(ws, value)
-    if formula_like(value):
-        cell.data_type = "s"  # openpyxl would otherwise store "=…" as a formula
-        cell.quotePrefix = True
-    if style is not None:
-        style(cell)
-    return cell
 
 
 # ---- a sheet: one streamed table on the left, small blocks and charts on the right -------------------------
@@ -112,18 +102,6 @@ class SheetSpec:
     empty_note: str = ""  # written under the header when there are no rows
 
 
-def _styles():
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    return {
-        "header_font": Font(bold=True, color="FFFFFF"),
-        "header_fill": PatternFill("solid", fgColor="305496"),
-        "title_font": Font(bold=True, size=14),
-        "block_font": Font(bold=True, color="305496"),
-        "wrap": Alignment(vertical="top", wrap_text=True),
-    }
-
-
 class Typed:
     """A value that brings its own kind, for columns whose rows differ (the summary's figures)."""
 
@@ -133,78 +111,215 @@ class Typed:
         self.value, self.kind = value, kind
 
     def __str__(self) -> str:
-        return _shown(self.value, self.kind)
+        return _shown(self.value, kind=self.kind)
 
 
-def _cell(ws, value: Any, kind: str, st: dict):
-    """A value as a cell: numbers and dates with their format; text through the formula-safety rule."""
-    if isinstance(value, Typed):
-        value, kind = value.value, value.kind
-    return _converter(ws, kind)(value)
+# ---- cells as XML ------------------------------------------------------------------------------------------
+#
+# The rows are written as worksheet XML by the code below, not cell by cell through openpyxl: a monthly
+# workbook has close to a million cells, and openpyxl's per-cell objects and element tree took most of the
+# time of `report monthly --xlsx`. openpyxl still makes everything else (the workbook, the stylesheet,
+# column widths, frozen panes, filters, charts); `write_workbook` saves that shell and then streams each
+# sheet's rows into the place openpyxl left for them. Cells are what openpyxl itself writes: numbers,
+# booleans, dates as serial numbers with a date format, and text as inline strings (never a formula).
+
+_EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (with its 1900 leap-year quirk, for dates after 1900-03-01)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
 
 
-def _converter(ws, kind: str):
-    """A function making the cell of one column's values, fast: it runs for every cell of a big sheet.
-
-    Numbers and dates share one style object per column (copied, as openpyxl wants); text is checked
-    with the one formula-safety rule; plain values go through untouched.
-    """
-    from copy import copy
-
-    from openpyxl.cell import Cell, WriteOnlyCell
-
-    fmt = FORMATS.get(kind)
-    style = None
-    if fmt is not None:
-        template = WriteOnlyCell(ws)
-        template.number_format = fmt
-        style = template._style
-
-    def convert(value):
-        if value is None:
-            return None
-        cls = value.__class__
-        if cls is str:
-            return text_cell(ws, value) if value[:1] in RISKY_FIRST else value
-        if cls is Typed:
-            return _cell(ws, value, kind, {})
-        if style is None or cls is bool:
-            return value
-        return Cell(ws, 1, 1, value, style_array=copy(style))
-
-    return convert
+def excel_serial(value: date) -> int | float:
+    """A local date or naive local datetime as Excel's serial day number."""
+    days = value.toordinal() - _EPOCH
+    if not isinstance(value, datetime):
+        return days
+    if value.tzinfo is not None:
+        raise TypeError("a workbook holds local times: convert an aware datetime to naive local time first")
+    seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+    return days + seconds / 86400 if seconds else days
 
 
-def _header(ws, title: str, st: dict):
-    cell = text_cell(ws, title)
-    cell.font = st["header_font"]
-    cell.fill = st["header_fill"]
-    return cell
+def _xml_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("", text)
+    return text
 
+
+class CellWriter:
+    """Cell XML for one workbook: the styles it uses (registered in openpyxl's stylesheet) and a function per
+    column kind that turns a value into its `<c>` element."""
+
+    def __init__(self, wb, ws):
+        self._wb, self._ws = wb, ws
+        self._styles: dict[tuple, str] = {}
+        self._kinds: dict[str, Any] = {}
+
+    def style(self, fmt: str | None = None, role: str = "", quote: bool = False) -> str:
+        """The ` s="N"` attribute of a cell format ('' for the default one)."""
+        key = (fmt, role, quote)
+        attr = self._styles.get(key)
+        if attr is None:
+            from openpyxl.cell import WriteOnlyCell
+            from openpyxl.styles import Font, PatternFill
+
+            cell = WriteOnlyCell(self._ws)
+            if fmt:
+                cell.number_format = fmt
+            if role == "header":
+                cell.font = Font(bold=True, color="FFFFFF")
+                cell.fill = PatternFill("solid", fgColor="305496")
+            elif role == "title":
+                cell.font = Font(bold=True, size=14)
+            elif role == "block":
+                cell.font = Font(bold=True, color="305496")
+            if quote:
+                cell.quotePrefix = True  # Excel keeps "=…" as the text it is, even when the cell is edited
+            index = cell.style_id if cell.has_style else 0
+            attr = self._styles[key] = f' s="{index}"' if index else ""
+        return attr
+
+    def text(self, ref: str, value: str, role: str = "") -> str:
+        """A text cell, whatever its first character: the xlsx side of formula safety ('' for no text)."""
+        if not value:
+            return ""
+        style = self.style(role=role, quote=True) if value[:1] in RISKY_FIRST else self.style(role=role) if role else ""
+        space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'
+
+    def of_kind(self, kind: str):
+        """`put(ref, value) -> str` for a column of `kind` (None gives '': no cell)."""
+        put = self._kinds.get(kind)
+        if put is not None:
+            return put
+        fmt = FORMATS.get(kind)
+        number = self.style(fmt) if fmt else ""
+        dates = kind in ("date", "datetime", "month")
+        on_day = number if dates else self.style(DATE_FORMAT)
+        at_time = number if dates else self.style(DATETIME_FORMAT)
+        text = self.text
+        of_kind = self.of_kind
+
+        def put(ref: str, v: Any) -> str:
+            cls = v.__class__
+            if cls is str:
+                return text(ref, v)
+            if cls is int or cls is Decimal or cls is float:
+                return f'<c r="{ref}"{number}><v>{v}</v></c>'
+            if v is None:
+                return ""
+            if cls is Typed:
+                return of_kind(v.kind)(ref, v.value)
+            if cls is bool:
+                return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+            if cls is datetime:
+                return f'<c r="{ref}"{at_time}><v>{excel_serial(v)}</v></c>'
+            if cls is date:
+                return f'<c r="{ref}"{on_day}><v>{excel_serial(v)}</v></c>'
+            if isinstance(v, (int, float, Decimal)):
+                return f'<c r="{ref}"{number}><v>{v}</v></c>'
+            return text(ref, str(v))
+
+        self._kinds[kind] = put
+        return put
+
+
+# ---- a sheet: its shell through openpyxl, its rows as XML -------------------------------------------------
 
 SAMPLE_ROWS = 500  # rows read ahead to size the columns
 
 
-def write_sheet(wb, spec: SheetSpec) -> int:
-    """Stream `spec` into a new write-only sheet of `wb`; returns the number of main rows written."""
+class _Sheet:
+    """One sheet being written: made by `_prepare` (openpyxl), its rows streamed by `rows_xml`."""
+
+    def __init__(self, ws, spec: SheetSpec, rows: Iterator[tuple], header_row: int, side_col: int,
+                 grid: dict[int, list[tuple[str, Any]]], filter_ref: str):
+        self.ws, self.spec, self.rows = ws, spec, rows
+        self.header_row, self.side_col, self.grid = header_row, side_col, grid
+        self.filter_ref = filter_ref  # the filter as openpyxl wrote it (header row only) until the rows are counted
+        self.count = 0
+
+    def rows_xml(self, cells: CellWriter) -> Iterator[str]:
+        """The `<row>` elements: preamble, header, main rows, the note of an empty table, blocks on the right."""
+        from openpyxl.utils import get_column_letter
+
+        spec, grid = self.spec, self.grid
+        width = max([len(spec.columns), 1] + [self.side_col - 1 + len(parts) for parts in grid.values()])
+        letters = [get_column_letter(i) for i in range(1, width + 1)]
+        side_letters = letters[self.side_col - 1:]
+
+        def side(rs: str) -> str:
+            parts = grid.get(int(rs))
+            if not parts:
+                return ""
+            out = []
+            for letter, (kind, value) in zip(side_letters, parts):
+                if kind in ("title", "header"):
+                    out.append(cells.text(letter + rs, value, "block" if kind == "title" else "header"))
+                elif value is not None:
+                    out.append(cells.of_kind(kind)(letter + rs, value))
+            return "".join(out)
+
+        row_no = 1
+        for i, line in enumerate(spec.preamble):
+            rs = str(row_no)
+            yield f'<row r="{rs}">{cells.text("A" + rs, line, "title" if i == 0 else "")}{side(rs)}</row>'
+            row_no += 1
+        rs = str(row_no)
+        head = "".join(cells.text(letter + rs, c.title, "header") for letter, c in zip(letters, spec.columns))
+        yield f'<row r="{rs}">{head}{side(rs)}</row>'
+        row_no += 1
+        puts = list(zip([cells.of_kind(c.kind) for c in spec.columns], letters))
+        count = 0
+        for row in self.rows:
+            rs = str(row_no)
+            body = "".join([put(letter + rs, v) for (put, letter), v in zip(puts, row) if v is not None])
+            yield f'<row r="{rs}">{body}{side(rs) if row_no in grid else ""}</row>'
+            row_no += 1
+            count += 1
+        self.count = count
+        if count == 0 and spec.empty_note:
+            rs = str(row_no)
+            yield f'<row r="{rs}">{cells.text("A" + rs, spec.empty_note)}{side(rs)}</row>'
+            row_no += 1
+        for later in sorted(r for r in grid if r >= row_no):
+            rs = str(later)
+            yield f'<row r="{rs}">{side(rs)}</row>'
+
+    def final_filter(self) -> str:
+        from openpyxl.utils import get_column_letter
+
+        ncols = len(self.spec.columns)
+        return f"A{self.header_row}:{get_column_letter(ncols)}{self.header_row + max(self.count, 1)}"
+
+
+def _prepare(wb, spec: SheetSpec) -> _Sheet:
+    """The sheet's shell in `wb`: column widths (from the first rows), frozen header, filter, charts."""
     import itertools
 
     from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.utils import get_column_letter
 
-    st = _styles()
     ws = wb.create_sheet(spec.title)
     ncols = len(spec.columns)
     header_row = len(spec.preamble) + 1
-    rows = iter(spec.rows)
-    sample = list(itertools.islice(rows, SAMPLE_ROWS))
+    source = spec.rows
+    if any(c.block == "main" for c in spec.charts) and not isinstance(source, list):
+        source = list(source)  # a chart over the table needs its length now; such tables are short
+    it = iter(source)
+    sample = list(itertools.islice(it, SAMPLE_ROWS))
+    rows = itertools.chain(sample, it)
 
     # Beside the main table: blocks stacked top to bottom, one blank row apart.
     side_col = ncols + 2  # 1-based column of the blocks
-    grid: dict[int, list[Any]] = {}
+    grid: dict[int, list[tuple[str, Any]]] = {}
     where: dict[str, tuple[int, int, int]] = {}  # block key -> (header row, first data row, last data row)
-    r = 1
     widths: dict[int, list[Any]] = {}
+    r = 1
     for block in spec.blocks:
         grid[r] = [("title", block.title)]
         grid[r + 1] = [("header", c.title) for c in block.columns]
@@ -214,62 +329,14 @@ def write_sheet(wb, spec: SheetSpec) -> int:
         for j, c in enumerate(block.columns):
             widths.setdefault(side_col + j, []).extend([c.title] + [_shown(row[j], c.kind) for row in block.rows])
         r += len(block.rows) + 3
-
     for j, c in enumerate(spec.columns):
         widths.setdefault(j + 1, []).extend([c.title] + [_shown(row[j], c.kind) for row in sample])
     for col, texts in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = column_width(texts)
+    filter_ref = ""
     if ncols:
         ws.freeze_panes = f"A{header_row + 1}"
-
-    def side(row_no: int) -> list[Any]:
-        parts = grid.get(row_no)
-        if not parts:
-            return []
-        out: list[Any] = [None] * (side_col - 1 - 0)
-        for kind, value in parts:
-            if kind == "title":
-                cell = text_cell(ws, value)
-                cell.font = st["block_font"]
-                out.append(cell)
-            elif kind == "header":
-                out.append(_header(ws, value, st))
-            else:
-                out.append(_cell(ws, value, kind, st))
-        return out
-
-    def merged(row_no: int, main: list[Any]) -> list[Any]:
-        extra = side(row_no)
-        if not extra:
-            return main
-        return main + [None] * (side_col - 1 - len(main)) + extra[side_col - 1:]
-
-    row_no = 1
-    for i, line in enumerate(spec.preamble):
-        cell = text_cell(ws, line)
-        if i == 0:
-            cell.font = st["title_font"]
-        ws.append(merged(row_no, [cell]))
-        row_no += 1
-    ws.append(merged(row_no, [_header(ws, c.title, st) for c in spec.columns]))
-    row_no += 1
-    converters = [_converter(ws, c.kind) for c in spec.columns]
-    count = 0
-    for row in itertools.chain(sample, rows):
-        cells = [conv(v) for conv, v in zip(converters, row)]
-        ws.append(merged(row_no, cells) if row_no in grid else cells)
-        row_no += 1
-        count += 1
-    if count == 0 and spec.empty_note:
-        ws.append(merged(row_no, [text_cell(ws, spec.empty_note)]))
-        row_no += 1
-    last_side = max(grid) if grid else 0
-    while row_no <= last_side:
-        ws.append(merged(row_no, []))
-        row_no += 1
-    if ncols:
-        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{header_row + max(count, 1)}"
-    main_where = (header_row, header_row + 1, header_row + count)
+        filter_ref = ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{header_row}"
 
     # Charts, to the right of the blocks, one under the other.
     block_width = max((len(b.columns) for b in spec.blocks), default=0)
@@ -277,7 +344,7 @@ def write_sheet(wb, spec: SheetSpec) -> int:
     anchor_row = 1
     for chart_spec in spec.charts:
         if chart_spec.block == "main":
-            head, first, last = main_where
+            head, first, last = header_row, header_row + 1, header_row + len(source)
             base_col = 1
         elif chart_spec.block in where:
             head, first, last = where[chart_spec.block]
@@ -298,14 +365,70 @@ def write_sheet(wb, spec: SheetSpec) -> int:
             chart.y_axis.number_format = "0%"
             chart.y_axis.scaling.min = 0
         for col in chart_spec.series:
-            data = Reference(ws, min_col=base_col + col, min_row=head, max_row=last)
-            chart.add_data(data, titles_from_data=True)
-        cats = Reference(ws, min_col=base_col + chart_spec.categories, min_row=first, max_row=last)
-        chart.set_categories(cats)
+            chart.add_data(Reference(ws, min_col=base_col + col, min_row=head, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=base_col + chart_spec.categories, min_row=first, max_row=last))
         ws.add_chart(chart, f"{anchor_col}{anchor_row}")
         anchor_row += 16
-    return count
+    return _Sheet(ws, spec, rows, header_row, side_col, grid, filter_ref)
 
+
+_EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
+FLUSH_ROWS = 2000  # rows joined into one write to the zip stream
+
+
+def write_workbook(specs: list[SheetSpec], target) -> int:
+    """Write the sheets to `target` (a path or a binary file object); returns the number of sheets.
+
+    Rows are read from each spec as its sheet is written, so generators over a database cursor stream
+    through without being held in memory.
+    """
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    sheets = [_prepare(wb, spec) for spec in specs]
+    cells = CellWriter(wb, sheets[0].ws if sheets else wb.create_sheet())
+    for kind in FORMATS:  # every style the rows may use must be in the stylesheet openpyxl writes now
+        cells.of_kind(kind)
+    for role in ("", "header", "title", "block"):
+        cells.style(role=role), cells.style(role=role, quote=True)
+    shell = io.BytesIO()
+    wb.save(shell)
+    by_part = {s.ws.path.lstrip("/"): s for s in sheets}
+    with zipfile.ZipFile(shell) as parts, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+        for info in parts.infolist():
+            data = parts.read(info.filename)
+            sheet = by_part.get(info.filename)
+            if sheet is None:
+                out.writestr(info, data)
+            else:
+                _write_part(out, info.filename, data, sheet, cells)
+    return len(sheets)
+
+
+def _write_part(out, name: str, shell_xml: bytes, sheet: _Sheet, cells: CellWriter) -> None:
+    """One worksheet part: openpyxl's XML with the rows streamed into its empty sheetData."""
+    found = _EMPTY_SHEET_DATA.search(shell_xml)
+    if found is None:
+        raise RuntimeError(f"no empty sheetData in {name}: openpyxl wrote something unexpected")
+    with out.open(name, "w", force_zip64=True) as stream:
+        stream.write(shell_xml[:found.start()] + b"<sheetData>")
+        batch: list[str] = []
+        for row in sheet.rows_xml(cells):
+            batch.append(row)
+            if len(batch) >= FLUSH_ROWS:
+                stream.write("".join(batch).encode())
+                batch = []
+        stream.write("".join(batch).encode() + b"</sheetData>")
+        tail = shell_xml[found.end():]
+        if sheet.filter_ref:
+            old = f'<autoFilter ref="{sheet.filter_ref}"'.encode()
+            if old not in tail:
+                raise RuntimeError(f"no filter {sheet.filter_ref} in {name}: openpyxl wrote something unexpected")
+            tail = tail.replace(old, f'<autoFilter ref="{sheet.final_filter()}"'.encode(), 1)
+        stream.write(tail)
 
 def _shown(value: Any, kind: str) -> str:
     """Roughly how a value looks in its cell, for sizing the column."""

@@ -134,7 +134,7 @@ def test_phones_are_masked_unless_a_manager_unmasks(month, tmp_path):
 def test_text_that_looks_like_a_formula_is_written_as_text(team, tmp_path):
     from csdesk.workflows import complaints as cp
     from csdesk.workflows.calls import log_call
-    from csdesk.xlsx import csv_field, text_cell
+    from csdesk.xlsx import Col, SheetSpec, csv_field, write_workbook
 
     risky = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3+4", "@SUM(A1)"]
     with team.desk(as_="王芳", now=at("11-24 09:00")) as d:
@@ -149,12 +149,10 @@ def test_text_that_looks_like_a_formula_is_written_as_text(team, tmp_path):
     names = [row[3] for row in ws.iter_rows(min_row=2, max_row=5)]
     assert all(c.data_type == "s" and c.value == risky[0] for c in names)
     # tab and carriage return (which the workflows strip from what people type) through the same helper
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("t")
-    sheet.append([text_cell(sheet, v) for v in ["\tTAB", "\rCR", "=1+1", "plain"]])
-    book.save(tmp_path / "t.xlsx")
-    back = [c for c in openpyxl.load_workbook(tmp_path / "t.xlsx")["t"][1]]
+    write_workbook([SheetSpec("t", [Col(str(i)) for i in range(4)], [("\tTAB", "\rCR", "=1+1", "plain")])], tmp_path / "t.xlsx")
+    back = [c for c in openpyxl.load_workbook(tmp_path / "t.xlsx")["t"][2]]
     assert [c.data_type for c in back] == ["s", "s", "s", "s"] and back[2].value == "=1+1"
+    assert [c.quotePrefix for c in back] == [True, True, True, False]
     assert [csv_field(t) for t in risky + ["\tx", "\rx"]] == ["'" + t for t in risky + ["\tx", "\rx"]]
     assert csv_field("普通文字") == "普通文字" and csv_field(-5) == -5
 
