@@ -175,7 +175,7 @@ class BusinessCalendar:
         remaining = duration
         for _d, _kind, spans in self._walk(start_utc):
             for a, b in spans:
-                for pa, pb in _subtract(a, b, pauses)[0]:
+                for pa, pb in _subtract(a, b, pauses)[0] if pauses else ((a, b),):
                     if remaining <= pb - pa:
                         return pa + remaining
                     remaining -= pb - pa
@@ -191,8 +191,13 @@ class BusinessCalendar:
         for _d, _kind, spans in self._walk(s, until=e.astimezone(self.zone).date()):
             for a, b in spans:
                 b = min(b, e)
-                if b > a:
-                    total += sum((pb - pa for pa, pb in _subtract(a, b, pauses)[0]), timedelta(0))
+                if b <= a:
+                    continue
+                if not pauses:
+                    total += b - a
+                else:
+                    for pa, pb in _subtract(a, b, pauses)[0]:
+                        total += pb - pa
         return total
 
     def explain(self, start: datetime, duration: timedelta, paused: Sequence[Interval] = ()) -> list[str]:
