@@ -92,6 +92,35 @@ def _mount() -> None:
 
 _mount()
 
+_VALUED_ROOT_OPTIONS = ("--db", "--as")
+
+
+def _named_command(args: list[str]) -> str | None:
+    """The root's command named in `args` (after the root's own options), or None (help, nothing, an option)."""
+    it = iter(args)
+    for arg in it:
+        if arg in _VALUED_ROOT_OPTIONS:
+            next(it, None)
+        elif arg == "--json" or arg.startswith(tuple(o + "=" for o in _VALUED_ROOT_OPTIONS)):
+            continue
+        else:
+            return None if arg.startswith("-") else arg
+    return None
+
+
+def _build_only(name: str | None) -> None:
+    """Keep only the command `name` in the root before typer turns the app into click commands: building
+    every area's commands costs ~50 ms that one command does not need. Unknown names keep everything, so
+    that help and "No such command" (with its suggestions) see them all."""
+    from typer.main import get_command_name
+
+    if name is None:
+        return
+    groups = [g for g in app.registered_groups if g.name == name]
+    commands = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__)) == name]
+    if groups or commands:
+        app.registered_groups, app.registered_commands = groups, commands
+
 
 def main() -> None:
     """The `csdesk` command. Leaves through os._exit once the output is flushed: tearing down the
@@ -101,6 +130,7 @@ def main() -> None:
     import os
     import sys
 
+    _build_only(_named_command(sys.argv[1:]))
     try:
         app()
         code = 0

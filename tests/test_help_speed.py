@@ -78,3 +78,19 @@ def test_help_timing_is_reported():
         times.append(time.perf_counter() - start)
     print(f"\ncsdesk --help: median {statistics.median(times):.3f} s over {len(times)} runs")
     assert statistics.median(times) < 5
+
+
+def test_only_the_named_command_is_built_and_everything_else_still_answers():
+    from csdesk.cli import _named_command
+
+    assert _named_command(["--db", "x.db", "--as", "王芳", "--json", "customer", "show", "138"]) == "customer"
+    assert _named_command(["--db=x.db", "log-call", "--phone", "1"]) == "log-call"
+    assert _named_command(["--help"]) is None and _named_command([]) is None and _named_command(["--db", "x"]) is None
+    # Through the real entry point (main() keeps only the named command before typer builds it):
+    env = {**os.environ, "CSDESK_DB": os.devnull + ".nothing.db"}
+    out = subprocess.run([sys.executable, "-m", "csdesk", "--json", "config", "show"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0 and "timezone" in out.stdout, out.stderr
+    typo = subprocess.run([sys.executable, "-m", "csdesk", "custmer"], capture_output=True, text=True, env=env, timeout=120)
+    assert typo.returncode == 2 and "Did you mean 'customer'" in typo.stderr
+    whole = subprocess.run([sys.executable, "-m", "csdesk", "--help"], capture_output=True, text=True, env=env, timeout=120)
+    assert all(name in whole.stdout for name in ("log-call", "complaint", "report", "remind", "demo"))
