@@ -779,23 +779,24 @@ def project_due_steps(desk: Desk, project: Project) -> list[DueStep]:
     return due_collection_steps(desk, desk.now, project.id)
 
 
-def _infos_from_rows(desk: Desk, rows, on: date) -> list[InstalmentInfo]:
-    last = _last_steps(desk.session, [r.id for r in rows])
+def _infos_from_rows(desk: Desk, rows, on: date, last_steps: bool = True) -> list[InstalmentInfo]:
+    last = _last_steps(desk.session, [r.id for r in rows]) if last_steps else {}
     return [_row_info(r, on, last.get(r.id)) for r in rows]
 
 
-def instalments_due_within(desk: Desk, now: datetime, days: int) -> list[InstalmentInfo]:
-    """Unpaid instalments (active projects) falling due from `now`'s local date to `days` days later."""
+def instalments_due_within(desk: Desk, now: datetime, days: int, last_steps: bool = True) -> list[InstalmentInfo]:
+    """Unpaid instalments (active projects) falling due from `now`'s local date to `days` days later.
+    `last_steps=False` leaves out the last dunning step of each (a query fewer, for the reminder run)."""
     on = now.astimezone(desk.tz).date()
     rows = _open_instalments(desk, on, Instalment.due_on >= on, Instalment.due_on <= on + timedelta(days=days))
-    return _infos_from_rows(desk, rows, on)
+    return _infos_from_rows(desk, rows, on, last_steps)
 
 
-def overdue_instalments(desk: Desk, now: datetime) -> list[InstalmentInfo]:
-    """Unpaid instalments (active projects) whose due date is before `now`'s local date."""
+def overdue_instalments(desk: Desk, now: datetime, last_steps: bool = True) -> list[InstalmentInfo]:
+    """Unpaid instalments (active projects) whose due date is before `now`'s local date (`last_steps` as above)."""
     on = now.astimezone(desk.tz).date()
     rows = _open_instalments(desk, on, Instalment.due_on < on)
-    return _infos_from_rows(desk, rows, on)
+    return _infos_from_rows(desk, rows, on, last_steps)
 
 
 def list_instalments(

@@ -21,11 +21,9 @@ def _stamp(value: datetime) -> str:
     return value.astimezone(dates.UTC).strftime("%Y-%m-%dT%H:%M")
 
 
-def _boss(session, staff_id: int | None) -> int | None:
-    if staff_id is None:
-        return None
-    staff = session.get(Staff, staff_id)
-    return staff.reports_to_id if staff else None
+def _bosses(session) -> dict[int, int | None]:
+    """Whom each staff member reports to, read once per collector (breaches go to both)."""
+    return dict(session.exec(select(Staff.id, Staff.reports_to_id)).all())
 
 
 def _ids(*ids: int | None) -> list[int]:
@@ -123,6 +121,7 @@ def complaint_deadlines(desk: Desk, now: datetime, settings) -> list[Announcemen
     watch = sla_watch(desk, now, float(settings["reminders"]["sla_warn_ratio"]))
     what = {"first_response": "首次响应 first response", "resolution": "解决 resolution"}
     out = []
+    bosses = _bosses(desk.session) if watch.breached else {}
     for a in watch.warnings:
         out.append(Announcement(
             key=f"complaint.warn:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}", kind="sla_warning",
@@ -134,7 +133,7 @@ def complaint_deadlines(desk: Desk, now: datetime, settings) -> list[Announcemen
         out.append(Announcement(
             key=f"complaint.breach:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}{repeat_suffix(settings, a.due, now)}",
             kind="sla_breach", entity="complaint", entity_id=a.complaint_id,
-            recipients=_ids(a.assignee_id, _boss(desk.session, a.assignee_id)), breach=True,
+            recipients=_ids(a.assignee_id, bosses.get(a.assignee_id)), breach=True,
             message=f"投诉 #{a.complaint_id} {what.get(a.clock, a.clock)} deadline {dates.fmt(a.due, desk.tz)} BREACHED "
                     f"(L{a.level}, {a.assignee}): {a.customer_code} {a.summary[:40]}",
         ))
@@ -170,7 +169,7 @@ def instalments(desk: Desk, now: datetime, settings) -> list[Announcement]:
     from csdesk.workflows.payments import instalments_due_within, overdue_instalments
 
     out = []
-    for i in instalments_due_within(desk, now, int(settings["reminders"]["instalment_lead_days"])):
+    for i in instalments_due_within(desk, now, int(settings["reminders"]["instalment_lead_days"]), last_steps=False):
         if i.due_on is None:
             continue
         out.append(Announcement(
@@ -179,7 +178,7 @@ def instalments(desk: Desk, now: datetime, settings) -> list[Announcement]:
             message=f"款项 {i.project_code} {i.name} {fmt_money(i.outstanding)} falls due {i.due_on}: "
                     f"{i.customer_code or ''} {i.customer_name or ''}".rstrip(),
         ))
-    for i in overdue_instalments(desk, now):
+    for i in overdue_instalments(desk, now, last_steps=False):
         if i.due_on is None:
             continue
         due = dates.local_datetime(i.due_on, time(0, 0), desk.tz) + timedelta(days=1)
