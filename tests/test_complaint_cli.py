@@ -79,7 +79,7 @@ def test_list(desk, cli):
     lines = result.stdout.splitlines()
     rows = [line.split() for line in lines if line.strip()[:1].isdigit()]
     assert [r[0] for r in rows] == [str(second), str(first)]
-    assert "11-24 11:00 首次响应" in result.stdout and "1h00m left" in result.stdout
+    assert "11-24 11:00 响应" in result.stdout and " 1h00m " in result.stdout
     assert result.stderr == "2 of 2 complaints shown.\n"
     data = json.loads(run(cli, "list", "--assignee", "me", "--json").stdout)
     assert [(r["id"], r["next_due"], r["business_left"]) for r in data["rows"]] == [
@@ -236,3 +236,21 @@ def test_every_command_has_help_with_an_example(cli, command):
     result = cli("complaint", command, "--help")
     assert result.exit_code == 0
     assert "Example: csdesk" in result.stdout
+
+
+def test_list_fits_an_80_column_terminal(desk, cli, monkeypatch):
+    from rich.cells import cell_len
+
+    first = open_one(cli)
+    run(cli, "open", "--phone", PHONE, "--severity", "serious", "--category", "quality", "--at", "-3d",
+        "--summary", "安装工人迟到两小时，客户要求道歉并减免部分安装费用", who="王芳")
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run(cli, "list")
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and max(cell_len(line) for line in lines) <= 80
+    assert str(first) in result.stdout and "C000001" in result.stdout and "王芳" in result.stdout
+    assert "超时 " in result.stdout  # the one opened three days ago is past its deadline, and says so
+    assert "安装工人迟到" in result.stdout and "…" in result.stdout  # a long summary is cut, on one line
+    assert "类别" not in result.stdout  # the category column gives way below 100 columns
+    monkeypatch.setenv("COLUMNS", "120")
+    assert "类别" in run(cli, "list").stdout

@@ -12,6 +12,7 @@ app = typer.Typer(no_args_is_help=True)
 
 IdArg = Annotated[int, typer.Argument(help="The complaint number (complaint list shows them).", metavar="ID")]
 CLOCKS = {"first_response": "首次响应", "resolution": "解决"}
+LIST_CLOCKS = {"first_response": "响应", "resolution": "解决"}  # the list's deadline column stays narrow
 AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened, if not now: 2026-11-24 14:30, today 9:30, -2h.")]
 
 
@@ -99,8 +100,12 @@ def list_(
 
     Example: csdesk --as 李娜 complaint list --assignee me --due-within 2h
     """
+    from datetime import timedelta
+
+    from rich.cells import cell_len
+
     from csdesk import dates
-    from csdesk.workflows.complaints import list_complaints
+    from csdesk.workflows.complaints import fmt_business, list_complaints
 
     st = state(ctx)
     within = dates.parse_duration(due_within) if due_within else None
@@ -114,14 +119,32 @@ def list_(
     def short(value):
         return dates.to_local(value, tz).strftime("%m-%d %H:%M") if value else ""
 
-    t = table("#", "状态", "级别", "类别", "客户", "assignee", "next deadline", "left", "summary")
-    for row in result.rows:
-        t.add_row(
-            str(row.id), row.status_label, f"{row.level_name.split()[0]} {row.severity_label}", row.category_label,
-            row.customer_code, row.assignee, f"{short(row.next_due)} {CLOCKS.get(row.next_clock, '')}".strip(),
-            row.business_left, row.summary if len(row.summary) <= 50 else row.summary[:49] + "…",
-        )
-    out().print(t)
+    def left(seconds):  # business time to the deadline, or past it (minutes only when they matter)
+        if seconds is None:
+            return ""
+        text = fmt_business(timedelta(seconds=abs(seconds)))
+        text = text.split("h")[0] + "h" if abs(seconds) >= 10 * 3600 else text
+        return f"超时 {text}" if seconds < 0 else text
+
+    console = out()
+    with_category = console.width >= 100  # below that the summary needs the room; --category still filters
+    heads = ["#", "状态", "级别", *(["类别"] if with_category else []), "客户", "处理人", "下一时限", "剩余"]
+    rows = [
+        (str(row.id), row.status_label, f"{row.level_name.split()[0]} {row.severity_label}",
+         *([row.category_label] if with_category else []),
+         row.customer_code, row.assignee, f"{short(row.next_due)} {LIST_CLOCKS.get(row.next_clock, '')}".strip(),
+         left(row.business_left_s), row.summary)
+        for row in result.rows
+    ]
+    t = table(*heads, "摘要")
+    # The summary takes the room the other columns leave (each with the space after it, and the table's two
+    # edge spaces), one line each, cut with …
+    used = sum(max([cell_len(h)] + [cell_len(r[i]) for r in rows]) + 1 for i, h in enumerate(heads)) + 2
+    summary = t.columns[-1]
+    summary.no_wrap, summary.overflow, summary.max_width = True, "ellipsis", max(console.width - used, 8)
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
     note(f"{len(result.rows)} of {result.total} complaints shown.")
 
 
