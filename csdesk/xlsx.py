@@ -413,7 +413,7 @@ def _write_part(out, name: str, shell_xml: bytes, sheet: _Sheet, cells: CellWrit
     found = _EMPTY_SHEET_DATA.search(shell_xml)
     if found is None:
         raise RuntimeError(f"no empty sheetData in {name}: openpyxl wrote something unexpected")
-    with out.open(name, "w", force_zip64=True) as stream:
+    with out.open(name, "w") as stream:  # no ZIP64 (some Excel versions dislike it): a sheet stays far below 2 GiB
         stream.write(shell_xml[:found.start()] + b"<sheetData>")
         batch: list[str] = []
         for row in sheet.rows_xml(cells):
