@@ -158,6 +158,9 @@ class Complaint(SQLModel, table=True):
         sa.Index("ix_complaint_assignee_status", "assignee_id", "status"),
         sa.Index("ix_complaint_owner_status", "owner_id", "status"),
         sa.Index("ix_complaint_customer_opened", "customer_id", "opened_at"),
+        # Reports count the deadlines that fell in a period (migration 0006):
+        sa.Index("ix_complaint_first_response_due", "first_response_due"),
+        sa.Index("ix_complaint_resolution_due", "resolution_due"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -193,7 +196,10 @@ class ComplaintEvent(SQLModel, table=True):
     breach is acted on once however often and however concurrently the escalation pass runs."""
 
     __tablename__ = "complaint_event"
-    __table_args__ = (sa.Index("ix_complaint_event_complaint_at", "complaint_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_complaint_event_complaint_at", "complaint_id", "at"),
+        sa.Index("ix_complaint_event_kind_at", "kind", "at"),  # reports: resolutions, escalations … in a period (0006)
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id")
     at: datetime = Field(sa_type=UTCDateTime)
