@@ -41,6 +41,9 @@ def test_json_gives_the_same_figures(month, cli):
     assert data["agents"][0]["agent"] == "王芳" and data["agents"][0]["calls.by_agent"] == {"value": 3, "previous": 1}
     # the global --json works too
     assert json.loads(cli("--json", "report", "daily", "--period", "2026-10-31").stdout)["figures"]["calls.total"]["value"] == 1
+    # the period may also be named without --period
+    assert json.loads(cli("--json", "report", "daily", "2026-10-31").stdout)["figures"]["calls.total"]["value"] == 1
+    assert json.loads(cli("report", "monthly", "2026-09", "--json").stdout)["period"]["name"] == "2026-09"
 
 
 def test_xlsx_writes_the_workbook_and_says_where(month, cli, tmp_path):
@@ -58,6 +61,7 @@ def test_xlsx_writes_the_workbook_and_says_where(month, cli, tmp_path):
     (["report", "monthly", "--period", "2026-Q4"], "'2026-Q4' is not a month"),
     (["report", "monthly", "--period", "2027-01"], "has not started yet"),
     (["report", "weekly", "--lang", "fr"], "unknown language 'fr'"),
+    (["report", "monthly", "2026-10", "--period", "2026-09"], "two periods given"),
     (["report", "monthly", "--xlsx", "report.csv"], "does not end in .xlsx"),
     (["report", "monthly", "--xlsx", "/no/such/folder/r.xlsx"], "does not exist"),
     (["--as", "王芳", "report", "monthly", "--unmask"], "needs a manager or above"),

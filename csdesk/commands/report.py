@@ -12,6 +12,7 @@ from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state
 app = typer.Typer(no_args_is_help=True)
 
 PeriodOpt = Annotated[str | None, typer.Option("--period", help="Which one: 2026-11-24, 2026-W48, 2026-11, 2026-Q4, 2026, current or last (default: the last complete one).", metavar="P")]
+PeriodArg = Annotated[str | None, typer.Argument(help="The period, as for --period (csdesk report monthly 2026-10).", metavar="P", show_default=False)]
 XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="Write an Excel workbook (summary, one sheet per area, charts) to FILE.xlsx.", metavar="FILE", dir_okay=False)]
 LangOpt = Annotated[str, typer.Option("--lang", help="Sheet, column and figure names: zh (中文) or en.", metavar="zh|en")]
 UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="Customer phone numbers in full in the detail rows (manager or above).")]
@@ -20,7 +21,7 @@ MailOpt = Annotated[list[str] | None, typer.Option("--mail", help="Mail the work
 EXAMPLES = {
     "daily": "csdesk report daily --period 2026-11-24",
     "weekly": "csdesk report weekly --period 2026-W48 --json",
-    "monthly": "csdesk report monthly --period 2026-11 --xlsx 客服月报-2026-11.xlsx",
+    "monthly": "csdesk report monthly 2026-11 --xlsx 客服月报-2026-11.xlsx",
     "quarterly": "csdesk report quarterly --period 2026-Q4 --xlsx q4.xlsx --lang en",
     "annual": "csdesk report annual --period 2026",
 }
@@ -127,6 +128,7 @@ def _send(settings, addresses: list[str], report, filename: str, data: bytes) ->
 def _command(kind: str):
     def command(
         ctx: typer.Context,
+        which: PeriodArg = None,
         period: PeriodOpt = None,
         xlsx: XlsxOpt = None,
         json_: JsonOpt = False,
@@ -135,7 +137,11 @@ def _command(kind: str):
         mail: MailOpt = None,
         now: NowOpt = None,
     ) -> None:
-        _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now)
+        from csdesk.errors import InvalidValue
+
+        if which is not None and period is not None and which != period:
+            raise InvalidValue(f"two periods given: {which} and --period {period}; name one")
+        _run(ctx, kind, period or which, xlsx, json_, lang, unmask, mail, now)
 
     command.__doc__ = f"""{SUMMARIES[kind]}
 
