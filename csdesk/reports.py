@@ -945,14 +945,22 @@ def compute_visits(desk, w: Window, _done) -> AreaData:
         "visits.due": int(due), "visits.on_time": int(on_time), "visits.late": int(late), "visits.missed": int(missed),
         "visits.overdue_at_end": session.execute(overdue_visits_query(w, func.count())).scalar_one(),
         "visits.reach_rate": rate(t.visits, finished),
-        "visits.satisfied_rate": (t.satisfaction_rate / 100).quantize(RATE_PLACES) if t.satisfaction_rate is not None else None,
-        "visits.avg_score": t.average_score,
+        # From the counts, not the callbacks area's rounded percentages (96.0%, 4.6): to the report's own places.
+        "visits.satisfied_rate": rate(t.satisfied, t.satisfied + t.unsatisfied),
+        "visits.avg_score": _average_score(t),
     })
     data.items["visits.done_by_agent"] = {r.key: r.visits for r in stats.rows if r.visits}
-    data.items["visits.score_by_agent"] = {r.key: r.average_score for r in stats.rows if r.visits}
+    data.items["visits.score_by_agent"] = {r.key: _average_score(r) for r in stats.rows if r.visits}
     for r in stats.rows:
         data.labels[r.key] = (r.key, r.key)
     return data
+
+
+def _average_score(row) -> Decimal | None:
+    """A satisfaction row's mean score to the report's places (the row's own average is rounded to 0.1)."""
+    if not row.scored:
+        return None
+    return (Decimal(row.score_sum) / row.scored).quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
 
 
 compute_visits.missing = _visits_missing

@@ -178,6 +178,7 @@ class SatisfactionRow:
     missed: int
     wrong_number: int
     attempts: int
+    score_sum: int = 0  # of the scored visits: what the rounded average came from (reports divide it themselves)
 
 
 @dataclass
@@ -1239,7 +1240,7 @@ def satisfaction_stats(desk: Desk, by: str = "agent", since: datetime | None = N
     def row(key, label, visits, sat, unsat, scored, score_sum, missed, wrong, attempts) -> SatisfactionRow:
         avg = (Decimal(score_sum) / Decimal(scored)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if scored else None
         return SatisfactionRow(key, label, int(visits), int(sat), int(unsat), _rate(sat, sat + unsat), int(scored), avg,
-                               int(missed), int(wrong), int(attempts))
+                               int(missed), int(wrong), int(attempts), int(score_sum))
 
     rows = []
     for r in raw:
