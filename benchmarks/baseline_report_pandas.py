@@ -12,7 +12,8 @@ every visit due, receivables by project, what is overdue at the end) — without
 
     python benchmarks/baseline_report_pandas.py --db /tmp/csdesk-bench.db --period 2026-10 --xlsx /tmp/baseline.xlsx
 
-Prints its wall time and peak memory (ru_maxrss) so they can be set beside
+`--compare report.json` (csdesk's `report monthly --period 2026-10 --json`) sets every figure both compute
+side by side. Prints its wall time and peak memory (ru_maxrss) so they can be set beside
 `/usr/bin/time -v csdesk --db /tmp/csdesk-bench.db report monthly --period 2026-10 --xlsx /tmp/csdesk.xlsx`.
 """
 
@@ -154,6 +155,8 @@ def main() -> None:
     ap.add_argument("--period", required=True, help="a month, 2026-10")
     ap.add_argument("--xlsx", default="/tmp/baseline-report.xlsx")
     ap.add_argument("--tz", default="Asia/Shanghai")
+    ap.add_argument("--compare", metavar="JSON", help="csdesk's `report monthly --json` of the same month: set each "
+                    "shared figure beside this script's and say which differ")
     args = ap.parse_args()
     tz = ZoneInfo(args.tz)
     t0 = time.perf_counter()
@@ -175,6 +178,29 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"pandas baseline: {elapsed:.2f} s, peak {peak:.0f} MB, {cur['calls.total']:,} calls and "
           f"{cur['complaints.opened']:,} complaints in {args.period}; wrote {args.xlsx}")
+    if args.compare:
+        compare(args.compare, cur, prev)
+
+
+def compare(path: str, cur: dict, prev: dict) -> None:
+    """Each figure both compute, current and previous, to four places; rates and scores differ in rounding only
+    if csdesk's places are fewer. Definitions that differ on purpose are in the README (resolution on time
+    counts every resolution deadline that fell in the period; this script only the cached last one)."""
+    import json
+    from decimal import Decimal
+
+    figures = json.load(open(path, encoding="utf-8"))["figures"]
+    differ = 0
+    for key in cur:
+        if key not in figures:
+            continue
+        ours = [figures[key]["value"], figures[key]["previous"]]
+        theirs = [cur[key], prev.get(key)]
+        same = all((a is None) == (b is None) and (a is None or abs(Decimal(str(a)) - Decimal(str(b))) < Decimal("0.00005"))
+                   for a, b in zip(ours, theirs))
+        differ += not same
+        print(f"  {'same' if same else 'DIFFERS':8} {key:40} csdesk {ours[0]} / {ours[1]}   pandas {theirs[0]} / {theirs[1]}")
+    print(f"{differ} of the shared figures differ")
 
 
 if __name__ == "__main__":

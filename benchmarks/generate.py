@@ -43,6 +43,7 @@ SIZES = {
     "projects": 20_000,
     "complaints": 100_000,
     "callbacks": 200_000,
+    "adjustments": 10_000,
 }  # instalments: 3 per project (60,000 for 20,000 projects)
 
 
@@ -182,6 +183,8 @@ LANDLINE_AREAS = ["10", "21", "20", "755", "571", "28", "25", "27", "29", "512"]
 CHANNELS = (["hotline", "phone", "wechat", "visit", "email", "other"], [45, 30, 18, 4, 2, 1])
 SOURCES = ["转介绍", "官网", "展会", "老客户", "电话营销", "物业推荐", "小红书", "call"]
 PROJECT_TYPES = ["软装摆场", "全屋装修", "精装交房", "设备安装", "局部翻新", "样板间摆场", "厨卫改造", "空调新风安装"]
+ADJUSTMENT_ITEMS = ["主卧墙面补漆", "橱柜门铰链调整", "卫生间地漏返味", "窗帘轨道加固", "踢脚线重新安装", "客厅灯位移动",
+                    "阳台推拉门卡顿", "瓷砖空鼓返修", "插座面板更换", "空调出风口调整", "地板接缝处理", "衣柜层板加装"]
 MORE_COMPANIES = COMPANIES + ["恒隆广场", "远洋地产", "碧桂园服务", "龙湖天街", "融创物业", "招商蛇口", "华润万家", "新城控股"]
 
 # Calls by hour of the local day (hotline 08:00-21:00), per quarter hour inside the hour: flat.
@@ -907,6 +910,103 @@ def gen_instalments(g: Gen) -> dict[str, int]:
     owed = sum(i["amount_fen"] - i["paid_fen"] for i in insts if i["due_on"] is not None and i["due_on"] < today)
     print(f"    (overdue receivables {owed / 100:,.2f} yuan)")
     return counts
+
+
+@area("adjustments", "adjustment", "audit_entry")
+def gen_adjustments(g: Gen) -> dict[str, int]:
+    """Issue 5: ~10,000 adjustments (调整/整改) on handed-over projects, each with the audit rows csdesk
+    writes for it (add, done, accept/reject: the report counts those), as `adjust add|done|accept|reject`
+    would have left them. Reported some days after handover, due `projects.adjustment_days` later; most
+    are done within a week or two and accepted, one in six rejected once (then done again, mostly
+    accepted); the recent ones are still open, some past their due date. Settled and archived projects
+    have every adjustment accepted.
+    """
+    import json
+
+    from csdesk.workflows.projects import RESPONSIBLE_LABELS
+
+    rng, tz = g.rng, g.tz
+    n = g.sizes["adjustments"]
+    projects = [p for p in g.made.get("projects", []) if p["handed_over_at"] is not None]
+    if n <= 0 or not projects:
+        return {"adjustment": 0}
+    names = g.made["staff_names"]
+    days_to_due = int(g.settings["projects"]["adjustment_days"])
+    responsible = list(g.settings["projects"]["responsible"]) or list(RESPONSIBLE_LABELS)
+    today = g.now.astimezone(tz).date()
+    adjustments, audits = [], []
+
+    def local(day, lo=9.0, hi=18.0):
+        return local_midnight_utc(day, tz) + timedelta(hours=rng.uniform(lo, hi))
+
+    def stamp(t):  # as csdesk's audit snapshots write times
+        return t.astimezone(tz).isoformat(timespec="seconds")
+
+    def audit(at, who, action, aid, before, after):
+        audits.append({"at": at, "actor_id": who, "actor": names.get(who), "action": action, "entity": "adjustment",
+                       "entity_id": aid, "before": json.dumps(before, ensure_ascii=False) if before is not None else None,
+                       "after": json.dumps(after, ensure_ascii=False)})
+
+    for _ in range(n):
+        p = rng.choice(projects)
+        handed = p["handed_over_at"].astimezone(tz).date()
+        reported = handed + timedelta(days=int(rng.expovariate(1 / 60)))
+        if reported > today:
+            reported = today - timedelta(days=rng.randint(0, 3))
+            if reported < handed:
+                reported = handed
+        closed = p["stage"] in ("settled", "archived")
+        if closed and p["accepted_at"] is not None:  # asked for before the project was settled
+            reported = min(reported, p["accepted_at"].astimezone(tz).date() + timedelta(days=20))
+        aid = len(adjustments) + 1
+        created = min(local(reported), g.now)
+        who = p["owner_id"]
+        row = {
+            "id": aid, "project_id": p["id"], "item": rng.choice(ADJUSTMENT_ITEMS), "responsible": rng.choice(responsible),
+            "status": "open", "reported_on": reported, "due_on": reported + timedelta(days=days_to_due) if days_to_due else None,
+            "in_warranty": bool(p["warranty_end"] and reported <= p["warranty_end"]), "cost_fen": None, "payer": None,
+            "call_id": None, "created_by_id": who, "created_at": created, "done_at": None, "verdict_at": None,
+            "rejections": 0, "reason": None,
+        }
+        audit(created, who, "adjustment.add", aid, None, {
+            "project_id": p["id"], "item": row["item"], "responsible": row["responsible"], "status": "open",
+            "reported_on": str(reported), "due_on": str(row["due_on"]) if row["due_on"] else None, "in_warranty": row["in_warranty"]})
+        at, rounds = created, 0
+        while True:
+            at = at + timedelta(days=rng.expovariate(1 / 6), hours=rng.uniform(0, 6))
+            if at > g.now and not closed:
+                break  # still being worked on
+            at = min(at, g.now)
+            audit(at, who, "adjustment.done", aid, {"status": row["status"], "done_at": stamp(row["done_at"]) if row["done_at"] else None},
+                  {"status": "done", "done_at": stamp(at)})
+            row["status"], row["done_at"] = "done", at
+            if rng.random() < 0.3:
+                row["cost_fen"] = rng.randint(2, 400) * 1000
+                row["payer"] = "company" if row["in_warranty"] else "customer"
+            verdict = at + timedelta(days=rng.expovariate(1 / 3))
+            if verdict > g.now and not closed:
+                break  # waiting for the customer's verdict
+            verdict = min(verdict, g.now)
+            before = {"status": "done", "verdict_at": stamp(row["verdict_at"]) if row["verdict_at"] else None}
+            row["verdict_at"] = verdict
+            if rounds == 0 and not closed and rng.random() < 1 / 6:
+                reason = "客户不满意，要求返工"
+                audit(verdict, who, "adjustment.reject", aid, {**before, "rejections": 0, "reason": None},
+                      {"status": "rejected", "verdict_at": stamp(verdict), "rejections": 1, "reason": reason})
+                row["status"], row["rejections"], row["reason"] = "rejected", 1, reason
+                rounds += 1
+                at = verdict
+                if (g.now - verdict).days < 10 and rng.random() < 0.5:
+                    break  # rejected a few days ago, not picked up again yet
+                continue
+            audit(verdict, who, "adjustment.accept", aid, before, {"status": "accepted", "verdict_at": stamp(verdict)})
+            row["status"] = "accepted"
+            break
+        adjustments.append(row)
+    audits.sort(key=lambda a: a["at"])  # the trail's ids run in time order, as csdesk's own do
+    for i, a in enumerate(audits, 1):
+        a["id"] = i
+    return {"adjustment": insert(g, "adjustment", adjustments), "audit_entry": insert(g, "audit_entry", audits)}
 
 
 
