@@ -123,6 +123,7 @@ class Typed:
 # sheet's rows into the place openpyxl left for them. Cells are what openpyxl itself writes: numbers,
 # booleans, dates as serial numbers with a date format, and text as inline strings (never a formula).
 
+CELL_TEXT_LIMIT = 32_767  # characters Excel allows in one cell
 _EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (with its 1900 leap-year quirk, for dates after 1900-03-01)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
 
@@ -187,6 +188,8 @@ class CellWriter:
         """A text cell, whatever its first character: the xlsx side of formula safety ('' for no text)."""
         if not value:
             return ""
+        if len(value) > CELL_TEXT_LIMIT:  # Excel refuses a workbook with a longer cell
+            value = value[:CELL_TEXT_LIMIT - 1] + "…"
         style = self.style(role=role, quote=True) if value[:1] in RISKY_FIRST else self.style(role=role) if role else ""
         space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
         return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'

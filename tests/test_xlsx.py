@@ -52,3 +52,10 @@ def test_serial_numbers_match_excel_and_refuse_aware_times():
     assert excel_serial(datetime(2026, 11, 24, 12)) == 46350.5
     with pytest.raises(TypeError):
         excel_serial(datetime(2026, 11, 24, tzinfo=__import__("datetime").timezone.utc))
+
+
+def test_text_longer_than_excel_allows_is_cut(tmp_path):
+    long = "长" * 40_000
+    write_workbook([SheetSpec("t", [Col("摘要")], [(long,)])], tmp_path / "l.xlsx")
+    value = openpyxl.load_workbook(tmp_path / "l.xlsx")["t"]["A2"].value
+    assert len(value) == 32_767 and value.endswith("…") and value.startswith("长长")
