@@ -155,16 +155,19 @@ class CellWriter:
     """Cell XML for one workbook: the styles it uses (registered in openpyxl's stylesheet) and a function per
     column kind that turns a value into its `<c>` element."""
 
-    def __init__(self, wb, ws):
-        self._wb, self._ws = wb, ws
+    def __init__(self, ws):
+        self._ws = ws  # any sheet of the workbook: its styles are registered through it
         self._styles: dict[tuple, str] = {}
         self._kinds: dict[str, Any] = {}
+        self.frozen = False  # set once openpyxl has written the stylesheet: no new style can join it then
 
     def style(self, fmt: str | None = None, role: str = "", quote: bool = False) -> str:
         """The ` s="N"` attribute of a cell format ('' for the default one)."""
         key = (fmt, role, quote)
         attr = self._styles.get(key)
         if attr is None:
+            if self.frozen:
+                raise RuntimeError(f"cell style {key} asked for after the stylesheet was written: register it in write_workbook")
             from openpyxl.cell import WriteOnlyCell
             from openpyxl.styles import Font, PatternFill
 
@@ -392,13 +395,14 @@ def write_workbook(specs: list[SheetSpec], target) -> int:
 
     wb = Workbook(write_only=True)
     sheets = [_prepare(wb, spec) for spec in specs]
-    cells = CellWriter(wb, sheets[0].ws if sheets else wb.create_sheet())
+    cells = CellWriter(sheets[0].ws if sheets else wb.create_sheet())
     for kind in FORMATS:  # every style the rows may use must be in the stylesheet openpyxl writes now
         cells.of_kind(kind)
     for role in ("", "header", "title", "block"):
         cells.style(role=role), cells.style(role=role, quote=True)
     shell = io.BytesIO()
     wb.save(shell)
+    cells.frozen = True
     by_part = {s.ws.path.lstrip("/"): s for s in sheets}
     with zipfile.ZipFile(shell) as parts, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
         for info in parts.infolist():
