@@ -64,12 +64,9 @@ def list_(
 
     Example: csdesk adjust list --open --project P000012
     """
-    from csdesk.errors import InvalidValue
     from csdesk.money import fmt_money
     from csdesk.workflows.projects import list_adjustments
 
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
     rows, total = state(ctx).read(lambda desk: list_adjustments(desk, project, open_, overdue, limit))
     if want_json(ctx, json_):
         print_json(ctx, {"total": total, "adjustments": rows})

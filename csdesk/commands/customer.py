@@ -90,11 +90,8 @@ def list_(
 
     Example: csdesk customer list --tier key --search 装饰
     """
-    from csdesk.errors import InvalidValue
     from csdesk.workflows.customers import TIER_LABELS, list_customers
 
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
     rows, total = state(ctx).read(lambda desk: list_customers(desk, tier, search, limit))
     if want_json(ctx, json_):
         print_json(ctx, {"total": total, "customers": rows})

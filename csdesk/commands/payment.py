@@ -187,12 +187,9 @@ def list_(
 
     Example: csdesk payment list --overdue --owner 王芳
     """
-    from csdesk.errors import InvalidValue
     from csdesk.money import fmt_money
     from csdesk.workflows.payments import list_instalments
 
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
     st = state(ctx)
     days = _days(st, due_within) if due_within else None
     rows, total = st.read(lambda desk: list_instalments(desk, overdue, days, project, customer, owner, all_, limit))
@@ -219,12 +216,9 @@ def aging_(
     Example: csdesk payment aging --by customer --as-of 2026-10-31
     """
     from csdesk import dates
-    from csdesk.errors import InvalidValue
     from csdesk.money import fmt_money
     from csdesk.workflows.payments import aging
 
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
     st = state(ctx)
     day = dates.parse_date(as_of, tz=st.settings.tz) if as_of else None
     group = by.strip().lower() if by else None

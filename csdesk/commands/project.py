@@ -89,12 +89,9 @@ def list_(
 
     Example: csdesk project list --stage accepted --owner 王芳
     """
-    from csdesk.errors import InvalidValue
     from csdesk.money import fmt_money
     from csdesk.workflows.projects import list_projects
 
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
     rows, total = state(ctx).read(lambda desk: list_projects(desk, stage, owner, customer, limit))
     if want_json(ctx, json_):
         print_json(ctx, {"total": total, "projects": rows})

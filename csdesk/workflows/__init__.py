@@ -10,11 +10,18 @@ from datetime import date, datetime
 from typing import Any
 
 from csdesk.config import Settings
-from csdesk.errors import PermissionDenied
+from csdesk.errors import InvalidValue, PermissionDenied
 
 ROLES = ("specialist", "supervisor", "manager", "director")
 ROLE_RANK = {role: i + 1 for i, role in enumerate(ROLES)}
 ROLE_LABELS = {"specialist": "客服专员", "supervisor": "客服主管", "manager": "客服经理", "director": "分管副总"}
+
+
+def check_limit(limit: int) -> int:
+    """How many rows a list shows (--limit): at least one."""
+    if limit < 1:
+        raise InvalidValue("--limit must be at least 1")
+    return limit
 
 
 @dataclass(frozen=True)

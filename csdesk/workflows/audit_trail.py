@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from csdesk.errors import InvalidValue
 from csdesk.models import AuditEntry
-from csdesk.workflows import Desk
+from csdesk.workflows import Desk, check_limit
 
 
 @dataclass
@@ -38,8 +38,7 @@ def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = N
             query = query.where(AuditEntry.entity_id == int(m.group(2)))
     if since:
         query = query.where(AuditEntry.at >= since)
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
+    check_limit(limit)
     rows = desk.session.exec(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
     return [
         AuditRow(r.id, r.at, r.actor, r.action, r.entity, r.entity_id,

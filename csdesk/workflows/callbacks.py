@@ -31,7 +31,7 @@ from sqlmodel import select
 from csdesk import dates, phones
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound, PermissionDenied
 from csdesk.models import AuditEntry, Call, Callback, CallbackSeries, Customer, CustomerPhone, Project, Staff
-from csdesk.workflows import ROLE_RANK, Desk, audit, hooks, snapshot
+from csdesk.workflows import ROLE_RANK, Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows import visit_rules as vr
 from csdesk.workflows.customers import customer_by_phone, find_customer, register_section
 from csdesk.workflows.staff import find_staff, register_open_work
@@ -504,8 +504,7 @@ def list_callbacks(
         raise InvalidValue(f"unknown --due {window!r} (use one of: {', '.join(DUE_WINDOWS)})")
     if window == "overdue" and status != "pending":
         raise InvalidValue("only pending callbacks can be overdue")
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
+    check_limit(limit)
     conds = []
     if status != "all":
         conds.append(Callback.status == status)

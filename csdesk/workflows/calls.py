@@ -11,7 +11,7 @@ from sqlmodel import select
 from csdesk import phones
 from csdesk.errors import InvalidValue
 from csdesk.models import Call, Customer, Project, Staff
-from csdesk.workflows import Desk, audit, snapshot
+from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.customers import (
     CallInfo, _text, call_info, create_customer, customer_by_phone, find_customer, open_items,
 )
@@ -145,7 +145,6 @@ def list_calls(
         query = query.where(Call.kind == check_choice(kind, KINDS, "kind"))
     if customer:
         query = query.where(Call.customer_id == find_customer(session, customer).id)
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
+    check_limit(limit)
     rows = session.exec(query.order_by(Call.at.desc(), Call.id.desc()).limit(limit)).all()
     return [call_info(session, call, cust, agent_name) for call, cust, agent_name in rows]

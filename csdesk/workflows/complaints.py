@@ -35,7 +35,7 @@ from sqlmodel import func, select
 from csdesk import dates
 from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
 from csdesk.models import Call, Complaint, ComplaintEvent, Customer, Project, Staff
-from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, hooks, snapshot
+from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows.customers import find_customer, register_section
 from csdesk.workflows.staff import find_staff, register_open_work
 
@@ -1087,8 +1087,7 @@ def list_complaints(
     r = rules(desk.settings)
     cal = calendar(desk.settings)
     now = desk.now
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
+    check_limit(limit)
     conditions = [Complaint.status.in_(check_status(status) if status else ACTIVE)]
     if overdue:
         conditions.append(Complaint.next_due <= now)

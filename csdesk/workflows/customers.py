@@ -12,7 +12,7 @@ from sqlmodel import func, or_, select
 from csdesk import phones
 from csdesk.errors import Conflict, InvalidValue, NotFound
 from csdesk.models import Call, Customer, CustomerPhone, Staff
-from csdesk.workflows import Desk, audit, snapshot
+from csdesk.workflows import Desk, audit, check_limit, snapshot
 
 TIERS = ("standard", "vip", "key")
 TIER_LABELS = {"standard": "普通", "vip": "VIP", "key": "重点客户"}
@@ -263,6 +263,7 @@ def edit_customer(
 
 def list_customers(desk: Desk, tier: str | None = None, search: str | None = None, limit: int = 50) -> tuple[list[CustomerInfo], int]:
     """Customers matching the filters (newest first) and how many match in all."""
+    check_limit(limit)
     session = desk.session
     query = select(Customer)
     if tier:

@@ -29,7 +29,7 @@ from csdesk import dates
 from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
 from csdesk.models import CollectionStep, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, parse_amount, round_fen, split_exact, to_fen
-from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, snapshot
+from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, check_limit, snapshot
 from csdesk.workflows.projects import STAGES, ProjectInfo, _text, find_project, local_date, project_info, today
 
 EVENTS = {"sign": "签约", "handover": "交付", "accept": "验收", "date": "固定日期"}
@@ -813,6 +813,7 @@ def list_instalments(
     from csdesk.workflows.customers import find_customer
     from csdesk.workflows.staff import find_staff
 
+    check_limit(limit)
     session = desk.session
     on = today(desk)
     conditions = []
@@ -877,6 +878,7 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
     the payments (and reversals) received up to the end of that day, and only instalments planned by then.
     "0–30" holds what is 1 to 30 days overdue (an instalment due today is not overdue yet).
     """
+    check_limit(limit)
     session = desk.session
     current = today(desk)
     as_of = as_of or current

@@ -29,7 +29,7 @@ from csdesk import dates
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound
 from csdesk.models import Adjustment, Call, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, to_fen
-from csdesk.workflows import Desk, audit, snapshot
+from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.customers import find_customer, register_section
 
 STAGES = {
@@ -500,6 +500,7 @@ def list_projects(
     """Projects matching the filters, newest first, with their money figures; and how many match."""
     from csdesk.workflows.staff import find_staff
 
+    check_limit(limit)
     session = desk.session
     query = select(Project)
     if stage:
@@ -691,6 +692,7 @@ def reject_adjustment(desk: Desk, ident: int | str, reason: str) -> AdjustmentIn
 def list_adjustments(
     desk: Desk, project: str | None = None, open_only: bool = False, overdue: bool = False, limit: int = 100,
 ) -> tuple[list[AdjustmentInfo], int]:
+    check_limit(limit)
     session = desk.session
     query = select(Adjustment, Project, Customer.code, Staff.name).join(Project, Project.id == Adjustment.project_id) \
         .join(Customer, Customer.id == Project.customer_id).outerjoin(Staff, Staff.id == Project.owner_id)

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from sqlmodel import select
 
 from csdesk.errors import InvalidValue
+from csdesk.workflows import check_limit
 
 BATCH = 200
 
@@ -251,7 +252,6 @@ def list_notices(desk, since: datetime | None = None, recipient: str | None = No
         from csdesk.workflows.staff import find_staff
 
         query = query.where(Notice.recipient_id == find_staff(desk.session, recipient, active_only=False).id)
-    if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
+    check_limit(limit)
     rows = desk.session.exec(query.order_by(Notice.id.desc()).limit(limit)).all()
     return [NoticeRow(n.id, n.created_at, n.kind, name, n.message, n.mail_status) for n, name in rows]
