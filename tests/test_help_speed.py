@@ -80,14 +80,14 @@ def test_help_timing_is_reported():
     assert statistics.median(times) < 5
 
 
-def test_only_the_named_command_is_built_and_everything_else_still_answers():
+def test_only_the_named_command_is_built_and_everything_else_still_answers(tmp_path):
     from csdesk.cli import _named_command
 
     assert _named_command(["--db", "x.db", "--as", "王芳", "--json", "customer", "show", "138"]) == "customer"
     assert _named_command(["--db=x.db", "log-call", "--phone", "1"]) == "log-call"
     assert _named_command(["--help"]) is None and _named_command([]) is None and _named_command(["--db", "x"]) is None
     # Through the real entry point (main() keeps only the named command before typer builds it):
-    env = {**os.environ, "CSDESK_DB": os.devnull + ".nothing.db"}
+    env = {**os.environ, "CSDESK_DB": str(tmp_path / "none.db")}  # no database needed for these
     out = subprocess.run([sys.executable, "-m", "csdesk", "--json", "config", "show"], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0 and "timezone" in out.stdout, out.stderr
     typo = subprocess.run([sys.executable, "-m", "csdesk", "custmer"], capture_output=True, text=True, env=env, timeout=120)
