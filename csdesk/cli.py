@@ -18,26 +18,38 @@ from csdesk.commands.common import State
 class CsdeskGroup(TyperGroup):
     """Turns every CsdeskError into `Error: …` (+ `Hint: …`) on stderr and exit 1 — never a traceback."""
 
+    def main(self, args=None, *rest, **kwargs):
+        """Choose the interface language before anything is shown (help included), from --lang,
+        CSDESK_LANG or the settings; Chinese by default."""
+        import sys
+
+        from csdesk import i18n
+
+        i18n.choose(list(sys.argv[1:] if args is None else args))
+        i18n.translate_cli(self)
+        return super().main(args, *rest, **kwargs)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except Exception as exc:  # noqa: BLE001 — sorted below; anything unknown is re-raised
             from csdesk.errors import CsdeskError
+            from csdesk.i18n import _
 
             if isinstance(exc, CsdeskError):
-                typer.echo(f"Error: {exc.message}", err=True)
+                typer.echo(_("Error: {message}").format(message=exc.message), err=True)
                 for line in getattr(exc, "details", None) or []:
                     typer.echo(f"  {line}", err=True)
                 if exc.hint:
-                    typer.echo(f"Hint: {exc.hint}", err=True)
+                    typer.echo(_("Hint: {hint}").format(hint=exc.hint), err=True)
                 raise typer.Exit(1) from None
             if type(exc).__module__.startswith("sqlalchemy"):
                 orig = getattr(exc, "orig", None) or exc
                 first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-                typer.echo(f"Error: database: {first}", err=True)
+                typer.echo(_("Error: database: {problem}").format(problem=first), err=True)
                 raise typer.Exit(1) from None
             if isinstance(exc, (OSError, UnicodeError)) and not isinstance(exc, (BrokenPipeError,)):
-                typer.echo(f"Error: {exc}", err=True)
+                typer.echo(_("Error: {message}").format(message=exc), err=True)
                 raise typer.Exit(1) from None
             raise
 
@@ -47,10 +59,22 @@ app = typer.Typer(
     name="csdesk",
     help="csdesk — the customer-service desk (客服部) in a terminal.\n\nExample: csdesk log-call --phone 13812345678 --kind inquiry --summary '问保修期'",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("csdesk")
+        except PackageNotFoundError:
+            number = "unknown"
+        typer.echo(f"csdesk {number}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -59,7 +83,14 @@ def root(
     db: Annotated[str | None, typer.Option("--db", help="SQLite file or database URL (default: CSDESK_DB, else the user data folder).", metavar="PATH|URL")] = None,
     acting: Annotated[str | None, typer.Option("--as", help="Who is acting (a staff name; default: CSDESK_AGENT, else the config file).", metavar="NAME")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Interface language: zh (Chinese, the default) or en (default: CSDESK_LANG, else lang in the settings).", metavar="zh|en")] = None,
+    version: Annotated[bool, typer.Option("--version", help="Show the version of csdesk and exit.", is_eager=True, callback=_show_version)] = False,
 ) -> None:
+    if lang is not None:
+        from csdesk.i18n import _, normalise
+
+        if normalise(lang) is None:
+            raise typer.BadParameter(_("{value!r} is not a language (use zh or en)").format(value=lang), param_hint="--lang")
     ctx.obj = State(db, acting, json_output)
 
 
@@ -92,7 +123,7 @@ def _mount() -> None:
 
 _mount()
 
-_VALUED_ROOT_OPTIONS = ("--db", "--as")
+_VALUED_ROOT_OPTIONS = ("--db", "--as", "--lang")
 
 
 def _named_command(args: list[str]) -> str | None:

@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "Asia/Shanghai",
     # Who is acting when neither --as nor CSDESK_AGENT says (a staff name).
     "agent": "",
+    # The interface language: "zh" (Chinese, the default) or "en"; --lang and CSDESK_LANG win over it.
+    "lang": "zh",
     "business": {
         # Working windows per weekday; the gap between windows is the lunch break.
         "mon": ["09:00-12:00", "13:30-18:00"],

@@ -55,15 +55,30 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+_CLOCK_WORDS = {"上午": "am", "早上": "am", "早晨": "am", "中午": "noon", "下午": "pm", "晚上": "pm", "傍晚": "pm"}
+_CLOCK_RE = r"(?:上午|早上|早晨|中午|下午|晚上|傍晚)?\d{1,2}(?:(?::|点|：)(?:\d{2}|半)?(?::\d{2})?|(?:am|pm))?(?:am|pm|分)?"
+
+
 def _parse_clock(text: str) -> time:
-    m = re.fullmatch(r"(\d{1,2})(?::|点|：)?(\d{2})?(?::(\d{2}))?(am|pm)?", text.strip().lower())
+    raw = text
+    text = text.strip().lower()
+    half = None
+    for word, part in _CLOCK_WORDS.items():
+        if text.startswith(word):
+            text, half = text[len(word):], part
+            break
+    text = text.replace("点半", "点30").rstrip("分")
+    m = re.fullmatch(r"(\d{1,2})(?::|点|：)?(\d{2})?(?::(\d{2}))?(am|pm)?", text)
     if not m:
-        raise InvalidValue(f"{text!r} is not a time of day (use HH:MM)")
+        raise InvalidValue(f"{raw!r} is not a time of day (use HH:MM)")
     hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
-    if m.group(4) == "pm" and hour < 12:
+    half = m.group(4) or half
+    if half == "pm" and hour < 12:
         hour += 12
-    if m.group(4) == "am" and hour == 12:
+    if half == "am" and hour == 12:
         hour = 0
+    if half == "noon" and hour < 6:  # 中午1点 is 13:00
+        hour += 12
     if hour > 23 or minute > 59 or second > 59:
         raise InvalidValue(f"{text!r} is not a time of day (use HH:MM)")
     return time(hour, minute, second)
@@ -91,7 +106,8 @@ def parse_when(
     `tomorrow`, `yesterday 9:00`, weekday names (`fri 10:00`: the next one when `future`, else the last
     one), offsets (`+3d`, `-2h`, `+30m`, `+2w`, `in 3 days`, `2 hours ago`), `next week` (Monday),
     `next month` (same day next month) and Chinese words (今天 明天 昨天 后天 周一 … 周日, 下周一 … 下周日,
-    下周, 下个月); any day word may be followed by a time (`next month 10:00`, `下周五 10点`).
+    下周, 下个月, 上周五, 本周三, 月底, 下月底, 3天后, 2小时后, 1周前); any day word may be followed by a time
+    (`next month 10:00`, `下周五 10点`, `明天10点`, `明天下午3点半`).
     """
     from dateutil.relativedelta import relativedelta
 
@@ -103,6 +119,15 @@ def parse_when(
 
     if text == "now" or text == "现在":
         return base.astimezone(UTC)
+    # Chinese offsets: 3天后, 2小时后, 30分钟后, 2周后, 1个月后, 3天前 → the English forms below.
+    zh = re.fullmatch(r"(\d+)\s*(天|小时|个小时|分钟|周|星期|个星期|个月|月|年)\s*(后|以后|之后|前|以前|之前)", text)
+    if zh:
+        unit = {"个小时": "小时", "星期": "周", "个星期": "周"}.get(zh.group(2), zh.group(2))
+        text = ("-" if zh.group(3).endswith("前") else "+") + zh.group(1) + unit
+    # A Chinese day word runs into its time without a space: 明天10点, 下周一上午9点, 月底18:00.
+    zh_day = re.fullmatch(r"(今天|明天|后天|昨天|前天|(?:下|上|本|这)?(?:周|星期)[一二三四五六日天]|(?:下个?|本|这个?)?月底)\s*(" + _CLOCK_RE + ")", text)
+    if zh_day:
+        text = f"{zh_day.group(1)} {zh_day.group(2)}"
 
     m = re.fullmatch(r"([+-])\s*(\d+)\s*([a-z]+|天|小时|分钟|周|个月|月|年)", text) or re.fullmatch(
         r"(in)\s+(\d+)\s*([a-z]+)", text
@@ -133,7 +158,7 @@ def parse_when(
 
     words = text.split()
     clock: time | None = None
-    if len(words) in (2, 3) and re.fullmatch(r"[\d:点：apm]+", words[-1]):
+    if len(words) in (2, 3) and re.fullmatch(_CLOCK_RE, words[-1]):
         clock = _parse_clock(words[-1])  # `tomorrow 9:30`, `next month 10:00`, `next fri 10:00`
         head = " ".join(words[:-1])
     else:
@@ -142,6 +167,12 @@ def parse_when(
     head = {"下周": "next week", "下星期": "next week", "下个月": "next month", "下月": "next month"}.get(head, head)
     m_next = re.fullmatch(r"下(?:周|星期)(.)", head)
     next_wd = _WEEKDAYS.get("周" + m_next.group(1).replace("天", "日")) if m_next else None
+    m_last = re.fullmatch(r"上(?:周|星期)(.)", head)
+    last_wd = _WEEKDAYS.get("周" + m_last.group(1).replace("天", "日")) if m_last else None
+    m_this = re.fullmatch(r"(?:本|这)(?:周|星期)(.)", head)
+    this_wd = _WEEKDAYS.get("周" + m_this.group(1).replace("天", "日")) if m_this else None
+    # 月底: the last day of this month; 下月底 / 下个月底: of the next one.
+    month_end = {"月底": 0, "本月底": 0, "这月底": 0, "这个月底": 0, "下月底": 1, "下个月底": 1}.get(head)
 
     day: date | None = None
     if head in _DAY_WORDS:
@@ -160,6 +191,12 @@ def parse_when(
             day = base.date() - timedelta(days=back)
     elif next_wd is not None:
         day = base.date() + timedelta(days=7 - base.weekday() + next_wd)
+    elif last_wd is not None:
+        day = base.date() - timedelta(days=base.weekday() + 7 - last_wd)
+    elif this_wd is not None:
+        day = base.date() + timedelta(days=this_wd - base.weekday())
+    elif month_end is not None:
+        day = (base.date().replace(day=1) + relativedelta(months=month_end + 1)) - timedelta(days=1)
     elif head == "next week":
         day = base.date() + timedelta(days=7 - base.weekday())
     elif head == "next month":
@@ -168,7 +205,9 @@ def parse_when(
         day = base.date() - timedelta(days=base.weekday() + 7)
     if day is not None:
         return _local(day, clock or default_time, tz).astimezone(UTC)
-    if re.fullmatch(r"\d{1,2}(?::|点|：)\d{2}(?::\d{2})?|\d{1,2}(?::\d{2})?(?:am|pm)|\d{1,2}点", text):
+    if re.fullmatch(r"\d{1,2}(?::|点|：)\d{2}(?::\d{2})?|\d{1,2}(?::\d{2})?(?:am|pm)|\d{1,2}点", text) or (
+        re.fullmatch(_CLOCK_RE, text) and not text.isdigit()
+    ):
         return _local(base.date(), _parse_clock(text), tz).astimezone(UTC)  # a bare `14:30`: today
 
     iso = text.replace("/", "-")

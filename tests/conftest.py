@@ -38,6 +38,9 @@ def _environment(tmp_path, monkeypatch):
     monkeypatch.delenv("CSDESK_AGENT", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
+    # The interface is Chinese by default; tests written against the English messages ask for English,
+    # and tests of the Chinese interface delete this (tests/test_i18n.py).
+    monkeypatch.setenv("CSDESK_LANG", "en")
     monkeypatch.setenv("CSDESK_DB", str(tmp_path / "desk.db"))
 
 

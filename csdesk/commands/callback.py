@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 import typer
 
 from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state, want_json
+from csdesk.i18n import N_
 
 app = typer.Typer(no_args_is_help=True)
 
-WHEN_HELP = "WHEN: 2026-12-01 14:30, today 15:00, tomorrow, fri 10:00, +3d, +2h, next month, 下周一 (a date alone means by 18:00)."
+WHEN_HELP = N_("WHEN: 2026-12-01 14:30, today 15:00, tomorrow, fri 10:00, +3d, +2h, next month, 下周一 (a date alone means by 18:00).")
 
 
 def _when(st, text: str, now):

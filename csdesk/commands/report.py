@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state, want_json
+from csdesk.i18n import N_
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,19 +19,38 @@ LangOpt = Annotated[str, typer.Option("--lang", help="Sheet, column and figure n
 UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="Customer phone numbers in full in the detail rows (manager or above).")]
 MailOpt = Annotated[list[str] | None, typer.Option("--mail", help="Mail the workbook to this address (repeatable); SMTP settings from the config.", metavar="TO")]
 
-EXAMPLES = {
-    "daily": "csdesk report daily --period 2026-11-24",
-    "weekly": "csdesk report weekly --period 2026-W48 --json",
-    "monthly": "csdesk report monthly 2026-11 --xlsx 客服月报-2026-11.xlsx",
-    "quarterly": "csdesk report quarterly --period 2026-Q4 --xlsx q4.xlsx --lang en",
-    "annual": "csdesk report annual --period 2026",
-}
-SUMMARIES = {
-    "daily": "The daily report (日报): one local calendar day, beside the day before.",
-    "weekly": "The weekly report (周报): one ISO week, Monday to Sunday, beside the week before.",
-    "monthly": "The monthly report (月报): one calendar month, beside the month before.",
-    "quarterly": "The quarterly report (季报): one quarter, beside the quarter before.",
-    "annual": "The annual report (年报): one calendar year, beside the year before.",
+# Each report's help, whole, so that the catalogue translates it as one text.
+HELP = {
+    "daily": N_(
+        "The daily report (日报): one local calendar day, beside the day before.\n\n"
+        "Without --xlsx the figures are shown as tables; --json gives the same figures for scripts.\n\n"
+        "Periods are bounded at local midnight in the configured time zone.\n\n"
+        "Example: csdesk report daily --period 2026-11-24"
+    ),
+    "weekly": N_(
+        "The weekly report (周报): one ISO week, Monday to Sunday, beside the week before.\n\n"
+        "Without --xlsx the figures are shown as tables; --json gives the same figures for scripts.\n\n"
+        "Periods are bounded at local midnight in the configured time zone.\n\n"
+        "Example: csdesk report weekly --period 2026-W48 --json"
+    ),
+    "monthly": N_(
+        "The monthly report (月报): one calendar month, beside the month before.\n\n"
+        "Without --xlsx the figures are shown as tables; --json gives the same figures for scripts.\n\n"
+        "Periods are bounded at local midnight in the configured time zone.\n\n"
+        "Example: csdesk report monthly 2026-11 --xlsx 客服月报-2026-11.xlsx"
+    ),
+    "quarterly": N_(
+        "The quarterly report (季报): one quarter, beside the quarter before.\n\n"
+        "Without --xlsx the figures are shown as tables; --json gives the same figures for scripts.\n\n"
+        "Periods are bounded at local midnight in the configured time zone.\n\n"
+        "Example: csdesk report quarterly --period 2026-Q4 --xlsx q4.xlsx --lang en"
+    ),
+    "annual": N_(
+        "The annual report (年报): one calendar year, beside the year before.\n\n"
+        "Without --xlsx the figures are shown as tables; --json gives the same figures for scripts.\n\n"
+        "Periods are bounded at local midnight in the configured time zone.\n\n"
+        "Example: csdesk report annual --period 2026"
+    ),
 }
 
 
@@ -143,14 +163,7 @@ def _command(kind: str):
             raise InvalidValue(f"two periods given: {which} and --period {period}; name one")
         _run(ctx, kind, period or which, xlsx, json_, lang, unmask, mail, now)
 
-    command.__doc__ = f"""{SUMMARIES[kind]}
-
-    Without --xlsx the figures are shown as tables; --json gives the same figures for scripts.
-
-    Periods are bounded at local midnight in the configured time zone.
-
-    Example: {EXAMPLES[kind]}
-    """
+    command.__doc__ = HELP[kind]
     return command
 
 

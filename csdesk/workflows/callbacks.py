@@ -55,6 +55,7 @@ RULE_LABELS = {
     "warranty": "保修期", "key": "重点客户", "vip": "VIP", "owner": "业主",
 }
 DUE_WINDOWS = ("today", "tomorrow", "week", "overdue", "all")
+DUE_WORDS = {"今天": "today", "明天": "tomorrow", "本周": "week", "这周": "week", "逾期": "overdue", "全部": "all"}
 BY = ("agent", "customer", "purpose")
 _RULE_PURPOSE = {
     "complaint": "complaint-visit", "handover": "handover-visit", "acceptance": "acceptance-visit",
@@ -500,6 +501,7 @@ def list_callbacks(
     if status != "all" and status not in STATUSES:
         raise InvalidValue(f"unknown status {status!r} (use one of: {', '.join(STATUSES)}, all)")
     window = (due or ("today" if status == "pending" else "all")).strip().lower()
+    window = DUE_WORDS.get(window, window)
     if window not in DUE_WINDOWS:
         raise InvalidValue(f"unknown --due {window!r} (use one of: {', '.join(DUE_WINDOWS)})")
     if window == "overdue" and status != "pending":

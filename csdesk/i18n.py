@@ -1,0 +1,268 @@
+"""The interface language: one `_()` over gettext catalogues, Chinese by default.
+
+Message ids are English (as Django and Zammad do); `csdesk/locale/zh_CN/LC_MESSAGES/csdesk.po` holds
+the Chinese, compiled to the `.mo` file beside it that ships in the package (`scripts/i18n` extracts,
+updates and compiles with Babel). English needs no catalogue: the ids are the English text.
+
+The language is chosen once per process, before any word is shown: `--lang` on the command line, else
+`CSDESK_LANG`, else `lang` in the settings, else Chinese (`choose`). Translate when rendering, never at
+import time, so the choice always applies. JSON keys and codes never pass through `_()`.
+
+Only the standard library is imported here: `csdesk --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import os
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "csdesk"
+LANGUAGES = {"zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "cn": "zh_CN", "中文": "zh_CN", "en": "en", "english": "en", "英文": "en"}
+DEFAULT = "zh_CN"
+
+_current = DEFAULT
+_catalogue: _gettext.NullTranslations | None = None
+
+
+def normalise(name: str | None) -> str | None:
+    """`zh`, `zh_CN`, `zh-CN`, `en`, `en_US.UTF-8` → `zh_CN` / `en`; anything else → None."""
+    if not name:
+        return None
+    key = name.strip().split(".")[0].lower()
+    if key in LANGUAGES:
+        return LANGUAGES[key]
+    if key.startswith("zh"):
+        return "zh_CN"
+    if key.startswith("en"):
+        return "en"
+    return None
+
+
+def set_language(name: str | None) -> str:
+    """Switch the language of everything shown from now on; returns the language in force."""
+    global _current, _catalogue
+    lang = normalise(name) or DEFAULT
+    if lang != _current or _catalogue is None:
+        _current = lang
+        _catalogue = _load(lang)
+    return _current
+
+
+def language() -> str:
+    return _current
+
+
+def is_english() -> bool:
+    return _current == "en"
+
+
+def _load(lang: str) -> _gettext.NullTranslations:
+    if lang == "en":
+        return _gettext.NullTranslations()
+    try:
+        with open(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as fh:
+            return _gettext.GNUTranslations(fh)
+    except OSError:  # a broken install: English rather than nothing
+        return _gettext.NullTranslations()
+
+
+def _(message: str) -> str:
+    """The message in the interface language (the English id when it has no translation)."""
+    if _catalogue is None:
+        set_language(_current)
+    return _catalogue.gettext(message) if message else message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    if _catalogue is None:
+        set_language(_current)
+    return _catalogue.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined (a table of labels); `_()` it when shown."""
+    return message
+
+
+def label(english: str, chinese: str) -> str:
+    """A built-in label defined in both languages at its source (choices, statuses): the one for now."""
+    return english if _current == "en" else chinese
+
+
+_ROOT_VALUED = ("--db", "--as", "--lang")
+
+
+def _root_option(argv: list[str], name: str) -> str | None:
+    """The value of a root option (`csdesk --lang en calls list`): only before the command's name, so
+    that a command's own option of the same name (`report monthly --lang en`) is not taken for it."""
+    it = iter(argv)
+    for arg in it:
+        if arg in _ROOT_VALUED:
+            value = next(it, None)
+            if arg == name:
+                return value
+        elif arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+        elif not arg.startswith("-"):
+            return None
+    return None
+
+
+def choose(argv: list[str]) -> str:
+    """Pick the language before anything is shown: `--lang X` before the command, `CSDESK_LANG`, the
+    settings' `lang`, else Chinese. A setting that cannot be read is left for the command to report."""
+    wanted = _root_option(argv, "--lang") or os.environ.get("CSDESK_LANG") or _setting(argv)
+    return set_language(wanted)
+
+
+def _setting(argv: list[str]) -> str | None:
+    db = _root_option(argv, "--db") or os.environ.get("CSDESK_DB")
+    try:
+        from csdesk.config import config_path
+
+        db_path = Path(db).expanduser() if db and "://" not in db else None
+        path = config_path(db_path)
+        if path is None or not path.is_file():
+            return None
+        import tomllib
+
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("lang")
+        return value if isinstance(value, str) else None
+    except Exception:  # noqa: BLE001 — the command itself reports a bad settings file, in the language chosen
+        return None
+
+
+def translate_cli(command) -> None:
+    """Prepare a click command tree built by typer from English strings for a person to read: its help
+    in the interface language, option types in words (`TEXT`, `NUMBER`, nothing for a switch) instead of
+    typer's `<bool>` and `<list[str]>`, and the words that typer prints itself (Options, Commands…)."""
+    english = _current == "en"
+    _translate_libraries()
+    _types_in_words()
+    seen: set[int] = set()
+
+    def walk(cmd) -> None:
+        if id(cmd) in seen:
+            return
+        seen.add(id(cmd))
+        if not english:
+            if getattr(cmd, "help", None):
+                cmd.help = _(cmd.help)
+            if getattr(cmd, "short_help", None):
+                cmd.short_help = _(cmd.short_help)
+        for param in getattr(cmd, "params", []):
+            if getattr(param, "help", None) and not english:
+                param.help = _(param.help)
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+
+    walk(command)
+
+
+_TYPE_WORDS = {"int": N_("NUMBER"), "float": N_("NUMBER"), "str": N_("TEXT"), "path": N_("FILE"), "uuid": N_("TEXT")}
+
+
+def _types_in_words() -> None:
+    """The type column of an option's help: its metavar, the choices, or a word; a switch shows none."""
+    from typer.core import TyperArgument, TyperOption
+
+    for cls in (TyperOption, TyperArgument):
+        typer_label = cls.display_type_rich
+        if getattr(typer_label, "_csdesk", False):
+            continue
+
+        def display(self, ctx, _typer_label=typer_label):
+            label = (_typer_label(self, ctx) or "").strip("<>")
+            repeatable = label.startswith("list[")
+            if repeatable:
+                label = label[5:-1]
+            if label in ("bool", "") or getattr(self, "is_flag", False):
+                return None
+            if self.metavar:
+                word = self.metavar
+            elif "|" in label:
+                word = label
+            else:
+                word = _(_TYPE_WORDS.get(label.lower(), "TEXT"))
+            return f"{word} {_('(repeatable)')}" if repeatable else word
+
+        display._csdesk = True
+        cls.display_type_rich = display
+
+
+_PATCHED = False
+
+
+def _folding(render):
+    def folded(*args, **kwargs):
+        result = render(*args, **kwargs)
+        parts = getattr(result, "renderables", None) or (result if isinstance(result, (list, tuple)) else [result])
+        for text in parts:
+            if hasattr(text, "overflow"):
+                text.overflow = "fold"
+        return result
+
+    return folded
+
+
+def _translate_libraries() -> None:
+    """typer prints some words itself: point its module-level `_` at ours, put its panel titles (read
+    once at its import) into the language in force, and translate the usage line's prefix and the help
+    option's text. A typer whose internals differ keeps those few words in English."""
+    global _PATCHED
+    try:
+        from typer import core, rich_utils
+    except ImportError:  # pragma: no cover — typer is a dependency
+        return
+    for attr, text in (
+        ("DEPRECATED_STRING", "(deprecated) "), ("DEFAULT_STRING", "[default: {}]"),
+        ("ENVVAR_STRING", "[env var: {}]"), ("REQUIRED_LONG_STRING", "[required]"),
+        ("ARGUMENTS_PANEL_TITLE", "Arguments"), ("OPTIONS_PANEL_TITLE", "Options"),
+        ("COMMANDS_PANEL_TITLE", "Commands"), ("ERRORS_PANEL_TITLE", "Error"), ("ABORTED_TEXT", "Aborted."),
+    ):
+        if hasattr(rich_utils, attr):
+            setattr(rich_utils, attr, _(text))
+    if _PATCHED:
+        return
+    _PATCHED = True
+    for module in (core, rich_utils):
+        if hasattr(module, "_"):
+            module._ = _
+    # Chinese has no spaces to wrap at: rich would cut a help line with "…"; fold it instead.
+    for name in ("_get_parameter_help", "_make_command_help", "_get_help_text"):
+        original = getattr(rich_utils, name, None)
+        if original is not None:
+            setattr(rich_utils, name, _folding(original))
+    try:
+        from typer._click import core as click_core
+        from typer._click.formatting import HelpFormatter
+    except ImportError:
+        return
+    write_usage = HelpFormatter.write_usage
+
+    def write_usage_translated(self, prog, args="", prefix=None):
+        return write_usage(self, prog, args, _("Usage:") + " " if prefix is None else prefix)
+
+    HelpFormatter.write_usage = write_usage_translated
+    get_help_option = click_core.Command.get_help_option
+
+    def get_help_option_translated(self, ctx):
+        option = get_help_option(self, ctx)
+        if option is not None and getattr(option, "help", None):
+            option.help = _(option.help)
+        return option
+
+    click_core.Command.get_help_option = get_help_option_translated
+
+
+# The words typer prints itself, marked so that the catalogue carries them.
+_LIBRARY_WORDS = (
+    N_("(deprecated) "), N_("[default: {}]"), N_("[env var: {}]"), N_("[required]"), N_("Arguments"),
+    N_("Options"), N_("Commands"), N_("Error"), N_("Aborted."), N_("Aborted!"), N_("(dynamic)"),
+    N_("default: {default}"), N_("env var: {var}"), N_("required"), N_("Missing command."),
+    N_("No such command {name!r}."), N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+    N_("Usage:"), N_("Show this message and exit."), N_("Install completion for the current shell."),
+    N_("Show completion for the current shell, to copy it or customize the installation."),
+)
