@@ -691,19 +691,29 @@ def reject_adjustment(desk: Desk, ident: int | str, reason: str) -> AdjustmentIn
 
 def list_adjustments(
     desk: Desk, project: str | None = None, open_only: bool = False, overdue: bool = False, limit: int = 100,
+    owner_id: int | None = None, due_by: date | None = None,
 ) -> tuple[list[AdjustmentInfo], int]:
+    """Adjustments, newest first (overdue: oldest due first). `owner_id`: on that person's projects;
+    `due_by`: open ones due on or before that day, soonest first."""
     check_limit(limit)
     session = desk.session
     query = select(Adjustment, Project, Customer.code, Staff.name).join(Project, Project.id == Adjustment.project_id) \
         .join(Customer, Customer.id == Project.customer_id).outerjoin(Staff, Staff.id == Project.owner_id)
     if project:
         query = query.where(Adjustment.project_id == find_project(session, project).id)
+    if owner_id is not None:
+        query = query.where(Project.owner_id == owner_id)
+    if due_by is not None:
+        query = query.where(Adjustment.status.in_(OPEN_ADJUSTMENT), Adjustment.due_on <= due_by)
+        overdue_order = True
+    else:
+        overdue_order = overdue
     if open_only or overdue:
         query = query.where(Adjustment.status.in_(OPEN_ADJUSTMENT))
     if overdue:
         query = query.where(Adjustment.due_on < today(desk))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    order = (Adjustment.due_on, Adjustment.id) if overdue else (Adjustment.id.desc(),)
+    order = (Adjustment.due_on, Adjustment.id) if overdue_order else (Adjustment.id.desc(),)
     rows = session.exec(query.order_by(*order).limit(limit)).all()
     return [_adjustment_info(desk, a, p, code, name or "") for a, p, code, name in rows], total
 
