@@ -97,6 +97,7 @@ def root(
 # Each module in csdesk/commands/ mounts itself with register(app); one line per area, in help order.
 COMMAND_MODULES = [
     "database",
+    "desk",
     "today",
     "calls",
     "customer",

@@ -113,6 +113,10 @@ DEFAULTS: dict[str, Any] = {
         "from_addr": "",
         "timeout": 20,
     },
+    "desk": {
+        # Seconds between refreshes of `csdesk desk` (other people's work appears within this).
+        "refresh": 5,
+    },
     "reminders": {
         # Announce a callback this long before it is due (and again once it is overdue).
         "callback_lead": "30m",

@@ -116,3 +116,62 @@ def todays_work(desk: Desk, limit: int = 20) -> Today:
         complaints.rows, complaints.total, callbacks.rows, callbacks.total,
         adjustments, adjustments_total, instalments, instalments_total, team,
     )
+
+
+@dataclass
+class Escalation:
+    complaint_id: int
+    at: Any
+    from_level: int | None
+    to_level: int | None
+    assignee: str | None
+    summary: str
+
+
+@dataclass
+class TeamBoard:
+    """What a supervisor watches: deadlines near or past (by assignee), missed callbacks, today's
+    escalations, work nobody has."""
+
+    near: list[Any]  # complaints whose next deadline is within `within` business time, or past it
+    near_total: int
+    missed: list[Any]  # callbacks marked missed in the last 7 days
+    escalations: list[Escalation]  # escalations since local midnight
+    unassigned: list[Any]  # pending callbacks with nobody to make them
+    unassigned_total: int
+
+
+def team_board(desk: Desk, within: timedelta = timedelta(hours=2), limit: int = 50) -> TeamBoard:
+    from datetime import datetime, time
+
+    from csdesk.models import Complaint, ComplaintEvent
+    from csdesk.workflows import check_limit
+    from csdesk.workflows.callbacks import list_callbacks, missed_callbacks
+    from csdesk.workflows.complaints import list_complaints
+
+    check_limit(limit)
+    desk.require_rank("supervisor", "the team board")
+    near = list_complaints(desk, due_within=within, limit=limit)
+    missed = missed_callbacks(desk, since=desk.now - timedelta(days=7))
+    midnight = datetime.combine(desk.now.astimezone(desk.tz).date(), time(0)).replace(tzinfo=desk.tz)
+    rows = desk.session.exec(
+        select(ComplaintEvent, Complaint).join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .where(ComplaintEvent.kind == "escalated", ComplaintEvent.at >= midnight)
+        .order_by(ComplaintEvent.at.desc())
+    ).all()
+    from csdesk.models import Staff
+
+    names = dict(desk.session.exec(select(Staff.id, Staff.name)).all())
+    escalations = [
+        Escalation(c.id, e.at, _int(e.from_value), _int(e.to_value), names.get(c.assignee_id), c.summary)
+        for e, c in rows
+    ]
+    nobody = list_callbacks(desk, due="all", assignee="nobody", limit=limit)
+    return TeamBoard(near.rows, near.total, missed, escalations, nobody.rows, nobody.total)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,877 @@
+"""The agent's desk (`csdesk desk`): one full-screen app for the whole call loop.
+
+Screens compose widgets; every action calls the same workflow as the command line, through
+`Backend` (one short transaction each, as the person acting). A refusal shows its one line in the
+status bar; nothing here decides a rule. Text from people is shown as text (`rich.text.Text`).
+
+- Caller (the first screen): type digits in any format or part of a name; matches appear as you type.
+  Enter opens the customer card; an unknown number offers to create the customer.
+- Customer card: details, open complaints with their deadline, callbacks, projects and money, the last
+  calls; one key each to log a call, open a complaint, schedule a callback, record a visit's outcome,
+  record a payment, add a note.
+- My queue (F2): today's work (`csdesk today`); Enter opens a complaint or records a visit.
+- Team board (F3, supervisors and above): deadlines near or past, missed callbacks, today's
+  escalations, unassigned work.
+- Complaint: details, deadlines, timeline; acknowledge, hold, resume, escalate, resolve, reopen, note.
+Other people's writes appear within the refresh interval (`desk.refresh`, 5 s); forms are separate
+screens, so a refresh never touches what the user is typing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+
+from csdesk.i18n import _
+
+
+def plain(value: Any) -> Text:
+    """A value from a person or the database, as text (never markup); control characters made visible."""
+    text = "" if value is None else str(value)
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else f"\\x{ord(ch):02x}" for ch in text)
+    return Text(text)
+
+
+def short(value, tz) -> str:
+    from csdesk import dates
+
+    return dates.to_local(value, tz).strftime("%m-%d %H:%M") if value else ""
+
+
+def left_text(seconds: int | None) -> Text:
+    from datetime import timedelta
+
+    from csdesk.workflows.complaints import fmt_business
+
+    if seconds is None:
+        return Text("")
+    text = fmt_business(timedelta(seconds=abs(seconds)))
+    if seconds < 0:
+        return Text(_("overdue {time}").format(time=text), style="bold red")
+    return Text(text, style="yellow" if seconds < 2 * 3600 else "")
+
+
+# -- forms ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Field:
+    key: str
+    label: str
+    default: str = ""
+    placeholder: str = ""
+
+
+class FormScreen(ModalScreen[dict | None]):
+    """A small form: one input per field; Enter on the last field (or Ctrl+S) submits, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", _("Cancel")), Binding("ctrl+s", "submit", _("Save"))]
+    DEFAULT_CSS = """
+    FormScreen { align: center middle; }
+    #form { width: 78; height: auto; max-height: 22; border: round $accent; padding: 0 1; background: $panel; }
+    #form-title { text-style: bold; margin-bottom: 1; }
+    .row { height: 1; margin-bottom: 1; }
+    .row Label { width: 16; }
+    .row Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
+    .row Input:focus { background: $accent 30%; }
+    #form-help { color: $text-muted; }
+    """
+
+    def __init__(self, title: str, fields: list[Field]):
+        super().__init__()
+        self.form_title = title
+        self.fields = fields
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="form"):
+            yield Static(Text(self.form_title), id="form-title")
+            for f in self.fields:
+                with Horizontal(classes="row"):
+                    yield Label(Text(f.label))
+                    yield Input(value=f.default, placeholder=f.placeholder, id=f"field-{f.key}")
+            yield Label(Text(_("Enter on the last field or Ctrl+S saves; Esc cancels.")), id="form-help")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    @on(Input.Submitted)
+    def next_or_submit(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        self.dismiss({f.key: self.query_one(f"#field-{f.key}", Input).value.strip() for f in self.fields})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Confirm(ModalScreen[bool]):
+    BINDINGS = [Binding("y", "yes", _("Yes")), Binding("n,escape", "no", _("No"))]
+    DEFAULT_CSS = """
+    Confirm { align: center middle; }
+    #confirm { width: 60; height: auto; border: round $accent; padding: 1 2; background: $panel; }
+    """
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(Text(self.question))
+            with Horizontal():
+                yield Button(_("Yes (y)"), id="yes", variant="primary")
+                yield Button(_("No (n)"), id="no")
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+# -- screens ----------------------------------------------------------------------------------------
+
+
+class DeskScreen(Screen):
+    """What every screen shares: a status line, the refresh, running an action through a workflow."""
+
+    status_id = "status"
+
+    @property
+    def backend(self):
+        return self.app.backend
+
+    @property
+    def tz(self):
+        return self.app.backend.settings.tz
+
+    def status(self, message: str, error: bool = False) -> None:
+        self.app.show_status(message, error)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:  # each screen reloads what it shows
+        pass
+
+    def act(self, fn: Callable[[Any], Any], done: Callable[[Any], str]) -> None:
+        """Run a write workflow; show its one-line result, or the refusal, and reload the screen."""
+        self.app.perform(fn, done, self.refresh_data)
+
+
+class CallerScreen(DeskScreen):
+    """Type a number (any format) or part of a name; the matches appear as you type."""
+
+    BINDINGS = [
+        Binding("f2", "app.queue", _("My queue")),
+        Binding("f3", "app.team", _("Team board")),
+        Binding("down", "to_table", _("Matches"), show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(_("Caller: number in any format, or part of a name; Enter opens the card")), classes="title")
+        yield Input(placeholder=_("e.g. 138 1234 5678, +86-138…, 张"), id="caller")
+        yield DataTable(id="matches", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#matches", DataTable)
+        table.add_columns(_("Code"), _("Name"), _("Tier"), _("Phone"), _("Company"))
+        self.query_one("#caller", Input).focus()
+
+    @on(Input.Changed, "#caller")
+    def typed(self, event: Input.Changed) -> None:
+        self.lookup(event.value)
+
+    @work(thread=True, exclusive=True, group="lookup")
+    def lookup(self, term: str) -> None:
+        from csdesk.workflows.customers import list_customers
+
+        term = term.strip()
+        if len(term) < 1:
+            self.app.deliver(self.show_matches, [], 0)
+            return
+        try:
+            rows, total = self.backend.read(lambda desk: list_customers(desk, search=term, limit=20))
+        except Exception as exc:  # noqa: BLE001 — a refusal is shown in the status line
+            self.app.deliver(self.app.show_error, exc)
+            return
+        self.app.deliver(self.show_matches, rows, total)
+
+    def show_matches(self, rows, total) -> None:
+        table = self.query_one("#matches", DataTable)
+        table.clear()
+        for c in rows:
+            table.add_row(c.code, plain(c.display_name), c.tier, ", ".join(c.phones[:2]), plain(c.company or ""), key=c.code)
+        self.matches = rows
+        if rows:
+            self.status(_("{shown} of {total} customers").format(shown=len(rows), total=total))
+
+    def action_to_table(self) -> None:
+        self.query_one("#matches", DataTable).focus()
+
+    @on(Input.Submitted, "#caller")
+    def submitted(self, event: Input.Submitted) -> None:
+        rows = getattr(self, "matches", [])
+        table = self.query_one("#matches", DataTable)
+        if rows:
+            index = table.cursor_row if 0 <= table.cursor_row < len(rows) else 0
+            self.app.open_customer(rows[index].code)
+            return
+        digits = "".join(ch for ch in event.value if ch.isdigit())
+        if len(digits) >= 7:
+            self.offer_new(event.value.strip())
+        else:
+            self.status(_("No customer matches {term!r}").format(term=event.value), error=True)
+
+    @on(DataTable.RowSelected, "#matches")
+    def chosen(self, event: DataTable.RowSelected) -> None:
+        self.app.open_customer(str(event.row_key.value))
+
+    def offer_new(self, number: str) -> None:
+        def made(values: dict | None) -> None:
+            if values is None:
+                return
+            from csdesk.workflows.customers import add_customer
+
+            self.act(lambda desk: add_customer(desk, values.get("name") or None, [number]),
+                     lambda info: self.app.open_customer(info.code) or _("Customer {code} created").format(code=info.code))
+
+        self.app.push_screen(FormScreen(_("New customer for {number}").format(number=number),
+                                        [Field("name", _("Name"), "", _("may stay empty"))]), made)
+
+
+class CustomerScreen(DeskScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", _("Back")),
+        Binding("l", "log_call", _("Log call")),
+        Binding("o", "open_complaint", _("Complaint")),
+        Binding("b", "callback", _("Callback")),
+        Binding("v", "visit", _("Visit outcome")),
+        Binding("p", "payment", _("Payment")),
+        Binding("n", "note", _("Note")),
+        Binding("f2", "app.queue", _("My queue")),
+    ]
+
+    def __init__(self, code: str):
+        super().__init__()
+        self.code = code
+        self.view = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="card")
+            yield Static(Text(_("Open complaints (Enter opens)")), classes="title")
+            yield DataTable(id="complaints", cursor_type="row")
+            yield Static(Text(_("Callbacks")), classes="title")
+            yield DataTable(id="callbacks", cursor_type="row")
+            yield Static(Text(_("Projects and money")), classes="title")
+            yield DataTable(id="projects", cursor_type="row")
+            yield Static(Text(_("Last calls")), classes="title")
+            yield DataTable(id="calls", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#complaints", DataTable).add_columns("#", _("Status"), _("Level"), _("Next deadline"), _("Left"), _("Summary"))
+        self.query_one("#callbacks", DataTable).add_columns("#", _("Due"), _("Purpose"), _("Status"), _("Assignee"), _("Note"))
+        self.query_one("#projects", DataTable).add_columns(_("Project"), _("Name"), _("Stage"), _("Outstanding"), _("Overdue"), _("Owner"))
+        self.query_one("#calls", DataTable).add_columns("#", _("Time"), _("Kind"), _("Agent"), _("Summary"))
+        self.refresh_data()
+
+    @work(thread=True, exclusive=True, group="card")
+    def refresh_data(self) -> None:
+        from csdesk.workflows.complaints import list_complaints
+        from csdesk.workflows.customers import customer_view
+
+        def load(desk):
+            view = customer_view(desk, self.code, calls=5)
+            complaints = list_complaints(desk, customer=view.customer.code, limit=20)
+            return view, complaints
+
+        try:
+            view, complaints = self.backend.read(load)
+        except Exception as exc:  # noqa: BLE001
+            self.app.deliver(self.app.show_error, exc)
+            return
+        self.app.deliver(self.show, view, complaints)
+
+    def show(self, view, complaints) -> None:
+        self.view = view
+        c = view.customer
+        card = Text()
+        card.append(f"{c.code} ", style="bold")
+        card.append_text(plain(c.display_name))
+        card.append(f"  {c.tier}  ")
+        card.append(", ".join(c.phones))
+        if c.company:
+            card.append("  ")
+            card.append_text(plain(c.company))
+        if c.manager:
+            card.append("  " + _("account manager {name}").format(name=c.manager))
+        self.query_one("#card", Static).update(card)
+        table = self._reset("#complaints")
+        for row in complaints.rows:
+            table.add_row(str(row.id), row.status_label, f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
+                          left_text(row.business_left_s), plain(row.summary), key=str(row.id))
+        sections = dict(view.sections)
+        table = self._reset("#callbacks")
+        for r in next((rows for title, rows in view.sections if "callback" in title), []):
+            table.add_row(str(r.get("id")), r.get("when", ""), r.get("purpose", ""), plain(r.get("status", "")),
+                          plain(r.get("assignee", "")), plain(r.get("note", "")), key=str(r.get("id")))
+        table = self._reset("#projects")
+        for r in next((rows for title, rows in view.sections if "projects" in title), []):
+            table.add_row(r.get("code", ""), plain(r.get("name", "")), plain(r.get("stage", "")), r.get("outstanding", ""),
+                          Text(str(r.get("overdue", "")), style="bold red" if str(r.get("overdue", "0.00")) not in ("0.00", "") else ""),
+                          plain(r.get("owner", "")), key=r.get("code"))
+        del sections
+        table = self._reset("#calls")
+        for call in view.calls:
+            table.add_row(str(call.id), short(call.at, self.tz), call.kind, plain(call.agent or ""), plain(call.summary))
+
+    def _reset(self, selector: str) -> DataTable:
+        table = self.query_one(selector, DataTable)
+        table.clear()
+        return table
+
+    @on(DataTable.RowSelected, "#complaints")
+    def open_complaint_row(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(ComplaintScreen(int(event.row_key.value)))
+
+    def _selected(self, selector: str) -> str | None:
+        table = self.query_one(selector, DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except Exception:  # noqa: BLE001 — no row under the cursor
+            return None
+
+    def _phone(self) -> str:
+        return self.view.customer.phones[0] if self.view and self.view.customer.phones else self.code
+
+    def action_log_call(self) -> None:
+        def save(values):
+            if values is None:
+                return
+            from csdesk import dates
+            from csdesk.workflows.calls import log_call
+
+            at = self.backend.parse_when(values["at"])
+            duration = dates.parse_duration(values["duration"]) if values["duration"] else None
+            resolved = values["resolved"].lower() in ("y", "yes", "是", "1", "true")
+            self.act(lambda desk: log_call(desk, self._phone(), values["kind"], values["summary"], at=at,
+                                           duration=duration, resolved=resolved),
+                     lambda logged: _("Call #{id} logged").format(id=logged.call.id))
+
+        self.app.push_screen(FormScreen(_("Log a call"), [
+            Field("kind", _("Kind"), "inquiry", _("inquiry 咨询, complaint 投诉, repair 报修, suggestion 建议, payment 催款, other")),
+            Field("summary", _("Summary"), "", _("what was said")),
+            Field("duration", _("Duration"), "", "5m30s"),
+            Field("resolved", _("Resolved?"), "n", _("resolved on first contact: y/n")),
+            Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
+        ]), self._guard(save))
+
+    def action_open_complaint(self) -> None:
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.complaints import open_complaint
+
+            at = self.backend.parse_when(values["at"])
+            self.act(lambda desk: open_complaint(desk, customer=self.code, severity=values["severity"], category=values["category"],
+                                                 summary=values["summary"], project=values["project"] or None, at=at),
+                     lambda info: _("Complaint #{id} opened, assigned to {name}").format(id=info.id, name=info.assignee))
+
+        self.app.push_screen(FormScreen(_("Open a complaint"), [
+            Field("severity", _("Severity"), "normal", _("normal 一般, serious 较重, major 重大")),
+            Field("category", _("Category"), "other", _("quality, installation, attitude, delay, billing, other")),
+            Field("summary", _("Summary"), "", _("what the customer complains about")),
+            Field("project", _("Project"), "", _("project code, may stay empty")),
+            Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
+        ]), self._guard(save))
+
+    def action_callback(self) -> None:
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.callbacks import due_text, schedule_callback
+            from csdesk.workflows.visit_rules import load_rules
+
+            def work(desk):
+                rules = load_rules(desk.settings)
+                due = due_text(values["due"], desk.tz, desk.now, rules.default_time)
+                return schedule_callback(desk, due, customer=self.code, note=values["note"] or None, assignee=values["assignee"] or None)
+
+            self.act(work, lambda made: _("Callback #{id} scheduled").format(id=made.callbacks[0].id))
+
+        self.app.push_screen(FormScreen(_("Schedule a callback"), [
+            Field("due", _("Due"), "", _("明天10点, 下周一, 3天后, today 15:00, fri 10:00")),
+            Field("note", _("Note"), "", _("what the call is for")),
+            Field("assignee", _("Who calls"), "", _("a staff name; empty: you")),
+        ]), self._guard(save))
+
+    def action_visit(self) -> None:
+        callback_id = self._selected("#callbacks")
+        if callback_id is None:
+            self.status(_("Choose a callback in the list first"), error=True)
+            return
+        self.app.record_visit(int(callback_id), self)
+
+    def action_payment(self) -> None:
+        code = self._selected("#projects")
+        if code is None:
+            self.status(_("Choose a project in the list first"), error=True)
+            return
+
+        def save(values):
+            if values is None:
+                return
+            from csdesk.money import parse_amount
+            from csdesk.workflows.payments import record_payment
+
+            amount = parse_amount(values["amount"])
+            at = self.backend.parse_when(values["at"])
+            self.act(lambda desk: record_payment(desk, code, amount, instalment=values["instalment"] or None, at=at,
+                                                 ref=values["ref"] or None),
+                     lambda paid: _("Payment #{id} recorded for {code}").format(id=paid.id, code=paid.project_code))
+
+        self.app.push_screen(FormScreen(_("Record a payment for {code}").format(code=code), [
+            Field("amount", _("Amount"), "", "86000, 8.6万"),
+            Field("instalment", _("Instalment"), "", _("empty: the oldest unpaid first")),
+            Field("ref", _("Reference"), "", _("bank reference, receipt number")),
+            Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
+        ]), self._guard(save))
+
+    def action_note(self) -> None:
+        complaint_id = self._selected("#complaints")
+        if complaint_id is None:
+            self.status(_("Choose a complaint in the list first"), error=True)
+            return
+        self.app.note_on_complaint(int(complaint_id), self)
+
+    def _guard(self, fn):
+        """A form's values may not parse (a date, an amount): show the refusal instead of crashing."""
+        def run(values):
+            try:
+                fn(values)
+            except Exception as exc:  # noqa: BLE001
+                self.app.show_error(exc)
+
+        return run
+
+
+class ComplaintScreen(DeskScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", _("Back")),
+        Binding("a", "ack", _("Acknowledge")),
+        Binding("h", "hold", _("Hold")),
+        Binding("r", "resume", _("Resume")),
+        Binding("e", "escalate", _("Escalate")),
+        Binding("s", "resolve", _("Resolve")),
+        Binding("o", "reopen", _("Reopen")),
+        Binding("n", "note", _("Note")),
+    ]
+
+    def __init__(self, complaint_id: int):
+        super().__init__()
+        self.complaint_id = complaint_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="head")
+            yield Static(Text(_("Deadlines")), classes="title")
+            yield DataTable(id="deadlines", cursor_type="row")
+            yield Static(Text(_("Timeline")), classes="title")
+            yield DataTable(id="timeline", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#deadlines", DataTable).add_columns(_("Clock"), _("Due"), _("State"), _("Left"))
+        self.query_one("#timeline", DataTable).add_columns(_("Time"), _("Who"), _("What"), _("Text"))
+        self.refresh_data()
+
+    @work(thread=True, exclusive=True, group="complaint")
+    def refresh_data(self) -> None:
+        from csdesk.workflows.complaints import complaint_view
+
+        try:
+            view = self.backend.read(lambda desk: complaint_view(desk, self.complaint_id))
+        except Exception as exc:  # noqa: BLE001
+            self.app.deliver(self.app.show_error, exc)
+            return
+        self.app.deliver(self.show, view)
+
+    def show(self, view) -> None:
+        c = view.complaint
+        head = Text()
+        head.append(f"#{c.id} {c.status_label}  L{c.level} {c.severity_label}  {c.category_label}  {c.customer_code} ", style="bold")
+        head.append_text(plain(c.customer_name or ""))
+        head.append("\n" + _("handled by {assignee}, owned by {owner}").format(assignee=c.assignee, owner=c.owner) + "\n")
+        head.append_text(plain(c.summary))
+        self.query_one("#head", Static).update(head)
+        table = self.query_one("#deadlines", DataTable)
+        table.clear()
+        for d in view.deadlines:
+            table.add_row(plain(d.label), short(d.due, self.tz), plain(d.state), left_text(d.business_left_s) if d.state == "running" else Text(d.business_left))
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        for e in view.events:
+            table.add_row(short(e.at, self.tz), plain(e.actor), plain(e.label), plain(e.text))
+
+    def _ask(self, title: str, label: str, fn: Callable[[Any, str, Any], Any], message: str, required: bool = True) -> None:
+        def save(values):
+            if values is None:
+                return
+            try:
+                at = self.backend.parse_when(values["at"])
+            except Exception as exc:  # noqa: BLE001
+                self.app.show_error(exc)
+                return
+            text = values["text"]
+            self.act(lambda desk: fn(desk, text, at), lambda _result: message.format(id=self.complaint_id))
+
+        self.app.push_screen(FormScreen(title, [Field("text", label), Field("at", _("When"), "", _("empty: now; today 9:30, -2h"))]), save)
+
+    def action_ack(self) -> None:
+        from csdesk.workflows.complaints import ack_complaint
+
+        self._ask(_("Acknowledge complaint #{id}").format(id=self.complaint_id), _("Note"),
+                  lambda desk, text, at: ack_complaint(desk, self.complaint_id, at=at, note=text or None), _("Complaint #{id} acknowledged"))
+
+    def action_hold(self) -> None:
+        from csdesk.workflows.complaints import hold_complaint
+
+        self._ask(_("Hold complaint #{id}").format(id=self.complaint_id), _("Waiting for what"),
+                  lambda desk, text, at: hold_complaint(desk, self.complaint_id, text, at=at), _("Complaint #{id} on hold"))
+
+    def action_resume(self) -> None:
+        from csdesk.workflows.complaints import resume_complaint
+
+        self._ask(_("Resume complaint #{id}").format(id=self.complaint_id), _("Note"),
+                  lambda desk, text, at: resume_complaint(desk, self.complaint_id, at=at, note=text or None), _("Complaint #{id} resumed"))
+
+    def action_escalate(self) -> None:
+        from csdesk.workflows.complaints import escalate_complaint
+
+        self._ask(_("Escalate complaint #{id}").format(id=self.complaint_id), _("Why"),
+                  lambda desk, text, at: escalate_complaint(desk, self.complaint_id, text, at=at), _("Complaint #{id} escalated"))
+
+    def action_resolve(self) -> None:
+        from csdesk.workflows.complaints import resolve_complaint
+
+        self._ask(_("Resolve complaint #{id}").format(id=self.complaint_id), _("What was done"),
+                  lambda desk, text, at: resolve_complaint(desk, self.complaint_id, text, at=at), _("Complaint #{id} resolved"))
+
+    def action_reopen(self) -> None:
+        from csdesk.workflows.complaints import reopen_complaint
+
+        self._ask(_("Reopen complaint #{id}").format(id=self.complaint_id), _("Why"),
+                  lambda desk, text, at: reopen_complaint(desk, self.complaint_id, text, at=at), _("Complaint #{id} reopened"))
+
+    def action_note(self) -> None:
+        self.app.note_on_complaint(self.complaint_id, self)
+
+
+class QueueScreen(DeskScreen):
+    """Today's work of the person acting; the time left ticks down with every refresh."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", _("Back")),
+        Binding("v", "visit", _("Visit outcome")),
+        Binding("f3", "app.team", _("Team board")),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="queue-title", classes="title")
+            yield Static(Text(_("My complaints (Enter opens)")), classes="title")
+            yield DataTable(id="q-complaints", cursor_type="row")
+            yield Static(Text(_("Callbacks due today (v records the outcome)")), classes="title")
+            yield DataTable(id="q-callbacks", cursor_type="row")
+            yield Static(Text(_("Adjustments and instalments due on my projects")), classes="title")
+            yield DataTable(id="q-money", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#q-complaints", DataTable).add_columns("#", _("Status"), _("Level"), _("Customer"), _("Next deadline"), _("Left"), _("Summary"))
+        self.query_one("#q-callbacks", DataTable).add_columns("#", _("Due"), _("Customer"), _("Phone"), _("Purpose"), _("Note"))
+        self.query_one("#q-money", DataTable).add_columns(_("What"), _("Project"), _("Due"), _("Amount"), _("Item"))
+        self.refresh_data()
+
+    @work(thread=True, exclusive=True, group="queue")
+    def refresh_data(self) -> None:
+        from csdesk.workflows.today import todays_work
+
+        try:
+            work = self.backend.read(lambda desk: todays_work(desk, limit=50))
+        except Exception as exc:  # noqa: BLE001
+            self.app.deliver(self.app.show_error, exc)
+            return
+        self.app.deliver(self.show, work)
+
+    def show(self, work) -> None:
+        from csdesk.money import fmt_money
+
+        self.query_one("#queue-title", Static).update(Text(_("Today {day} — {name}").format(day=work.day, name=work.person), style="bold"))
+        table = self.query_one("#q-complaints", DataTable)
+        table.clear()
+        for row in work.complaints:
+            table.add_row(str(row.id), row.status_label, f"L{row.level} {row.severity_label}", row.customer_code,
+                          short(row.next_due, self.tz), left_text(row.business_left_s), plain(row.summary), key=str(row.id))
+        table = self.query_one("#q-callbacks", DataTable)
+        table.clear()
+        for cb in work.callbacks:
+            due = Text(short(cb.due_at, self.tz) + (" " + _("overdue") if cb.overdue else ""), style="bold red" if cb.overdue else "")
+            table.add_row(str(cb.id), due, plain(f"{cb.customer_code} {cb.customer_name or ''}"), cb.phone or "",
+                          cb.purpose_label, plain(cb.note or cb.subject or ""), key=str(cb.id))
+        table = self.query_one("#q-money", DataTable)
+        table.clear()
+        for a in work.adjustments:
+            table.add_row(_("Adjustment #{id}").format(id=a.id), a.project_code, str(a.due_on or ""), "", plain(a.item))
+        for i in work.instalments:
+            table.add_row(_("Instalment"), i.project_code, str(i.due_on or ""), fmt_money(i.outstanding), plain(i.name))
+
+    @on(DataTable.RowSelected, "#q-complaints")
+    def open_complaint(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(ComplaintScreen(int(event.row_key.value)))
+
+    @on(DataTable.RowSelected, "#q-callbacks")
+    def visit_row(self, event: DataTable.RowSelected) -> None:
+        self.app.record_visit(int(event.row_key.value), self)
+
+    def action_visit(self) -> None:
+        table = self.query_one("#q-callbacks", DataTable)
+        if table.row_count:
+            self.app.record_visit(int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value), self)
+
+
+class TeamScreen(DeskScreen):
+    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(_("Complaints near or past a deadline (2 business hours), by assignee")), classes="title")
+            yield DataTable(id="t-near", cursor_type="row")
+            yield Static(Text(_("Missed callbacks (last 7 days)")), classes="title")
+            yield DataTable(id="t-missed", cursor_type="row")
+            yield Static(Text(_("Escalations today")), classes="title")
+            yield DataTable(id="t-escalations", cursor_type="row")
+            yield Static(Text(_("Unassigned callbacks")), classes="title")
+            yield DataTable(id="t-unassigned", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#t-near", DataTable).add_columns(_("Assignee"), "#", _("Level"), _("Next deadline"), _("Left"), _("Summary"))
+        self.query_one("#t-missed", DataTable).add_columns("#", _("Closed"), _("Customer"), _("Assignee"), _("Outcome"))
+        self.query_one("#t-escalations", DataTable).add_columns("#", _("Time"), _("Level"), _("Assignee"), _("Summary"))
+        self.query_one("#t-unassigned", DataTable).add_columns("#", _("Due"), _("Customer"), _("Purpose"))
+        self.refresh_data()
+
+    @work(thread=True, exclusive=True, group="team")
+    def refresh_data(self) -> None:
+        from csdesk.workflows.today import team_board
+
+        try:
+            board = self.backend.read(lambda desk: team_board(desk))
+        except Exception as exc:  # noqa: BLE001
+            self.app.deliver(self.app.show_error, exc)
+            return
+        self.app.deliver(self.show, board)
+
+    def show(self, board) -> None:
+        table = self.query_one("#t-near", DataTable)
+        table.clear()
+        for row in sorted(board.near, key=lambda r: (r.assignee, r.business_left_s or 0)):
+            table.add_row(plain(row.assignee), str(row.id), f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
+                          left_text(row.business_left_s), plain(row.summary), key=str(row.id))
+        table = self.query_one("#t-missed", DataTable)
+        table.clear()
+        for m in board.missed:
+            table.add_row(str(m.id), short(m.closed_at, self.tz), plain(f"{m.customer_code} {m.customer_name or ''}"),
+                          plain(m.assignee or ""), m.outcome or "")
+        table = self.query_one("#t-escalations", DataTable)
+        table.clear()
+        for e in board.escalations:
+            table.add_row(str(e.complaint_id), short(e.at, self.tz), f"L{e.from_level}→L{e.to_level}", plain(e.assignee or ""), plain(e.summary))
+        table = self.query_one("#t-unassigned", DataTable)
+        table.clear()
+        for cb in board.unassigned:
+            table.add_row(str(cb.id), short(cb.due_at, self.tz), plain(f"{cb.customer_code} {cb.customer_name or ''}"), cb.purpose_label)
+
+    @on(DataTable.RowSelected, "#t-near")
+    def open_complaint(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(ComplaintScreen(int(event.row_key.value)))
+
+
+# -- the app ----------------------------------------------------------------------------------------
+
+
+class DeskApp(App):
+    """csdesk desk."""
+
+    TITLE = "csdesk"
+    CSS = """
+    .title { text-style: bold; margin-top: 1; }
+    #status { dock: bottom; height: 1; background: $boost; }
+    #status.error { background: $error; color: $text; }
+    DataTable { height: auto; max-height: 12; }
+    """
+    BINDINGS = [Binding("ctrl+q", "quit", _("Quit"), priority=True)]
+
+    def __init__(self, backend, refresh: float = 5.0):
+        super().__init__()
+        self.backend = backend
+        self.refresh_every = refresh
+        self.person = None
+
+    def on_mount(self) -> None:
+        self.push_screen(CallerScreen())
+        self.set_interval(self.refresh_every, self.tick)
+        self.who()
+
+    @work(thread=True, group="who")
+    def who(self) -> None:
+        try:
+            person = self.backend.who()
+        except Exception as exc:  # noqa: BLE001
+            self.deliver(self.show_error, exc)
+            return
+        self.person = person
+        self.deliver(self.show_status, _("Working as {name}").format(name=person.name))
+
+    def tick(self) -> None:
+        """Other people's writes appear: reload the screen on top (forms are left alone)."""
+        screen = self.screen
+        if isinstance(screen, DeskScreen) and not isinstance(screen, CallerScreen):
+            screen.refresh_data()
+
+    def deliver(self, fn, *args) -> None:
+        """Hand a worker's result to the screen, unless the app has closed meanwhile (a refresh that
+        finishes after the person quit has nobody to show it to)."""
+        if not self.is_running:
+            return
+        try:
+            self.call_from_thread(fn, *args)
+        except Exception:  # noqa: BLE001 — the app closed between the check and the call
+            if self.is_running:
+                raise
+
+    def _fatal_error(self) -> None:
+        """An unexpected error ends the app with one line: no traceback, no locals with customer data.
+        (Textual's own handler prints a traceback with the local variables.)"""
+        import sys
+
+        error = self._exception or sys.exc_info()[1]
+        self.bell()
+        self._exit_renderables.append(Text(_(
+            "The desk stopped after an unexpected error ({kind}). What was saved stays saved; start it again with: csdesk desk"
+        ).format(kind=type(error).__name__ if error else "?")))
+        self._close_messages_no_wait()
+
+    def show_status(self, message: str, error: bool = False) -> None:
+        self.notify(message, severity="error" if error else "information", timeout=6)
+        self.sub_title = message
+
+    def show_error(self, exc: BaseException) -> None:
+        """A refusal: its one line. Anything else: its kind only — never a traceback with customer data."""
+        from csdesk.errors import CsdeskError
+
+        if isinstance(exc, CsdeskError):
+            self.show_status(exc.message, error=True)
+        else:
+            self.show_status(_("Something went wrong ({kind}); nothing was saved").format(kind=type(exc).__name__), error=True)
+
+    @work(thread=True, group="action")
+    def perform(self, fn, done, after) -> None:
+        try:
+            result = self.backend.write(fn)
+        except Exception as exc:  # noqa: BLE001 — shown in the status line, the database unchanged
+            self.deliver(self.show_error, exc)
+            return
+        self.deliver(self.show_status, done(result))
+        self.deliver(after)
+
+    def open_customer(self, code: str) -> None:
+        self.push_screen(CustomerScreen(code))
+
+    def action_queue(self) -> None:
+        if not isinstance(self.screen, QueueScreen):
+            self.push_screen(QueueScreen())
+
+    def action_team(self) -> None:
+        from csdesk.workflows import ROLE_RANK
+
+        if self.person is None or self.person.rank < ROLE_RANK["supervisor"]:
+            self.show_status(_("The team board is for supervisors and above"), error=True)
+            return
+        if not isinstance(self.screen, TeamScreen):
+            self.push_screen(TeamScreen())
+
+    def record_visit(self, callback_id: int, screen: DeskScreen) -> None:
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.callbacks import record_attempt
+
+            outcome = {"r": "reached", "n": "no-answer", "w": "wrong-number"}.get(values["outcome"][:1].lower(), values["outcome"])
+            satisfied = None
+            if values["satisfied"]:
+                satisfied = values["satisfied"].lower() in ("y", "yes", "是", "满意", "1")
+            try:
+                score = int(values["score"]) if values["score"] else None
+                at = self.backend.parse_when(values["at"])
+            except Exception as exc:  # noqa: BLE001
+                self.show_error(exc if not isinstance(exc, ValueError) else _ValueRefused(_("The score is a number from 1 to 5")))
+                return
+            screen.act(lambda desk: record_attempt(desk, callback_id, outcome, satisfied=satisfied, score=score,
+                                                   note=values["note"] or None, at=at),
+                       lambda result: _("Callback #{id}: {outcome}").format(id=callback_id, outcome=result.outcome))
+
+        self.push_screen(FormScreen(_("Outcome of callback #{id}").format(id=callback_id), [
+            Field("outcome", _("Outcome"), "r", _("r reached, n no answer, w wrong number")),
+            Field("satisfied", _("Satisfied?"), "", _("y/n, empty if not asked")),
+            Field("score", _("Score"), "", _("1–5, may stay empty")),
+            Field("note", _("Note"), "", _("what the customer said")),
+            Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
+        ]), save)
+
+    def note_on_complaint(self, complaint_id: int, screen: DeskScreen) -> None:
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.complaints import add_note
+
+            screen.act(lambda desk: add_note(desk, complaint_id, values["text"]),
+                       lambda _result: _("Note added to complaint #{id}").format(id=complaint_id))
+
+        self.push_screen(FormScreen(_("Note on complaint #{id}").format(id=complaint_id), [Field("text", _("Note"))]), save)
+
+
+def _ValueRefused(message: str):
+    from csdesk.errors import InvalidValue
+
+    return InvalidValue(message)
+
+
+def run(backend, refresh: float = 5.0) -> int:
+    app = DeskApp(backend, refresh)
+    app.run()
+    return app.return_code or 0

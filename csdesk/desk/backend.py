@@ -1,0 +1,40 @@
+"""What the desk's screens call: the same workflows as the commands, each in its own short transaction,
+as the person acting. No rule lives here or in a screen."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+
+class Backend:
+    """The database, the settings and who is acting, for one desk session."""
+
+    def __init__(self, database, settings, acting: str | None):
+        self.database = database
+        self.settings = settings
+        self.acting = acting
+
+    def _desk(self, session):
+        from csdesk import dates
+        from csdesk.workflows import Desk
+        from csdesk.workflows.staff import resolve_actor
+
+        # "now" is read inside the transaction: for a write, after the write lock is held.
+        return Desk(session=session, settings=self.settings, now=dates.now(), actor=resolve_actor(session, self.acting))
+
+    def read(self, fn: Callable[[Any], T]) -> T:
+        return self.database.read(lambda session: fn(self._desk(session)))
+
+    def write(self, fn: Callable[[Any], T]) -> T:
+        return self.database.write(lambda session: fn(self._desk(session)))
+
+    def who(self):
+        """The person acting (refused clearly when nobody or an unknown name is acting)."""
+        return self.read(lambda desk: desk.require_actor())
+
+    def parse_when(self, text: str | None, future: bool = False):
+        from csdesk import dates
+
+        return dates.parse_when(text, tz=self.settings.tz, future=future) if text and text.strip() else None
