@@ -203,14 +203,15 @@ class CallerScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="lookup")
     def lookup(self, term: str) -> None:
-        from csdesk.workflows.customers import list_customers
+        from csdesk.workflows.customers import lookup_callers
 
         term = term.strip()
         if len(term) < 1:
             self.app.deliver(self.show_matches, [], 0)
             return
         try:
-            rows, total = self.backend.read(lambda desk: list_customers(desk, search=term, limit=20))
+            rows = self.backend.read(lambda desk: lookup_callers(desk, term, limit=20))
+            total = len(rows)
         except Exception as exc:  # noqa: BLE001 — a refusal is shown in the status line
             self.app.deliver(self.app.show_error, exc)
             return
@@ -222,8 +223,6 @@ class CallerScreen(DeskScreen):
         for c in rows:
             table.add_row(c.code, plain(c.display_name), c.tier, ", ".join(c.phones[:2]), plain(c.company or ""), key=c.code)
         self.matches = rows
-        if rows:
-            self.status(_("{shown} of {total} customers").format(shown=len(rows), total=total))
 
     def action_to_table(self) -> None:
         self.query_one("#matches", DataTable).focus()

@@ -337,3 +337,42 @@ def customer_view(desk: Desk, ref: str, calls: int = 10) -> CustomerView:
             agents[call.agent_id] = session.get(Staff, call.agent_id).name
     call_rows = [call_info(session, c, customer, agents.get(c.agent_id)) for c in rows]
     return CustomerView(info(session, customer), call_rows, count, open_items(desk, customer.id))
+
+
+def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo]:
+    """Customers for what an agent is typing while the phone rings: the start of a number in any format
+    (an index range on the stored E.164 numbers), a code, or part of a name. Fast enough to run on every
+    key: no count, no scan of the numbers."""
+    check_limit(limit)
+    session = desk.session
+    term = (typed or "").strip()
+    if not term:
+        return []
+    digits = re.sub(r"\D", "", term)
+    found: dict[int, Customer] = {}
+    if _CODE.match(term):
+        row = session.exec(select(Customer).where(Customer.code == term.upper())).first()
+        if row is not None:
+            found[row.id] = row
+    elif len(digits) >= 3 and re.fullmatch(r"[\d\s\-+().]+", term):
+        if term.startswith("+"):
+            prefix = "+" + digits
+        elif digits.startswith("00"):
+            prefix = "+" + digits[2:]
+        else:  # a national number: 138…, or 010… for a landline (the trunk 0 is not stored)
+            prefix = "+86" + (digits[1:] if digits.startswith("0") else digits)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        ids = session.exec(
+            select(CustomerPhone.customer_id).where(CustomerPhone.number >= prefix, CustomerPhone.number < upper)
+            .order_by(CustomerPhone.number).limit(limit)
+        ).all()
+        if ids:
+            for row in session.exec(select(Customer).where(Customer.id.in_(ids))).all():
+                found[row.id] = row
+    if not found and not digits:
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        for row in session.exec(
+            select(Customer).where(Customer.name.ilike(like, escape="\\")).order_by(Customer.id.desc()).limit(limit)
+        ).all():
+            found[row.id] = row
+    return [info(session, c) for c in list(found.values())[:limit]]

@@ -1,0 +1,106 @@
+"""Times the desk (`csdesk desk`) headless with Textual's pilot on a large database.
+
+    python benchmarks/desk.py --db /tmp/csdesk-bench.db [--as 王芳] [--rounds 40]
+
+Prints: how long the desk takes to open (app started and the person acting known), and the 50th/95th
+percentiles of what a person waits for after each key: a lookup as they type (digits of a real number,
+part of a real name), opening a customer card, my queue, and logging a call from the card (one write).
+Writes one call per round: run it on a copy of the benchmark database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def bench(db_path: str, who: str, rounds: int, seed: int) -> dict:
+    from sqlmodel import select
+
+    from csdesk import config
+    from csdesk.db import Database, resolve
+    from csdesk.desk.app import CustomerScreen, DeskApp, QueueScreen
+    from csdesk.desk.backend import Backend
+    from csdesk.models import Customer, CustomerPhone
+
+    database = Database(resolve(db_path))
+    settings = config.load(database.target.path)
+    rng = random.Random(seed)
+    with database.session() as session:
+        phones = list(session.exec(select(CustomerPhone.number)).all())
+        names = [n for n in session.exec(select(Customer.name).where(Customer.name.is_not(None))).all()]
+        codes = list(session.exec(select(Customer.code)).all())
+    results: dict[str, list[float]] = {"lookup": [], "card": [], "queue": [], "log_call": []}
+    started = time.perf_counter()
+    app = DeskApp(Backend(database, settings, who), refresh=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        opened = time.perf_counter() - started
+        for _ in range(rounds):
+            search = app.screen.query_one("#caller")
+            typed = rng.choice(phones)[3:10] if rng.random() < 0.7 else rng.choice(names)[:1 + rng.randrange(2)]
+            search.value = ""
+            await pilot.pause()
+            for ch in typed:
+                t0 = time.perf_counter()
+                await pilot.press(ch)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                results["lookup"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            app.push_screen(CustomerScreen(rng.choice(codes)))
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            results["card"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            await pilot.press("l")
+            await pilot.pause()
+            form = app.screen
+            form.query_one("#field-summary").value = "基准测试通话"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            results["log_call"].append(time.perf_counter() - t0)
+            app.pop_screen()
+            await pilot.pause()
+            t0 = time.perf_counter()
+            app.push_screen(QueueScreen())
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            results["queue"].append(time.perf_counter() - t0)
+            app.pop_screen()
+            await pilot.pause()
+    return {"open_s": opened, **{k: (pct(v, 50), pct(v, 95), len(v)) for k, v in results.items()}}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", required=True)
+    p.add_argument("--as", dest="who", default="王芳")
+    p.add_argument("--rounds", type=int, default=40)
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args()
+    out = asyncio.run(bench(args.db, args.who, args.rounds, args.seed))
+    print(f"desk opens in {out.pop('open_s'):.2f} s")
+    for name, (p50, p95, n) in out.items():
+        print(f"{name:9} p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   ({n} samples)")
+
+
+if __name__ == "__main__":
+    main()
