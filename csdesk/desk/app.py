@@ -40,6 +40,22 @@ def plain(value: Any) -> Text:
     return Text(text)
 
 
+TIERS = {"standard": "普通", "vip": "VIP", "key": "重点"}
+
+
+def tier_label(tier: str) -> str:
+    from csdesk.i18n import label
+
+    return label(tier, TIERS.get(tier, tier))
+
+
+def kind_label(kind: str) -> str:
+    from csdesk.i18n import label
+    from csdesk.workflows.calls import KINDS
+
+    return label(kind, KINDS.get(kind, kind))
+
+
 def short(value, tz) -> str:
     from csdesk import dates
 
@@ -221,7 +237,7 @@ class CallerScreen(DeskScreen):
         table = self.query_one("#matches", DataTable)
         table.clear()
         for c in rows:
-            table.add_row(c.code, plain(c.display_name), c.tier, ", ".join(c.phones[:2]), plain(c.company or ""), key=c.code)
+            table.add_row(c.code, plain(c.display_name), tier_label(c.tier), ", ".join(c.phones[:2]), plain(c.company or ""), key=c.code)
         self.matches = rows
 
     def action_to_table(self) -> None:
@@ -318,7 +334,7 @@ class CustomerScreen(DeskScreen):
         card = Text()
         card.append(f"{c.code} ", style="bold")
         card.append_text(plain(c.display_name))
-        card.append(f"  {c.tier}  ")
+        card.append(f"  {tier_label(c.tier)}  ")
         card.append(", ".join(c.phones))
         if c.company:
             card.append("  ")
@@ -343,7 +359,7 @@ class CustomerScreen(DeskScreen):
         del sections
         table = self._reset("#calls")
         for call in view.calls:
-            table.add_row(str(call.id), short(call.at, self.tz), call.kind, plain(call.agent or ""), plain(call.summary))
+            table.add_row(str(call.id), short(call.at, self.tz), kind_label(call.kind), plain(call.agent or ""), plain(call.summary))
 
     def _reset(self, selector: str) -> DataTable:
         table = self.query_one(selector, DataTable)
@@ -705,7 +721,7 @@ class TeamScreen(DeskScreen):
         table.clear()
         for m in board.missed:
             table.add_row(str(m.id), short(m.closed_at, self.tz), plain(f"{m.customer_code} {m.customer_name or ''}"),
-                          plain(m.assignee or ""), m.outcome or "")
+                          plain(m.assignee or ""), _label_outcome(m.outcome))
         table = self.query_one("#t-escalations", DataTable)
         table.clear()
         for e in board.escalations:
@@ -862,6 +878,14 @@ class DeskApp(App):
                        lambda _result: _("Note added to complaint #{id}").format(id=complaint_id))
 
         self.push_screen(FormScreen(_("Note on complaint #{id}").format(id=complaint_id), [Field("text", _("Note"))]), save)
+
+
+def _label_outcome(outcome: str | None) -> str:
+    from csdesk.i18n import label
+
+    words = {"no_answer": ("no answer", "未接"), "wrong_number": ("wrong number", "错号"), "reached": ("reached", "接通")}
+    english, chinese = words.get(outcome or "", (outcome or "", outcome or ""))
+    return label(english, chinese)
 
 
 def _ValueRefused(message: str):
