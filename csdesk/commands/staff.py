@@ -129,5 +129,21 @@ def handover(
         note(f"Still open, not moved: {line}.")
 
 
+def identity_line(st) -> str | None:
+    """'identities are not enforced …' for `config show` and `db check` while no staff member has a login;
+    None once they are, or when there is no current database to ask."""
+    from csdesk.errors import CsdeskError
+    from csdesk.migrations import HEAD
+
+    try:
+        if not st.database.exists() or st.database.schema_version() != HEAD:
+            return None
+        from csdesk.workflows.identity import identity_note
+
+        return st.database.read(identity_note)
+    except CsdeskError:
+        return None
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="staff", help="Staff: add, list, edit, hand over, deactivate.")

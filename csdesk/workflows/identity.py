@@ -22,7 +22,7 @@ from csdesk.errors import PermissionDenied
 from csdesk.models import Staff
 from csdesk.workflows import Actor
 
-NOT_ENFORCED = "identities are not enforced: no staff member has a login, so anyone may act as anyone with --as"
+NOT_ENFORCED = "not enforced: no staff member has a login, so anyone may act as anyone with --as"
 
 
 def os_login() -> str | None:
