@@ -74,6 +74,16 @@ def _check_login(session, login: str | None, staff_id: int | None) -> str | None
     return login
 
 
+def _check_first_login(session, staff: Staff) -> None:
+    """The first login bound turns identities on for everyone; it must be a director's, or nobody
+    could ever bind the others' logins, or act for anyone, again."""
+    others = session.exec(select(Staff.id).where(Staff.login.is_not(None), Staff.id != staff.id).limit(1)).first()
+    if others is None and staff.login and staff.role != "director":
+        raise InvalidValue(
+            f"the first login bound must be a director's ({staff.name} is a {staff.role}): bind a director's login first, "
+            "since from then on csdesk acts as the person bound to each login")
+
+
 def _check_email(email: str | None) -> str | None:
     if email is not None and email and ("@" not in email or " " in email.strip() or len(email) > 200):
         raise InvalidValue(f"{email[:200]!r} is not an email address")
@@ -104,6 +114,7 @@ def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, e
         raise InvalidValue(f"{email!r} is not an email address")
     staff = Staff(name=name, role=role, reports_to_id=boss_id, email=(email or None), active=True, created_at=desk.now,
                   login=_check_login(session, login, None))
+    _check_first_login(session, staff)
     session.add(staff)
     audit(desk, "staff.add", staff)
     return _info(session, staff)
@@ -237,6 +248,7 @@ def edit_staff(
         staff.email = _check_email(email)
     if login is not None:
         staff.login = _check_login(session, login, staff.id)
+        _check_first_login(session, staff)
     after = snapshot(staff)
     changes = {k for k in after if before.get(k) != after.get(k)}
     if not changes:
