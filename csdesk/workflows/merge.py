@@ -140,6 +140,9 @@ def merge_customers(desk: Desk, duplicate: str, into: str, dry_run: bool = False
         audit(desk, "customer.edit", keep, before=before)
     before = snapshot(dup)
     dup.merged_into_id, dup.merged_at, dup.updated_at = keep.id, desk.now, desk.now
+    # The shell keeps no tier of its own, or the visit rules (which pick customers by tier) would give it
+    # key/VIP visits again; the kept customer's tier is the one that counts.
+    dup.tier = "standard"
     session.add(dup)
     audit(desk, "customer.merge", dup, before=before, after={
         **{k: v for k, v in snapshot(dup).items() if k in ("merged_into_id", "merged_at")},
