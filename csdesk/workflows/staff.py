@@ -219,6 +219,9 @@ def edit_staff(
     actor = desk.require_actor()
     staff = find_staff(session, name, active_only=False)
     before = snapshot(staff)
+    asked = {k for k, v in (("name", rename), ("role", role), ("reports_to_id", reports_to), ("email", email), ("login", login))
+             if v is not None}
+    _check_may_edit(actor, staff, asked)
     if rename is not None:
         new_name = rename.strip()
         if not new_name or len(new_name) > 60:
@@ -253,7 +256,6 @@ def edit_staff(
     changes = {k for k in after if before.get(k) != after.get(k)}
     if not changes:
         raise InvalidValue("nothing to change (give at least one new value)")
-    _check_may_edit(actor, _Before(before), changes)
     # The ladder must still hold: a superior is a higher role, for this person and for those reporting to them.
     if staff.reports_to_id:
         boss = session.get(Staff, staff.reports_to_id)
@@ -267,9 +269,3 @@ def edit_staff(
     audit(desk, "staff.edit", staff, before=before)
     return _info(session, staff)
 
-
-class _Before:
-    """The person as they were before the edit: rank rules look at who they were, not who they become."""
-
-    def __init__(self, values: dict):
-        self.id, self.name, self.role = values["id"], values["name"], values["role"]
