@@ -58,7 +58,7 @@ class Staff(SQLModel, table=True):
     created_at: Optional[datetime] = utc_column()
     # The operating-system login (SQLite) or database role (PostgreSQL) this person works under; once
     # anyone has one, csdesk acts as the person bound to the current login (migration 0007).
-    login: Optional[str] = Field(default=None, sa_column_kwargs={"unique": True}, max_length=60)
+    login: Optional[str] = Field(default=None, unique=True, index=True, max_length=60)  # a unique index: no table rebuild
 
 
 class Customer(SQLModel, table=True):

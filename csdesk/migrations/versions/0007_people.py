@@ -17,7 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.add_column(sa.Column('login', sa.String(length=60), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_staff_login'), ['login'])
+        batch_op.create_index(batch_op.f('ix_staff_login'), ['login'], unique=True)
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('merged_at', csdesk.models.UTCDateTime(), nullable=True))
@@ -44,5 +44,5 @@ def downgrade() -> None:
         batch_op.drop_column('merged_at')
         batch_op.drop_column('merged_into_id')
     with op.batch_alter_table('staff', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_staff_login'), type_='unique')
+        batch_op.drop_index(batch_op.f('ix_staff_login'))
         batch_op.drop_column('login')
