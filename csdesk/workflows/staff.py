@@ -171,7 +171,7 @@ def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
     work = open_work(session, staff.id)
     if work:
         what = ", ".join(f"{n} {label}" for label, n in work)
-        raise Conflict(f"{staff.name} still owns open work: {what}", hint="reassign it first")
+        raise Conflict(f"{staff.name} still owns open work: {what}", hint=f"hand it over first: csdesk staff handover {staff.name} --to NAME")
     before = snapshot(staff)
     staff.active = False
     session.add(staff)
