@@ -15,9 +15,9 @@ def _render(ctx, rows, json_: bool) -> None:
     if want_json(ctx, json_):
         print_json(ctx, rows)
         return
-    t = table("name", "role", "reports to", "email", "active")
+    t = table("name", "role", "reports to", "email", "login", "active")
     for s in rows:
-        t.add_row(s.name, f"{s.role} {s.role_label}", s.reports_to or "", s.email or "", "yes" if s.active else "no")
+        t.add_row(s.name, f"{s.role} {s.role_label}", s.reports_to or "", s.email or "", s.login or "", "yes" if s.active else "no")
     out().print(t)
 
 

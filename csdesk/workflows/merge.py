@@ -90,7 +90,8 @@ def merge_customers(desk: Desk, duplicate: str, into: str, dry_run: bool = False
         if instalments or payments:
             from csdesk.money import fmt_money
 
-            moved["money"] = [f"{instalments} instalments ({fmt_money(planned)})", f"{payments} payments ({fmt_money(received)})"]
+            # int(): PostgreSQL sums a bigint column as numeric (a Decimal, which fmt_money reads as yuan)
+            moved["money"] = [f"{instalments} instalments ({fmt_money(int(planned))})", f"{payments} payments ({fmt_money(int(received))})"]
     for name in FILLED:
         if getattr(keep, name) in (None, "") and getattr(dup, name) not in (None, ""):
             value = getattr(dup, name)
