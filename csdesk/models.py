@@ -56,6 +56,9 @@ class Staff(SQLModel, table=True):
     email: Optional[str] = Field(default=None, max_length=200)
     active: bool = Field(default=True)
     created_at: Optional[datetime] = utc_column()
+    # The operating-system login (SQLite) or database role (PostgreSQL) this person works under; once
+    # anyone has one, csdesk acts as the person bound to the current login (migration 0007).
+    login: Optional[str] = Field(default=None, unique=True, index=True, max_length=60)  # a unique index: no table rebuild
 
 
 class Customer(SQLModel, table=True):
@@ -71,6 +74,10 @@ class Customer(SQLModel, table=True):
     notes: Optional[str] = Field(default=None)
     created_at: Optional[datetime] = utc_column()
     updated_at: Optional[datetime] = utc_column()
+    # Set when this customer was a duplicate merged into another (migration 0007): its code still
+    # resolves to the kept customer, and it leaves lists and searches.
+    merged_into_id: Optional[int] = Field(default=None, index=True)
+    merged_at: Optional[datetime] = utc_column()
 
 
 class CustomerPhone(SQLModel, table=True):
@@ -122,6 +129,11 @@ class Call(SQLModel, table=True):
     complaint_id: Optional[int] = Field(default=None, index=True)
     first_contact_resolved: bool = Field(default=False)
     created_at: Optional[datetime] = utc_column()
+    # A voided call (logged by mistake, twice …) stays readable in `calls show` and the audit trail but
+    # leaves lists, counts and reports (migration 0007).
+    voided_at: Optional[datetime] = utc_column()
+    voided_by_id: Optional[int] = Field(default=None)
+    void_reason: Optional[str] = Field(default=None, max_length=500)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -138,6 +150,9 @@ class AuditEntry(SQLModel, table=True):
     entity_id: int
     before: Optional[str] = None
     after: Optional[str] = None
+    # A director acting for `actor` (`--as` someone else while logins are bound): who really typed it (0007).
+    admin_id: Optional[int] = Field(default=None)
+    admin: Optional[str] = Field(default=None, max_length=60)
 
 
 # --- complaints (issue 3): Complaint, ComplaintEvent -----------------------------------------

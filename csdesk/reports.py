@@ -495,7 +495,7 @@ def compute_calls(desk, w: Window, _computed) -> AreaData:
 
     session, tz = desk.session, desk.tz
     c = Call.__table__.c
-    in_period = and_(c.at >= w.start, c.at < w.end)
+    in_period = and_(c.at >= w.start, c.at < w.end, c.voided_at.is_(None))  # a voided call counts nowhere
     data = AreaData()
     names = _staff_names(session)
     fcr = func.sum(case((and_(c.direction == "in", c.first_contact_resolved), 1), else_=0))

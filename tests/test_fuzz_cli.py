@@ -52,6 +52,8 @@ BY_NAME = {
     "code": st.one_of(st.sampled_from(REFS), TEXT),
     "ident": st.one_of(st.sampled_from(REFS), TEXT),
     "project": st.one_of(st.sampled_from(REFS), TEXT),
+    "duplicate": st.one_of(st.sampled_from(REFS + PHONES), TEXT),
+    "into": st.one_of(st.sampled_from(REFS + PHONES), TEXT),
 }
 for _name in ("name", "manager", "reports_to", "agent", "assignee", "assign", "owner", "to", "for_"):
     BY_NAME[_name] = st.one_of(st.sampled_from(STAFF), TEXT)
@@ -62,6 +64,8 @@ EXCLUDED_OPTIONS = {"--xlsx", "--mail", "--fail-on-breach", "--db"}
 FOUNDATION = {
     ("log-call",), ("customer", "add"), ("customer", "edit"), ("customer", "show"), ("customer", "list"),
     ("staff", "add"), ("calls", "list"), ("audit",),
+    # issue 13 (people): corrections, voids, merges, staff edits and hand-overs
+    ("calls", "show"), ("calls", "edit"), ("calls", "void"), ("customer", "merge"), ("staff", "edit"), ("staff", "handover"),
 }
 
 

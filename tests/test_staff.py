@@ -169,7 +169,7 @@ def test_deactivate_refused_while_owning_an_unsettled_project(team):
     with pytest.raises(Conflict, match="王芳 still owns open work: 1 projects not yet settled") as err:
         with team.desk(as_="李娜") as desk:
             deactivate_staff(desk, "王芳")
-    assert err.value.hint == "reassign it first"
+    assert err.value.hint == "hand it over first: csdesk staff handover 王芳 --to NAME"
     assert team.dump() == before
 
     with team.database.session(write=True) as session:
@@ -197,6 +197,7 @@ def test_cli_first_staff_then_acting(cli, db):
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "id": 2, "name": "张强", "role": "manager", "role_label": "客服经理", "reports_to": "陈总", "email": None, "active": True,
+        "login": None,
     }
 
 

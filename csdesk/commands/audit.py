@@ -45,7 +45,8 @@ def audit(
         return
     t = table("#", "when", "who", "action", "row", "change")
     for r in rows:
-        t.add_row(str(r.id), dates.fmt(r.at, tz), r.actor or "", r.action, f"{r.entity}:{r.entity_id}", describe_change(r))
+        who = f"{r.actor or ''} (by {r.admin})" if r.admin else r.actor or ""
+        t.add_row(str(r.id), dates.fmt(r.at, tz), who, r.action, f"{r.entity}:{r.entity_id}", describe_change(r))
     out().print(t)
 
 

@@ -87,7 +87,106 @@ def calls_list(
     note(f"{len(rows)} calls.")
 
 
+def _render_call(ctx, c) -> None:
+    from rich.text import Text
+
+    from csdesk import dates
+    from csdesk.phones import display
+    from csdesk.workflows.calls import CHANNELS, DIRECTIONS, KINDS
+
+    tz = state(ctx).settings.tz
+    console = out()
+    head = Text(f"call #{c.id}  ", style="bold")
+    if c.voided_at is not None:
+        head.append("VOID 作废", style="bold red")
+    console.print(head)
+    rows = [
+        ("when", dates.fmt(c.at, tz)), ("direction", f"{c.direction} {DIRECTIONS.get(c.direction, '')}"),
+        ("channel", f"{c.channel} {CHANNELS.get(c.channel, '')}"), ("kind", f"{c.kind} {KINDS.get(c.kind, '')}"),
+        ("customer", f"{c.customer_code} {c.customer_name or ''}".strip()), ("phone", display(c.phone) if c.phone else None),
+        ("agent", c.agent), ("duration", f"{c.duration_s // 60}m{c.duration_s % 60:02d}s" if c.duration_s is not None else None),
+        ("project", c.project), ("complaint", f"#{c.complaint_id}" if c.complaint_id else None),
+        ("resolved", "yes (first contact)" if c.resolved else "no"), ("summary", c.summary),
+    ]
+    if c.voided_at is not None:
+        rows += [("voided", f"{dates.fmt(c.voided_at, tz)} by {c.voided_by or '—'}"), ("reason", c.void_reason)]
+    for label, value in rows:
+        if value:
+            console.print(Text(f"  {label:10} {value}"))
+
+
+CallId = Annotated[int, typer.Argument(help="The call's number (# in calls list).", metavar="ID")]
+
+
+def calls_show(ctx: typer.Context, call_id: CallId, json_: JsonOpt = False) -> None:
+    """Show one call, voided or not.
+
+    Example: csdesk calls show 12
+    """
+    from csdesk.workflows.calls import show_call
+
+    info = state(ctx).read(lambda desk: show_call(desk, call_id))
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+        return
+    _render_call(ctx, info)
+
+
+def calls_edit(
+    ctx: typer.Context,
+    call_id: CallId,
+    kind: Annotated[str | None, typer.Option("--kind", help="inquiry | complaint | repair | suggestion | followup | payment | other")] = None,
+    summary: Annotated[str | None, typer.Option("--summary")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Move it to this customer (code or phone).")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Project code ('' takes it off); must be the customer's.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When it really happened (not in the future).")] = None,
+    duration: Annotated[str | None, typer.Option("--duration", help="How long: 5m30s, 2m, 1h.")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="hotline | phone | wechat | visit | email | other")] = None,
+    direction: Annotated[str | None, typer.Option("--direction", help="in | out")] = None,
+    resolved: Annotated[bool | None, typer.Option("--resolved/--not-resolved", help="Settled on first contact, or not.", show_default=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Correct a call (the agent who logged it, or a supervisor or above); recorded in the audit trail.
+
+    Example: csdesk calls edit 12 --kind complaint --project P0003 --at "today 9:40" --resolved
+    """
+    from csdesk import dates
+    from csdesk.workflows.calls import edit_call
+
+    st = state(ctx)
+    when = dates.parse_when(at, tz=st.settings.tz, future=False) if at else None
+    length = dates.parse_duration(duration) if duration else None
+    info = st.write(lambda desk: edit_call(desk, call_id, kind=kind, summary=summary, customer=customer, project=project,
+                                           at=when, duration=length, channel=channel, direction=direction, resolved=resolved))
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+    else:
+        note(f"Updated call #{info.id}.")
+
+
+def calls_void(
+    ctx: typer.Context,
+    call_id: CallId,
+    reason: Annotated[str, typer.Option("--reason", help="Why it should not count (logged twice, wrong desk …).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Void a call logged by mistake: it leaves lists, counts and reports, and stays readable (calls show, audit).
+
+    Example: csdesk calls void 12 --reason "logged twice (see #11)"
+    """
+    from csdesk.workflows.calls import void_call
+
+    info = state(ctx).write(lambda desk: void_call(desk, call_id, reason))
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+    else:
+        note(f"Voided call #{info.id}.")
+
+
 def register(root: typer.Typer) -> None:
     root.command("log-call")(log_call)
     app.command("list")(calls_list)
-    root.add_typer(app, name="calls", help="Calls: list.")
+    app.command("show")(calls_show)
+    app.command("edit")(calls_edit)
+    app.command("void")(calls_void)
+    root.add_typer(app, name="calls", help="Calls: list, show, edit, void.")

@@ -56,9 +56,11 @@ class State:
 
     def _desk(self, session, now: datetime | None):
         from csdesk.workflows import Desk
-        from csdesk.workflows.staff import resolve_actor
+        from csdesk.workflows.identity import resolve_acting
 
-        return Desk(session=session, settings=self.settings, now=now or self.now(), actor=resolve_actor(session, self.acting_name()))
+        # Once logins are bound, the login decides who acts (csdesk/workflows/identity.py).
+        actor = resolve_acting(session, self.acting or os.environ.get("CSDESK_AGENT"), self.settings["agent"])
+        return Desk(session=session, settings=self.settings, now=now or self.now(), actor=actor)
 
     def write(self, fn: Callable[[Any], T], now: datetime | None = None) -> T:
         """Run fn(desk) in one write transaction (with its audit rows), on an existing database."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from csdesk.commands.common import JsonOpt, print_json, state, want_json
+from csdesk.commands.staff import identity_line
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,6 +32,8 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
         print_json(ctx, {"source": str(settings.source) if settings.source else None, "settings": data})
         return
     typer.echo(f"# from {settings.source}" if settings.source else "# no config file: all defaults")
+    if identities := identity_line(state(ctx)):  # who may act as whom (csdesk/workflows/identity.py)
+        typer.echo(f"# identities {identities}")
     scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
     for key, value in scalars.items():
         typer.echo(f"{key} = {_toml_value(value)}")

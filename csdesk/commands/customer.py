@@ -198,5 +198,37 @@ def import_(
     note(f"{verb} {result.rows} rows from {file.name}: {result.created} new customers, {result.updated} updated, {result.unchanged} unchanged.")
 
 
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    duplicate: Annotated[str, typer.Argument(help="The duplicate (code or phone): it goes away.")],
+    into: Annotated[str, typer.Option("--into", help="The customer to keep (code or phone).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would move; change nothing.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Merge a duplicate customer into the one to keep (supervisor or above): numbers, calls, complaints,
+    callbacks, projects and money move; the duplicate's code keeps working and leads to the kept customer.
+
+    Example: csdesk --as 李娜 customer merge C000057 --into C000012 --dry-run
+    """
+    from csdesk.workflows.merge import merge_customers
+
+    result = state(ctx).write(lambda desk: merge_customers(desk, duplicate, into, dry_run=dry_run))
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    t = table("what", "count", "items")
+    for what, refs in result.moved.items():
+        shown = ", ".join(refs[:12]) + (f" … (+{len(refs) - 12})" if len(refs) > 12 else "")
+        t.add_row(what, str(len(refs)), shown)
+    for name, value in result.filled.items():
+        t.add_row(f"filled {name}", "", value)
+    for line in result.ended:
+        t.add_row("ended", "", line)
+    out().print(t)
+    verb = "Would merge" if dry_run else "Merged"
+    note(f"{verb} {result.duplicate} into {result.kept} {result.kept_name or ''}".rstrip() + ".")
+
+
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="customer", help="Customers: add, edit, list, show, import.")
+    root.add_typer(app, name="customer", help="Customers: add, edit, list, show, import, merge.")

@@ -56,6 +56,7 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     Example: csdesk db check
     """
+    from csdesk.commands.staff import identity_line
     from csdesk.errors import CsdeskError, DatabaseMissing
     from csdesk.migrations import HEAD
 
@@ -74,6 +75,8 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
         for p in problems:
             typer.echo(f"  {p}")
         typer.echo(f"schema: {version} ({'current' if version == HEAD else f'needs upgrade to {HEAD}: csdesk db upgrade'})")
+        if identities := identity_line(state(ctx)):  # who may act as whom (csdesk/workflows/identity.py)
+            typer.echo(f"identities: {identities}")
     if problems:
         raise CsdeskError("integrity check failed")
     if version != HEAD:

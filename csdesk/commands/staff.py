@@ -15,9 +15,9 @@ def _render(ctx, rows, json_: bool) -> None:
     if want_json(ctx, json_):
         print_json(ctx, rows)
         return
-    t = table("name", "role", "reports to", "email", "active")
+    t = table("name", "role", "reports to", "email", "login", "active")
     for s in rows:
-        t.add_row(s.name, f"{s.role} {s.role_label}", s.reports_to or "", s.email or "", "yes" if s.active else "no")
+        t.add_row(s.name, f"{s.role} {s.role_label}", s.reports_to or "", s.email or "", s.login or "", "yes" if s.active else "no")
     out().print(t)
 
 
@@ -28,6 +28,7 @@ def add(
     role: Annotated[str, typer.Option("--role", help="specialist | supervisor | manager | director")],
     reports_to: Annotated[str | None, typer.Option("--reports-to", help="Name of their superior (escalations go there).")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
+    login: Annotated[str | None, typer.Option("--login", help="Their operating-system login (PostgreSQL: database role); once anyone has one, csdesk acts as the login's person.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Add a staff member. The first one needs nobody acting; after that, --as someone of that role or above.
@@ -36,7 +37,7 @@ def add(
     """
     from csdesk.workflows.staff import add_staff
 
-    info = state(ctx).write(lambda desk: add_staff(desk, name, role, reports_to, email))
+    info = state(ctx).write(lambda desk: add_staff(desk, name, role, reports_to, email, login=login))
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
@@ -73,5 +74,76 @@ def deactivate(ctx: typer.Context, name: Annotated[str, typer.Argument()], json_
         note(f"Deactivated {info.name}.")
 
 
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The staff member's current name.")],
+    role: Annotated[str | None, typer.Option("--role", help="specialist | supervisor | manager | director")] = None,
+    reports_to: Annotated[str | None, typer.Option("--reports-to", help="Their superior; '' for none.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="'' clears it.")] = None,
+    rename: Annotated[str | None, typer.Option("--rename", help="A new name.")] = None,
+    login: Annotated[str | None, typer.Option("--login", help="Bind their OS login (PostgreSQL: database role); '' unbinds.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Change someone's role, superior, email, name or login. You edit people you outrank (directors: anyone);
+    anybody may change their own email.
+
+    Example: csdesk --as 张强 staff edit 王芳 --role supervisor --reports-to 张强 --login wangfang
+    """
+    from csdesk.workflows.staff import edit_staff
+
+    info = state(ctx).write(lambda desk: edit_staff(desk, name, role=role, reports_to=reports_to, email=email, rename=rename, login=login))
+    if want_json(ctx, json_):
+        print_json(ctx, info)
+    else:
+        note(f"Updated {info.name} ({info.role} {info.role_label}).")
+
+
+@app.command("handover")
+def handover(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Who leaves (or moves on): their open work goes to --to.")],
+    to: Annotated[str, typer.Option("--to", help="Who takes it over (active, of a high enough role for the complaints).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would move; change nothing.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Hand everything someone still has open to a colleague, in one go: complaints assigned and owned,
+    pending callbacks and visit series, projects owned (with their adjustments), customers managed.
+
+    Example: csdesk --as 李娜 staff handover 王芳 --to 赵敏 --dry-run
+    """
+    from csdesk.workflows.handover import hand_over
+
+    result = state(ctx).write(lambda desk: hand_over(desk, name, to, dry_run=dry_run))
+    if want_json(ctx, json_):
+        print_json(ctx, result)
+        return
+    t = table("what", "#", "item")
+    for item in result.items:
+        t.add_row(item.what, item.ref, item.text)
+    if result.items:
+        out().print(t)
+    verb = "Would hand over" if dry_run else "Handed over"
+    note(f"{verb} {len(result.items)} open items from {result.name} to {result.to}.")
+    for line in result.left:
+        note(f"Still open, not moved: {line}.")
+
+
+def identity_line(st) -> str | None:
+    """'identities are not enforced …' for `config show` and `db check` while no staff member has a login;
+    None once they are, or when there is no current database to ask."""
+    from csdesk.errors import CsdeskError
+    from csdesk.migrations import HEAD
+
+    try:
+        if not st.database.exists() or st.database.schema_version() != HEAD:
+            return None
+        from csdesk.workflows.identity import identity_note
+
+        return st.database.read(identity_note)
+    except CsdeskError:
+        return None
+
+
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="staff", help="Staff: add, list, deactivate.")
+    root.add_typer(app, name="staff", help="Staff: add, list, edit, hand over, deactivate.")

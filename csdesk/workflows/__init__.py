@@ -29,6 +29,9 @@ class Actor:
     id: int
     name: str
     role: str
+    # A director acting for this person (`--as` while logins are bound): recorded in every audit entry.
+    admin_id: int | None = None
+    admin: str | None = None
 
     @property
     def rank(self) -> int:
@@ -105,5 +108,7 @@ def audit(
             entity_id=row.id,
             before=json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
             after=json.dumps(after_state, ensure_ascii=False, sort_keys=True),
+            admin_id=desk.actor.admin_id if desk.actor else None,
+            admin=desk.actor.admin if desk.actor else None,
         )
     )

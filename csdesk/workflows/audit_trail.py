@@ -25,6 +25,7 @@ class AuditRow:
     entity_id: int
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    admin: str | None = None  # the director who acted for `actor`, if any
 
 
 def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = None, limit: int = 50) -> list[AuditRow]:
@@ -43,7 +44,7 @@ def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = N
     return [
         AuditRow(r.id, r.at, r.actor, r.action, r.entity, r.entity_id,
                  _local_times(json.loads(r.before), desk.tz) if r.before else None,
-                 _local_times(json.loads(r.after), desk.tz) if r.after else None)
+                 _local_times(json.loads(r.after), desk.tz) if r.after else None, r.admin)
         for r in rows
     ]
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlmodel import select
 
 from csdesk import phones
-from csdesk.errors import InvalidValue
+from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
 from csdesk.models import Call, Customer, Project, Staff
-from csdesk.workflows import Desk, audit, check_limit, snapshot
+from csdesk.workflows import ROLE_RANK, Desk, audit, check_limit, snapshot
 from csdesk.workflows.customers import (
     CallInfo, _text, call_info, create_customer, customer_by_phone, find_customer, open_items,
 )
@@ -133,6 +133,7 @@ def list_calls(
 ) -> list[CallInfo]:
     session = desk.session
     query = select(Call, Customer, Staff.name).join(Customer, Customer.id == Call.customer_id).outerjoin(Staff, Staff.id == Call.agent_id)
+    query = query.where(Call.voided_at.is_(None))  # a voided call is out of every list (calls show still reads it)
     if since:
         query = query.where(Call.at >= since)
     if until:
@@ -148,3 +149,147 @@ def list_calls(
     check_limit(limit)
     rows = session.exec(query.order_by(Call.at.desc(), Call.id.desc()).limit(limit)).all()
     return [call_info(session, call, cust, agent_name) for call, cust, agent_name in rows]
+
+
+def get_call(session, call_id: int) -> Call:
+    call = session.get(Call, call_id) if isinstance(call_id, int) and 0 < call_id < 2**63 else None
+    if call is None:
+        raise NotFound(f"no call #{call_id}", hint="csdesk calls list shows recent calls")
+    return call
+
+
+def show_call(desk: Desk, call_id: int) -> CallInfo:
+    """One call, voided or not (a voided one says when, by whom and why)."""
+    return call_info(desk.session, get_call(desk.session, call_id))
+
+
+def _may_change(desk: Desk, call: Call, doing: str):
+    actor = desk.require_actor()
+    if actor.id != call.agent_id and actor.rank < ROLE_RANK["supervisor"]:
+        raise PermissionDenied(f"only the agent who logged call #{call.id} or a supervisor or above can {doing} it; {actor.name} is a {actor.role}")
+    if call.voided_at is not None:
+        raise InvalidTransition(f"call #{call.id} is void ({call.void_reason}); a voided call cannot be changed")
+    return actor
+
+
+def _linked_elsewhere(session, call: Call) -> list[str]:
+    """What points at this call from other areas (and so ties it to its customer)."""
+    from csdesk.models import Adjustment, Callback, Complaint
+
+    links = []
+    if call.complaint_id:
+        links.append(f"complaint #{call.complaint_id}")
+    for model, label in ((Complaint, "complaint"), (Callback, "callback"), (Adjustment, "adjustment")):
+        ids = session.exec(select(model.id).where(model.call_id == call.id)).all()
+        links += [f"{label} #{i}" for i in ids if f"{label} #{i}" not in links]
+    return links
+
+
+def edit_call(
+    desk: Desk,
+    call_id: int,
+    kind: str | None = None,
+    summary: str | None = None,
+    customer: str | None = None,
+    project: str | None = None,
+    at: datetime | None = None,
+    duration: timedelta | None = None,
+    channel: str | None = None,
+    direction: str | None = None,
+    resolved: bool | None = None,
+) -> CallInfo:
+    """Correct a call (the agent who logged it, or a supervisor+); the change is its own audit entry.
+
+    `project=''` takes the project off. A call moved to another customer must not keep (or get) a project of
+    someone else, and cannot move while a complaint, callback or adjustment hangs on it.
+    """
+    session = desk.session
+    call = get_call(session, call_id)
+    _may_change(desk, call, "correct")
+    before = snapshot(call)
+    if kind is not None:
+        call.kind = check_choice(kind, KINDS, "kind")
+    if summary is not None:
+        summary = summary.strip()
+        if not summary:
+            raise InvalidValue("a call needs a summary (--summary)")
+        if len(summary) > 4000:
+            raise InvalidValue("the summary is longer than 4000 characters")
+        call.summary = summary
+    if channel is not None:
+        call.channel = check_choice(channel, CHANNELS, "channel")
+    if direction is not None:
+        call.direction = check_choice(direction, DIRECTIONS, "direction")
+    if at is not None:
+        if at > desk.now + timedelta(minutes=5):
+            raise InvalidValue("a call cannot be in the future (check --at)")
+        call.at = at
+    if duration is not None:
+        seconds = int(duration.total_seconds())
+        if seconds < 0 or seconds > 24 * 3600:
+            raise InvalidValue("a call lasts between 0 seconds and 24 hours (check --duration)")
+        call.duration_s = seconds
+    if resolved is not None:
+        call.first_contact_resolved = resolved
+    if customer is not None:
+        target = find_customer(session, customer)
+        if target.id != call.customer_id:
+            links = _linked_elsewhere(session, call)
+            if links:
+                raise Conflict(f"call #{call.id} cannot move to another customer: {', '.join(links)} hangs on it")
+            call.customer_id = target.id
+            call.phone = None  # the number was the old customer's
+    if project is not None:
+        if project.strip():
+            row = session.exec(select(Project).where(Project.code == project.strip().upper())).first()
+            if row is None:
+                raise NotFound(f"no project with code {project.strip().upper()}")
+            call.project_id = row.id
+        else:
+            call.project_id = None
+    if call.project_id is not None:
+        row = session.get(Project, call.project_id)
+        if row.customer_id != call.customer_id:
+            owner = session.get(Customer, call.customer_id)
+            raise InvalidValue(f"project {row.code} belongs to another customer, not to {owner.code}")
+    after = snapshot(call)
+    if all(before.get(k) == after.get(k) for k in after):
+        raise InvalidValue("nothing to change (give at least one new value)")
+    session.add(call)
+    audit(desk, "call.edit", call, before=before)
+    return call_info(session, call)
+
+
+def void_call(desk: Desk, call_id: int, reason: str) -> CallInfo:
+    """Void a call logged by mistake: it leaves lists, counts and reports, and stays readable (calls show, audit)."""
+    session = desk.session
+    call = get_call(session, call_id)
+    if call.voided_at is not None:
+        raise InvalidTransition(f"call #{call.id} is already void ({call.void_reason})")
+    actor = _may_change(desk, call, "void")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidValue("voiding a call needs a reason (--reason)")
+    if len(reason) > 500:
+        raise InvalidValue("the reason is longer than 500 characters")
+    if any(ord(ch) < 32 and ch not in "\t" for ch in reason):
+        raise InvalidValue("the reason contains control characters")
+    before = snapshot(call)
+    call.voided_at = desk.now
+    call.voided_by_id = actor.id
+    call.void_reason = reason
+    session.add(call)
+    audit(desk, "call.void", call, before=before)
+    return call_info(session, call)
+
+
+def move_calls(desk: Desk, from_customer_id: int, to_customer_id: int) -> list[Call]:
+    """Every call of one customer (voided ones too) to another: the calls' part of customer merge."""
+    session = desk.session
+    rows = session.exec(select(Call).where(Call.customer_id == from_customer_id).order_by(Call.id)).all()
+    for call in rows:
+        before = snapshot(call)
+        call.customer_id = to_customer_id
+        session.add(call)
+        audit(desk, "call.merge", call, before=before)
+    return list(rows)

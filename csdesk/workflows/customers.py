@@ -53,6 +53,10 @@ class CallInfo:
     duration_s: int | None
     project: str | None = None
     complaint_id: int | None = None
+    resolved: bool = False  # settled on first contact
+    voided_at: datetime | None = None  # calls void: out of lists, counts and reports, still readable
+    voided_by: str | None = None
+    void_reason: str | None = None
 
 
 @dataclass
@@ -93,12 +97,32 @@ def find_customer(session, ref: str) -> Customer:
         customer = session.exec(select(Customer).where(Customer.code == ref.upper())).first()
         if customer is None:
             raise NotFound(f"no customer with code {ref.upper()}")
-        return customer
+        return follow_merges(session, customer)
     number = phones.normalize(ref)
     customer = customer_by_phone(session, number)
     if customer is None:
         raise NotFound(f"no customer with phone {phones.display(number)}", hint="csdesk customer add NAME --phone … adds one")
     return customer
+
+
+def follow_merges(session, customer: Customer) -> Customer:
+    """A duplicate merged into another customer stands for the kept one (customer merge)."""
+    seen = {customer.id}
+    while customer.merged_into_id is not None:
+        customer = session.get(Customer, customer.merged_into_id)
+        if customer.id in seen:  # a loop cannot be made by customer merge; stop rather than spin
+            break
+        seen.add(customer.id)
+    return customer
+
+
+def set_manager(desk: Desk, customer: Customer, manager) -> None:
+    """Give the customer another account manager (a Staff row), recorded; used by the hand-over."""
+    before = snapshot(customer)
+    customer.manager_id = manager.id
+    customer.updated_at = desk.now
+    desk.session.add(customer)
+    audit(desk, "customer.manager", customer, before=before)
 
 
 def _check_tier(tier: str | None) -> str:
@@ -265,7 +289,7 @@ def list_customers(desk: Desk, tier: str | None = None, search: str | None = Non
     """Customers matching the filters (newest first) and how many match in all."""
     check_limit(limit)
     session = desk.session
-    query = select(Customer)
+    query = select(Customer).where(Customer.merged_into_id.is_(None))  # a merged duplicate lives on in its kept customer
     if tier:
         query = query.where(Customer.tier == _check_tier(tier))
     if search:
@@ -292,9 +316,11 @@ def call_info(session, call: Call, customer: Customer | None = None, agent_name:
     if agent_name is None and call.agent_id:
         agent_name = session.get(Staff, call.agent_id).name
     project = session.get(Project, call.project_id).code if call.project_id else None
+    voided_by = session.get(Staff, call.voided_by_id).name if call.voided_by_id else None
     return CallInfo(
         call.id, call.at, call.direction, call.channel, call.kind, call.summary, customer.code, customer.name,
-        call.phone, agent_name, call.duration_s, project, call.complaint_id,
+        call.phone, agent_name, call.duration_s, project, call.complaint_id, call.first_contact_resolved,
+        call.voided_at, voided_by, call.void_reason,
     )
 
 
@@ -329,8 +355,9 @@ def open_items(desk: Desk, customer_id: int) -> list[tuple[str, list[dict[str, A
 def customer_view(desk: Desk, ref: str, calls: int = 10) -> CustomerView:
     session = desk.session
     customer = find_customer(session, ref)
-    rows = session.exec(select(Call).where(Call.customer_id == customer.id).order_by(Call.at.desc(), Call.id.desc()).limit(calls)).all()
-    count = session.exec(select(func.count()).select_from(Call).where(Call.customer_id == customer.id)).one()
+    live = (Call.customer_id == customer.id, Call.voided_at.is_(None))  # a voided call leaves the card
+    rows = session.exec(select(Call).where(*live).order_by(Call.at.desc(), Call.id.desc()).limit(calls)).all()
+    count = session.exec(select(func.count()).select_from(Call).where(*live)).one()
     agents: dict[int, str] = {}
     for call in rows:
         if call.agent_id and call.agent_id not in agents:

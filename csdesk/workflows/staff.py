@@ -20,11 +20,13 @@ class StaffInfo:
     reports_to: str | None
     email: str | None
     active: bool
+    login: str | None = None
 
 
 def _info(session, staff: Staff) -> StaffInfo:
     boss = session.get(Staff, staff.reports_to_id) if staff.reports_to_id else None
-    return StaffInfo(staff.id, staff.name, staff.role, ROLE_LABELS[staff.role], boss.name if boss else None, staff.email, staff.active)
+    return StaffInfo(staff.id, staff.name, staff.role, ROLE_LABELS[staff.role], boss.name if boss else None, staff.email,
+                     staff.active, staff.login)
 
 
 def find_staff(session, name: str, active_only: bool = True) -> Staff:
@@ -56,7 +58,40 @@ def _check_role(role: str) -> str:
     return role
 
 
-def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, email: str | None = None) -> StaffInfo:
+def _check_login(session, login: str | None, staff_id: int | None) -> str | None:
+    """A login as the operating system or PostgreSQL spells it: no spaces or control characters, 1–60
+    characters, bound to one staff member at most. '' means none."""
+    if login is None:
+        return None
+    login = login.strip()
+    if not login:
+        return None
+    if len(login) > 60 or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in login):
+        raise InvalidValue(f"{login[:60]!r} is not a login name (1–60 characters, no spaces)")
+    holder = session.exec(select(Staff).where(Staff.login == login)).first()
+    if holder is not None and holder.id != staff_id:
+        raise Conflict(f"the login {login!r} is already bound to {holder.name}")
+    return login
+
+
+def _check_first_login(session, staff: Staff) -> None:
+    """The first login bound turns identities on for everyone; it must be a director's, or nobody
+    could ever bind the others' logins, or act for anyone, again."""
+    others = session.exec(select(Staff.id).where(Staff.login.is_not(None), Staff.id != staff.id).limit(1)).first()
+    if others is None and staff.login and staff.role != "director":
+        raise InvalidValue(
+            f"the first login bound must be a director's ({staff.name} is a {staff.role}): bind a director's login first, "
+            "since from then on csdesk acts as the person bound to each login")
+
+
+def _check_email(email: str | None) -> str | None:
+    if email is not None and email and ("@" not in email or " " in email.strip() or len(email) > 200):
+        raise InvalidValue(f"{email[:200]!r} is not an email address")
+    return email.strip() if email else None
+
+
+def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, email: str | None = None,
+              login: str | None = None) -> StaffInfo:
     session = desk.session
     name = (name or "").strip()
     if not name or len(name) > 60:
@@ -77,7 +112,9 @@ def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, e
         boss_id = boss.id
     if email is not None and email and ("@" not in email or " " in email.strip()):
         raise InvalidValue(f"{email!r} is not an email address")
-    staff = Staff(name=name, role=role, reports_to_id=boss_id, email=(email or None), active=True, created_at=desk.now)
+    staff = Staff(name=name, role=role, reports_to_id=boss_id, email=(email or None), active=True, created_at=desk.now,
+                  login=_check_login(session, login, None))
+    _check_first_login(session, staff)
     session.add(staff)
     audit(desk, "staff.add", staff)
     return _info(session, staff)
@@ -126,14 +163,109 @@ def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
     staff = find_staff(session, name, active_only=False)
     if not staff.active:
         raise InvalidValue(f"{staff.name} is already inactive")
-    if ROLE_RANK[staff.role] > actor.rank:
-        raise PermissionDenied(f"{actor.name} ({actor.role}) cannot deactivate a {staff.role}")
+    if staff.id == actor.id:
+        raise PermissionDenied(f"{actor.name} cannot deactivate themselves: someone who outranks them does it")
+    # One must outrank the person; directors, whom nobody outranks, may deactivate one another.
+    if ROLE_RANK[staff.role] >= actor.rank and actor.role != "director":
+        raise PermissionDenied(f"{actor.name} ({actor.role}) cannot deactivate a {staff.role} ({staff.name}): only someone who outranks them can")
     work = open_work(session, staff.id)
     if work:
         what = ", ".join(f"{n} {label}" for label, n in work)
-        raise Conflict(f"{staff.name} still owns open work: {what}", hint="reassign it first")
+        raise Conflict(f"{staff.name} still owns open work: {what}", hint=f"hand it over first: csdesk staff handover {staff.name} --to NAME")
     before = snapshot(staff)
     staff.active = False
     session.add(staff)
     audit(desk, "staff.deactivate", staff, before=before)
     return _info(session, staff)
+
+
+def _check_may_edit(actor: Actor, staff: Staff, changes: set[str]) -> None:
+    """The rank rules of `staff edit`: you edit people you outrank; directors edit anyone, themselves
+    included; anybody may change their own email."""
+    if actor.role == "director":
+        return
+    if staff.id == actor.id:
+        if changes - {"email"}:
+            raise PermissionDenied(f"{actor.name} may change only their own email; someone who outranks them changes the rest")
+        return
+    if ROLE_RANK[staff.role] >= actor.rank:
+        raise PermissionDenied(f"{actor.name} ({actor.role}) cannot edit {staff.name} ({staff.role}): only someone who outranks them can")
+
+
+def _chain_to(session, start: Staff, target_id: int) -> list[str] | None:
+    """The names from `start` up its reports_to chain until `target_id` (a loop), or None."""
+    names, seen, row = [start.name], set(), start
+    while row is not None and row.id not in seen:
+        if row.id == target_id:
+            return names
+        seen.add(row.id)
+        row = session.get(Staff, row.reports_to_id) if row.reports_to_id else None
+        if row is not None:
+            names.append(row.name)
+    return None
+
+
+def edit_staff(
+    desk: Desk,
+    name: str,
+    role: str | None = None,
+    reports_to: str | None = None,
+    email: str | None = None,
+    rename: str | None = None,
+    login: str | None = None,
+) -> StaffInfo:
+    """Change a staff member's role, superior ('' for none), email ('' clears), name or login ('' unbinds)."""
+    session = desk.session
+    actor = desk.require_actor()
+    staff = find_staff(session, name, active_only=False)
+    before = snapshot(staff)
+    asked = {k for k, v in (("name", rename), ("role", role), ("reports_to_id", reports_to), ("email", email), ("login", login))
+             if v is not None}
+    _check_may_edit(actor, staff, asked)
+    if rename is not None:
+        new_name = rename.strip()
+        if not new_name or len(new_name) > 60:
+            raise InvalidValue("a staff name must be 1–60 characters")
+        if any(ord(ch) < 32 for ch in new_name):
+            raise InvalidValue("a staff name cannot hold control characters")
+        other = session.exec(select(Staff).where(Staff.name == new_name)).first()
+        if other is not None and other.id != staff.id:
+            raise Conflict(f"there is already a staff member named {new_name!r}")
+        staff.name = new_name
+    if role is not None:
+        staff.role = _check_role(role)
+        if ROLE_RANK[staff.role] > actor.rank:
+            raise PermissionDenied(f"{actor.name} ({actor.role}) cannot make anyone a {staff.role}: nobody can give a role above their own")
+    if reports_to is not None:
+        if reports_to.strip():
+            boss = find_staff(session, reports_to)
+            if boss.id == staff.id:
+                raise InvalidValue(f"{staff.name} cannot report to themselves")
+            loop = _chain_to(session, boss, staff.id)
+            if loop:
+                raise InvalidValue(f"{staff.name} cannot report to {boss.name}: that makes a loop ({' → '.join([staff.name, *loop])})")
+            staff.reports_to_id = boss.id
+        else:
+            staff.reports_to_id = None
+    if email is not None:
+        staff.email = _check_email(email)
+    if login is not None:
+        staff.login = _check_login(session, login, staff.id)
+        _check_first_login(session, staff)
+    after = snapshot(staff)
+    changes = {k for k in after if before.get(k) != after.get(k)}
+    if not changes:
+        raise InvalidValue("nothing to change (give at least one new value)")
+    # The ladder must still hold: a superior is a higher role, for this person and for those reporting to them.
+    if staff.reports_to_id:
+        boss = session.get(Staff, staff.reports_to_id)
+        if ROLE_RANK[boss.role] <= ROLE_RANK[staff.role]:
+            raise InvalidValue(f"{staff.name} ({staff.role}) cannot report to {boss.name} ({boss.role}): reports_to must be a higher role")
+    below = session.exec(select(Staff).where(Staff.reports_to_id == staff.id, Staff.active == True)).all()  # noqa: E712
+    lower = [s.name for s in below if ROLE_RANK[s.role] >= ROLE_RANK[staff.role]]
+    if lower:
+        raise InvalidValue(f"{', '.join(lower)} report to {staff.name} and would no longer report to a higher role; change them first")
+    session.add(staff)
+    audit(desk, "staff.edit", staff, before=before)
+    return _info(session, staff)
+

@@ -1,0 +1,124 @@
+"""Hand-over (交接): everything a person still has open moves to a colleague, in one transaction.
+
+Crosses areas, so it lives here and calls each area explicitly: complaints (assignee and owner, through
+complaints.assign_complaint, so each move is a timeline event too), callbacks (reschedule_callback with a
+new assignee) and their visit series, projects (assign_project; their adjustments and money follow the
+project), customers managed (customers.set_manager). The plan is made first, so `--dry-run` lists exactly
+what a real run moves, and a refusal (a complaint above the new person's level) changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import select
+
+from csdesk.errors import InvalidValue, PermissionDenied
+from csdesk.models import Adjustment, Callback, CallbackSeries, Complaint, Customer, Project
+from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, snapshot
+from csdesk.workflows.staff import find_staff, open_work
+
+
+@dataclass
+class HandoverItem:
+    what: str  # complaint (assigned) | complaint (owned) | callback | visit series | project | adjustment | customer
+    ref: str  # #12, P0003, C000004
+    text: str
+
+
+@dataclass
+class HandoverResult:
+    name: str
+    to: str
+    dry_run: bool
+    items: list[HandoverItem] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)  # open work the hand-over does not know how to move
+
+
+def _short(text: str | None, n: int = 40) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> HandoverResult:
+    from csdesk.workflows.complaints import NOT_CLOSED
+
+    session = desk.session
+    actor = desk.require_rank("supervisor", "handing over someone's work")
+    person = find_staff(session, name, active_only=False)
+    other = find_staff(session, to, active_only=False)
+    if other.id == person.id:
+        raise InvalidValue(f"{person.name} cannot hand over to themselves")
+    if not other.active:
+        raise InvalidValue(f"{other.name} is no longer active: hand over to an active colleague")
+    if actor.role != "director" and ROLE_RANK[person.role] >= actor.rank:
+        raise PermissionDenied(
+            f"{actor.name} ({actor.role}) cannot hand over the work of {person.name} ({person.role}): only someone who outranks them can")
+
+    assigned = session.exec(select(Complaint).where(Complaint.assignee_id == person.id, Complaint.status.in_(NOT_CLOSED))
+                            .order_by(Complaint.id)).all()
+    too_high = [c for c in assigned if c.level > ROLE_RANK[other.role]]
+    if too_high:
+        raise PermissionDenied(
+            f"{other.name} ({other.role}) cannot take over {len(too_high)} of {person.name}'s complaints: "
+            "a complaint may only be assigned to someone of its level or above; hand over to someone higher",
+            details=[f"complaint #{c.id} at level {c.level} ({ROLES[c.level - 1]}): {_short(c.summary)}" for c in too_high],
+        )
+    owned = session.exec(select(Complaint).where(Complaint.owner_id == person.id, Complaint.status.in_(NOT_CLOSED))
+                         .order_by(Complaint.id)).all()
+    callbacks = session.exec(select(Callback).where(Callback.assignee_id == person.id, Callback.status == "pending")
+                             .order_by(Callback.due_at, Callback.id)).all()
+    series = session.exec(select(CallbackSeries).where(CallbackSeries.assignee_id == person.id, CallbackSeries.active == True)  # noqa: E712
+                          .order_by(CallbackSeries.id)).all()
+    projects = session.exec(select(Project).where(Project.owner_id == person.id, Project.stage.not_in(("settled", "archived")))
+                            .order_by(Project.id)).all()
+    adjustments = session.exec(select(Adjustment).where(
+        Adjustment.project_id.in_([p.id for p in projects]), Adjustment.status.in_(("open", "done", "rejected")))
+        .order_by(Adjustment.id)).all() if projects else []
+    customers = session.exec(select(Customer).where(Customer.manager_id == person.id, Customer.merged_into_id.is_(None))
+                             .order_by(Customer.id)).all()
+
+    result = HandoverResult(person.name, other.name, dry_run)
+    add = result.items.append
+    for c in assigned:
+        add(HandoverItem("complaint (assigned)", f"#{c.id}", _short(c.summary)))
+    for c in owned:
+        add(HandoverItem("complaint (owned)", f"#{c.id}", _short(c.summary)))
+    for cb in callbacks:
+        add(HandoverItem("callback", f"#{cb.id}", f"{cb.purpose} {_short(cb.note, 30)}".strip()))
+    for s in series:
+        add(HandoverItem("visit series", f"#{s.id}", f"{s.rule} {s.purpose}"))
+    for p in projects:
+        add(HandoverItem("project", p.code or f"#{p.id}", _short(p.name)))
+    codes = {p.id: p.code for p in projects}
+    for a in adjustments:
+        add(HandoverItem("adjustment", f"#{a.id}", f"{_short(a.item, 30)} (with {codes[a.project_id]})"))
+    for cu in customers:
+        add(HandoverItem("customer", cu.code, cu.name or ""))
+    if dry_run:
+        return result
+
+    # Each area moves its own rows (and writes its own audit entries and timeline events).
+    from csdesk.workflows.callbacks import reschedule_callback
+    from csdesk.workflows.complaints import assign_complaint
+    from csdesk.workflows.customers import set_manager
+    from csdesk.workflows.projects import assign_project
+
+    for c in assigned:
+        assign_complaint(desk, c.id, other.name)
+    for c in owned:
+        assign_complaint(desk, c.id, other.name, owner=True)
+    for cb in callbacks:
+        reschedule_callback(desk, cb.id, assignee=other.name, reason=f"hand-over from {person.name}")
+    for s in series:  # the callbacks area has no command for a series' assignee: recorded here
+        before = snapshot(s)
+        s.assignee_id = other.id
+        session.add(s)
+        audit(desk, "callback_series.handover", s, before=before)
+    for p in projects:
+        assign_project(desk, p.code, other.name)
+    for cu in customers:
+        set_manager(desk, cu, other)
+    # Adjustments have no person of their own: they follow their project's owner.
+    result.left = [f"{n} {label}" for label, n in open_work(session, person.id)]
+    return result
