@@ -29,7 +29,9 @@ def desk(
     from csdesk.desk.app import run
     from csdesk.desk.backend import Backend
 
-    backend = Backend(st.database, st.settings, st.acting_name())
+    import os
+
+    backend = Backend(st.database, st.settings, st.acting or os.environ.get("CSDESK_AGENT"), st.settings["agent"])
     backend.who()  # refused here, in one line, when nobody (or an unknown name) is acting
     code = run(backend, every)
     if code:

@@ -11,18 +11,21 @@ T = TypeVar("T")
 class Backend:
     """The database, the settings and who is acting, for one desk session."""
 
-    def __init__(self, database, settings, acting: str | None):
+    def __init__(self, database, settings, acting: str | None, default: str | None = None):
         self.database = database
         self.settings = settings
-        self.acting = acting
+        self.acting = acting  # --as / CSDESK_AGENT
+        self.default = default  # the settings' `agent`
 
     def _desk(self, session):
         from csdesk import dates
         from csdesk.workflows import Desk
-        from csdesk.workflows.staff import resolve_actor
+        from csdesk.workflows.identity import resolve_acting
 
+        # Who acts is decided as for every command (once logins are bound, the login decides), and
         # "now" is read inside the transaction: for a write, after the write lock is held.
-        return Desk(session=session, settings=self.settings, now=dates.now(), actor=resolve_actor(session, self.acting))
+        actor = resolve_acting(session, self.acting, self.default)
+        return Desk(session=session, settings=self.settings, now=dates.now(), actor=actor)
 
     def read(self, fn: Callable[[Any], T]) -> T:
         return self.database.read(lambda session: fn(self._desk(session)))
