@@ -50,8 +50,8 @@ def check_text(value: str, what: str, lines: bool = True) -> str:
     if found:
         shown = _show(found)
         if lines:
-            raise InvalidValue(f"{what} contains the control character {shown}; only newlines and tabs are allowed in text")
-        raise InvalidValue(f"{what} contains the control character {shown}; it must be one line of plain text")
+            raise InvalidValue(f"{what} contains control characters ({shown}); only newlines and tabs may be typed in text")
+        raise InvalidValue(f"{what} contains control characters ({shown}); it must be one line of plain text")
     return value
 
 
