@@ -54,6 +54,16 @@ class Target:
             return self.url.split("://", 1)[0] + "://…"
 
 
+def expand_path(path: str | Path) -> Path:
+    """A typed file name with `~` / `~user` expanded and made absolute; an unknown user is a bad value."""
+    try:
+        return Path(path).expanduser().resolve()
+    except RuntimeError:  # pathlib: "Could not determine home directory."
+        from csdesk.errors import InvalidValue
+
+        raise InvalidValue(f"{str(path)!r}: no such user's home folder to expand ~ in") from None
+
+
 def resolve(option: str | None) -> Target:
     value = option or os.environ.get("CSDESK_DB") or ""
     if "://" in value:
@@ -62,10 +72,9 @@ def resolve(option: str | None) -> Target:
         elif value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value[len("postgresql://"):]
         if value.startswith("sqlite:///"):
-            return Target(value, Path(value[len("sqlite:///"):]).expanduser().resolve())
+            return Target(value, expand_path(value[len("sqlite:///"):]))
         return Target(value, None)
-    path = Path(value).expanduser() if value else default_path()
-    path = path.resolve()
+    path = expand_path(value) if value else default_path().resolve()
     return Target(f"sqlite:///{path}", path)
 
 
@@ -322,7 +331,7 @@ class Database:
                 "db backup copies SQLite files; a PostgreSQL database is backed up with the server's own tools",
                 hint=f"pg_dump --format=custom --file {dest.name or 'desk.dump'} '{self.target.label}'",
             )
-        dest = dest.expanduser().resolve()
+        dest = expand_path(dest)
         if dest == self.target.path:
             raise InvalidValue("the backup file must not be the database itself")
         if dest.exists():
