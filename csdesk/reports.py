@@ -1765,7 +1765,7 @@ def write_xlsx(desk, report: Report, target) -> int:
     """
     from csdesk.xlsx import write_workbook
 
-    return write_workbook(workbook_sheets(report, collect_details(desk, report)), target)
+    return write_workbook(workbook_sheets(report, collect_details(desk, report)), target, mask_phones=report.masked)
 
 
 # ---- the demo's workbook ---------------------------------------------------------------------------------------

@@ -31,8 +31,9 @@ class State:
     @property
     def database(self):
         if self._database is None:
-            from csdesk.db import Database, resolve
+            from csdesk.db import Database, file_mode, resolve
 
+            file_mode()  # a bad CSDESK_DB_MODE is refused by every command, not only by the one creating a file
             self._database = Database(resolve(self.db_option))
         return self._database
 
