@@ -33,24 +33,33 @@ class CsdeskGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:  # noqa: BLE001 — sorted below; anything unknown is re-raised
+            from typer._click.exceptions import ClickException
+
             from csdesk.errors import CsdeskError
             from csdesk.i18n import _
+            from csdesk.text import visible
 
+            # Messages often quote what was typed: each line is shown with its control characters
+            # visible (ESC as \x1b, a newline as \x0a), so a value can neither drive the terminal
+            # nor forge a line of output.
             if isinstance(exc, CsdeskError):
-                typer.echo(_("Error: {message}").format(message=exc.message), err=True)
+                typer.echo(_("Error: {message}").format(message=visible(exc.message, lines=False)), err=True)
                 for line in getattr(exc, "details", None) or []:
-                    typer.echo(f"  {line}", err=True)
+                    typer.echo(f"  {visible(line, lines=False)}", err=True)
                 if exc.hint:
-                    typer.echo(_("Hint: {hint}").format(hint=exc.hint), err=True)
+                    typer.echo(_("Hint: {hint}").format(hint=visible(exc.hint, lines=False)), err=True)
                 raise typer.Exit(1) from None
             if type(exc).__module__.startswith("sqlalchemy"):
                 orig = getattr(exc, "orig", None) or exc
                 first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-                typer.echo(_("Error: database: {problem}").format(problem=first), err=True)
+                typer.echo(_("Error: database: {problem}").format(problem=visible(first, lines=False)), err=True)
                 raise typer.Exit(1) from None
             if isinstance(exc, (OSError, UnicodeError)) and not isinstance(exc, (BrokenPipeError,)):
-                typer.echo(_("Error: {message}").format(message=exc), err=True)
+                typer.echo(_("Error: {message}").format(message=visible(exc, lines=False)), err=True)
                 raise typer.Exit(1) from None
+            if isinstance(exc, ClickException):
+                # Usage errors (exit 2) quote the typed value too ("Invalid value for '--kind': …").
+                exc.message = visible(exc.message, lines=False)
             raise
 
 

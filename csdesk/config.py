@@ -212,5 +212,133 @@ def load(db_path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise InvalidValue(f"config file {path}: {exc}") from None
     settings = Settings(_merge(DEFAULTS, raw), source=path)
-    settings.tz  # validate the zone early
+    validate(settings)
     return settings
+
+
+# --- checking every key once, when the file is loaded -------------------------------------------------
+# `config show` refuses what a later command would refuse, with the key and the reason. The rules are
+# the areas' own where those are light to import (business calendar, visit rules); the rest mirror
+# the areas' parsers: integers are bounded so that date arithmetic cannot overflow.
+
+_INT_RANGES = {
+    "escalation.major_level": (1, 4),
+    "escalation.key_account_level": (1, 4),
+    "projects.adjustment_days": (0, 3650),
+    "collection.ladder.*": (-1, 3650),
+    "callbacks.max_attempts": (1, 20),
+    "visit_rules.warranty.at_least": (0, 100),
+    "smtp.port": (1, 65535),
+    "smtp.timeout": (1, 600),
+    "reminders.instalment_lead_days": (0, 3650),
+}
+# Durations of (business) time that must be more than zero; "" means off where the default is "".
+_DURATIONS = ("sla.first_response.*", "sla.resolution.*", "escalation.resolution.*", "callbacks.retry_delay",
+              "reminders.callback_lead", "reminders.repeat_overdue_every")
+_DATE_LISTS = ("business.closures", "business.extra_workdays")
+_ROLES = ("specialist", "supervisor", "manager", "director")  # csdesk.workflows.ROLES (not imported: layering)
+
+
+def _leaves(node: Any, path: str = ""):
+    for key, value in node.items():
+        where = f"{path}{key}"
+        if isinstance(value, dict):
+            yield from _leaves(value, where + ".")
+        else:
+            yield where, value
+
+
+def _bad(key: str, reason: str) -> InvalidValue:
+    return InvalidValue(f"config: {key}: {reason}")
+
+
+def validate(settings: Settings) -> None:
+    """Check every setting (types, list items, ranges, durations, calendar, country, names, text);
+    raise InvalidValue naming the first bad key and why."""
+    from fnmatch import fnmatchcase
+
+    from csdesk import dates
+    from csdesk.text import unsafe
+
+    data = settings.data
+    business = data["business"]
+    for name in _DATE_LISTS:  # a bare TOML date (2026-12-31) arrives as a date: keep it as its text
+        key = name.split(".")[1]
+        business[key] = [v.isoformat() if hasattr(v, "isoformat") and not hasattr(v, "hour") else v for v in business[key]]
+    for key, value in _leaves(data):
+        default = _default(key)
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, str):
+                    example = f", such as {default[0]!r}" if isinstance(default, list) and default else ""
+                    raise _bad(key, f"{item!r} is not text in quotes{example}")
+                if unsafe(item, lines=False):
+                    raise _bad(key, "contains control characters")
+        elif isinstance(value, str) and unsafe(value, lines=False):
+            raise _bad(key, "contains control characters")
+        for pattern, (low, high) in _INT_RANGES.items():
+            if fnmatchcase(key, pattern) and not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
+                raise _bad(key, f"must be a whole number from {low} to {high}, not {value!r}")
+        if any(fnmatchcase(key, p) for p in _DURATIONS) and not (value == "" and default == ""):
+            try:
+                if not isinstance(value, str) or dates.parse_duration(value).total_seconds() <= 0:
+                    raise InvalidValue("")
+            except InvalidValue:
+                raise _bad(key, f"{value!r} is not a duration of more than 0 like \"4h\" or \"1h30m\"") from None
+        if fnmatchcase(key, "collection.roles.*") and value not in _ROLES:
+            raise _bad(key, f"{value!r} is not a role (use one of: {', '.join(_ROLES)})")
+    ratio = data["reminders"]["sla_warn_ratio"]
+    if not 0 < ratio <= 1:
+        raise _bad("reminders.sla_warn_ratio", f"must be more than 0 and at most 1, not {ratio!r}")
+    settings.tz  # the zone
+    _check_business(data)
+    _check_categories(data["complaint_categories"])
+    _check_warranty(data["projects"]["warranty"])
+    from csdesk.workflows.visit_rules import load_rules  # stdlib-only module: the visit rules' own checks
+
+    load_rules(settings)
+
+
+def _default(key: str) -> Any:
+    node: Any = DEFAULTS
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _check_business(data: dict) -> None:
+    from csdesk.businesstime import BusinessCalendar
+
+    try:
+        BusinessCalendar(data["timezone"], data["business"])
+    except ValueError as exc:
+        raise InvalidValue(f"config: {exc}") from None
+    country = data["business"]["country"].strip().upper()
+    if country and country != DEFAULTS["business"]["country"]:
+        import holidays
+
+        if country not in holidays.list_supported_countries():
+            raise _bad("business.country", f"{country!r} is not a country the holidays package knows (e.g. CN, HK, TW, SG)")
+
+
+def _check_categories(items: list) -> None:
+    import re
+
+    if not items:
+        raise _bad("complaint_categories", "is empty")
+    for item in items:
+        key = item.partition("=")[0].strip().lower()
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,19}", key):
+            raise _bad("complaint_categories", f"{item!r} is not \"key=标签\" (key: a-z, 0-9, _ -, up to 20)")
+
+
+def _check_warranty(text: str) -> None:
+    from csdesk import dates
+
+    try:
+        span = dates.parse_span(text)
+    except InvalidValue as exc:
+        raise _bad("projects.warranty", exc.message) from None
+    months = span.years * 12 + span.months
+    if span.days or not 0 < months <= 600:
+        raise _bad("projects.warranty", f"{text!r} is not 1 month to 50 years in months or years (24m, 2y)")

@@ -44,13 +44,22 @@ def zone(name: str) -> ZoneInfo:
         raise InvalidValue(f"unknown time zone {name!r}") from None
 
 
+NOW_YEARS = (1970, 2999)
+
+
 def now() -> datetime:
     """The current instant in UTC; `CSDESK_NOW` (ISO 8601) fixes it for tests and back-dated runs."""
     fixed = os.environ.get("CSDESK_NOW")
     if fixed:
-        value = datetime.fromisoformat(fixed)
+        try:
+            value = datetime.fromisoformat(fixed.strip())
+        except ValueError:
+            raise InvalidValue(f"CSDESK_NOW={fixed!r} is not an ISO 8601 time such as 2026-11-24T14:30:00+08:00") from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
+        # Rules add and subtract up to a century (payment spans, archives): keep far from year 1 and 9999.
+        if not NOW_YEARS[0] <= value.year <= NOW_YEARS[1]:
+            raise InvalidValue(f"CSDESK_NOW={fixed!r} is outside the years {NOW_YEARS[0]}–{NOW_YEARS[1]}")
         return value.astimezone(UTC)
     return datetime.now(UTC)
 
@@ -249,16 +258,20 @@ def parse_duration(text: str) -> timedelta:
     text = (text or "").strip().lower().replace(" ", "")
     if not text:
         raise InvalidValue("duration is empty")
-    if text.isdigit():
-        return timedelta(minutes=int(text))
-    m = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?(?:(\d+)s)?", text)
+    if re.fullmatch(r"[0-9]+", text):
+        text += "m"
+    m = re.fullmatch(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m(?:in)?)?(?:([0-9]+)s)?", text)
     if not m or not any(m.groups()):
-        if re.fullmatch(r"\d{1,2}:\d{2}", text):
+        if re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", text):
             mins, secs = text.split(":")
             return timedelta(minutes=int(mins), seconds=int(secs))
         raise InvalidValue(f"{raw!r} is not a duration (try 5m30s, 1h30m, 2h, 45)")
     d, h, mi, s = (int(g or 0) for g in m.groups())
-    total = timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    # Sum in seconds first: timedelta() itself overflows (a traceback) long before a number is too long to type.
+    seconds = ((d * 24 + h) * 60 + mi) * 60 + s
+    if seconds > 366 * 86400:
+        raise InvalidValue(f"{raw!r} is too long a duration")
+    total = timedelta(seconds=seconds)
     if total > timedelta(days=366):
         raise InvalidValue(f"{raw!r} is too long a duration")
     return total

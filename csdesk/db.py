@@ -54,6 +54,16 @@ class Target:
             return self.url.split("://", 1)[0] + "://…"
 
 
+def expand_path(path: str | Path) -> Path:
+    """A typed file name with `~` / `~user` expanded and made absolute; an unknown user is a bad value."""
+    try:
+        return Path(path).expanduser().resolve()
+    except RuntimeError:  # pathlib: "Could not determine home directory."
+        from csdesk.errors import InvalidValue
+
+        raise InvalidValue(f"{str(path)!r}: no such user's home folder to expand ~ in") from None
+
+
 def resolve(option: str | None) -> Target:
     value = option or os.environ.get("CSDESK_DB") or ""
     if "://" in value:
@@ -62,10 +72,9 @@ def resolve(option: str | None) -> Target:
         elif value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value[len("postgresql://"):]
         if value.startswith("sqlite:///"):
-            return Target(value, Path(value[len("sqlite:///"):]).expanduser().resolve())
+            return Target(value, expand_path(value[len("sqlite:///"):]))
         return Target(value, None)
-    path = Path(value).expanduser() if value else default_path()
-    path = path.resolve()
+    path = expand_path(value) if value else default_path().resolve()
     return Target(f"sqlite:///{path}", path)
 
 
@@ -257,7 +266,10 @@ class Database:
             )
 
     def create_file(self) -> None:
-        """Create an empty SQLite file readable by its owner only, before SQLite creates it 0644."""
+        """Create an empty SQLite file readable by its owner only, before SQLite creates it 0644. An empty
+        file already there (`touch desk.db`) gets the same mode: it is about to hold the database."""
+        if self.target.is_sqlite and self.target.path is not None and self.target.path.is_file() and self.target.path.stat().st_size == 0:
+            os.chmod(self.target.path, file_mode())
         if self.target.is_sqlite and self.target.path is not None and not self.target.path.exists():
             self.target.path.parent.mkdir(parents=True, exist_ok=True)
             mode = file_mode()
@@ -322,14 +334,16 @@ class Database:
                 "db backup copies SQLite files; a PostgreSQL database is backed up with the server's own tools",
                 hint=f"pg_dump --format=custom --file {dest.name or 'desk.dump'} '{self.target.label}'",
             )
-        dest = dest.expanduser().resolve()
+        dest = expand_path(dest)
         if dest == self.target.path:
             raise InvalidValue("the backup file must not be the database itself")
         if dest.exists():
             raise InvalidValue(f"{dest} already exists; choose a new file name")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(dest, os.O_CREAT | os.O_WRONLY, 0o600)
+        mode = file_mode()
+        fd = os.open(dest, os.O_CREAT | os.O_WRONLY, mode)
         os.close(fd)
+        os.chmod(dest, mode)
         src = sqlite3.connect(str(self.target.path), timeout=BUSY_TIMEOUT_MS / 1000)
         dst = sqlite3.connect(str(dest))
         try:
@@ -377,6 +391,8 @@ def file_mode() -> int:
         mode = -1
     if not 0 <= mode <= 0o777 or not mode & 0o600 == 0o600:
         raise InvalidValue(f"CSDESK_DB_MODE={raw!r} is not a file mode the owner can read and write (e.g. 600 or 640)")
+    if mode & 0o007:
+        raise InvalidValue(f"CSDESK_DB_MODE={raw!r} would let every user of this machine at customer data; use 600, 640 or 660")
     return mode
 
 

@@ -45,7 +45,12 @@ def send_message(settings, to_addr: str, subject: str, body: str, attachments: l
     msg["Subject"] = subject
     msg["Date"] = format_datetime(datetime.now().astimezone())
     msg["Message-ID"] = msg_id or make_msgid(domain="csdesk")
-    msg.set_content(body)
+    # Mail is an export: phone numbers typed into notices' text are masked like the phone columns, and
+    # control characters are written out (a terminal mail reader would act on them).
+    from csdesk.phones import mask_in_text
+    from csdesk.text import visible
+
+    msg.set_content(visible(mask_in_text(body) if settings["export"]["mask_phones"] else body))
     for filename, data, mime in attachments:
         maintype, subtype = mime.split("/", 1)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

@@ -76,3 +76,26 @@ def mask(e164: str) -> str:
         return shown[:2] + "*" * (len(shown) - 2)
     keep = min(keep, len(shown) - 4 - 1)
     return shown[:keep] + "*" * (len(shown) - keep - 4) + shown[-4:]
+
+
+# A phone number typed into free text ("请回电 138 1234 5678", "+86-10-6234-5678"): a mobile with or
+# without separators, or a landline with its area code; never digits glued to more digits.
+_IN_TEXT = re.compile(
+    r"(?<![\d*])(?:(?:\+|00)86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d{4}){2}|0\d{2,3}[\s-]?\d{7,8}|\(0\d{2,3}\)\s?\d{7,8})(?![\d*])"
+)
+
+
+def mask_in_text(text: str) -> str:
+    """Free text (summaries, notes, notices) with every phone number in it masked as `mask` does; what
+    looks like a number but does not parse is masked too (keep three digits and the last four)."""
+    if not text or not _IN_TEXT.search(text):
+        return text
+
+    def masked(m: re.Match) -> str:
+        try:
+            return mask(normalize(m.group()))
+        except InvalidValue:
+            digits = re.sub(r"\D", "", m.group())
+            return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+    return _IN_TEXT.sub(masked, text)

@@ -1549,16 +1549,17 @@ def render_terminal(report: Report, console) -> None:
     """The report as rich tables: per area its figures (this period, previous, change), then its breakdowns."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     zh = report.lang == "zh"
-    console.print(f"[bold]{report.title}[/bold]")
+    console.print(report.title, style="bold")
     console.print(f"{_t('period', zh)}: {report.period.first} ~ {report.period.last}    "
                   f"{_t('previous', zh)}: {report.previous.name} ({report.previous.first} ~ {report.previous.last})",
                   markup=False)
     for area in report.areas:
         console.print()
         if not area.available:
-            console.print(f"[bold]{area.label}[/bold]: {_t('not_available', zh)} — {area.note}")
+            console.print(Text.assemble((area.label, "bold"), f": {_t('not_available', zh)} — {area.note}"))
             continue
         t = Table(title=area.label, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, title_style="bold")
         t.add_column(_t("figure", zh))
@@ -1764,7 +1765,7 @@ def write_xlsx(desk, report: Report, target) -> int:
     """
     from csdesk.xlsx import write_workbook
 
-    return write_workbook(workbook_sheets(report, collect_details(desk, report)), target)
+    return write_workbook(workbook_sheets(report, collect_details(desk, report)), target, mask_phones=report.masked)
 
 
 # ---- the demo's workbook ---------------------------------------------------------------------------------------

@@ -160,6 +160,7 @@ class CellWriter:
         self._styles: dict[tuple, str] = {}
         self._kinds: dict[str, Any] = {}
         self.frozen = False  # set once openpyxl has written the stylesheet: no new style can join it then
+        self.mask: Any = None  # str -> str for every text cell (phones.mask_in_text when phones are masked)
 
     def style(self, fmt: str | None = None, role: str = "", quote: bool = False) -> str:
         """The ` s="N"` attribute of a cell format ('' for the default one)."""
@@ -191,6 +192,8 @@ class CellWriter:
         """A text cell, whatever its first character: the xlsx side of formula safety ('' for no text)."""
         if not value:
             return ""
+        if self.mask is not None:
+            value = self.mask(value)
         if len(value) > CELL_TEXT_LIMIT:  # Excel refuses a workbook with a longer cell
             value = value[:CELL_TEXT_LIMIT - 1] + "…"
         style = self.style(role=role, quote=True) if value[:1] in RISKY_FIRST else self.style(role=role) if role else ""
@@ -382,20 +385,35 @@ _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 FLUSH_ROWS = 2000  # rows joined into one write to the zip stream
 
 
-def write_workbook(specs: list[SheetSpec], target) -> int:
+def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False) -> int:
     """Write the sheets to `target` (a path or a binary file object); returns the number of sheets.
 
     Rows are read from each spec as its sheet is written, so generators over a database cursor stream
-    through without being held in memory.
+    through without being held in memory. A path is created readable by its owner only (0600, or
+    CSDESK_DB_MODE, like the database): a workbook holds customer data. `mask_phones` masks phone
+    numbers typed into any text cell (summaries, notes), as the phone columns are.
     """
     import io
+    import os
     import zipfile
 
     from openpyxl import Workbook
 
+    if isinstance(target, (str, os.PathLike)):
+        from csdesk.db import file_mode
+
+        mode = file_mode()
+        fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
+        os.fchmod(fd, mode)  # an existing file keeps its mode through O_CREAT: set it
+        with os.fdopen(fd, "wb") as stream:
+            return write_workbook(specs, stream, mask_phones)
     wb = Workbook(write_only=True)
     sheets = [_prepare(wb, spec) for spec in specs]
     cells = CellWriter(sheets[0].ws if sheets else wb.create_sheet())
+    if mask_phones:
+        from csdesk.phones import mask_in_text
+
+        cells.mask = mask_in_text
     for kind in FORMATS:  # every style the rows may use must be in the stylesheet openpyxl writes now
         cells.of_kind(kind)
     for role in ("", "header", "title", "block"):

@@ -197,7 +197,9 @@ def show(
     tz = st.settings.tz
     c = detail.callback
     console = out()
-    console.print(f"[bold]callback #{c.id}[/bold]  {c.purpose_label} ({c.purpose})  {_state(c) or '待回访 pending'}")
+    from csdesk.commands.common import heading
+
+    console.print(heading(f"callback #{c.id}", f"  {c.purpose_label} ({c.purpose})  {_state(c) or '待回访 pending'}"))
     lines = [
         ("customer", _who(c)), ("phone", _phone(c.phone)), ("about", c.subject), ("due", dates.fmt(c.due_at, tz)),
         ("first due", dates.fmt(c.first_due_at, tz) if c.first_due_at != c.due_at else None),
@@ -375,8 +377,10 @@ def generate(
         print_json(ctx, made)
         return
     tz = st.settings.tz
+    from csdesk.commands.common import echo
+
     for m in made[:200]:
-        typer.echo(m.line(tz))
+        echo(m.line(tz))
     if len(made) > 200:
         typer.echo(f"… and {len(made) - 200} more")
     verb = "Would make" if dry_run else "Made"

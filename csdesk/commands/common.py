@@ -31,8 +31,9 @@ class State:
     @property
     def database(self):
         if self._database is None:
-            from csdesk.db import Database, resolve
+            from csdesk.db import Database, file_mode, resolve
 
+            file_mode()  # a bad CSDESK_DB_MODE is refused by every command, not only by the one creating a file
             self._database = Database(resolve(self.db_option))
         return self._database
 
@@ -103,24 +104,87 @@ def to_plain(value: Any, tz) -> Any:
 
 
 def print_json(ctx: typer.Context, value: Any) -> None:
+    from csdesk.text import json_safe
+
     data = to_plain(value, state(ctx).settings.tz)
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def out():
-    """The stdout console (data)."""
+    """The stdout console (data). Markup, emoji codes and highlighting are off, and every string it
+    renders has its control characters made visible (`csdesk.text.visible`): text from people and the
+    database is shown as typed, never as styling, links or terminal control. csdesk's own styling is
+    given as `style=` or `rich.text.Text` (see `heading`), never as `[bold]` inside an f-string."""
     import sys
-
-    from rich.console import Console
 
     # Piped into a file or cron's log, lines should not be cut at 80 columns.
     wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-    return Console(highlight=False, soft_wrap=False, width=wide)
+    return _data_console_class()(highlight=False, soft_wrap=False, width=wide)
+
+
+_DATA_CONSOLE = None
+
+
+def _data_console_class():
+    global _DATA_CONSOLE
+    if _DATA_CONSOLE is not None:
+        return _DATA_CONSOLE
+    from rich.console import Console, RenderHook
+    from rich.segment import Segment
+
+    from csdesk.text import unsafe, visible
+
+    class Visible:
+        """The last guard: a segment about to be written holds no control character (a `Text` built
+        from data, or a renderable that does not go through render_str)."""
+
+        def __init__(self, renderable):
+            self.renderable = renderable
+
+        def __rich_console__(self, console, options):
+            for seg in console.render(self.renderable, options):
+                yield seg if seg.control or not unsafe(seg.text) else Segment(visible(seg.text), seg.style)
+
+    class ShowControls(RenderHook):
+        def process_renderables(self, renderables):
+            return [Visible(r) for r in renderables]
+
+    class DataConsole(Console):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("markup", False)
+            kwargs.setdefault("emoji", False)
+            super().__init__(**kwargs)
+            self.push_render_hook(ShowControls())
+
+        def render_str(self, text, **kwargs):
+            # Every str cell, title, header and printed line: visible before it is measured and laid out.
+            return super().render_str(visible(text), **kwargs)
+
+    _DATA_CONSOLE = DataConsole
+    return DataConsole
+
+
+def heading(bold: str, rest: str = ""):
+    """A line with a bold start (`C000123 王芳  VIP`), built as Text: the values in it stay data."""
+    from rich.text import Text
+
+    from csdesk.text import visible
+
+    return Text.assemble((visible(bold), "bold"), visible(rest))
 
 
 def note(message: str) -> None:
-    """A message for the person (stderr), never mixed into data on stdout."""
-    typer.echo(message, err=True)
+    """A message for the person (stderr), never mixed into data on stdout; control characters visible."""
+    from csdesk.text import visible
+
+    typer.echo(visible(message), err=True)
+
+
+def echo(line: Any) -> None:
+    """A plain line of data on stdout (an id, a timeline line), control characters visible."""
+    from csdesk.text import visible
+
+    typer.echo(visible(line))
 
 
 WRAPPING = {"summary", "change", "notes", "address", "company", "item", "reason", "name", "customer", "message", "note"}

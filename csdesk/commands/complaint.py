@@ -165,7 +165,9 @@ def show(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> Non
     tz = st.settings.tz
     c = view.complaint
     console = out()
-    console.print(f"[bold]投诉 complaint #{c.id}[/bold]  {c.status_label} {c.status}  {c.level_name}  {c.severity_label} {c.severity}  {c.category_label}")
+    from csdesk.commands.common import heading
+
+    console.print(heading(f"投诉 complaint #{c.id}", f"  {c.status_label} {c.status}  {c.level_name}  {c.severity_label} {c.severity}  {c.category_label}"))
     for label, value in (
         ("customer", f"{c.customer_code} {c.customer_name or '(未登记姓名)'}"), ("project", c.project),
         ("call", f"#{c.call_id}" if c.call_id else None), ("owner", f"{c.owner} (首问负责)"), ("assignee", c.assignee),
@@ -212,7 +214,9 @@ def sla(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> None
         lines.append("")
         lines.append(title)
         lines.extend(f"  {line}" for line in body)
-    typer.echo("\n".join(lines))
+    from csdesk.commands.common import echo
+
+    echo("\n".join(lines))
 
 
 @app.command("ack")

@@ -149,7 +149,9 @@ def show(
         return
     c = view.customer
     console = out()
-    console.print(f"[bold]{c.code} {c.display_name}[/bold]  {TIER_LABELS[c.tier]}")
+    from csdesk.commands.common import heading
+
+    console.print(heading(f"{c.code} {c.display_name}", f"  {TIER_LABELS[c.tier]}"))
     for label, value in (("phones", _phones(c.phones)), ("company", c.company), ("address", c.address),
                          ("manager", c.manager), ("source", c.source), ("notes", c.notes)):
         if value:

@@ -29,8 +29,10 @@ def demo(
     if st.db_option is None:
         st.db_option = str(Path("csdesk-demo.db").resolve())
     summary = build_demo(st.database, st.settings)
+    from csdesk.commands.common import echo
+
     for line in summary:
-        typer.echo(line)
+        echo(line)
 
 
 def register(root: typer.Typer) -> None:

@@ -112,7 +112,9 @@ def render_project(view, tz) -> None:
 
     p = view.project
     console = out()
-    console.print(f"[bold]{p.code} {p.name}[/bold]  {p.stage} {p.stage_label}", highlight=False)
+    from csdesk.commands.common import heading
+
+    console.print(heading(f"{p.code} {p.name}", f"  {p.stage} {p.stage_label}"))
     money = f"contract {fmt_money(p.contract)} · paid {fmt_money(p.paid)} · outstanding {fmt_money(p.outstanding)}"
     if p.overdue:
         money += f" · overdue {fmt_money(p.overdue)}"

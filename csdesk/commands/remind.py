@@ -52,8 +52,10 @@ def run(
                       f"already announced before {result.already}, in breach {result.breaches}", markup=False)
         for line in result.actions:
             console.print(f"  {'would: ' if dry_run else ''}{line}", markup=False)
+        from csdesk.commands.common import heading
+
         for person, notices in sorted(result.by_person().items()):
-            console.print(f"\n[bold]{person}[/bold] ({len(notices)})")
+            console.print(heading(f"\n{person}", f" ({len(notices)})"))
             for n in notices:
                 console.print(f"  - {n.message}", markup=False)
     if result.mail:

@@ -66,7 +66,9 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now) -> None:
         raise InvalidValue(f"unknown language {lang!r} (use zh or en)")
     target = None
     if xlsx is not None:
-        target = xlsx.expanduser().resolve()
+        from csdesk.db import expand_path
+
+        target = expand_path(xlsx)
         if target.suffix.lower() != ".xlsx":
             raise InvalidValue(f"{xlsx} does not end in .xlsx; name the workbook FILE.xlsx")
         if st.database.target.path is not None and target == st.database.target.path:

@@ -79,6 +79,9 @@ def log_call(
         raise InvalidValue("a call needs a summary (--summary)")
     if len(summary) > 4000:
         raise InvalidValue("the summary is longer than 4000 characters")
+    from csdesk.text import check_text
+
+    summary = check_text(summary, "the summary")
     at = at or desk.now
     if at > desk.now + timedelta(minutes=5):
         raise InvalidValue("a call cannot be logged in the future (check --at)")
@@ -90,7 +93,7 @@ def log_call(
     elif name and name.strip() and not customer.name:
         # The unnamed caller of an earlier call says who they are: complete the record.
         before = snapshot(customer)
-        customer.name = _text(name, "name", 100)
+        customer.name = _text(name, "name", 100, lines=False)
         customer.updated_at = desk.now
         session.add(customer)
         audit(desk, "customer.edit", customer, before=before)

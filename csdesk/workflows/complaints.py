@@ -497,9 +497,9 @@ def _text(value: str | None, what: str, required: bool = True) -> str | None:
         return None
     if len(value) > _SUMMARY_LIMIT:
         raise InvalidValue(f"{what} is longer than {_SUMMARY_LIMIT} characters")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise InvalidValue(f"{what} contains control characters")
-    return value
+    from csdesk.text import check_text
+
+    return check_text(value, what)
 
 
 def _when(desk: Desk, c: Complaint | None, at: datetime | None, what: str) -> datetime:

@@ -134,15 +134,17 @@ def _check_tier(tier: str | None) -> str:
     return tier
 
 
-def clean_text(value: str | None, what: str, limit: int = 2000) -> str | None:
-    """Free text as typed: stripped, refused when too long or holding control characters; '' → None."""
+def clean_text(value: str | None, what: str, limit: int = 2000, lines: bool = True) -> str | None:
+    """Free text as typed: stripped, refused when too long or holding control characters (csdesk.text:
+    newlines and tabs only where `lines`, never in names); '' → None."""
+    from csdesk.text import check_text
+
     if value is None:
         return None
     value = value.strip()
     if len(value) > limit:
         raise InvalidValue(f"{what} is longer than {limit} characters")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise InvalidValue(f"{what} contains control characters")
+    value = check_text(value, what, lines)
     return value or None
 
 
@@ -186,7 +188,7 @@ def create_customer(
     session = desk.session
     normalised = _claim_numbers(session, None, numbers)
     customer = Customer(
-        name=_text(name, "name", 100),
+        name=_text(name, "name", 100, lines=False),
         tier=_check_tier(tier),
         company=_text(company, "company", 200),
         address=_text(address, "address", 300),
@@ -238,7 +240,7 @@ def edit_customer(
     if name is not None:
         if not name.strip():
             raise InvalidValue("the name cannot be empty")
-        customer.name = _text(name, "name", 100)
+        customer.name = _text(name, "name", 100, lines=False)
     if tier is not None:
         customer.tier = _check_tier(tier)
     if company is not None:

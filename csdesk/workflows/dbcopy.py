@@ -20,6 +20,7 @@ from typing import Callable
 from csdesk.errors import Conflict, CsdeskError, InvalidValue
 
 BATCH = 2000
+BATCH_MAX = 100_000  # rows per insert; more only costs memory (and a huge number overflows the driver)
 
 
 @dataclass
@@ -129,6 +130,8 @@ def copy_database(source, target, batch: int = BATCH, progress: Callable[[str, i
 
     if batch < 1:
         raise InvalidValue("--batch must be at least 1")
+    if batch > BATCH_MAX:
+        raise InvalidValue(f"--batch must be at most {BATCH_MAX} rows")
     if source.target.url == target.target.url:
         raise InvalidValue("the target is the database being copied; name another one with --to")
     source.require()

@@ -149,7 +149,7 @@ def _check_rows(desk: Desk, rows: list[tuple[int, dict[str, str]]]) -> tuple[lis
     managers: dict[str, int | None] = {}
     for line, values in rows:
         try:
-            name = _text(values.get("name"), "name", 100)
+            name = _text(values.get("name"), "name", 100, lines=False)
             if not name:
                 raise InvalidValue("no name")
             found = _cell_numbers(values.get("phone", ""))

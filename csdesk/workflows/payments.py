@@ -223,7 +223,7 @@ def parse_split(text: str, tz, at: datetime | None = None) -> list[PlanPart]:
         if len(fields) != 3:
             raise InvalidValue(f"{piece!r}: each part is NAME:AMOUNT:WHEN, e.g. 尾款:30%:accept+30d")
         name, amount, when = fields
-        name = _text(name, "an instalment name", 40, required=True)
+        name = _text(name, "an instalment name", 40, required=True, lines=False)
         if any(p.name == name for p in parts):
             raise InvalidValue(f"two instalments are named {name!r}")
         percent = value = None

@@ -166,7 +166,9 @@ def parse_warranty(text: str) -> int:
     return months
 
 
-def _text(value: str | None, what: str, limit: int, required: bool = False) -> str | None:
+def _text(value: str | None, what: str, limit: int, required: bool = False, lines: bool = True) -> str | None:
+    from csdesk.text import check_text
+
     value = (value or "").strip()
     if not value:
         if required:
@@ -174,9 +176,7 @@ def _text(value: str | None, what: str, limit: int, required: bool = False) -> s
         return None
     if len(value) > limit:
         raise InvalidValue(f"{what} is longer than {limit} characters")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise InvalidValue(f"{what} contains control characters")
-    return value
+    return check_text(value, what, lines)
 
 
 def _not_future(desk: Desk, at: datetime, what: str) -> datetime:
@@ -271,7 +271,7 @@ def add_project(
 
     actor = desk.require_actor()
     session = desk.session
-    name = _text(name, "the project name", 200, required=True)
+    name = _text(name, "the project name", 200, required=True, lines=False)
     client = find_customer(session, customer)
     contract_fen = to_fen(contract)
     if contract_fen <= 0:
@@ -313,7 +313,7 @@ def edit_project(
     if project.stage == "archived":
         raise InvalidTransition(f"{project.code} is archived; it cannot be changed")
     if name is not None:
-        project.name = _text(name, "the project name", 200, required=True)
+        project.name = _text(name, "the project name", 200, required=True, lines=False)
     if site is not None:
         project.site = _text(site, "the site", 300)
     if warranty is not None:

@@ -96,6 +96,9 @@ def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, e
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise InvalidValue("a staff name must be 1–60 characters")
+    from csdesk.text import check_text, unsafe
+
+    name = check_text(name, "the staff name", lines=False)
     role = _check_role(role)
     anyone = session.exec(select(func.count()).select_from(Staff)).one()
     if anyone:
@@ -110,7 +113,7 @@ def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, e
         if ROLE_RANK[boss.role] <= ROLE_RANK[role]:
             raise InvalidValue(f"{name} ({role}) cannot report to {boss.name} ({boss.role}): reports_to must be a higher role")
         boss_id = boss.id
-    if email is not None and email and ("@" not in email or " " in email.strip()):
+    if email is not None and email and ("@" not in email or " " in email.strip() or unsafe(email, lines=False)):
         raise InvalidValue(f"{email!r} is not an email address")
     staff = Staff(name=name, role=role, reports_to_id=boss_id, email=(email or None), active=True, created_at=desk.now,
                   login=_check_login(session, login, None))
