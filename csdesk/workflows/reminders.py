@@ -8,7 +8,8 @@ A run, as of `now`:
 3. drops keys already announced, then for the rest runs the action that goes with an announcement (an
    escalation, say) and inserts its Notice rows in the same transaction, a batch at a time — so a run
    killed half way leaves whole batches done and the next run finishes the rest, announcing nothing twice;
-4. with --mail, sends one digest per recipient of everything not yet mailed (see csdesk/mailer.py).
+4. with --mail, sends what is pending through the notify channels — mail, WeCom, DingTalk — including
+   what earlier runs without --mail announced (see csdesk/workflows/deliveries.py).
 
 Collectors are plain functions (desk, now, settings) -> list[Announcement]; areas register theirs with
 @collector. Rules that act (auto-escalation, periodic visits) are STEPS: (desk, now, dry_run) ->
@@ -127,14 +128,17 @@ def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: b
             return Desk(session=session, settings=settings, now=now, actor=None, via="remind run")
 
         names: dict[int, str] = {}
-        emails: dict[int, str | None] = {}
 
         def staff_names(session):
             for s in session.exec(select(Staff)).all():
                 names[s.id] = s.name
-                emails[s.id] = s.email
+            return routes(session, settings)
 
-        database.read(staff_names)
+        # Which channels serve whom (a bad [notify] section is refused here, before anything is done).
+        # Every notice gets its deliveries now, sent by this run with --mail or else by the next that sends.
+        from csdesk.workflows.deliveries import add_deliveries, routes, status_for
+
+        routing = database.read(staff_names)
 
         # Rules that act (escalate breached complaints, create periodic visits) come first, so that
         # what they produce is announced in this same run. A step returns (lines, announcements); its
@@ -143,7 +147,7 @@ def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: b
             def act(session, fn=fn):
                 desk = make_desk(session)
                 lines, announcements = fn(desk, now, dry_run=dry_run)
-                made = []
+                made, rows = [], []
                 keys = [_notice_key(a.key, r) for a in announcements for r in (a.recipients or [None])]
                 taken = set()
                 for i in range(0, len(keys), 500):
@@ -155,12 +159,14 @@ def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: b
                             continue
                         taken.add(key)
                         if not dry_run:
-                            session.add(Notice(
+                            rows.append(Notice(
                                 key=key, kind=a.kind, entity=a.entity, entity_id=a.entity_id, recipient_id=r,
                                 message=a.message, created_at=now, run_id=result.run_id,
-                                mail_status="pending" if (mail and r is not None and emails.get(r)) else "none",
+                                mail_status=status_for(r, routing),
                             ))
                         made.append(NoticeOut(a.kind, a.entity, a.entity_id, names.get(r), a.message))
+                session.add_all(rows)
+                add_deliveries(session, rows, routing)
                 return lines, made
 
             lines, made = (database.read if dry_run else database.write)(act)
@@ -182,7 +188,7 @@ def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: b
 
                 def write_batch(session, batch=batch):
                     desk = make_desk(session)
-                    made = []
+                    made, rows = [], []
                     keys = [_notice_key(a.key, r) for a in batch for r in (a.recipients or [None])]
                     taken = set(session.exec(select(Notice.key).where(Notice.key.in_(keys))).all())
                     for a in batch:
@@ -193,20 +199,23 @@ def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: b
                         if a.action is not None:
                             message = a.action(desk) or message
                         for r in todo:
-                            session.add(Notice(
+                            rows.append(Notice(
                                 key=_notice_key(a.key, r), kind=a.kind, entity=a.entity, entity_id=a.entity_id,
                                 recipient_id=r, message=message, created_at=now, run_id=result.run_id,
-                                mail_status="pending" if (mail and r is not None and emails.get(r)) else "none",
+                                mail_status=status_for(r, routing),
                             ))
                             made.append(NoticeOut(a.kind, a.entity, a.entity_id, names.get(r), message))
+                    session.add_all(rows)
+                    add_deliveries(session, rows, routing)
                     return made
 
                 result.notices.extend(database.write(write_batch))
 
         if mail and not dry_run:
-            from csdesk.mailer import send_pending
+            from csdesk.workflows.deliveries import deliver_pending
 
-            result.mail = send_pending(database, settings, now)
+            result.mail = deliver_pending(database, settings, now)
+            result.mail["warnings"] = routing.warnings
     return result
 
 
