@@ -477,3 +477,27 @@ def test_mail_runs_without_mail_then_with_mail(team, slow_smtp, tmp_path):
     assert result.mail["sent"] == 4 and result.mail["notices_mailed"] == 80
     assert sorted(m.rcpt_tos[0] for m in inbox.messages) == sorted(f"{n}@example.com" for n in ("王芳", "李娜", "张强", "陈总"))
     assert _run(team, 20).mail["sent"] == 0 and len(inbox.messages) == 4
+
+
+def test_the_readme_notify_example_loads(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from csdesk import notify
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", readme, re.S) if "[notify.channels." in b)
+    (tmp_path / "example.toml").write_text(block, encoding="utf-8")
+    monkeypatch.setenv("CSDESK_CONFIG", str(tmp_path / "example.toml"))
+    settings = cfg.load(None)
+    chans = {c.name: c for c in notify.channels(settings)}
+    assert {n: c.kind for n, c in chans.items()} == {"email": "email", "kefu-group": "wecom", "managers": "dingtalk"}
+    assert chans["managers"].serves_person("张强", "manager") and chans["managers"].serves_person("陈总", "director")
+    assert not chans["kefu-group"].serves_person("张强", "manager")
+    assert notify.resend_after(settings) == timedelta(hours=1)
+
+
+def test_masking_keeps_dates_and_codes():
+    from csdesk.notify import mask_numbers
+
+    assert mask_numbers("C000123 138 0013 0001 at 2026-11-24 10:00, +86-139-1234-5678, 010-6234 5678, 0571 8888 1234") == \
+        "C000123 138****0001 at 2026-11-24 10:00, 139****5678, 010****5678, 0571****1234"
