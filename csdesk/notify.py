@@ -386,12 +386,18 @@ def _opener(url: str):
 
 def send_test(settings, name: str, to: str | None, now) -> dict:
     """`notify test`: one message through channel `name`; the service's answer, or Refused/Unknown."""
-    import uuid
-
     from csdesk import dates
 
     ch = find_channel(settings, name)
-    when = dates.fmt(now, settings.tz)
+    try:
+        return _send_test(settings, ch, to, dates.fmt(now, settings.tz))
+    except (Refused, Unknown) as exc:
+        raise type(exc)(f"{ch.name} ({ch.kind}): {exc.message}") from None
+
+
+def _send_test(settings, ch: Channel, to: str | None, when: str) -> dict:
+    import uuid
+
     if ch.kind == "email":
         address = to or settings["smtp"].get("from_addr") or ""
         if not address:

@@ -347,7 +347,7 @@ def test_notify_test_prints_the_answer(team, robots, tmp_path, cli):
     wecom.answers = ["error"]
     refused = cli("notify", "test", "ops")
     assert refused.exit_code == 1 and refused.stdout == ""
-    assert refused.stderr.startswith("Error: HTTP 200: ") and "45009" in refused.stderr
+    assert refused.stderr.startswith("Error: ops (wecom): HTTP 200: ") and "45009" in refused.stderr
     missing = cli("notify", "test", "nosuch")
     assert missing.exit_code == 1 and "no notify channel named 'nosuch'" in missing.stderr
     for result in (ok, signed, refused, missing):

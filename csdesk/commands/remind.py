@@ -59,7 +59,7 @@ def run(
     if result.mail:
         m = result.mail
         if m.get("sent") or not quiet:
-            note(f"mail: {m['sent']} digests sent ({m['notices_mailed']} notices), {m['pending']} notices still pending")
+            note(f"notify: {m['sent']} messages sent ({m['notices_mailed']} notices), {m['pending']} deliveries still pending")
         for failure in m.get("failed", []):
             note(f"{failure['channel']}: sending to {failure['recipient']} failed, kept for the next run: {failure['error']}")
         for unknown in m.get("unknown", []):

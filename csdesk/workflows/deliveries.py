@@ -238,7 +238,7 @@ def _send_and_record(database, settings, ch, digest: dict, now, wait, report, mi
         error = str(exc.message)[:300]
         database.write(lambda s: _after(s, digest["id"], "failed", error, now))
         mine["failed"] += 1
-        report["failed"].append({"channel": ch.name, "recipient": digest["recipient"] or ch.name, "error": error,
+        report["failed"].append({"channel": ch.name, "recipient": digest["recipient"] or "the group", "error": error,
                                  "notices": digest["notices"]})
         return
     database.write(lambda s: _after(s, digest["id"], "sent", None, now))
