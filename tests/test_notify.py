@@ -501,3 +501,22 @@ def test_masking_keeps_dates_and_codes():
 
     assert mask_numbers("C000123 138 0013 0001 at 2026-11-24 10:00, +86-139-1234-5678, 010-6234 5678, 0571 8888 1234") == \
         "C000123 138****0001 at 2026-11-24 10:00, 139****5678, 010****5678, 0571****1234"
+
+
+def test_upgrade_keeps_pending_mail_pending(tmp_path, cli):
+    """Notices a 0006 database still had to mail become pending deliveries on the email channel."""
+    import os
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    path = tmp_path / "old.db"
+    shutil.copyfile(Path(__file__).parent / "data" / "schema-0006.db", path)
+    os.chmod(path, 0o600)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE notice SET mail_status = 'pending', mail_attempts = 2, mail_error = 'refused' WHERE id IN (1, 2, 3)")
+        conn.execute("UPDATE notice SET mail_status = 'sent' WHERE id = 4")
+    assert cli("--db", str(path), "db", "upgrade").exit_code == 0
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT notice_id, channel, status, attempts, error, digest_id FROM delivery ORDER BY notice_id").fetchall()
+    assert rows == [(i, "email", "pending", 2, "refused", None) for i in (1, 2, 3)]
