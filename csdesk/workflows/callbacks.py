@@ -1082,7 +1082,8 @@ def periodic_visits_batch(
         has_warranty = exists().where(CallbackSeries.project_id == Project.id, CallbackSeries.rule == "warranty")
         warranty_projects = session.exec(select(Project).where(
             Project.handed_over_at.is_not(None), Project.stage != "shelved",
-            or_(Project.warranty_end.is_(None), Project.warranty_end >= today), ~has_warranty)).all()
+            or_(Project.warranty_end.is_(None), Project.warranty_end >= today), ~has_warranty)
+            .order_by(Project.id).limit(None if dry_run or limit is None else limit + 1)).all()
 
     if not dry_run:
         warranty_projects = cut(warranty_projects)
@@ -1117,7 +1118,7 @@ def periodic_visits_batch(
                    .order_by(Project.handed_over_at, Project.id).limit(1).correlate(Customer).scalar_subquery())
     candidates = session.exec(
         select(Customer.id, wanted, Customer.manager_id, first_handover, first_owner).where(wanted.is_not(None), ~has_series)
-        .order_by(Customer.id)
+        .order_by(Customer.id).limit(None if dry_run or limit is None else limit + 1)  # one more: is there more?
     ).all()
     if not dry_run:
         candidates = cut(candidates)
