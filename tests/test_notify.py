@@ -520,3 +520,12 @@ def test_upgrade_keeps_pending_mail_pending(tmp_path, cli):
     with sqlite3.connect(path) as conn:
         rows = conn.execute("SELECT notice_id, channel, status, attempts, error, digest_id FROM delivery ORDER BY notice_id").fetchall()
     assert rows == [(i, "email", "pending", 2, "refused", None) for i in (1, 2, 3)]
+
+
+def test_sending_with_no_channel_says_so(team):
+    _log(team, 1)
+    result = _run(team)
+    assert result.mail["sent"] == 0 and result.mail["warnings"] == [
+        "no channel to send through: set smtp.host and smtp.from_addr, or add [notify.channels]"]
+    assert team.scalar("SELECT count(*) FROM delivery") == 0
+    assert team.scalar("SELECT mail_status FROM notice") == "none"

@@ -82,7 +82,9 @@ def deliver_pending(database, settings, now: datetime) -> dict[str, Any]:
     period = notify.resend_after(settings)
     wait = notify.timeout(settings)
     report: dict[str, Any] = {"sent": 0, "notices_mailed": 0, "failed": [], "unknown": [], "waiting": 0,
-                              "pending": 0, "channels": {}}
+                              "pending": 0, "channels": {}, "warnings": []}
+    if not chans:
+        report["warnings"].append("no channel to send through: set smtp.host and smtp.from_addr, or add [notify.channels]")
     for ch in chans:
         mine = {"sent": 0, "notices": 0, "failed": 0, "unknown": 0, "waiting": 0}
         report["channels"][ch.name] = mine

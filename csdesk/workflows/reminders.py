@@ -244,7 +244,7 @@ def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: b
             from csdesk.workflows.deliveries import deliver_pending
 
             result.mail = deliver_pending(database, settings, now)
-            result.mail["warnings"] = routing.warnings
+            result.mail["warnings"] += routing.warnings
     return result
 
 
