@@ -119,6 +119,7 @@ COMMAND_MODULES = [
     # areas added by later issues go here
     "report",
     "remind",
+    "notify_cmd",
     "config_cmd",
     "audit",
     "demo",

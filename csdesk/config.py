@@ -127,9 +127,24 @@ DEFAULTS: dict[str, Any] = {
         # Repeat overdue announcements on this cadence ("1d", "4h"); "" announces each only once.
         "repeat_overdue_every": "",
     },
+    "notify": {
+        # Where `remind run --mail` sends notices. Each [notify.channels.NAME] table is one channel:
+        # type = "email" | "wecom" | "dingtalk"; serves = ["*"] or role names and staff names;
+        # wecom/dingtalk: webhook (or webhook_env); dingtalk: secret (or secret_env). See the README.
+        # With no `email` channel listed, mail goes through [smtp] to everyone with an email address.
+        "channels": {},
+        # A message whose fate is unknown (killed after sending, or answered after the timeout) is sent
+        # again, with the same Message-ID, at most once per this interval.
+        "resend_unknown_after": "1h",
+        # Seconds to wait for a WeCom or DingTalk robot's answer.
+        "timeout": 10.0,
+    },
 }
 
-SECRET_WORDS = ("password", "secret", "token")
+# Tables whose keys are names people choose (checked by the code that reads them, not here).
+NAMED_TABLES = ("notify.channels",)
+
+SECRET_WORDS = ("password", "secret", "token", "webhook")
 
 
 @dataclass
@@ -175,6 +190,9 @@ def _merge(base: dict, over: dict, path: str = "") -> dict:
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise InvalidValue(f"config: {where!r} must be a table")
+            if where in NAMED_TABLES:
+                out[key] = copy.deepcopy(value)
+                continue
             out[key] = _merge(base[key], value, where + ".")
         else:
             if base[key] is not None and type(value) is not type(base[key]) and not (

@@ -424,3 +424,50 @@ class Notice(SQLModel, table=True):
     mail_attempts: int = Field(default=0)
     mail_error: Optional[str] = None
     mailed_at: Optional[datetime] = utc_column()
+
+
+class Digest(SQLModel, table=True):
+    """One message a reminder run sends through a notify channel (a mail digest, a WeCom or DingTalk
+    post). Recorded with its Message-ID and text before it is sent; status `sending` until the service
+    answers: `sent` when it accepted it, `failed` when it refused it (its notices go into a later
+    digest). A digest left `sending` (the run was killed, or the service answered too late) has an
+    unknown fate: it is sent again, the same text with the same Message-ID, at most once per
+    `notify.resend_unknown_after`."""
+
+    __tablename__ = "digest"
+    __table_args__ = (sa.Index("ix_digest_channel_status", "channel", "status"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=40)
+    kind: str = Field(max_length=10)  # email | wecom | dingtalk
+    recipient_id: Optional[int] = Field(default=None, foreign_key="staff.id")  # mail: the person; chat: None
+    address: Optional[str] = Field(default=None, max_length=300)  # mail: the To address
+    message_id: str = Field(sa_column_kwargs={"unique": True}, max_length=200)
+    subject: str = Field(max_length=300)
+    body: str
+    notices: int = Field(default=0)
+    status: str = Field(default="sending", max_length=10)  # sending | sent | failed
+    attempts: int = Field(default=0)
+    error: Optional[str] = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    tried_at: Optional[datetime] = utc_column()
+    sent_at: Optional[datetime] = utc_column()
+
+
+class Delivery(SQLModel, table=True):
+    """One notice on one notify channel: pending until a digest carrying it is accepted; then sent.
+    Made with the notice, for every channel that serves its recipient, so a run without --mail leaves
+    them for the next run that sends."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("notice_id", "channel", name="uq_delivery_notice_channel"),
+        sa.Index("ix_delivery_channel_status", "channel", "status", "digest_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id")
+    channel: str = Field(max_length=40)
+    status: str = Field(default="pending", max_length=10)  # pending | sent
+    digest_id: Optional[int] = Field(default=None, foreign_key="digest.id")
+    attempts: int = Field(default=0)
+    error: Optional[str] = None
+    sent_at: Optional[datetime] = utc_column()

@@ -81,7 +81,7 @@ def mask(e164: str) -> str:
 # A phone number typed into free text ("请回电 138 1234 5678", "+86-10-6234-5678"): a mobile with or
 # without separators, or a landline with its area code; never digits glued to more digits.
 _IN_TEXT = re.compile(
-    r"(?<![\d*])(?:(?:\+|00)86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d{4}){2}|0\d{2,3}[\s-]?\d{7,8}|\(0\d{2,3}\)\s?\d{7,8})(?![\d*])"
+    r"(?<![\d*])(?:(?:\+|00)86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d{4}){2}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4}|\(0\d{2,3}\)\s?\d{7,8})(?![\d*])"
 )
 
 

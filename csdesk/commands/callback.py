@@ -372,7 +372,20 @@ def generate(
     if dry_run:
         made = st.read(lambda desk: generate_periodic_visits(desk, current, dry_run=True), now=current)
     else:
-        made = st.write(lambda desk: generate_periodic_visits(desk, current), now=current)
+        # In short transactions (as `remind run` does), so that other writers never wait long.
+        import time
+
+        from csdesk.workflows.callbacks import periodic_visits_batch
+        from csdesk.workflows.reminders import MAX_BATCHES, STEP_BATCH, STEP_PAUSE
+
+        made = []
+        for n in range(MAX_BATCHES):
+            if n:
+                time.sleep(STEP_PAUSE)
+            part, more = st.write(lambda desk: periodic_visits_batch(desk, current, limit=STEP_BATCH), now=current)
+            made.extend(part)
+            if not more:
+                break
     if want_json(ctx, json_):
         print_json(ctx, made)
         return

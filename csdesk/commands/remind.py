@@ -16,7 +16,7 @@ def run(
     ctx: typer.Context,
     now: NowOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")] = False,
-    mail: Annotated[bool, typer.Option("--mail", help="Mail one digest per recipient (SMTP settings in config).")] = False,
+    mail: Annotated[bool, typer.Option("--mail", "--send", help="Send pending notices through the notify channels: mail (one digest per person), WeCom, DingTalk ([notify] in config).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when there is nothing new.")] = False,
     fail_on_breach: Annotated[bool, typer.Option("--fail-on-breach", help="Exit 3 when anything is in breach.")] = False,
     json_: JsonOpt = False,
@@ -61,9 +61,18 @@ def run(
     if result.mail:
         m = result.mail
         if m.get("sent") or not quiet:
-            note(f"mail: {m['sent']} digests sent ({m['notices_mailed']} notices), {m['pending']} notices still pending")
+            note(f"notify: {m['sent']} messages sent ({m['notices_mailed']} notices), {m['pending']} deliveries still pending")
         for failure in m.get("failed", []):
-            note(f"mail to {failure['recipient']} failed, kept for the next run: {failure['error']}")
+            note(f"{failure['channel']}: sending to {failure['recipient']} failed, kept for the next run: {failure['error']}")
+        for unknown in m.get("unknown", []):
+            if unknown["next_try"] is None:
+                note(f"{unknown['channel']}: no answer for {unknown['message_id']}; it may have arrived, so it is sent again "
+                     f"(the same message) only after notify.resend_unknown_after: {unknown['error']}")
+            else:
+                note(f"{unknown['channel']}: {unknown['message_id']} (fate unknown) is sent again from "
+                     f"{dates.fmt(unknown['next_try'], tz)}")
+        for warning in m.get("warnings", []):
+            note(f"notify: {warning}")
     if fail_on_breach and result.breaches:
         raise typer.Exit(3)
 

@@ -1014,6 +1014,13 @@ def _wanted_rule(rules):
 
 
 def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: bool = False) -> list[VisitMade]:
+    """Everything the rules call for, in one transaction (see `periodic_visits_batch` for the batched form)."""
+    return periodic_visits_batch(desk, now, dry_run)[0]
+
+
+def periodic_visits_batch(
+    desk: Desk, now: datetime | None = None, dry_run: bool = False, limit: int | None = None,
+) -> tuple[list[VisitMade], bool]:
     """Make the visits the rules call for and that do not exist yet; running it twice makes nothing.
 
     - key accounts every `visit_rules.key.every`, VIPs every `vip.every`, other customers who own a
@@ -1024,7 +1031,20 @@ def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: b
     - handed-over projects still in warranty that have no warranty series get one;
     - an active series with no pending visit gets its next one.
     Set-based: when nothing is new it costs a few indexed queries, whatever the number of customers.
+
+    With `limit`, at most that many series are ended, started or rolled on (each kind), so that a
+    caller can commit in short transactions and call again while the second value (more to do) is
+    True; every call is idempotent, so a process killed between calls loses nothing.
     """
+    more = False
+
+    def cut(rows: list) -> list:
+        nonlocal more
+        if limit is not None and len(rows) > limit:
+            more = True
+            return rows[:limit]
+        return rows
+
     if now is not None and now != desk.now:
         desk = dataclasses.replace(desk, now=now)
     rules, cal = _settings(desk)
@@ -1043,6 +1063,7 @@ def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: b
     ).all()
     stale_ids = {s.id for s, _ in stale}
     if not dry_run:
+        stale = cut(stale)
         for series, now_rule in stale:
             if not rules.on(series.rule):
                 why = f"rule {series.rule} switched off"
@@ -1063,14 +1084,33 @@ def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: b
         has_warranty = exists().where(CallbackSeries.project_id == Project.id, CallbackSeries.rule == "warranty")
         warranty_projects = session.exec(select(Project).where(
             Project.handed_over_at.is_not(None), Project.stage != "shelved",
-            or_(Project.warranty_end.is_(None), Project.warranty_end >= today), ~has_warranty)).all()
+            or_(Project.warranty_end.is_(None), Project.warranty_end >= today), ~has_warranty)
+            .order_by(Project.id).limit(None if dry_run or limit is None else limit + 1)).all()
 
     if not dry_run:
+        warranty_projects = cut(warranty_projects)
         for project in warranty_projects:
             made.extend(create_warranty_series(desk, project, rules, cal))
     in_warranty = {p.customer_id for p in warranty_projects}
 
-    # 3. Customers a periodic rule applies to without a live series of it.
+    # 3. Live series without a pending visit (normally none: closing a visit makes the next one). Rolled
+    # on before the periodic rules are asked (4): a warranty series that ends here hands its customer
+    # to the owner rule in this same pass.
+    no_pending = ~exists().where(Callback.series_id == CallbackSeries.id, Callback.status == "pending")
+    idle = [s for s in session.exec(select(CallbackSeries).where(CallbackSeries.active == True, no_pending)  # noqa: E712
+                                    .order_by(CallbackSeries.id)).all()
+            if s.id not in stale_ids and (s.rule == "manual" or rules.on(s.rule))]
+    if not dry_run:
+        for series in cut(idle):
+            before = session.exec(select(func.max(Callback.id))).one() or 0
+            _roll_series(desk, series, rules, cal)
+            made.extend(_made_many(session, list(session.exec(select(Callback).where(
+                Callback.series_id == series.id, Callback.id > before)).all())))
+        session.flush()
+    if more:
+        return made, True  # the owner rule waits for what is left of the warranty and stale series
+
+    # 4. Customers a periodic rule applies to without a live series of it.
     has_series = exists().where(
         CallbackSeries.customer_id == Customer.id, CallbackSeries.active == True,  # noqa: E712
         CallbackSeries.rule.in_(periodic), CallbackSeries.id.not_in(stale_ids) if stale_ids else literal(True))
@@ -1080,7 +1120,10 @@ def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: b
                    .order_by(Project.handed_over_at, Project.id).limit(1).correlate(Customer).scalar_subquery())
     candidates = session.exec(
         select(Customer.id, wanted, Customer.manager_id, first_handover, first_owner).where(wanted.is_not(None), ~has_series)
+        .order_by(Customer.id).limit(None if dry_run or limit is None else limit + 1)  # one more: is there more?
     ).all()
+    if not dry_run:
+        candidates = cut(candidates)
     active_staff = set(session.exec(select(Staff.id).where(Staff.active == True)).all()) if candidates else set()  # noqa: E712
     planned: list[_NewSeries] = []
     for customer_id, rule, manager_id, handed, project_owner in candidates:
@@ -1105,11 +1148,6 @@ def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: b
         key = f"{rule}:C{customer_id}:{anchor_day:%Y%m%d}"
         planned.append(_NewSeries(customer_id, rule, rrule, start, skip, assignee, first, key=key))
 
-    # 4. Live series without a pending visit (normally none: closing a visit makes the next one).
-    no_pending = ~exists().where(Callback.series_id == CallbackSeries.id, Callback.status == "pending")
-    idle = [s for s in session.exec(select(CallbackSeries).where(CallbackSeries.active == True, no_pending)).all()  # noqa: E712
-            if s.id not in stale_ids]
-
     if dry_run:
         wanted_ids = [p.customer_id for p in planned] + [p.customer_id for p in warranty_projects]
         codes = {cid: (code, name) for cid, code, name in session.exec(
@@ -1123,7 +1161,7 @@ def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: b
                 for seq, when in plan[1]:
                     made.append(VisitMade(None, "warranty", "warranty-visit", *codes.get(project.customer_id, ("?", None)),
                                           _rule_due(cal, CallbackSeries(rule="warranty"), when), None, project.code, seq=seq))
-        return made
+        return made, False
 
     if planned:
         taken = set()
@@ -1152,12 +1190,7 @@ def generate_periodic_visits(desk: Desk, now: datetime | None = None, dry_run: b
             audit(desk, "callback_series.create", series, flush=False)
             audit(desk, "callback.schedule", cb, flush=False)
         made.extend(_made_many(session, new_rows))
-    for series in idle:
-        before = session.exec(select(func.max(Callback.id))).one() or 0
-        _roll_series(desk, series, rules, cal)
-        made.extend(_made_many(session, list(session.exec(select(Callback).where(
-            Callback.series_id == series.id, Callback.id > before)).all())))
-    return made
+    return made, more
 
 
 def _made_many(session, rows: list[Callback]) -> list[VisitMade]:

@@ -60,16 +60,23 @@ def escalate_breached(desk: Desk, now: datetime, dry_run: bool = False):
     return lines, announcements
 
 
-@step("return visits: periodic rules")
-def periodic_visits(desk: Desk, now: datetime, dry_run: bool = False):
-    from csdesk.workflows.callbacks import generate_periodic_visits
-
-    made = generate_periodic_visits(desk, now, dry_run=dry_run)
-    if not made:
-        return [], []
-    by_rule = Counter(v.rule for v in made)
+def _describe_visits(by_rule: Counter) -> list[str]:
+    if not by_rule:
+        return []
     summary = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
-    return [f"created {len(made)} periodic visits ({summary})"], []
+    return [f"created {sum(by_rule.values())} periodic visits ({summary})"]
+
+
+@step("return visits: periodic rules", batched=True)
+def periodic_visits(desk: Desk, now: datetime, dry_run: bool = False, limit: int | None = None):
+    """Batched (see reminders.STEP_BATCH): one call per short transaction, until nothing is left."""
+    from csdesk.workflows.callbacks import periodic_visits_batch
+
+    made, more = periodic_visits_batch(desk, now, dry_run=dry_run, limit=limit)
+    return Counter(v.rule for v in made), [], more
+
+
+periodic_visits.describe = _describe_visits
 
 
 # -- announcements ---------------------------------------------------------------------------------
