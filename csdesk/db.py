@@ -80,8 +80,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+ARCHIVE_APPLICATION_ID = 0x63736461  # "csda" in the SQLite header of an archive file (workflows/archive.py)
+
+
 def _sqlite_pragmas_read_only(dbapi_connection, _record) -> None:
-    # A read-only file keeps the journal mode it has: switching to WAL would be a write.
+    # A read-only file, or an archive, keeps the journal mode it has: switching to WAL would be a write
+    # (and would change an archive file, whose checksum is recorded).
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -96,6 +100,16 @@ def read_only_file(path: Path | None) -> bool:
     if path is None or not path.exists():
         return False
     return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def archive_file(path: Path | None) -> bool:
+    """A csdesk archive file (its SQLite header carries ARCHIVE_APPLICATION_ID)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(72)
+    except (OSError, TypeError):
+        return False
+    return len(header) == 72 and int.from_bytes(header[68:72], "big") == ARCHIVE_APPLICATION_ID
 
 
 def _read_only_url(path: Path) -> str:
@@ -164,6 +178,8 @@ def make_engine(target: Target):
         url, pragmas = target.url, _sqlite_pragmas
         if read_only_file(target.path):
             url, pragmas = _read_only_url(target.path), _sqlite_pragmas_read_only
+        elif archive_file(target.path):
+            pragmas = _sqlite_pragmas_read_only
         engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", pragmas)
         event.listen(engine, "begin", _sqlite_begin)

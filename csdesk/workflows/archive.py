@@ -385,6 +385,11 @@ def _write_file(database, plan: Plan, partial: Path, source_label: str, actor_na
     os.close(fd)
     engine = _archive_engine(partial, load=True)
     try:
+        from csdesk.db import ARCHIVE_APPLICATION_ID
+
+        with engine.begin() as conn:
+            # Marks the file in its header: csdesk opens it without switching it to WAL (db.py).
+            conn.exec_driver_sql(f"PRAGMA application_id = {ARCHIVE_APPLICATION_ID}")
         upgrade(engine)
         order = REFERENCE_TABLES + MOVED_TABLES
         reader = database.engine.connect()
