@@ -51,6 +51,7 @@ def main() -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     shutil.copyfile(source, work)
+    os.chmod(work, 0o600)
     env = dict(os.environ)
     env.pop("CSDESK_DB", None)
     run = lambda *a, **kw: subprocess.run(["csdesk", "--db", str(work), *a], capture_output=True, text=True, env=env, **kw)  # noqa: E731
@@ -71,9 +72,14 @@ def main() -> None:
         before = date(first.year + (m - 1) // 12, (m - 1) % 12 + 1, 1).isoformat()
 
     live_before = size(work)
+    import resource
+
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     result = run("--as", actor, "--json", "db", "archive", "--before", before, "--to", str(target))
     wall = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     if result.returncode:
         sys.exit(result.stderr)
     data = json.loads(result.stdout)
@@ -88,7 +94,7 @@ def main() -> None:
     live_vacuumed = size(work)
 
     print(f"archive --before {before} (oldest call {oldest[:10]}), as {actor}")
-    print(f"  wall time          {wall:6.1f} s   (phases: {data['seconds']})")
+    print(f"  wall time          {wall:6.1f} s   (CPU {cpu:.1f} s; phases: {data['seconds']})")
     print(f"  VACUUM             {vacuum_s:6.1f} s")
     print(f"  rows moved         {data['rows']:,}")
     for t, n in data["counts"].items():

@@ -136,6 +136,8 @@ def make_plan(session, before: date, cutoff_at: datetime, tz) -> Plan:
     customer_of: dict[str, dict[int, int]] = {}
     project_of: dict[str, dict[int, int]] = {}
     first: list[datetime] = []
+    # Times are compared in SQL (UTC columns against the cut-off), so that only integers come back:
+    # converting hundreds of thousands of datetimes in Python would be most of the plan's time.
 
     # Calls: candidates by time; references of every call (candidate or not) that has one.
     rows = ex(select(call.c.id, call.c.customer_id, call.c.project_id).where(call.c.at < cutoff_at)).all()
@@ -148,66 +150,51 @@ def make_plan(session, before: date, cutoff_at: datetime, tz) -> Plan:
     linked_calls = ex(select(call.c.id, call.c.project_id, call.c.complaint_id)
                       .where(or_(call.c.project_id.is_not(None), call.c.complaint_id.is_not(None)))).all()
 
-    rows = ex(select(complaint.c.id, complaint.c.status, complaint.c.closed_at, complaint.c.call_id, complaint.c.project_id,
-                     complaint.c.customer_id, complaint.c.opened_at)).all()
-    m["complaint"] = {r[0] for r in rows if r[1] == "closed" and r[2] is not None and _aware(r[2]) < cutoff_at}
-    customer_of["complaint"] = {r[0]: r[5] for r in rows}
-    project_of["complaint"] = {r[0]: r[4] for r in rows if r[4] is not None}
-    complaints = rows
+    complaints = ex(select(complaint.c.id, complaint.c.customer_id, complaint.c.project_id, complaint.c.call_id)).all()
+    m["complaint"] = set(ex(select(complaint.c.id).where(complaint.c.status == "closed", complaint.c.closed_at < cutoff_at)).scalars())
+    customer_of["complaint"] = {r[0]: r[1] for r in complaints}
+    project_of["complaint"] = {r[0]: r[2] for r in complaints if r[2] is not None}
 
-    rows = ex(select(series.c.id, series.c.active, series.c.created_at, series.c.project_id, series.c.complaint_id,
-                     series.c.customer_id)).all()
-    m["callback_series"] = {r[0] for r in rows if not r[1] and (r[2] is None or _aware(r[2]) < cutoff_at)}
-    customer_of["callback_series"] = {r[0]: r[5] for r in rows}
-    project_of["callback_series"] = {r[0]: r[3] for r in rows if r[3] is not None}
-    all_series = rows
+    all_series = ex(select(series.c.id, series.c.customer_id, series.c.project_id, series.c.complaint_id)).all()
+    m["callback_series"] = set(ex(select(series.c.id).where(
+        series.c.active == False, or_(series.c.created_at.is_(None), series.c.created_at < cutoff_at))).scalars())  # noqa: E712
+    customer_of["callback_series"] = {r[0]: r[1] for r in all_series}
+    project_of["callback_series"] = {r[0]: r[2] for r in all_series if r[2] is not None}
 
-    rows = ex(select(callback.c.id, callback.c.status, func.coalesce(callback.c.closed_at, callback.c.due_at), callback.c.call_id,
-                     callback.c.project_id, callback.c.complaint_id, callback.c.series_id, callback.c.customer_id)).all()
-    m["callback"] = {r[0] for r in rows if r[1] in FINISHED_CALLBACK and r[2] is not None and _aware_any(r[2]) < cutoff_at}
-    customer_of["callback"] = {r[0]: r[7] for r in rows}
-    project_of["callback"] = {r[0]: r[4] for r in rows if r[4] is not None}
-    callbacks = rows
+    callbacks = ex(select(callback.c.id, callback.c.customer_id, callback.c.project_id, callback.c.call_id,
+                          callback.c.complaint_id, callback.c.series_id)).all()
+    m["callback"] = set(ex(select(callback.c.id).where(
+        callback.c.status.in_(FINISHED_CALLBACK),
+        or_(callback.c.closed_at < cutoff_at, and_(callback.c.closed_at.is_(None), callback.c.due_at < cutoff_at)))).scalars())
+    customer_of["callback"] = {r[0]: r[1] for r in callbacks}
+    project_of["callback"] = {r[0]: r[2] for r in callbacks if r[2] is not None}
 
-    # Projects: finished stage, nothing done on them since the cut-off, adjustments accepted.
-    last: dict[int, datetime] = {}
-
-    def touch(pid, when):
-        when = _aware_any(when)
-        if when is not None and (pid not in last or when > last[pid]):
-            last[pid] = when
-
-    prows = ex(select(project.c.id, project.c.stage, project.c.customer_id, project.c.created_at, project.c.handed_over_at,
-                      project.c.accepted_at, project.c.signed_on)).all()
-    finished = {r[0] for r in prows if r[1] in FINISHED_PROJECT}
-    project_customer = {r[0]: r[2] for r in prows}
-    for r in prows:
-        if r[0] in finished:
-            for when in (r[3], r[4], r[5], r[6]):
-                touch(r[0], when)
-    unaccepted: set[int] = set()
-    adj_rows = ex(select(adjustment.c.id, adjustment.c.project_id, adjustment.c.status, adjustment.c.call_id, adjustment.c.created_at,
-                         adjustment.c.done_at, adjustment.c.verdict_at, adjustment.c.reported_on)).all()
-    stage = {r[0]: r[1] for r in prows}
-    for r in adj_rows:
-        if r[1] in finished:
-            if r[2] != "accepted" and stage[r[1]] == "settled":
-                unaccepted.add(r[1])
-            for when in r[4:]:
-                touch(r[1], when)
-    inst_rows = ex(select(instalment.c.id, instalment.c.project_id, instalment.c.paid_on)).all()
-    for r in inst_rows:
-        if r[1] in finished:
-            touch(r[1], r[2])
-    pay_rows = ex(select(payment.c.id, payment.c.project_id, payment.c.received_at)).all()
-    for r in pay_rows:
-        if r[1] in finished:
-            touch(r[1], r[2])
-    step_rows = ex(select(step.c.id, step.c.project_id, step.c.at)).all()
-    for r in step_rows:
-        if r[1] in finished:
-            touch(r[1], r[2])
-    m["project"] = {pid for pid in finished - unaccepted if pid in last and last[pid] < cutoff_at}
+    # Projects: finished stage, nothing done on them since the cut-off, adjustments accepted when settled.
+    p = project.c
+    late = [
+        select(adjustment.c.id).where(adjustment.c.project_id == p.id, or_(
+            adjustment.c.created_at >= cutoff_at, adjustment.c.done_at >= cutoff_at, adjustment.c.verdict_at >= cutoff_at,
+            adjustment.c.reported_on >= before)),
+        select(instalment.c.id).where(instalment.c.project_id == p.id, instalment.c.paid_on >= before),
+        select(payment.c.id).where(payment.c.project_id == p.id, payment.c.received_at >= cutoff_at),
+        select(step.c.id).where(step.c.project_id == p.id, step.c.at >= cutoff_at),
+    ]
+    unaccepted = select(adjustment.c.id).where(adjustment.c.project_id == p.id, adjustment.c.status != "accepted")
+    query = select(p.id).where(
+        p.stage.in_(FINISHED_PROJECT),
+        or_(p.created_at.is_(None), p.created_at < cutoff_at),
+        or_(p.handed_over_at.is_(None), p.handed_over_at < cutoff_at),
+        or_(p.accepted_at.is_(None), p.accepted_at < cutoff_at),
+        or_(p.signed_on.is_(None), p.signed_on < before),
+        or_(p.stage == "archived", ~unaccepted.exists()),
+        *[~q.exists() for q in late],
+    )
+    m["project"] = set(ex(query).scalars())
+    project_customer = dict(ex(select(p.id, p.customer_id)).all())
+    adj_rows = ex(select(adjustment.c.id, adjustment.c.project_id, adjustment.c.call_id)).all()
+    inst_rows = ex(select(instalment.c.id, instalment.c.project_id)).all()
+    pay_rows = ex(select(payment.c.id, payment.c.project_id)).all()
+    step_rows = ex(select(step.c.id, step.c.project_id)).all()
 
     # The fixed point. Edges (child table, parent table, pairs, tie): with tie, the child moves only
     # with its parent; always, a parent moves only if every child that refers to it moves.
@@ -215,15 +202,15 @@ def make_plan(session, before: date, cutoff_at: datetime, tz) -> Plan:
         ("call", "project", [(r[0], r[1]) for r in linked_calls if r[1] is not None], False),
         ("call", "complaint", [(r[0], r[2]) for r in linked_calls if r[2] is not None], True),
         ("complaint", "call", [(r[0], r[3]) for r in complaints if r[3] is not None], True),
-        ("complaint", "project", [(r[0], r[4]) for r in complaints if r[4] is not None], False),
-        ("callback_series", "complaint", [(r[0], r[4]) for r in all_series if r[4] is not None], True),
-        ("callback_series", "project", [(r[0], r[3]) for r in all_series if r[3] is not None], False),
+        ("complaint", "project", [(r[0], r[2]) for r in complaints if r[2] is not None], False),
+        ("callback_series", "complaint", [(r[0], r[3]) for r in all_series if r[3] is not None], True),
+        ("callback_series", "project", [(r[0], r[2]) for r in all_series if r[2] is not None], False),
         ("callback", "call", [(r[0], r[3]) for r in callbacks if r[3] is not None], True),
-        ("callback", "project", [(r[0], r[4]) for r in callbacks if r[4] is not None], False),
-        ("callback", "complaint", [(r[0], r[5]) for r in callbacks if r[5] is not None], True),
-        ("callback", "callback_series", [(r[0], r[6]) for r in callbacks if r[6] is not None], True),
+        ("callback", "project", [(r[0], r[2]) for r in callbacks if r[2] is not None], False),
+        ("callback", "complaint", [(r[0], r[4]) for r in callbacks if r[4] is not None], True),
+        ("callback", "callback_series", [(r[0], r[5]) for r in callbacks if r[5] is not None], True),
         # An adjustment moves with its project; its call must move with it (and may not move without it).
-        ("project", "call", [(r[1], r[3]) for r in adj_rows if r[3] is not None], True),
+        ("project", "call", [(r[1], r[2]) for r in adj_rows if r[2] is not None], True),
     ]
     changed = True
     while changed:
@@ -291,19 +278,6 @@ def make_plan(session, before: date, cutoff_at: datetime, tz) -> Plan:
     plan = Plan(before, cutoff_at, m, refs, min(first) if first else None)
     plan.money = money_totals(conn, moved_projects)
     return plan
-
-
-def _aware_any(value):
-    """A time or a date from a column (a date counts as its midnight UTC) as an aware datetime."""
-    from csdesk.dates import UTC
-
-    if value is None:
-        return None
-    if isinstance(value, str):  # func.coalesce over UTC columns comes back untyped on SQLite
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.combine(value, time(0), tzinfo=UTC)
 
 
 def money_totals(conn, project_ids) -> dict[str, dict[str, int]]:
@@ -391,6 +365,12 @@ def _write_file(database, plan: Plan, partial: Path, source_label: str, actor_na
             # Marks the file in its header: csdesk opens it without switching it to WAL (db.py).
             conn.exec_driver_sql(f"PRAGMA application_id = {ARCHIVE_APPLICATION_ID}")
         upgrade(engine)
+        marker = {"source": source_label, "before": plan.before, "cutoff_at": plan.cutoff_at, "first_at": plan.first_at,
+                  "created_at": now, "created_by": actor_name}
+        if database.target.is_sqlite:
+            engine.dispose()
+            _copy_sqlite(database.target.path, partial, plan, marker, progress)
+            return
         order = REFERENCE_TABLES + MOVED_TABLES
         reader = database.engine.connect()
         if reader.dialect.name == "postgresql":
@@ -410,12 +390,53 @@ def _write_file(database, plan: Plan, partial: Path, source_label: str, actor_na
                     if progress:
                         progress(name, done, len(ids))
                 _crash_point(f"copied:{name}")
-            writer.execute(t["archive_marker"].insert(), [{
-                "source": source_label, "before": plan.before, "cutoff_at": plan.cutoff_at, "first_at": plan.first_at,
-                "created_at": now, "created_by": actor_name,
-            }])
+            writer.execute(t["archive_marker"].insert(), [marker])
     finally:
         engine.dispose()
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    """A UTC time as SQLAlchemy stores it in SQLite (naive UTC, microseconds)."""
+    from csdesk.dates import UTC
+
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _copy_sqlite(live: Path, partial: Path, plan: Plan, marker: dict, progress) -> None:
+    """SQLite to SQLite: the archive attached to a connection on the live file, each table copied by one
+    INSERT … SELECT over a temporary table of ids — in one transaction that only reads the live file."""
+    import sqlite3
+
+    from csdesk.db import BUSY_TIMEOUT_MS
+
+    t = _tables()
+    con = sqlite3.connect(str(live), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        con.execute("PRAGMA foreign_keys=OFF")  # checked afterwards on the archive (foreign_key_check)
+        con.execute("PRAGMA temp_store=MEMORY")
+        con.execute("ATTACH DATABASE ? AS arc", (str(partial),))
+        con.execute("PRAGMA arc.journal_mode=DELETE")
+        con.execute("PRAGMA arc.synchronous=FULL")
+        con.execute("BEGIN")
+        for name in REFERENCE_TABLES + MOVED_TABLES:
+            ids = sorted(plan.moved.get(name, set()) | plan.references.get(name, set()))
+            if progress:
+                progress(name, 0, len(ids))
+            con.execute(f"CREATE TEMP TABLE ids_{name} (id INTEGER PRIMARY KEY)")
+            con.executemany(f"INSERT INTO temp.ids_{name} VALUES (?)", ((i,) for i in ids))
+            cols = ", ".join(f'"{c.name}"' for c in t[name].columns)
+            con.execute(f'INSERT INTO arc."{name}" ({cols}) SELECT {cols} FROM main."{name}" '
+                        f"WHERE id IN (SELECT id FROM temp.ids_{name})")
+            if progress:
+                progress(name, len(ids), len(ids))
+            _crash_point(f"copied:{name}")
+        con.execute('INSERT INTO arc.archive_marker (source, "before", cutoff_at, first_at, created_at, created_by) '
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (marker["source"], marker["before"].isoformat(), _utc_text(marker["cutoff_at"]), _utc_text(marker["first_at"]),
+                     _utc_text(marker["created_at"]), marker["created_by"]))
+        con.execute("COMMIT")
+    finally:
+        con.close()
 
 
 def verify_file(path: Path, plan: Plan) -> list[str]:
@@ -562,11 +583,22 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
                                f"{', '.join(changed) or 'money'}); nothing was moved",
                                hint="run the same db archive command again")
             t = _tables()
+            conn = session.connection()
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB for this one big transaction
             for name in reversed(MOVED_TABLES):
                 table = t[name]
-                conn = session.connection()
-                for chunk in _chunks(plan.moved[name]):
-                    conn.execute(delete(table).where(table.c.id.in_(chunk)))
+                if sqlite:
+                    # One statement per table over a temporary table of ids, instead of thousands of IN lists.
+                    conn.exec_driver_sql(f"CREATE TEMP TABLE gone_{name} (id INTEGER PRIMARY KEY)")
+                    if plan.moved[name]:
+                        conn.exec_driver_sql(f"INSERT INTO temp.gone_{name} VALUES (?)", [(i,) for i in sorted(plan.moved[name])])
+                    conn.exec_driver_sql(f'DELETE FROM "{name}" WHERE id IN (SELECT id FROM temp.gone_{name})')
+                    conn.exec_driver_sql(f"DROP TABLE temp.gone_{name}")
+                else:
+                    for chunk in _chunks(plan.moved[name]):
+                        conn.execute(delete(table).where(table.c.id.in_(chunk)))
                 _crash_point(f"deleted:{name}")
             record = Archive(file=str(to), before=before, cutoff_at=cutoff_at, first_at=plan.first_at, created_at=now,
                              created_by_id=actor.id, rows=plan.rows, counts=json.dumps(plan.counts(), sort_keys=True),
