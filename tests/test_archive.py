@@ -286,3 +286,15 @@ def test_archive_file_uses_a_rollback_journal_and_is_private(demo, cli, tmp_path
     finally:
         conn.close()
     assert not Path(f"{target}-wal").exists()
+
+
+def test_vacuum_shrinks_the_live_file(demo, cli, tmp_path):
+    if demo.path is None:
+        pytest.skip("VACUUM of a file: SQLite only (PostgreSQL reclaims space with its own VACUUM)")
+    result = cli("--as", MANAGER, "--json", "db", "archive", "--before", "2026-11-24", "--to", str(tmp_path / "a.db"), "--vacuum")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["vacuumed"] is True
+    assert data["live_bytes_after"] < data["live_bytes_before"]
+    assert os.path.getsize(demo.path) == data["live_bytes_after"]
+    assert cli("db", "check").exit_code == 0

@@ -623,10 +623,17 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
     result.live_bytes_before = live_before
     if vacuum and database.target.is_sqlite:
         t0 = clock.monotonic()
-        with database.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.exec_driver_sql("VACUUM")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        import sqlite3
+
+        from csdesk.db import BUSY_TIMEOUT_MS
+
+        con = sqlite3.connect(str(database.target.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:  # outside any transaction, as VACUUM must be
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            con.execute("VACUUM")
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
         result.vacuumed = True
         timings["vacuum"] = clock.monotonic() - t0
     result.live_bytes_after = _file_size(database)
