@@ -252,7 +252,12 @@ def db_archives(
     if not rows:
         note("No archives yet: csdesk db archive --before DATE --to FILE makes one.")
         return
-    out().print(t)
+    console = out()
+    console.print(t)
+    for a in rows:
+        counts = ", ".join(f"{name} {n}" for name, n in a.counts.items() if n)
+        console.print(Text(f"#{a.id} rows: {counts}"))
+        console.print(Text(f"#{a.id} sha256: {a.sha256}"))
 
 
 def register(root: typer.Typer) -> None:
