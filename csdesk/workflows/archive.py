@@ -269,6 +269,15 @@ def make_plan(session, before: date, cutoff_at: datetime, tz) -> Plan:
             customers.add(customer_of[name][rid])
     refs["project"] = ref_projects
     customers.update(project_customer[pid] for pid in moved_projects | ref_projects)
+    customer = t["customer"]
+    if "merged_into_id" in customer.c:  # a merged customer's card leads to the one it was merged into
+        todo = set(customers)
+        while todo:
+            found = set()
+            for ids in _chunks(todo):
+                found.update(ex(select(customer.c.merged_into_id).where(customer.c.id.in_(ids), customer.c.merged_into_id.is_not(None))).scalars())
+            todo = found - customers
+            customers |= todo
     refs["customer"] = customers
     phone = t["customer_phone"]
     refs["customer_phone"] = set()
