@@ -99,7 +99,13 @@ def read_only_file(path: Path | None) -> bool:
     another user. Such a file is opened with `mode=ro` and never switched to WAL."""
     if path is None or not path.exists():
         return False
-    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    if not os.access(path, os.W_OK):
+        return True
+    if os.access(path.parent, os.W_OK):
+        return False
+    # A folder we cannot write is fine for a WAL file whose -wal and -shm are already there for us.
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    return not (wal.exists() and shm.exists() and os.access(wal, os.W_OK) and os.access(shm, os.W_OK))
 
 
 def archive_file(path: Path | None) -> bool:
