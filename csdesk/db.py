@@ -89,6 +89,62 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+ARCHIVE_APPLICATION_ID = 0x63736461  # "csda" in the SQLite header of an archive file (workflows/archive.py)
+
+
+def _sqlite_pragmas_read_only(dbapi_connection, _record) -> None:
+    # A read-only file, or an archive, keeps the journal mode it has: switching to WAL would be a write
+    # (and would change an archive file, whose checksum is recorded).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.close()
+
+
+def read_only_file(path: Path | None) -> bool:
+    """A SQLite file that this process may read but not write, or whose folder it cannot write (SQLite
+    needs the folder for its journal): an archive on a read-only share, a `chattr +i` file, a file of
+    another user. Such a file is opened with `mode=ro` and never switched to WAL."""
+    if path is None or not path.exists():
+        return False
+    if not os.access(path, os.W_OK):
+        return True
+    if os.access(path.parent, os.W_OK):
+        return False
+    # A folder we cannot write is fine for a WAL file whose -wal and -shm are already there for us.
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    return not (wal.exists() and shm.exists() and os.access(wal, os.W_OK) and os.access(shm, os.W_OK))
+
+
+def archive_file(path: Path | None) -> bool:
+    """A csdesk archive file (its SQLite header carries ARCHIVE_APPLICATION_ID)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(72)
+    except (OSError, TypeError):
+        return False
+    return len(header) == 72 and int.from_bytes(header[68:72], "big") == ARCHIVE_APPLICATION_ID
+
+
+def _read_only_url(path: Path) -> str:
+    """`mode=ro`; plus `immutable=1` for a WAL file with nothing in its -wal, whose -shm could not be
+    created in a read-only folder (SQLite then cannot read it at all in mode=ro)."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path))}?mode=ro"
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+    except OSError:
+        header = b""
+    wal = Path(f"{path}-wal")
+    shm = Path(f"{path}-shm")
+    if len(header) == 20 and header[18] == 2 and not (wal.exists() and wal.stat().st_size > 0) and not shm.exists():
+        uri += "&immutable=1"
+    return f"sqlite:///{uri}&uri=true"
+
+
 def _sqlite_begin(conn) -> None:
     mode = "IMMEDIATE" if conn.get_execution_options().get("csdesk_write") else "DEFERRED"
     conn.exec_driver_sql(f"BEGIN {mode}")
@@ -134,8 +190,13 @@ def make_engine(target: Target):
     from sqlalchemy.pool import NullPool
 
     if target.is_sqlite:
-        engine = create_engine(target.url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        url, pragmas = target.url, _sqlite_pragmas
+        if read_only_file(target.path):
+            url, pragmas = _read_only_url(target.path), _sqlite_pragmas_read_only
+        elif archive_file(target.path):
+            pragmas = _sqlite_pragmas_read_only
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "before_cursor_execute", _check_integers)
         return engine
@@ -287,10 +348,34 @@ class Database:
             with session.begin():
                 yield session
 
+    def refuse_writes(self) -> None:
+        """Refuse to write into an archive file or a file this process cannot write (checked once)."""
+        if not self.target.is_sqlite or getattr(self, "_writable", False):
+            return
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        from csdesk.errors import ReadOnlyDatabase
+
+        label = self.target.label
+        if read_only_file(self.target.path):
+            raise ReadOnlyDatabase(f"{label} is read-only here (the file or its folder cannot be written): "
+                                   "read commands work, changes are refused")
+        try:
+            with self.engine.connect() as conn:
+                marker = conn.execute(text('SELECT "before", source FROM archive_marker LIMIT 1')).first()
+        except DBAPIError:
+            marker = None  # no such table: a schema from before archives, or not a csdesk database yet
+        if marker is not None:
+            raise ReadOnlyDatabase(f"{label} is an archive of the work finished before {marker[0]} (moved out of "
+                                   f"{marker[1]}); archives are read-only: record changes in the live database")
+        self._writable = True
+
     def write(self, fn: Callable[[Any], T]) -> T:
         """Run fn(session) in one write transaction, retrying from scratch if it lost a race."""
         from sqlalchemy.exc import DBAPIError
 
+        self.refuse_writes()
         for attempt in range(RETRIES):
             try:
                 with self.session(write=True) as session:
@@ -403,6 +488,7 @@ def run_lock(database: "Database", name: str) -> Iterator[bool]:
     Yields True when this process holds it, False when another does (the caller then does nothing).
     SQLite: an flock on `<db>.<name>.lock` beside the file. PostgreSQL: a session advisory lock.
     """
+    database.refuse_writes()
     if database.target.is_sqlite:
         import fcntl
 

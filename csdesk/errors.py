@@ -35,3 +35,7 @@ class PermissionDenied(CsdeskError):
 
 class DatabaseMissing(CsdeskError):
     """There is no database (or no schema) where the command looked."""
+
+
+class ReadOnlyDatabase(CsdeskError):
+    """The database is an archive file, or a file this process may only read: writes are refused."""

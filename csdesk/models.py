@@ -180,7 +180,7 @@ class Complaint(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
     project_id: Optional[int] = Field(default=None, foreign_key="project.id", index=True)
-    call_id: Optional[int] = Field(default=None, foreign_key="call.id")
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id", index=True)
     severity: str = Field(max_length=8)  # normal | serious | major
     category: str = Field(max_length=20)
     summary: str
@@ -284,7 +284,7 @@ class Callback(SQLModel, table=True):
     purpose: str = Field(max_length=20)
     complaint_id: Optional[int] = Field(default=None, index=True)
     project_id: Optional[int] = Field(default=None, foreign_key="project.id", index=True)
-    call_id: Optional[int] = Field(default=None, foreign_key="call.id")
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id", index=True)
     series_id: Optional[int] = Field(default=None, foreign_key="callback_series.id")
     seq: Optional[int] = None  # occurrence number within the series, from 1
     rule: Optional[str] = Field(default=None, max_length=12)  # the visit rule that made it; None: by hand
@@ -327,7 +327,7 @@ class Adjustment(SQLModel, table=True):
     in_warranty: bool = Field(default=False)
     cost_fen: Optional[int] = Field(default=None, sa_type=sa.BigInteger)
     payer: Optional[str] = Field(default=None, max_length=12)  # company | customer | contractor
-    call_id: Optional[int] = Field(default=None, foreign_key="call.id")
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id", index=True)
     created_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
     created_at: Optional[datetime] = utc_column()
     done_at: Optional[datetime] = utc_column()
@@ -471,3 +471,39 @@ class Delivery(SQLModel, table=True):
     attempts: int = Field(default=0)
     error: Optional[str] = None
     sent_at: Optional[datetime] = utc_column()
+
+
+# --- archives (issue 18): Archive, ArchiveMarker ---------------------------------------------------
+
+
+class Archive(SQLModel, table=True):
+    """One half-yearly archive made from this database (`db archive`): where its file is, which finished
+    work it holds (moved before `cutoff_at`, the local midnight starting `before`), how many rows of each
+    table (JSON), the money totals it carries (JSON, fen) and the file's SHA-256."""
+
+    __tablename__ = "archive"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    file: str = Field(max_length=1000)
+    before: date
+    cutoff_at: datetime = Field(sa_type=UTCDateTime)
+    first_at: Optional[datetime] = utc_column()  # the earliest time of the work it holds
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    rows: int = Field(default=0)
+    counts: str = Field(default="{}")
+    money: str = Field(default="{}")
+    sha256: str = Field(max_length=64)
+    size_bytes: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class ArchiveMarker(SQLModel, table=True):
+    """Present (one row) only in an archive file: csdesk opens it for reading and refuses every write."""
+
+    __tablename__ = "archive_marker"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=1000)  # the live database it was moved out of
+    before: date
+    cutoff_at: datetime = Field(sa_type=UTCDateTime)
+    first_at: Optional[datetime] = utc_column()
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: Optional[str] = Field(default=None, max_length=60)

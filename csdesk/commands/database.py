@@ -1,4 +1,4 @@
-"""csdesk init, db upgrade, db check, db backup, db copy."""
+"""csdesk init, db upgrade, db check, db backup, db copy, db archive, db archives."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, print_json, state, want_json
+from csdesk.commands.common import JsonOpt, NowOpt, note, print_json, state, want_json
 
-app = typer.Typer(help="The database: upgrade, check, backup, copy.", no_args_is_help=True)
+app = typer.Typer(help="The database: upgrade, check, backup, copy, archive.", no_args_is_help=True)
 
 
 def init(ctx: typer.Context) -> None:
@@ -148,6 +148,119 @@ def db_copy(
     note(f"Copied {result.rows} rows in {len(result.tables)} tables from {result.source} to {result.target} "
          f"(schema {result.schema}); row counts and money totals match.")
     note(f"Next: point every agent's --db / CSDESK_DB at {result.target}, and keep {result.source} as a backup.")
+
+
+@app.command("archive")
+def db_archive(
+    ctx: typer.Context,
+    before: Annotated[str, typer.Option("--before", help="The cut-off: finished work before this local date moves (e.g. 2026-07-01).", metavar="DATE")],
+    to: Annotated[Path, typer.Option("--to", help="The new archive file (SQLite), e.g. archive-2026H1.db.", metavar="FILE", dir_okay=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would move; write nothing.")] = False,
+    vacuum: Annotated[bool, typer.Option("--vacuum", help="Afterwards, VACUUM the live SQLite file so that it shrinks on disk.")] = False,
+    json_: JsonOpt = False,
+    now: NowOpt = None,
+) -> None:
+    """Move finished work older than --before into a new archive file (归档; manager or above).
+
+    Calls, closed complaints with their timelines, finished callbacks and series, settled projects with
+    their adjustments, instalments, payments and dunning, and the notices and audit rows of all of it.
+    Open work and everything it still refers to stays. The file is written and verified first; then the
+    rows leave the live database in one transaction. Read the archive with --db FILE (it refuses writes).
+
+    Example: csdesk --as 张强 db archive --before 2026-07-01 --to ~/archives/archive-2026H1.db
+    """
+    from csdesk import dates
+    from csdesk.workflows.archive import archive_database
+
+    st = state(ctx)
+    when = st.now(now)
+    day = dates.parse_date(before, tz=st.settings.tz, at=when)
+    use_json = want_json(ctx, json_)
+    progress, tasks = None, {}
+    if not use_json and not dry_run:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        bar = Progress(transient=True, console=Console(stderr=True))
+
+        def progress(name: str, done: int, total: int) -> None:
+            if not tasks:
+                bar.start()
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=max(total, 1))
+            bar.update(tasks[name], completed=done)
+    try:
+        result = archive_database(st.database, st.settings, st.acting_name(), day, to, when, dry_run=dry_run,
+                                  vacuum=vacuum, progress=progress)
+    finally:
+        if tasks:
+            bar.stop()
+    if use_json:
+        print_json(ctx, result)
+        return
+    from csdesk.commands.common import out, table
+
+    t = table("table", "rows")
+    for name, count in result.counts.items():
+        t.add_row(name, str(count))
+    out().print(t)
+    copies = ", ".join(f"{n} {k}" for k, n in result.references.items() if n)
+    if result.dry_run:
+        note(f"Dry run: {result.rows} rows finished before {result.before} would move to {result.file} "
+             f"(with reference copies of {copies}); nothing was written.")
+        return
+    note(f"Archived {result.rows} rows finished before {result.before} to {result.file} "
+         f"({result.size_bytes} bytes, sha256 {result.sha256[:12]}…); row counts, money totals and integrity verified.")
+    if result.vacuumed:
+        note(f"Live database: {result.live_bytes_before} bytes before, {result.live_bytes_after} after VACUUM.")
+    else:
+        note("The live file shrinks on disk after VACUUM: csdesk db archive … --vacuum next time, or sqlite3 FILE 'VACUUM' when nobody works.")
+    note(f"Read it with: csdesk --db {result.file} report annual …")
+
+
+@app.command("archives")
+def db_archives(
+    ctx: typer.Context,
+    check: Annotated[bool, typer.Option("--check", help="Also compare each file's SHA-256 with the one recorded.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """List the archives made from this database: file, period, rows, checksum.
+
+    Example: csdesk db archives --check
+    """
+    from datetime import timedelta
+
+    from csdesk import dates
+    from csdesk.workflows.archive import finish_pending, list_archives
+
+    st = state(ctx)
+    st.database.require()
+    finish_pending(st.database)
+    rows = st.read(lambda desk: list_archives(desk, check=check))
+    if want_json(ctx, json_):
+        print_json(ctx, rows)
+        return
+    from rich.text import Text
+
+    from csdesk.commands.common import out, table
+
+    tz = st.settings.tz
+    t = table("#", "file", "period", "rows", "sha256", "made", "state")
+    for a in rows:
+        first = dates.to_local(a.first_at, tz).date().isoformat() if a.first_at else "…"
+        last = (a.before - timedelta(days=1)).isoformat()
+        state_ = "missing" if not a.present else ("ok" if a.intact else "CHANGED" if a.intact is False else "present")
+        t.add_row(str(a.id), Text(a.file), f"{first} ~ {last}", str(a.rows), a.sha256[:12],
+                  f"{dates.fmt(a.created_at, tz)} {a.created_by or ''}".strip(), state_)
+    if not rows:
+        note("No archives yet: csdesk db archive --before DATE --to FILE makes one.")
+        return
+    console = out()
+    console.print(t)
+    for a in rows:
+        counts = ", ".join(f"{name} {n}" for name, n in a.counts.items() if n)
+        console.print(Text(f"#{a.id} rows: {counts}"))
+        console.print(Text(f"#{a.id} sha256: {a.sha256}"))
 
 
 def register(root: typer.Typer) -> None:

@@ -80,7 +80,11 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now) -> None:
     when = st.now(now)
 
     def work(desk):
+        from csdesk.workflows.archive import archived_in
+
         report = build_report(desk, kind, period, lang=lang, unmask=unmask)
+        # A period (or the one beside it) that was archived says so and names the file (issue 18).
+        archived.extend(archived_in(desk.session, report.previous.start, report.period.end))
         sheets, data = 0, None
         if target is not None:
             partial = target.with_name(f".{target.name}.partial")
@@ -98,11 +102,22 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now) -> None:
             data = buffer.getvalue()
         return report, sheets, data
 
+    archived: list = []
     report, sheets, data = st.read(work, now=when)
     if want_json(ctx, json_):
-        print_json(ctx, report_json(report))
+        print_json(ctx, {**report_json(report), "archived": [{"file": a.file or None, "before": a.before, "note": a.message} for a in archived]})
     elif target is None and not mail:
         render_terminal(report, out())
+        if archived:
+            from rich.text import Text
+
+            console = out()
+            console.print()
+            for a in archived:
+                console.print(Text(f"Note: {a.message}"))
+    if not want_json(ctx, json_) and (target is not None or mail):
+        for a in archived:
+            note(f"Note: {a.message}")
     if target is not None:
         note(f"Wrote {report.title} to {target} ({sheets} sheets).")
     if mail:

@@ -120,6 +120,7 @@ def repeat_suffix(settings, due: datetime, now: datetime) -> str:
 def _load_collectors() -> None:
     """The areas' collectors live in csdesk/workflows/reminder_rules.py, imported on first use."""
     import csdesk.workflows.reminder_rules  # noqa: F401
+    import csdesk.workflows.archive_rules  # noqa: F401
 
 
 def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: bool = False) -> RunResult:
