@@ -99,6 +99,7 @@ def schedule(
     count: Annotated[Optional[int], typer.Option("--count", help="How many visits in the series.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Last day of the series (a date).")] = None,
     rrule: Annotated[Optional[str], typer.Option("--rrule", help="An RFC 5545 rule, e.g. 'FREQ=MONTHLY;INTERVAL=3;COUNT=3'.")] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Keep each repeating visit on its exact date, even a Sunday or a holiday (default: the next working day).")] = False,
     now: NowOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -115,7 +116,7 @@ def schedule(
     until_day = dates.parse_date(until, tz=st.settings.tz, at=at) if until else None
     result = st.write(lambda desk: schedule_callback(
         desk, due_at, customer=customer, phone=phone, subject=for_, purpose=purpose, assignee=assign, note=note_,
-        every=every, count=count, until=until_day, rrule=rrule), now=at)
+        every=every, count=count, until=until_day, rrule=rrule, exact=exact), now=at)
     if want_json(ctx, json_):
         print_json(ctx, result)
         return

@@ -1,0 +1,29 @@
+"""complaint records that stay true: a finished clock's verdict kept on the event that ended it;
+hand-made visit series that keep their exact times
+
+Revision ID: 0008
+Revises: 0006
+"""
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = '0008'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN (no table copy): both columns have a constant default, which SQLite accepts.
+    op.add_column('complaint_event', sa.Column('verdict', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.add_column('callback_series', sa.Column('exact', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Series typed by hand before this revision kept the times they were given: they stay exact.
+    op.execute("UPDATE callback_series SET exact = TRUE WHERE rule = 'manual'")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('callback_series', schema=None) as batch_op:
+        batch_op.drop_column('exact')
+    with op.batch_alter_table('complaint_event', schema=None) as batch_op:
+        batch_op.drop_column('verdict')
