@@ -720,6 +720,10 @@ def _close_the_loop(desk: Desk, cb: Callback) -> str | None:
     complaint = desk.session.get(model, cb.complaint_id)
     if complaint is None:
         return f"complaint #{cb.complaint_id} no longer exists"
+    last = complaints.last_entry_at(desk.session, complaint.id)
+    if last is not None and cb.last_attempt_at < last:
+        return (f"complaint #{complaint.id} changed after this visit was made (last entry "
+                f"{dates.fmt(last, desk.tz)}): left as it is")
     if cb.satisfied:
         if complaint.status != "resolved":
             return f"complaint #{complaint.id} is {complaint.status}, not resolved: left as it is"

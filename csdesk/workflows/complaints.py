@@ -565,6 +565,13 @@ def _when(desk: Desk, c: Complaint | None, at: datetime | None, what: str) -> da
     return when
 
 
+def last_entry_at(session, complaint_id: int) -> datetime | None:
+    """When the complaint's last entry that moves a clock or its state happened (notes and edits aside)."""
+    return session.exec(
+        select(func.max(ComplaintEvent.at)).where(ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.kind.not_in(_CLOCKLESS))
+    ).one()
+
+
 def _record(desk: Desk, c: Complaint, kind: str, at: datetime, from_value: Any = None, to_value: Any = None,
             note: str | None = None, visit_id: int | None = None, key: str | None = None, actor_id: Any = ...) -> ComplaintEvent:
     event = ComplaintEvent(
