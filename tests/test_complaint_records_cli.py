@@ -124,3 +124,10 @@ def test_schedule_exact_keeps_sundays(desk, cli):
                "--count", "2", "--exact", "--json"))
     assert [c["due_at"][:10] for c in json.loads(r.stdout)["callbacks"]] == ["2026-11-29", "2026-12-06"]
     refused(cli, desk, ["callback", "schedule", "--phone", PHONE, "--due", "2026-11-29 10:00", "--exact"], "--exact")
+
+
+def test_db_check_and_config_show_warn_about_next_year(desk, cli):
+    for args in (["db", "check"], ["config", "show"], ["config", "show", "--json"]):
+        r = ok(cli(*args))
+        assert "Warning: the installed holidays package" in r.stderr and "CN 2027" in r.stderr, args
+        assert "CN 2026" not in r.stderr

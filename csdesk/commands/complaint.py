@@ -357,6 +357,16 @@ def reopen(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer
     _done(ctx, info, json_, f"Complaint #{info.id} reopened at {info.level_name}; {_due(st, info)}.")
 
 
+def warn_calendar(st) -> None:
+    """On stderr: the years in use (this one and the next) whose make-up workdays (调休) the installed
+    holidays package lacks (`db check` and `config show` call this too)."""
+    from csdesk.workflows.complaints import calendar_gaps
+
+    year = st.now().astimezone(st.settings.tz).year
+    for warning in calendar_gaps(st.settings, [year, year + 1]):
+        note(f"Warning: {warning}")
+
+
 @app.command("edit")
 def edit(ctx: typer.Context, complaint_id: IdArg,
          severity: Annotated[str | None, typer.Option("--severity", help="normal 一般 | serious 较重 | major 重大: deadlines follow it from the opening.")] = None,

@@ -74,6 +74,9 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
         for p in problems:
             typer.echo(f"  {p}")
         typer.echo(f"schema: {version} ({'current' if version == HEAD else f'needs upgrade to {HEAD}: csdesk db upgrade'})")
+    from csdesk.commands.complaint import warn_calendar
+
+    warn_calendar(state(ctx))  # on stderr: a year in use without its make-up workdays
     if problems:
         raise CsdeskError("integrity check failed")
     if version != HEAD:

@@ -1115,20 +1115,18 @@ def edit_complaint(desk: Desk, complaint_id: int, severity: str | None = None, c
         raise InvalidValue(f"complaint #{c.id} already says that: nothing to change")
     when = _when(desk, c, None, "the edit")
     before = snapshot(c)
-    event = None
-    if "severity" in changes:
-        event = _record(desk, c, "severity", when, *changes["severity"])
+    events = []
+    if "severity" in changes:  # its own entry: the deadlines change with it
+        events.append(_record(desk, c, "severity", when, *changes["severity"]))
         c.severity = new_severity
     others = [k for k in changes if k != "severity"]
     if others:
         words = {"category": "category", "summary": "summary", "customer_id": "customer", "project_id": "project"}
-        text = "; ".join(f"{words[k]}: {_edit_value(session, k, a)} → {_edit_value(session, k, b)}" for k, (a, b) in changes.items() if k in others)
-        event = _record(desk, c, "edited", when, note=text) if event is None else event
-        if event.kind == "severity":
-            _record(desk, c, "edited", when, note=text)
-    for k in others:
-        setattr(c, k, changes[k][1])
-    _commit(desk, c, "edit", before, event, r)
+        text = "; ".join(f"{words[k]}: {_edit_value(session, k, changes[k][0])} → {_edit_value(session, k, changes[k][1])}" for k in others)
+        events.append(_record(desk, c, "edited", when, note=text))
+        for k in others:
+            setattr(c, k, changes[k][1])
+    _commit(desk, c, "edit", before, events[0], r)
     if "customer_id" in changes or "project_id" in changes:
         hooks.fire("complaint_moved", desk, complaint_id=c.id, customer_id=c.customer_id, project_id=c.project_id)
     return _info(session, c, r)
@@ -1694,7 +1692,7 @@ def demo_complaints(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
     overdue = session.exec(select(func.count()).select_from(Complaint).where(Complaint.status.in_(ACTIVE), Complaint.next_due <= now)).one()
     made["complaints"] = len(DEMO_STORIES)
     return [
-        f"  complaints: {len(DEMO_STORIES)} — " + ", ".join(f"{statuses.get(s, 0)} {STATUSES[s]} {s}" for s in STATUSES),
+        f"  complaints: {len(DEMO_STORIES)} — " + ", ".join(f"{statuses.get(s, 0)} {STATUSES[s]} {s}" for s in LISTED),
         f"              {counts['escalate']} escalated by hand, {counts['auto']} automatically after a missed deadline; "
         f"{overdue} past a deadline now (complaint list --overdue)",
     ]
