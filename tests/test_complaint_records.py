@@ -276,6 +276,18 @@ def test_callback_done_at_is_accepted_after_the_resolution_even_if_the_visit_was
     assert (info.status, info.closed_at) == ("closed", sh(2026, 11, 23, 17))
 
 
+def test_callback_done_at_is_accepted_after_the_call_that_made_the_promise(act):
+    from csdesk.workflows.calls import log_call
+
+    call = act("王芳", sh(2026, 11, 24, 10), lambda d: log_call(d, PHONE, "inquiry", "问报价", at=sh(2026, 11, 24, 9))).call
+    cb = act("王芳", sh(2026, 11, 24, 10), lambda d: CB.schedule_callback(
+        d, sh(2026, 11, 24, 15), subject=f"call:{call.id}")).callbacks[0]  # written at 10:00, promised on the 09:00 call
+    with pytest.raises(InvalidValue, match=f"before call #{call.id} that made the promise"):
+        act("王芳", sh(2026, 11, 24, 10, 5), lambda d: CB.record_attempt(d, cb.id, "reached", at=sh(2026, 11, 24, 8, 30)))
+    done = act("王芳", sh(2026, 11, 24, 10, 5), lambda d: CB.record_attempt(d, cb.id, "reached", at=sh(2026, 11, 24, 9, 40)))
+    assert done.callback.closed_at == sh(2026, 11, 24, 9, 40)
+
+
 # ---- who may close a complaint by its visit (issue 12) ------------------------------------------------------
 
 

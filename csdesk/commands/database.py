@@ -74,13 +74,13 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
         for p in problems:
             typer.echo(f"  {p}")
         typer.echo(f"schema: {version} ({'current' if version == HEAD else f'needs upgrade to {HEAD}: csdesk db upgrade'})")
-    from csdesk.commands.complaint import warn_calendar
-
-    warn_calendar(state(ctx))  # on stderr: a year in use without its make-up workdays
     if problems:
         raise CsdeskError("integrity check failed")
     if version != HEAD:
         raise CsdeskError(f"schema {version} is not current ({HEAD})", hint="csdesk db upgrade")
+    from csdesk.commands.complaint import warn_calendar
+
+    warn_calendar(state(ctx))  # on stderr: a year in use without its make-up workdays
 
 
 @app.command("backup")

@@ -23,7 +23,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('callback_series', schema=None) as batch_op:
-        batch_op.drop_column('exact')
-    with op.batch_alter_table('complaint_event', schema=None) as batch_op:
-        batch_op.drop_column('verdict')
+    op.drop_column('callback_series', 'exact')
+    op.drop_column('complaint_event', 'verdict')
