@@ -103,7 +103,7 @@ def schedule(
     now: NowOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Schedule a callback or return visit (回访), once or as a repeating series.
+    """Schedule a callback or return visit (回访), once or as a repeating series (on working days unless --exact).
 
     Example: csdesk callback schedule --phone 13812345678 --due "today 15:00" --note "报价确认后回电"
     """
@@ -228,7 +228,7 @@ def done(
     satisfied: Annotated[Optional[bool], typer.Option("--satisfied/--unsatisfied", help="Was the customer satisfied?")] = None,
     score: Annotated[Optional[int], typer.Option("--score", help="Satisfaction 1–5.")] = None,
     note_: Annotated[Optional[str], typer.Option("--note", help="What the customer said.")] = None,
-    at: Annotated[Optional[str], typer.Option("--at", help="When the call was made (default now): today 14:30, -1h.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="When the call was made (default now): today 14:30, -1h; any moment after what the callback follows (the resolution, the call that made the promise).")] = None,
     now: NowOpt = None,
     json_: JsonOpt = False,
 ) -> None:
