@@ -226,6 +226,9 @@ class ComplaintEvent(SQLModel, table=True):
     note: Optional[str] = None
     visit_id: Optional[int] = None  # the return visit (callback) that closed or reopened it
     key: Optional[str] = Field(default=None, sa_column_kwargs={"unique": True}, max_length=120)
+    # JSON: the deadline and business time used of each clock this event ended, as computed then, so
+    # that a later calendar change never rewrites a finished clock's verdict (migration 0008).
+    verdict: Optional[str] = None
 
 
 # --- callbacks and return visits (issue 4): Callback ------------------------------------------
@@ -258,6 +261,7 @@ class CallbackSeries(SQLModel, table=True):
     assignee_id: Optional[int] = Field(default=None, foreign_key="staff.id")
     note: Optional[str] = None
     active: bool = Field(default=True)  # False once ended (tier changed, cancelled, last visit made)
+    exact: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})  # hand-made: keep the typed times, even off working days
     ended_reason: Optional[str] = Field(default=None, max_length=300)
     created_at: Optional[datetime] = utc_column()
     created_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")

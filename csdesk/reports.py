@@ -621,7 +621,8 @@ def _candidate_rows(w: Window, extra_columns=()):
 
     c = Complaint.__table__.c
     cand = _complaint_candidates(w)
-    return select(c.id, c.severity, c.owner_id, c.opened_at, *extra_columns).where(c.id.in_(select(cand.c[0]))).order_by(c.opened_at, c.id)
+    return (select(c.id, c.severity, c.owner_id, c.opened_at, *extra_columns)
+            .where(c.id.in_(select(cand.c[0])), c.status != "void").order_by(c.opened_at, c.id))
 
 
 def _clock_key(clock) -> str:
@@ -653,7 +654,7 @@ def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[Complaint
 
     def flush(rows):
         events: dict[int, list] = {}
-        for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value)
+        for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value, e.verdict)
                                   .where(e.complaint_id.in_([x.id for x in rows]), e.kind != "note")):
             events.setdefault(ev.complaint_id, []).append(ev)
         for row in rows:
@@ -714,7 +715,7 @@ def _open_at_query(at: datetime):
     )
     # Open at `at` means: active now, or resolved since (a later resolution); checked exactly by its last event before `at`.
     return (select(c.id, c.severity, c.customer_id, c.owner_id, c.assignee_id, c.summary)
-            .where(c.opened_at < at, or_(c.status.in_(ACTIVE), c.resolved_at >= at), last_kind.in_(("opened", "reopened"))))
+            .where(c.opened_at < at, c.status != "void", or_(c.status.in_(ACTIVE), c.resolved_at >= at), last_kind.in_(("opened", "reopened"))))
 
 
 def compute_complaints(desk, w: Window, _done) -> AreaData:
@@ -732,14 +733,14 @@ def compute_complaints(desk, w: Window, _done) -> AreaData:
     opened = 0
     owned: dict[int, int] = {}
     for category, severity, owner_id, count in session.execute(
-        select(c.category, c.severity, c.owner_id, func.count()).where(c.opened_at >= w.start, c.opened_at < w.end)
+        select(c.category, c.severity, c.owner_id, func.count()).where(c.opened_at >= w.start, c.opened_at < w.end, c.status != "void")
         .group_by(c.category, c.severity, c.owner_id)
     ):
         opened += count
         by_category[category] = by_category.get(category, 0) + count
         by_severity[severity] = by_severity.get(severity, 0) + count
         owned[owner_id] = owned.get(owner_id, 0) + count
-    in_period = and_(e.at >= w.start, e.at < w.end)
+    in_period = and_(e.at >= w.start, e.at < w.end, e.complaint_id.not_in(select(c.id).where(c.status == "void")))
     counts = dict(session.execute(
         select(e.kind, func.count(func.distinct(e.complaint_id))).where(in_period, e.kind.in_(("resolved", "closed", "reopened")))
         .group_by(e.kind)
@@ -1070,7 +1071,7 @@ def overdue_details(desk, report: Report, w: Window) -> Detail:
             for start in range(0, len(items), 500):
                 chunk = items[start:start + 500]
                 events: dict[int, list] = {}
-                for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value)
+                for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value, e.verdict)
                                           .where(e.complaint_id.in_([x.id for x in chunk]), e.kind != "note", e.at < w.as_of)):
                     events.setdefault(ev.complaint_id, []).append(ev)
                 for x in chunk:

@@ -238,6 +238,20 @@ def test_every_other_command_survives_hostile_input(desk_with_data, area):
     run()
 
 
+# Issue 13's corrections rewrite records: as many examples as the foundation's commands.
+CORRECTIONS = [p for p in (("complaint", "edit"), ("complaint", "void")) if p in COMMANDS]
+
+
+@pytest.mark.parametrize("path", CORRECTIONS, ids=" ".join)
+def test_complaint_corrections_survive_hostile_input(desk_with_data, path):
+    @_settings(PER_FOUNDATION_COMMAND)
+    @given(args=invocation(path))
+    def run(args):
+        _check(desk_with_data, args)
+
+    run()
+
+
 def test_every_foundation_command_is_fuzzed():
     assert FOUNDATION_PRESENT == sorted(FOUNDATION)
 

@@ -100,10 +100,11 @@ def schedule(
     count: Annotated[Optional[int], typer.Option("--count", help="How many visits in the series.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Last day of the series (a date).")] = None,
     rrule: Annotated[Optional[str], typer.Option("--rrule", help="An RFC 5545 rule, e.g. 'FREQ=MONTHLY;INTERVAL=3;COUNT=3'.")] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Keep each repeating visit on its exact date, even a Sunday or a holiday (default: the next working day).")] = False,
     now: NowOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Schedule a callback or return visit (回访), once or as a repeating series.
+    """Schedule a callback or return visit (回访), once or as a repeating series (on working days unless --exact).
 
     Example: csdesk callback schedule --phone 13812345678 --due "today 15:00" --note "报价确认后回电"
     """
@@ -116,7 +117,7 @@ def schedule(
     until_day = dates.parse_date(until, tz=st.settings.tz, at=at) if until else None
     result = st.write(lambda desk: schedule_callback(
         desk, due_at, customer=customer, phone=phone, subject=for_, purpose=purpose, assignee=assign, note=note_,
-        every=every, count=count, until=until_day, rrule=rrule), now=at)
+        every=every, count=count, until=until_day, rrule=rrule, exact=exact), now=at)
     if want_json(ctx, json_):
         print_json(ctx, result)
         return
@@ -230,7 +231,7 @@ def done(
     satisfied: Annotated[Optional[bool], typer.Option("--satisfied/--unsatisfied", help="Was the customer satisfied?")] = None,
     score: Annotated[Optional[int], typer.Option("--score", help="Satisfaction 1–5.")] = None,
     note_: Annotated[Optional[str], typer.Option("--note", help="What the customer said.")] = None,
-    at: Annotated[Optional[str], typer.Option("--at", help="When the call was made (default now): today 14:30, -1h.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="When the call was made (default now): today 14:30, -1h; any moment after what the callback follows (the resolution, the call that made the promise).")] = None,
     now: NowOpt = None,
     json_: JsonOpt = False,
 ) -> None:

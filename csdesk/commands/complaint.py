@@ -1,4 +1,4 @@
-"""csdesk complaint open|list|show|sla|ack|note|assign|hold|resume|escalate|resolve|close|reopen."""
+"""csdesk complaint open|list|show|sla|ack|note|assign|hold|resume|escalate|resolve|close|reopen|edit|void."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def open_(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="open | acknowledged | on_hold | resolved | closed | active | all (default: active).")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open | acknowledged | on_hold | resolved | closed | void | active | all (default: active; all leaves void out).")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only those past a running deadline.")] = False,
     due_within: Annotated[str | None, typer.Option("--due-within", help="Next deadline within this much BUSINESS time (2h, 1h30m); overdue ones included.")] = None,
     level: Annotated[int | None, typer.Option("--level", help="1 specialist … 4 director.")] = None,
@@ -217,6 +217,8 @@ def sla(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> None
     from csdesk.commands.common import echo
 
     echo("\n".join(lines))
+    for warning in result.warnings:
+        note(f"Warning: {warning}")
 
 
 @app.command("ack")
@@ -359,5 +361,50 @@ def reopen(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer
     _done(ctx, info, json_, f"Complaint #{info.id} reopened at {info.level_name}; {_due(st, info)}.")
 
 
+def warn_calendar(st) -> None:
+    """On stderr: the years in use (this one and the next) whose make-up workdays (调休) the installed
+    holidays package lacks (`db check` and `config show` call this too)."""
+    from csdesk.workflows.complaints import calendar_gaps
+
+    year = st.now().astimezone(st.settings.tz).year
+    for warning in calendar_gaps(st.settings, [year, year + 1]):
+        note(f"Warning: {warning}")
+
+
+@app.command("edit")
+def edit(ctx: typer.Context, complaint_id: IdArg,
+         severity: Annotated[str | None, typer.Option("--severity", help="normal 一般 | serious 较重 | major 重大: deadlines follow it from the opening.")] = None,
+         category: Annotated[str | None, typer.Option("--category", help="The category (config: complaint_categories).")] = None,
+         summary: Annotated[str | None, typer.Option("--summary", help="What the customer complains about.")] = None,
+         customer: Annotated[str | None, typer.Option("--customer", help="Move it to this customer (code or phone); its pending visits follow.")] = None,
+         project: Annotated[str | None, typer.Option("--project", help="The project code it is about (one of its customer's), or - for none.")] = None,
+         json_: JsonOpt = False) -> None:
+    """Correct a complaint (its assignee, owner, or a supervisor or above); every change is in the timeline and the audit.
+
+    Example: csdesk --as 李娜 complaint edit 12 --severity serious --category quality
+    """
+    from csdesk.workflows.complaints import edit_complaint
+
+    st = state(ctx)
+    info = st.write(lambda desk: edit_complaint(desk, complaint_id, severity, category, summary, customer, project))
+    _done(ctx, info, json_, f"Complaint #{info.id} edited: {info.severity_label} {info.severity}, {info.category_label}, "
+          f"{info.customer_code}{' ' + info.project if info.project else ''}; {_due(st, info)}.".replace("; .", "."))
+
+
+@app.command("void")
+def void(ctx: typer.Context, complaint_id: IdArg,
+         reason: Annotated[str, typer.Option("--reason", help="Why: a duplicate of #N, opened by mistake …")],
+         json_: JsonOpt = False) -> None:
+    """Void a duplicate or mistaken complaint (supervisor or above): out of lists, SLAs, reminders and reports; its pending visits are cancelled.
+
+    Example: csdesk --as 李娜 complaint void 13 --reason "重复立案，同 #12"
+    """
+    from csdesk.workflows.complaints import void_complaint
+
+    st = state(ctx)
+    info = st.write(lambda desk: void_complaint(desk, complaint_id, reason))
+    _done(ctx, info, json_, f"Complaint #{info.id} voided (作废); it no longer counts anywhere, and its pending visits are cancelled.")
+
+
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="complaint", help="Complaints (投诉): open, list, show, sla, ack, note, assign, hold, resume, escalate, resolve, close, reopen.")
+    root.add_typer(app, name="complaint", help="Complaints (投诉): open, list, show, sla, ack, note, assign, hold, resume, escalate, resolve, close, reopen, edit, void.")

@@ -26,8 +26,11 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     Example: csdesk config show
     """
+    from csdesk.commands.complaint import warn_calendar
+
     settings = state(ctx).settings
     data = settings.public()
+    warn_calendar(state(ctx))  # on stderr: a year in use without its make-up workdays
     if want_json(ctx, json_):
         print_json(ctx, {"source": str(settings.source) if settings.source else None, "settings": data})
         return

@@ -81,6 +81,9 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
         raise CsdeskError("integrity check failed")
     if version != HEAD:
         raise CsdeskError(f"schema {version} is not current ({HEAD})", hint="csdesk db upgrade")
+    from csdesk.commands.complaint import warn_calendar
+
+    warn_calendar(state(ctx))  # on stderr: a year in use without its make-up workdays
 
 
 @app.command("backup")

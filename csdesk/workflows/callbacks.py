@@ -385,8 +385,12 @@ def schedule_callback(
     count: int | None = None,
     until: date | None = None,
     rrule: str | None = None,
+    exact: bool = False,
 ) -> Scheduled:
-    """Schedule a callback, or a series of them (`every` + `count`/`until`, or an RFC 5545 `rrule`)."""
+    """Schedule a callback, or a series of them (`every` + `count`/`until`, or an RFC 5545 `rrule`).
+
+    A series' visits land on working days (one that falls on a Sunday or a holiday moves to the next
+    working day, same time of day) unless `exact`."""
     actor = desk.require_actor()
     session = desk.session
     due = due.astimezone(UTC)
@@ -431,8 +435,8 @@ def schedule_callback(
     )
 
     if not (every or rrule):
-        if count is not None or until is not None:
-            raise InvalidValue("--count and --until repeat a callback: give --every SPAN or --rrule RULE too")
+        if count is not None or until is not None or exact:
+            raise InvalidValue("--count, --until and --exact are for a repeating callback: give --every SPAN or --rrule RULE too")
         cb = _new_callback(desk, due_at=due, **fields)
         audit(desk, "callback.schedule", cb)
         return Scheduled(_infos(session, [cb], desk.now))
@@ -459,14 +463,15 @@ def schedule_callback(
         raise InvalidValue(f"that series makes more than {vr.MAX_SERIES} visits; use a smaller --count or an earlier --until")
     series = CallbackSeries(
         customer_id=cust.id, project_id=fields["project_id"], complaint_id=fields["complaint_id"], rule="manual",
-        purpose=purpose, rrule=rule, start_at=due, assignee_id=who.id, note=note, active=True,
+        purpose=purpose, rrule=rule, start_at=due, assignee_id=who.id, note=note, active=True, exact=exact,
         created_at=desk.now, created_by_id=actor.id,
     )
     session.add(series)
     audit(desk, "callback_series.create", series)
+    cal = vr.calendar(desk.settings)
     made = []
     for seq, when in planned:
-        cb = _new_callback(desk, due_at=when, series_id=series.id, seq=seq, **fields)
+        cb = _new_callback(desk, due_at=_rule_due(cal, series, when), series_id=series.id, seq=seq, **fields)
         made.append(cb)
     session.flush()
     for cb in made:
@@ -595,8 +600,9 @@ def record_attempt(
         raise InvalidValue(f"--at {dates.fmt(at, desk.tz)} is in the future")
     if cb.last_attempt_at and at < cb.last_attempt_at:
         raise InvalidValue(f"--at {dates.fmt(at, desk.tz)} is before the last try ({dates.fmt(cb.last_attempt_at, desk.tz)})")
-    if cb.created_at and at < cb.created_at - timedelta(minutes=1):
-        raise InvalidValue(f"--at {dates.fmt(at, desk.tz)} is before the callback was scheduled ({dates.fmt(cb.created_at, desk.tz)})")
+    follows, what = _follows(session, cb)
+    if follows is not None and at < follows - timedelta(minutes=1):
+        raise InvalidValue(f"--at {dates.fmt(at, desk.tz)} is before {what} ({dates.fmt(follows, desk.tz)})")
     if outcome != "reached" and (satisfied is not None or score is not None):
         raise InvalidValue("--satisfied, --unsatisfied and --score need --reached")
     if score is not None and not 1 <= score <= 5:
@@ -610,6 +616,8 @@ def record_attempt(
                 "(satisfied closes the complaint, unsatisfied reopens it)")
         if satisfied is False and not note:
             raise InvalidValue("an unsatisfied complaint visit needs --note: it becomes the reason the complaint is reopened")
+        if satisfied:
+            _check_may_close(session, actor, cb)
 
     rules, cal = _settings(desk)
     before = snapshot(cb)
@@ -651,9 +659,55 @@ def record_attempt(
         follow_up.extend(_roll_series(desk, session.get(CallbackSeries, cb.series_id), rules, cal))
     supervisor = None
     if missed and cb.assignee_id:
-        boss_id = session.get(Staff, cb.assignee_id).reports_to_id
+        boss_id = _boss_of(desk, cb.assignee_id)
         supervisor = _names(session, [boss_id]).get(boss_id) if boss_id else None
     return AttemptResult(_infos(session, [cb], desk.now)[0], outcome, result_next, missed, rules.max_attempts, supervisor, follow_up)
+
+
+def _follows(session, cb: Callback) -> tuple[datetime | None, str]:
+    """The moment a callback follows, before which no try can have happened: a complaint visit follows
+    the complaint's resolution, a promise made on a call follows that call, anything else its scheduling.
+    (The callback row itself may have been written later, when the resolution or the call was entered
+    after the fact.)"""
+    if cb.complaint_id is not None and cb.purpose == "complaint-visit":
+        model = _complaint_model()
+        complaint = session.get(model, cb.complaint_id) if model is not None else None
+        if complaint is not None and complaint.resolved_at is not None:
+            return complaint.resolved_at, f"complaint #{complaint.id} was resolved"
+    if cb.call_id is not None:
+        call = session.get(Call, cb.call_id)
+        if call is not None:
+            return call.at, f"call #{call.id} that made the promise"
+    if cb.rule in ("handover", "acceptance") and cb.project_id is not None:
+        project = session.get(Project, cb.project_id)
+        moment = project.handed_over_at if cb.rule == "handover" else project.accepted_at
+        if moment is not None:
+            return moment, f"project {project.code}'s {cb.rule}"
+    if cb.created_at is not None:
+        return cb.created_at, "the callback was scheduled"
+    return None, ""
+
+
+def _check_may_close(session, actor, cb: Callback) -> None:
+    """Recording a satisfied return visit closes the complaint: only the visit's or the complaint's
+    assignee or owner may, or someone who outranks them."""
+    model = _complaint_model()
+    complaint = session.get(model, cb.complaint_id) if model is not None else None
+    people = {cb.assignee_id}
+    if complaint is not None:
+        people |= {complaint.assignee_id, complaint.owner_id}
+    people.discard(None)
+    if actor.id in people:
+        return
+    ranks = [ROLE_RANK.get(p.role, 1) for p in (session.get(Staff, i) for i in people) if p is not None]
+    if ranks and actor.rank > max(ranks):
+        return
+    names = ", ".join(sorted(_names(session, people).values())) or "nobody"
+    raise PermissionDenied(
+        f"callback #{cb.id} is the return visit of complaint #{cb.complaint_id}: a satisfied visit closes the complaint, "
+        f"so only its assignee or owner ({names}) or someone above them can record it; {actor.name} is a {actor.role}",
+        hint="ask them to record it, or have it reassigned (callback reschedule --assign)",
+    )
 
 
 def _close_the_loop(desk: Desk, cb: Callback) -> str | None:
@@ -668,14 +722,18 @@ def _close_the_loop(desk: Desk, cb: Callback) -> str | None:
     complaint = desk.session.get(model, cb.complaint_id)
     if complaint is None:
         return f"complaint #{cb.complaint_id} no longer exists"
+    last = complaints.last_entry_at(desk.session, complaint.id)
+    if last is not None and cb.last_attempt_at < last:
+        return (f"complaint #{complaint.id} changed after this visit was made (last entry "
+                f"{dates.fmt(last, desk.tz)}): left as it is")
     if cb.satisfied:
         if complaint.status != "resolved":
             return f"complaint #{complaint.id} is {complaint.status}, not resolved: left as it is"
-        complaints.close_complaint(desk, complaint.id, visit_id=cb.id)
+        complaints.close_complaint(desk, complaint.id, visit_id=cb.id, at=cb.last_attempt_at)
         return f"complaint #{complaint.id} closed (customer satisfied)"
     if complaint.status not in ("resolved", "closed"):
         return f"complaint #{complaint.id} is {complaint.status} (being worked on): left as it is"
-    complaints.reopen_after_visit(desk, complaint.id, reason=cb.result_note, visit_id=cb.id)
+    complaints.reopen_after_visit(desk, complaint.id, reason=cb.result_note, visit_id=cb.id, at=cb.last_attempt_at)
     complaint = desk.session.get(model, cb.complaint_id)
     return f"complaint #{complaint.id} reopened and escalated to level {complaint.level} (customer not satisfied)"
 
@@ -760,8 +818,8 @@ def _end_series(desk: Desk, series: CallbackSeries, reason: str) -> None:
 
 
 def _rule_due(cal, series: CallbackSeries, when: datetime) -> datetime:
-    """A rule-made visit falls on a working day (same time of day); a hand-made one stays where asked."""
-    if series.rule == "manual":
+    """A series' visit falls on a working day (same time of day); a hand-made one with --exact stays where asked."""
+    if series.rule == "manual" and series.exact:
         return when
     local = when.astimezone(cal.zone)
     day = vr.workday_on_or_after(cal, local.date())
@@ -804,7 +862,7 @@ def _roll_series(desk: Desk, series: CallbackSeries | None, rules=None, cal=None
         desk, customer_id=series.customer_id, purpose=series.purpose, project_id=series.project_id,
         complaint_id=series.complaint_id, series_id=series.id, seq=seq,
         rule=None if series.rule == "manual" else series.rule,
-        due_at=_rule_due(cal, series, when) if cal is not None else when,
+        due_at=_rule_due(cal if cal is not None else vr.calendar(desk.settings), series, when),
         assignee_id=_active_staff_id(session, series.assignee_id), note=series.note,
     )
     audit(desk, "callback.schedule", cb)
@@ -843,7 +901,8 @@ def schedule_complaint_visit(desk: Desk, complaint_id: int) -> VisitMade | None:
     cb = _new_callback(
         desk, customer_id=complaint.customer_id, purpose="complaint-visit", complaint_id=complaint.id,
         project_id=getattr(complaint, "project_id", None), rule="complaint",
-        due_at=vr.deadline(cal, desk.now, rules.within["complaint"]), assignee_id=assignee,
+        due_at=vr.deadline(cal, getattr(complaint, "resolved_at", None) or desk.now, rules.within["complaint"]),
+        assignee_id=assignee,
     )
     audit(desk, "callback.schedule", cb)
     return _made(session, cb, "complaint")
@@ -928,6 +987,60 @@ def create_warranty_series(desk: Desk, project: Project, rules=None, cal=None) -
 @hooks.listen("complaint_resolved")
 def _on_complaint_resolved(desk: Desk, complaint_id: int, **_: Any):
     return schedule_complaint_visit(desk, complaint_id)
+
+
+def _cancel_for_complaint(desk: Desk, complaint_id: int, at: datetime, reason: str, purposes: tuple[str, ...] | None) -> list[int]:
+    query = select(Callback).where(Callback.complaint_id == complaint_id, Callback.status == "pending")
+    if purposes is not None:
+        query = query.where(Callback.purpose.in_(purposes))
+    done = []
+    for cb in desk.session.exec(query.order_by(Callback.id)).all():
+        before = snapshot(cb)
+        cb.status, cb.result_note, cb.closed_at = "cancelled", reason[:500], at
+        cb.closed_by_id = desk.actor.id if desk.actor else None
+        desk.session.add(cb)
+        audit(desk, "callback.cancel", cb, before=before)
+        done.append(cb.id)
+    for series in desk.session.exec(select(CallbackSeries).where(
+            CallbackSeries.complaint_id == complaint_id, CallbackSeries.active == True)).all():  # noqa: E712
+        if purposes is None or series.purpose in purposes:
+            _end_series(desk, series, reason)
+    return done
+
+
+@hooks.listen("complaint_reopened")
+def _on_complaint_reopened(desk: Desk, complaint_id: int, at: datetime, reason: str, **_: Any):
+    """Reopened by hand: its pending return visit is cancelled (resolving again schedules a new one)."""
+    return _cancel_for_complaint(desk, complaint_id, at, reason, ("complaint-visit",))
+
+
+@hooks.listen("complaint_voided")
+def _on_complaint_voided(desk: Desk, complaint_id: int, at: datetime, reason: str, **_: Any):
+    """Voided: every pending callback about it is cancelled."""
+    return _cancel_for_complaint(desk, complaint_id, at, reason, None)
+
+
+@hooks.listen("complaint_moved")
+def _on_complaint_moved(desk: Desk, complaint_id: int, customer_id: int, project_id: int | None, **_: Any):
+    """The complaint moved to another customer or project: its pending callbacks (and their series) follow."""
+    moved = []
+    for cb in desk.session.exec(select(Callback).where(Callback.complaint_id == complaint_id, Callback.status == "pending")).all():
+        if cb.customer_id == customer_id and cb.project_id == project_id:
+            continue
+        before = snapshot(cb)
+        if cb.customer_id != customer_id:
+            cb.phone = None  # the number was the old customer's; call the new one's main number
+        cb.customer_id, cb.project_id = customer_id, project_id
+        desk.session.add(cb)
+        audit(desk, "callback.move", cb, before=before)
+        moved.append(cb.id)
+    for series in desk.session.exec(select(CallbackSeries).where(CallbackSeries.complaint_id == complaint_id)).all():
+        if series.customer_id != customer_id or series.project_id != project_id:
+            before = snapshot(series)
+            series.customer_id, series.project_id = customer_id, project_id
+            desk.session.add(series)
+            audit(desk, "callback_series.move", series, before=before)
+    return moved
 
 
 @hooks.listen("project_handed_over")
@@ -1218,13 +1331,21 @@ def missed_callbacks(desk: Desk, since: datetime | None = None) -> list[MissedCa
     rows = list(desk.session.exec(query.order_by(Callback.closed_at, Callback.id)).all())
     infos = _infos(desk.session, rows, desk.now)
     assignees = {r.assignee_id for r in rows if r.assignee_id}
-    bosses = dict(desk.session.exec(select(Staff.id, Staff.reports_to_id).where(Staff.id.in_(assignees))).all()) if assignees else {}
+    bosses = {a: _boss_of(desk, a) for a in assignees}
     names = _names(desk.session, bosses.values())
     return [
         MissedCallback(r.id, r.closed_at, r.outcome, r.attempts, i.customer_code, i.customer_name, i.phone, r.purpose,
                        r.assignee_id, i.assignee, bosses.get(r.assignee_id), names.get(bosses.get(r.assignee_id)))
         for r, i in zip(rows, infos)
     ]
+
+
+def _boss_of(desk: Desk, staff_id: int | None) -> int | None:
+    """Who hears of a missed callback: the first active person up the assignee's reports_to chain,
+    else the supervisor level's default assignee (escalation.default_assignee.2)."""
+    from csdesk.workflows.complaints import notice_boss
+
+    return notice_boss(desk.session, desk.settings, staff_id, 2)
 
 
 def _rate(part: int, whole: int) -> Decimal | None:

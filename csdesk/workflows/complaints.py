@@ -24,6 +24,7 @@ States: open (待响应) → acknowledged (处理中) → resolved (已解决) �
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,7 +41,8 @@ from csdesk.workflows.customers import find_customer, register_section
 from csdesk.workflows.staff import find_staff, register_open_work
 
 SEVERITIES = {"normal": "一般", "serious": "较重", "major": "重大"}
-STATUSES = {"open": "待响应", "acknowledged": "处理中", "on_hold": "挂起", "resolved": "已解决", "closed": "已关闭"}
+STATUSES = {"open": "待响应", "acknowledged": "处理中", "on_hold": "挂起", "resolved": "已解决", "closed": "已关闭", "void": "作废"}
+LISTED = ("open", "acknowledged", "on_hold", "resolved", "closed")  # `--status all`: every status but void
 ACTIVE = ("open", "acknowledged", "on_hold")  # the complaint still needs work; its clocks may run
 NOT_CLOSED = ACTIVE + ("resolved",)
 TOP_LEVEL = len(ROLES)
@@ -48,7 +50,10 @@ EVENT_LABELS = {
     "opened": "立案 opened", "acknowledged": "首次响应 acknowledged", "note": "备注 note", "assigned": "指派 assigned",
     "owner": "负责人 owner", "held": "挂起 on hold", "resumed": "恢复 resumed", "escalated": "升级 escalated",
     "resolved": "解决 resolved", "closed": "关闭 closed", "reopened": "重开 reopened",
+    "severity": "严重程度 severity", "edited": "修改 edited", "voided": "作废 voided",
 }
+# Entries that change no clock: they may be entered after later-dated entries (the order check skips them).
+_CLOCKLESS = ("note", "edited", "severity")
 AUTO = "自动 auto"
 _FUTURE_SLACK = timedelta(minutes=5)
 _PAST_LIMIT = timedelta(days=366)  # how far back a complaint may be entered after the fact
@@ -172,7 +177,7 @@ def check_status(value: str) -> tuple[str, ...]:
     """One status, `active` (open, acknowledged, on hold) or `all`; Chinese labels work too."""
     v = value.strip().lower().replace("-", "_")
     if v in ("all", "全部"):
-        return tuple(STATUSES)
+        return LISTED
     if v in ("active", "未结"):
         return ACTIVE
     if v in ("hold", "held"):
@@ -180,7 +185,8 @@ def check_status(value: str) -> tuple[str, ...]:
     for key, label in STATUSES.items():
         if v in (key, label):
             return (key,)
-    raise InvalidValue(f"unknown status {value!r} (use one of: {', '.join(STATUSES)}, active, all)")
+    raise InvalidValue(f"unknown status {value!r} (use one of: {', '.join(STATUSES)}, active, all)",
+                       hint="all means every status but void; --status void lists the voided ones")
 
 
 # ---- the SLA, computed from the events ------------------------------------------------------------
@@ -200,6 +206,9 @@ class Clock:
     breached: bool = False
     used: timedelta = timedelta(0)  # business time counted up to its end (or now)
     pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)  # holds touching it
+    key: str = ""  # fr, r0, r1 …: which clock of the complaint (a finished clock's verdict is kept under it)
+    by_severity: bool = False  # its allowance comes from the severity (a severity change recomputes it)
+    frozen: bool = False  # its deadline and verdict were fixed when it ended (kept whatever the calendar says now)
 
     @property
     def running(self) -> bool:
@@ -223,19 +232,33 @@ class Sla:
         return self.resolution[-1]
 
 
-def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rules) -> Sla:
-    """The SLA of one complaint from its events (anything with at, id, kind, from_value, to_value)."""
+def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rules, frozen: bool = True) -> Sla:
+    """The SLA of one complaint from its events (anything with at, id, kind, from_value, to_value and,
+    optionally, verdict).
+
+    A clock that has ended keeps the deadline and verdict computed when it ended (the event that ended
+    it, or a later severity change, carries them in `verdict`), so that a new holidays release or a
+    changed calendar never rewrites history; running clocks follow the calendar of today. A kept verdict
+    of a severity-timed clock applies only while the severity is the one it was computed for.
+    With `frozen=False` every clock is recomputed with today's calendar."""
     ordered = sorted(events, key=lambda e: (e.at, e.id or 0))
     holds: list[list] = []
     fr: Clock | None = None
     res: list[Clock] = []
+    kept: dict[str, list] = {}
     initial = level = 1
     for e in ordered:
         kind = e.kind
+        verdict = getattr(e, "verdict", None)
+        if verdict and frozen:
+            try:
+                kept.update(json.loads(verdict))
+            except (ValueError, TypeError):
+                pass  # a damaged verdict: the clock is simply recomputed
         if kind == "opened":
             initial = level = int(e.to_value)
-            fr = Clock("first_response", None, e.at, r.first_response[severity])
-            res = [Clock("resolution", level, e.at, r.resolution[severity])]
+            fr = Clock("first_response", None, e.at, r.first_response[severity], key="fr", by_severity=True)
+            res = [Clock("resolution", level, e.at, r.resolution[severity], key="r0", by_severity=True)]
         elif fr is None:
             continue  # nothing counts before the opening
         elif kind == "acknowledged" and fr.running:
@@ -252,7 +275,7 @@ def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rul
                 res.pop()  # started and ended at the same instant (reopened by a visit, then escalated)
             elif current.running:
                 current.ended_at, current.ended_by = e.at, "escalated"
-            res.append(Clock("resolution", level, e.at, r.level_resolution[level]))
+            res.append(Clock("resolution", level, e.at, r.level_resolution[level], key=f"r{len(res)}"))
         elif kind == "resolved":
             if fr.running:
                 fr.ended_at, fr.ended_by = e.at, "resolved"
@@ -262,19 +285,41 @@ def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rul
                 holds[-1][1] = e.at
         elif kind == "reopened":
             allowance = r.resolution[severity] if level == initial else r.level_resolution[level]
-            res.append(Clock("resolution", level, e.at, allowance))
+            res.append(Clock("resolution", level, e.at, allowance, key=f"r{len(res)}", by_severity=level == initial))
     if fr is None:
         raise InvalidValue("this complaint has no opening event")
     spans = [(a, b) for a, b in holds]
     for clock in (fr, *res):
         _finish(clock, spans, now, cal)
+        kept_one = kept.get(clock.key)
+        if clock.ended_at is not None and kept_one and (not clock.by_severity or kept_one[2] == severity):
+            try:
+                due, used = datetime.fromisoformat(kept_one[0]), timedelta(seconds=int(kept_one[1]))
+            except (ValueError, TypeError, IndexError):
+                continue
+            clock.due, clock.used, clock.frozen = due, used, True
+            clock.breached = clock.ended_at > due
     return Sla(fr, res, spans, initial, level)
+
+
+def verdicts_to_keep(sla: Sla, severity: str) -> str | None:
+    """JSON of the finished clocks that keep no verdict yet (for the event that has just ended them)."""
+    out = {
+        k.key: [k.due.astimezone(dates.UTC).isoformat(), int(k.used.total_seconds()), severity if k.by_severity else None]
+        for k in (sla.first_response, *sla.resolution)
+        if k.ended_at is not None and not k.frozen and k.due is not None
+    }
+    return json.dumps(out, sort_keys=True) if out else None
 
 
 def _finish(clock: Clock, holds: list[tuple[datetime, datetime | None]], now: datetime, cal) -> None:
     horizon = clock.ended_at
     closed: list[tuple[datetime, datetime]] = []
     open_from = None
+    if horizon is not None:
+        # A finished clock is only moved by the holds it lived through, and only up to its end: a hold
+        # that begins after it ended (first response given, level ended by an escalation) never moves it.
+        holds = [(a, horizon if b is None else min(b, horizon)) for a, b in holds if a < horizon]
     for a, b in holds:
         end = b if b is not None else horizon
         if end is None:
@@ -413,6 +458,7 @@ class SlaExplanation:
     complaint: ComplaintInfo
     calendar: str
     sections: list[tuple[str, list[str]]]
+    warnings: list[str] = field(default_factory=list)  # e.g. a year in use without its make-up workdays
 
 
 @dataclass
@@ -509,7 +555,7 @@ def _when(desk: Desk, c: Complaint | None, at: datetime | None, what: str) -> da
         raise InvalidValue(f"{what} cannot be in the future (check --at)")
     if c is not None:
         last = desk.session.exec(
-            select(func.max(ComplaintEvent.at)).where(ComplaintEvent.complaint_id == c.id, ComplaintEvent.kind != "note")
+            select(func.max(ComplaintEvent.at)).where(ComplaintEvent.complaint_id == c.id, ComplaintEvent.kind.not_in(_CLOCKLESS))
         ).one()
         if last is not None and when < last:
             raise InvalidValue(
@@ -517,6 +563,13 @@ def _when(desk: Desk, c: Complaint | None, at: datetime | None, what: str) -> da
                 f"({dates.fmt(last, desk.tz)}); entries are made in order"
             )
     return when
+
+
+def last_entry_at(session, complaint_id: int) -> datetime | None:
+    """When the complaint's last entry that moves a clock or its state happened (notes and edits aside)."""
+    return session.exec(
+        select(func.max(ComplaintEvent.at)).where(ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.kind.not_in(_CLOCKLESS))
+    ).one()
 
 
 def _record(desk: Desk, c: Complaint, kind: str, at: datetime, from_value: Any = None, to_value: Any = None,
@@ -536,7 +589,14 @@ def _commit(desk: Desk, c: Complaint, action: str, before: dict[str, Any], event
     session = desk.session
     session.add(c)
     session.flush()
-    _refresh(c, compute_sla(_events(session, c.id), c.severity, desk.now, calendar(desk.settings), r))
+    sla = compute_sla(_events(session, c.id), c.severity, desk.now, calendar(desk.settings), r)
+    keep = verdicts_to_keep(sla, c.severity) if event.kind != "note" else None  # (reports skip notes)
+    if keep is not None:
+        event.verdict = keep
+        session.add(event)
+        session.flush()
+        sla = compute_sla(_events(session, c.id), c.severity, desk.now, calendar(desk.settings), r)
+    _refresh(c, sla)
     c.updated_at = desk.now
     session.add(c)
     session.flush()
@@ -559,6 +619,7 @@ _POSSIBLE = {
     "on_hold": "resume it (complaint resume), escalate, assign or resolve it",
     "resolved": "it is closed by a satisfied return visit (or by a supervisor), or reopened",
     "closed": "it can only be reopened (complaint reopen --reason)",
+    "void": "it was voided (作废) and stays out of every list, deadline and report",
 }
 
 
@@ -610,6 +671,30 @@ def handler_for_level(session, settings, start_id: int | None, level: int, r: Ru
         return None
     load = _active_load(session, [s.id for s in candidates])
     return min(candidates, key=lambda s: (load.get(s.id, 0), s.id))
+
+
+def notice_boss(session, settings, staff_id: int | None, level: int = 2) -> int | None:
+    """Whom a notice about `staff_id`'s work goes to (a breach, a missed callback): the first *active*
+    person up the reports_to chain, as escalation does; when nobody active is left there, the default
+    assignee of `level` (escalation.default_assignee), if set and active; else nobody (None)."""
+    seen: set[int] = set()
+    person = session.get(Staff, staff_id) if staff_id else None
+    boss_id = person.reports_to_id if person else None
+    while boss_id and boss_id not in seen:
+        seen.add(boss_id)
+        boss = session.get(Staff, boss_id)
+        if boss is None:
+            break
+        if boss.active:
+            return boss.id
+        boss_id = boss.reports_to_id
+    level = min(max(level, 2), TOP_LEVEL)
+    name = str(settings["escalation"]["default_assignee"].get(str(level)) or "").strip()
+    if name:
+        staff = session.exec(select(Staff).where(Staff.name == name)).first()
+        if staff is not None and staff.active and staff.id != staff_id:
+            return staff.id
+    return None
 
 
 def _start_level(r: Rules, severity: str, customer: Customer) -> int:
@@ -931,6 +1016,8 @@ def reopen_complaint(desk: Desk, complaint_id: int, reason: str, at: datetime | 
     before = snapshot(c)
     event = _reopen(desk, c, when, reason)
     _commit(desk, c, "reopen", before, event, r)
+    # Its pending return visit asks about a resolution that no longer stands; resolving again makes a new one.
+    hooks.fire("complaint_reopened", desk, complaint_id=c.id, at=when, reason=f"complaint #{c.id} reopened: {reason}")
     return _info(desk.session, c, r)
 
 
@@ -940,20 +1027,138 @@ def _reopen(desk: Desk, c: Complaint, when: datetime, reason: str, visit_id: int
     return _record(desk, c, "reopened", when, from_status, "acknowledged", note=reason, visit_id=visit_id)
 
 
-def reopen_after_visit(desk: Desk, complaint_id: int, reason: str, visit_id: int) -> ComplaintInfo:
+def reopen_after_visit(desk: Desk, complaint_id: int, reason: str, visit_id: int, at: datetime | None = None) -> ComplaintInfo:
     """A return visit found the customer unsatisfied: reopen (a new resolution clock, no instant
-    breach) and escalate one level unless already at the top. Called by the callbacks area."""
+    breach) and escalate one level unless already at the top, both at the visit's time `at` (the new
+    clock starts there, not when the visit was typed in). Called by the callbacks area."""
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
     reason = _text(reason, "the reason")
     if c.status not in ("resolved", "closed"):
         raise _refuse(c, "reopen it after a return visit", _POSSIBLE[c.status])
-    when = desk.now
+    when = _when(desk, c, at, "the unsatisfied return visit")
     before = snapshot(c)
     event = _reopen(desk, c, when, reason, visit_id)
     if c.level < TOP_LEVEL:
         _escalate(desk, c, c.level + 1, when, f"回访不满意 unsatisfied return visit #{visit_id}", r, strict=False, visit_id=visit_id)
     _commit(desk, c, "reopen", before, event, r)
+    return _info(desk.session, c, r)
+
+
+# ---- corrections: edit, void ---------------------------------------------------------------------------
+
+
+def edit_complaint(desk: Desk, complaint_id: int, severity: str | None = None, category: str | None = None,
+                   summary: str | None = None, customer: str | None = None, project: str | None = None) -> ComplaintInfo:
+    """Correct what a complaint is about (its assignee, owner, a supervisor or above).
+
+    A severity change is a timeline entry; the deadlines follow the new severity from the opening, as if
+    it had been filed that way (the level stays: escalate if it needs more). Moving it to another customer
+    drops its project unless `project` names one of the new customer's, and moves its pending return visits
+    with it (hook `complaint_moved`). `project` "-" or "none" removes the project."""
+    actor = desk.require_actor()
+    session = desk.session
+    r = rules(desk.settings)
+    c = _load(desk, complaint_id, lock=True)
+    if c.status == "void":
+        raise _refuse(c, "edit it", _POSSIBLE["void"])
+    if actor.id not in (c.assignee_id, c.owner_id) and actor.rank < ROLE_RANK["supervisor"]:
+        raise PermissionDenied(
+            f"only complaint #{c.id}'s assignee, its owner or a supervisor or above can edit it; {actor.name} is a {actor.role}"
+        )
+    if all(v is None for v in (severity, category, summary, customer, project)):
+        raise InvalidValue("say what to change: --severity, --category, --summary, --customer or --project")
+    changes: dict[str, tuple[Any, Any]] = {}
+    new_severity = check_severity(severity) if severity is not None else c.severity
+    if new_severity != c.severity:
+        changes["severity"] = (c.severity, new_severity)
+    if category is not None:
+        value = check_category(r, category)
+        if value != c.category:
+            changes["category"] = (c.category, value)
+    if summary is not None:
+        value = _text(summary, "the summary (--summary)")
+        if value != c.summary:
+            changes["summary"] = (c.summary, value)
+    customer_id = c.customer_id
+    if customer is not None:
+        customer_id = find_customer(session, customer).id
+        if customer_id != c.customer_id:
+            changes["customer_id"] = (c.customer_id, customer_id)
+    project_id = c.project_id
+    if project is not None:
+        code = project.strip().upper()
+        if code in ("-", "NONE", "无"):
+            project_id = None
+        else:
+            row = session.exec(select(Project).where(Project.code == code)).first()
+            if row is None:
+                raise NotFound(f"no project with code {code}")
+            project_id = row.id
+    elif customer_id != c.customer_id:
+        project_id = None  # the old customer's project cannot stay
+    if project_id is not None:
+        row = session.get(Project, project_id)
+        if row.customer_id != customer_id:
+            owner = session.get(Customer, customer_id)
+            raise InvalidValue(f"project {row.code} belongs to another customer, not {owner.code}")
+    if project_id != c.project_id:
+        changes["project_id"] = (c.project_id, project_id)
+    if customer_id != c.customer_id and c.call_id is not None:
+        call = session.get(Call, c.call_id)
+        if call is not None and call.customer_id != customer_id:
+            raise InvalidValue(
+                f"complaint #{c.id} came in on call #{call.id} with {session.get(Customer, call.customer_id).code}: "
+                "move the call first, or open a new complaint for the other customer"
+            )
+    if not changes:
+        raise InvalidValue(f"complaint #{c.id} already says that: nothing to change")
+    when = _when(desk, c, None, "the edit")
+    before = snapshot(c)
+    events = []
+    if "severity" in changes:  # its own entry: the deadlines change with it
+        events.append(_record(desk, c, "severity", when, *changes["severity"]))
+        c.severity = new_severity
+    others = [k for k in changes if k != "severity"]
+    if others:
+        words = {"category": "category", "summary": "summary", "customer_id": "customer", "project_id": "project"}
+        text = "; ".join(f"{words[k]}: {_edit_value(session, k, changes[k][0])} → {_edit_value(session, k, changes[k][1])}" for k in others)
+        events.append(_record(desk, c, "edited", when, note=text))
+        for k in others:
+            setattr(c, k, changes[k][1])
+    _commit(desk, c, "edit", before, events[0], r)
+    if "customer_id" in changes or "project_id" in changes:
+        hooks.fire("complaint_moved", desk, complaint_id=c.id, customer_id=c.customer_id, project_id=c.project_id)
+    return _info(session, c, r)
+
+
+def _edit_value(session, key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if key == "customer_id":
+        return session.get(Customer, value).code
+    if key == "project_id":
+        return session.get(Project, value).code
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def void_complaint(desk: Desk, complaint_id: int, reason: str) -> ComplaintInfo:
+    """Void a complaint opened by mistake or twice (supervisor or above): it leaves every list, SLA,
+    reminder and report, and its pending visits are cancelled. The row and its timeline stay, for the audit."""
+    desk.require_actor()
+    desk.require_rank("supervisor", "voiding a complaint")
+    r = rules(desk.settings)
+    c = _load(desk, complaint_id, lock=True)
+    reason = _text(reason, "the reason (--reason)")
+    if c.status == "void":
+        raise InvalidTransition(f"complaint #{c.id} is already void (作废)")
+    when = _when(desk, c, None, "voiding")
+    before = snapshot(c)
+    event = _record(desk, c, "voided", when, c.status, "void", note=reason)
+    c.status = "void"
+    _commit(desk, c, "void", before, event, r)
+    hooks.fire("complaint_voided", desk, complaint_id=c.id, at=when, reason=f"complaint #{c.id} voided: {reason}")
     return _info(desk.session, c, r)
 
 
@@ -1178,6 +1383,10 @@ def _event_text(e: ComplaintEvent, names: dict[int, str], r: Rules) -> str:
         return f"{r.level_label(int(e.from_value))} → {r.level_label(int(e.to_value))}{note}"
     if e.kind == "reopened":
         return f"from {e.from_value}{note}"
+    if e.kind == "severity":
+        return f"{severity_word(e.from_value)} → {severity_word(e.to_value)}: deadlines follow the new severity from the opening{note}"
+    if e.kind == "voided":
+        return f"was {e.from_value}{note}"
     if e.kind == "closed" and e.visit_id:
         return e.note or f"satisfied return visit #{e.visit_id}"
     return e.note or ""
@@ -1230,9 +1439,16 @@ def explain_sla(desk: Desk, complaint_id: int) -> SlaExplanation:
     cal = calendar(desk.settings)
     c = _load(desk, complaint_id)
     now = desk.now
-    sla = compute_sla(_events(session, c.id), c.severity, now, cal, r)
+    events = _events(session, c.id)
+    sla = compute_sla(events, c.severity, now, cal, r)
     tz = desk.tz
     sections = []
+    changes = [e for e in events if e.kind == "severity"]
+    if changes:
+        sections.append(("Severity changes (严重程度)", [
+            f"{dates.fmt(e.at, tz)}: {severity_word(e.from_value)} → {severity_word(e.to_value)}"
+            + (f" ({e.note})" if e.note else "") for e in changes
+        ] + [f"The deadlines below are those of a {severity_word(c.severity)} complaint from the opening, as if it had been filed that way."]))
     for clock in (sla.first_response, *sla.resolution):
         d = _deadline(clock, r, c.severity, now)
         if clock.name == "first_response":
@@ -1248,6 +1464,11 @@ def explain_sla(desk: Desk, complaint_id: int) -> SlaExplanation:
         if clock.start != sla.first_response.start and steps[0].startswith("Opened "):
             steps[0] = "Clock starts " + steps[0][len("Opened "):]
         lines += steps
+        if clock.frozen:
+            lines.append(
+                f"Deadline kept as computed when the clock ended: {dates.fmt(clock.due, tz)} "
+                "(a later change of the calendar or of the holidays package does not rewrite a finished clock)"
+            )
         if clock.running and clock.due is None:
             lines.append(
                 f"On hold since {dates.fmt(next(a for a, b in clock.pauses if b is None), tz)}: the clock is stopped; "
@@ -1265,7 +1486,48 @@ def explain_sla(desk: Desk, complaint_id: int) -> SlaExplanation:
             verdict = f"LATE by {fmt_business(-clock.left)}" if clock.breached else f"in time, {fmt_business(clock.left)} to spare"
             lines.append(f"→ {how} {dates.fmt(end, tz)}: {d.business_used} used of {d.allowance} — {verdict}")
         sections.append((f"{d.label}, from {dates.fmt(clock.start, tz)}", lines))
-    return SlaExplanation(_info(session, c, r), _calendar_text(desk.settings), sections)
+    last = max([k.due for k in (sla.first_response, *sla.resolution) if k.due is not None] + [now, c.opened_at])
+    years = range(c.opened_at.astimezone(tz).year, last.astimezone(tz).year + 1)
+    return SlaExplanation(_info(session, c, r), _calendar_text(desk.settings), sections, calendar_gaps(desk.settings, years))
+
+
+def calendar_gaps(settings, years: Iterable[int]) -> list[str]:
+    """Warnings for the years whose make-up workdays (调休) the installed holidays package does not know.
+
+    China publishes each year's schedule late in the year before; until a holidays release carries it,
+    its make-up Saturdays and Sundays would count as days off. A year counts as missing when the
+    country has make-up workdays in other years but none in it; dates added to `business.extra_workdays`
+    (or `closures`) for that year silence the warning."""
+    business = settings["business"]
+    country = business.get("country")
+    if not country:
+        return []
+    try:
+        import holidays
+    except ImportError:  # pragma: no cover - a dependency
+        return []
+    configured = {str(d)[:4] for d in [*business.get("extra_workdays", []), *business.get("closures", [])]}
+    out = []
+    known_elsewhere = None
+    for year in sorted(set(years)):
+        try:
+            hol = holidays.country_holidays(country, years=year)
+        except (NotImplementedError, KeyError):
+            return []
+        if any(d.year == year for d in getattr(hol, "weekend_workdays", ())):
+            continue
+        if known_elsewhere is None:
+            probe = holidays.country_holidays(country, years=2026)
+            known_elsewhere = any(d.year == 2026 for d in getattr(probe, "weekend_workdays", ()))
+        if not known_elsewhere or str(year) in configured:
+            continue
+        version = getattr(holidays, "__version__", "?")
+        out.append(
+            f"the installed holidays package ({version}) has no make-up workdays (调休) for {country} {year}: deadlines in "
+            f"{year} count the official make-up Saturdays and Sundays as days off. Upgrade holidays when a release carries "
+            f"{year}, or add the dates to [business] extra_workdays (and any extra days off to closures) in the config."
+        )
+    return out
 
 
 def severity_word(severity: str) -> str:
@@ -1284,7 +1546,7 @@ def _customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str
         .order_by(Complaint.next_due.is_(None), Complaint.next_due, Complaint.id).limit(20)
     ).all()
     others = session.exec(
-        select(Complaint).where(Complaint.customer_id == customer_id, Complaint.status.not_in(ACTIVE))
+        select(Complaint).where(Complaint.customer_id == customer_id, Complaint.status.not_in(ACTIVE + ("void",)))
         .order_by(Complaint.opened_at.desc(), Complaint.id.desc()).limit(5)
     ).all()
     if not active and not others:
@@ -1430,7 +1692,7 @@ def demo_complaints(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
     overdue = session.exec(select(func.count()).select_from(Complaint).where(Complaint.status.in_(ACTIVE), Complaint.next_due <= now)).one()
     made["complaints"] = len(DEMO_STORIES)
     return [
-        f"  complaints: {len(DEMO_STORIES)} — " + ", ".join(f"{statuses.get(s, 0)} {STATUSES[s]} {s}" for s in STATUSES),
+        f"  complaints: {len(DEMO_STORIES)} — " + ", ".join(f"{statuses.get(s, 0)} {STATUSES[s]} {s}" for s in LISTED),
         f"              {counts['escalate']} escalated by hand, {counts['auto']} automatically after a missed deadline; "
         f"{overdue} past a deadline now (complaint list --overdue)",
     ]
@@ -1440,7 +1702,7 @@ def demo_complaints(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
 def project_complaints(session, project_id: int, **_: Any) -> list[dict[str, Any]]:
     """For `project show`: every complaint about the project, newest first."""
     rows = session.exec(
-        select(Complaint).where(Complaint.project_id == project_id).order_by(Complaint.opened_at.desc(), Complaint.id.desc()).limit(50)
+        select(Complaint).where(Complaint.project_id == project_id, Complaint.status != "void").order_by(Complaint.opened_at.desc(), Complaint.id.desc()).limit(50)
     ).all()
     names = _names(session) if rows else {}
     return [

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from sqlmodel import select
 
 from csdesk import dates
-from csdesk.models import Project, Staff
+from csdesk.models import Project
 from csdesk.workflows import Desk
 from csdesk.workflows.reminders import Announcement, collector, repeat_suffix, step
 
@@ -21,9 +21,12 @@ def _stamp(value: datetime) -> str:
     return value.astimezone(dates.UTC).strftime("%Y-%m-%dT%H:%M")
 
 
-def _bosses(session) -> dict[int, int | None]:
-    """Whom each staff member reports to, read once per collector (breaches go to both)."""
-    return dict(session.exec(select(Staff.id, Staff.reports_to_id)).all())
+def _boss(desk: Desk, settings, staff_id: int | None, level: int) -> int | None:
+    """Who is told besides the assignee: the first active person up the reports_to chain, else the
+    default assignee of the level above (a deactivated supervisor is told nothing)."""
+    from csdesk.workflows.complaints import notice_boss
+
+    return notice_boss(desk.session, settings, staff_id, level)
 
 
 def _ids(*ids: int | None) -> list[int]:
@@ -128,7 +131,6 @@ def complaint_deadlines(desk: Desk, now: datetime, settings) -> list[Announcemen
     watch = sla_watch(desk, now, float(settings["reminders"]["sla_warn_ratio"]))
     what = {"first_response": "首次响应 first response", "resolution": "解决 resolution"}
     out = []
-    bosses = _bosses(desk.session) if watch.breached else {}
     for a in watch.warnings:
         out.append(Announcement(
             key=f"complaint.warn:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}", kind="sla_warning",
@@ -140,7 +142,7 @@ def complaint_deadlines(desk: Desk, now: datetime, settings) -> list[Announcemen
         out.append(Announcement(
             key=f"complaint.breach:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}{repeat_suffix(settings, a.due, now)}",
             kind="sla_breach", entity="complaint", entity_id=a.complaint_id,
-            recipients=_ids(a.assignee_id, bosses.get(a.assignee_id)), breach=True,
+            recipients=_ids(a.assignee_id, _boss(desk, settings, a.assignee_id, a.level + 1)), breach=True,
             message=f"投诉 #{a.complaint_id} {what.get(a.clock, a.clock)} deadline {dates.fmt(a.due, desk.tz)} BREACHED "
                     f"(L{a.level}, {a.assignee}): {a.customer_code} {a.summary[:40]}",
         ))
