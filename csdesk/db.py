@@ -205,6 +205,9 @@ class Database:
     def __init__(self, target: Target):
         self.target = target
         self._engine = None
+        # Rows every session leaves out, by table name: {"complaint": {12}}. Set only by a run that
+        # must go on past rows whose stored values do not parse (see workflows/stored_values.py).
+        self.skipped: dict[str, set] = {}
 
     @property
     def engine(self):
@@ -239,8 +242,12 @@ class Database:
                 return None
             raise _cannot_open(self.target, exc) from None
 
-    def require(self) -> None:
-        """Refuse clearly when there is no database, or its schema is not the one this csdesk needs."""
+    def require(self, any_schema: bool = False) -> str:
+        """Refuse clearly when there is no database, or its schema is not the one this csdesk needs.
+
+        `any_schema`: an older or newer csdesk schema is fine too (db backup copies any of them).
+        Returns the schema revision.
+        """
         from csdesk.migrations import HEAD
 
         hint = f"create it with: csdesk --db {self.target.label} init"
@@ -249,12 +256,16 @@ class Database:
         version = self.schema_version()
         if version is None:
             raise DatabaseMissing(f"{self.target.label} is not a csdesk database (no schema)", hint=hint)
+        if any_schema:
+            return version
+        refuse_newer(version)
         if version != HEAD:
             backup = "csdesk db backup FILE" if self.target.is_sqlite else "pg_dump"
             raise DatabaseMissing(
                 f"database schema is at revision {version}, this csdesk needs {HEAD}",
                 hint=f"back it up ({backup}), then run: csdesk db upgrade",
             )
+        return version
 
     def create_file(self) -> None:
         """Create an empty SQLite file readable by its owner only, before SQLite creates it 0644."""
@@ -272,8 +283,26 @@ class Database:
 
         bind = self.engine.execution_options(csdesk_write=True) if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
+            if self.skipped:
+                from sqlalchemy import event
+
+                event.listen(session, "do_orm_execute", self._leave_out_skipped)
             with session.begin():
                 yield session
+
+    def _leave_out_skipped(self, state) -> None:
+        """Every ORM query of a session leaves out the rows in self.skipped, as if they were not there."""
+        if not state.is_select or state.is_column_load or state.is_relationship_load:
+            return
+        from sqlalchemy.orm import with_loader_criteria
+        from sqlmodel import SQLModel
+
+        import csdesk.models  # noqa: F401
+
+        by_table = {m.class_.__tablename__: m.class_ for m in SQLModel._sa_registry.mappers}
+        options = [with_loader_criteria(by_table[name], by_table[name].id.not_in(sorted(ids)), include_aliases=True)
+                   for name, ids in self.skipped.items() if name in by_table]
+        state.statement = state.statement.options(*options)
 
     def write(self, fn: Callable[[Any], T]) -> T:
         """Run fn(session) in one write transaction, retrying from scratch if it lost a race."""
@@ -282,6 +311,10 @@ class Database:
         for attempt in range(RETRIES):
             try:
                 with self.session(write=True) as session:
+                    # Take the write lock (BEGIN IMMEDIATE, or the advisory lock) before fn runs, so
+                    # that whatever fn reads — the clock above all — is read in commit order: an
+                    # entry made after another one never carries an earlier time.
+                    session.connection()
                     return fn(session)
             except DBAPIError as exc:
                 if not _retryable(exc) or attempt == RETRIES - 1:
@@ -314,7 +347,12 @@ class Database:
         return problems
 
     def backup(self, dest: Path) -> int:
-        """A consistent copy through SQLite's online backup API, safe while others write; returns pages."""
+        """A consistent copy through SQLite's online backup API, safe while others write; returns pages.
+
+        The copy is made under a temporary name beside `dest` and renamed to `dest` only after SQLite's
+        integrity check and a schema check pass on it, so that a kill, a full disk or a bad copy never
+        leaves a file under the name asked for (the temporary file is removed on any failure it sees).
+        """
         import sqlite3
 
         if not self.target.is_sqlite:
@@ -323,25 +361,60 @@ class Database:
                 hint=f"pg_dump --format=custom --file {dest.name or 'desk.dump'} '{self.target.label}'",
             )
         dest = dest.expanduser().resolve()
-        if dest == self.target.path:
+        source = self.target.path
+        if dest == source:
             raise InvalidValue("the backup file must not be the database itself")
-        if dest.exists():
+        if dest in {source.with_name(source.name + s) for s in ("-wal", "-shm", "-journal")}:
+            raise InvalidValue(f"{dest.name} is the database's own {dest.name[len(source.name):]} file; choose a new file name")
+        if dest.exists() or dest.is_symlink():
             raise InvalidValue(f"{dest} already exists; choose a new file name")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(dest, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-        src = sqlite3.connect(str(self.target.path), timeout=BUSY_TIMEOUT_MS / 1000)
-        dst = sqlite3.connect(str(dest))
+        version = self.schema_version()
         try:
-            # One step: a single read snapshot. Stepping (pages=N) restarts whenever another
-            # connection writes between steps, and could go on forever under steady writes.
-            src.backup(dst, pages=-1)
-            pages = dst.execute("PRAGMA page_count").fetchone()[0]
-            # The copy must be usable on its own, not tied to a -wal file.
-            dst.execute("PRAGMA journal_mode=DELETE")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidValue(f"cannot make the folder {dest.parent}: {exc.strerror or exc}") from None
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+        try:
+            try:
+                fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, file_mode())
+                os.close(fd)
+                src = sqlite3.connect(str(source), timeout=BUSY_TIMEOUT_MS / 1000)
+                dst = sqlite3.connect(str(partial))
+                try:
+                    # One step: a single read snapshot. Stepping (pages=N) restarts whenever another
+                    # connection writes between steps, and could go on forever under steady writes.
+                    src.backup(dst, pages=-1)
+                    pages = dst.execute("PRAGMA page_count").fetchone()[0]
+                    # The copy must be usable on its own, not tied to a -wal file.
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                    _check_copy(dst, version)
+                finally:
+                    dst.close()
+                    src.close()
+                fd = os.open(partial, os.O_RDONLY)
+                try:
+                    os.fsync(fd)  # the bytes are on disk before the name says "backup"
+                finally:
+                    os.close(fd)
+            except sqlite3.Error as exc:
+                raise _backup_failed(dest, exc) from None
+            except OSError as exc:
+                raise _backup_failed(dest, exc) from None
+            try:
+                os.link(partial, dest)  # never over a file that appeared meanwhile
+            except FileExistsError:
+                raise InvalidValue(f"{dest} already exists; choose a new file name") from None
+            except OSError:
+                os.rename(partial, dest)  # a file system without hard links
+            _fsync_folder(dest.parent)
         finally:
-            dst.close()
-            src.close()
+            for leftover in (partial, partial.with_name(partial.name + "-journal")):
+                try:
+                    leftover.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    pass
         return pages
 
     def _server_problems(self) -> list[str]:
@@ -366,6 +439,73 @@ class Database:
                     if top is not None and nxt <= top:
                         problems.append(f"sequence {seq} would give {table.name}.{column.name} {nxt}, but {top} is taken")
         return problems
+
+
+def _check_copy(dst, version: str | None) -> None:
+    """A backup copy is whole (SQLite's integrity check) and holds the schema it was copied at."""
+    rows = [r[0] for r in dst.execute("PRAGMA integrity_check").fetchall()]
+    if rows != ["ok"]:
+        raise CsdeskError(f"the backup copy failed SQLite's integrity check ({rows[0]}); nothing was written")
+    try:
+        copied = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+    except Exception:  # noqa: BLE001 — no such table: not a csdesk schema
+        copied = None
+    if copied is None or copied[0] != version:
+        raise CsdeskError(f"the backup copy is not at the database's schema {version}; nothing was written")
+    if version in known_revisions():
+        import sqlite3  # noqa: F401
+
+        tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "audit_entry" not in tables or "staff" not in tables:
+            raise CsdeskError("the backup copy lacks csdesk's tables; nothing was written")
+
+
+def _backup_failed(dest: Path, exc: BaseException) -> CsdeskError:
+    """A backup that could not be written, in one line: a full disk, no permission, a lost folder …"""
+    import errno
+
+    text = str(exc).strip() or type(exc).__name__
+    if getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in text or "database or disk is full" in text:
+        return CsdeskError(f"cannot write the backup {dest}: the disk is full; nothing was written",
+                           hint="free some space, or back up to another disk")
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    return CsdeskError(f"cannot write the backup {dest}: {text}; nothing was written")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` survive a power cut (best effort: not every system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def known_revisions() -> set[str]:
+    """The schema revisions this csdesk has migrations for (from the file names; no Alembic import)."""
+    from csdesk.migrations import HERE
+
+    return {p.name.split("_", 1)[0] for p in (HERE / "versions").glob("*.py") if not p.name.startswith("_")}
+
+
+def refuse_newer(version: str | None) -> None:
+    """A schema written by a newer csdesk is refused in one line by every command (db backup excepted)."""
+    from csdesk.migrations import HEAD
+
+    if version is not None and version not in known_revisions():
+        raise SchemaTooNew(
+            f"this database is at schema {version}, newer than this csdesk ({HEAD}): install a newer csdesk"
+        )
+
+
+class SchemaTooNew(DatabaseMissing):
+    """The database was written by a newer csdesk, whose schema this one does not know."""
 
 
 def file_mode() -> int:

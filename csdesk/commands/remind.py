@@ -27,11 +27,12 @@ def run(
     """
     from csdesk import dates
     from csdesk.workflows.reminders import remind_run
+    from csdesk.workflows.stored_values import run_past_bad_rows
 
     st = state(ctx)
     st.database.require()
-    when = st.now(now)
-    result = remind_run(st.database, st.settings, when, dry_run=dry_run, mail=mail)
+    when = st.now(now, write=not dry_run)
+    result, bad = run_past_bad_rows(st.database, lambda: remind_run(st.database, st.settings, when, dry_run=dry_run, mail=mail))
     tz = st.settings.tz
     if result.skipped:
         note(f"another remind run is in progress on {st.database.target.label}; nothing done")
@@ -42,7 +43,7 @@ def run(
             "already_announced": result.already, "breaches": result.breaches, "actions": result.actions,
             "by_person": {k: [{"kind": n.kind, "entity": f"{n.entity}:{n.entity_id}", "message": n.message} for n in v]
                           for k, v in result.by_person().items()},
-            "mail": result.mail,
+            "mail": result.mail, "skipped_rows": [b.line() for b in bad],
         }
         print_json(ctx, data)
     elif result.notices or result.actions or not quiet:
@@ -62,6 +63,11 @@ def run(
             note(f"mail: {m['sent']} digests sent ({m['notices_mailed']} notices), {m['pending']} notices still pending")
         for failure in m.get("failed", []):
             note(f"mail to {failure['recipient']} failed, kept for the next run: {failure['error']}")
+    if bad:
+        from csdesk.errors import CsdeskError
+
+        raise CsdeskError(f"remind run skipped the rows it could not read ({len(bad)} stored values do not parse); everything else was done",
+                          hint="csdesk db check lists them", details=[b.line() for b in bad])
     if fail_on_breach and result.breaches:
         raise typer.Exit(3)
 
