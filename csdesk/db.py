@@ -205,9 +205,12 @@ class Database:
     def __init__(self, target: Target):
         self.target = target
         self._engine = None
-        # Rows every session leaves out, by table name: {"complaint": {12}}. Set only by a run that
-        # must go on past rows whose stored values do not parse (see workflows/stored_values.py).
-        self.skipped: dict[str, set] = {}
+        # go_past_bad_rows: a transaction that fails on a stored value that does not parse (a row
+        # edited by hand) is run again with every such row left out, instead of stopping the command.
+        # For work that must go on for everyone (the reminder run); off everywhere else.
+        self.go_past_bad_rows = False
+        self.went_past: list = []            # the BadValues left out so far (workflows/stored_values.py)
+        self.skipped: dict[str, set] = {}    # the rows every session leaves out, by table: {"complaint": {12}}
 
     @property
     def engine(self):
@@ -308,7 +311,8 @@ class Database:
         """Run fn(session) in one write transaction, retrying from scratch if it lost a race."""
         from sqlalchemy.exc import DBAPIError
 
-        for attempt in range(RETRIES):
+        attempt = 0
+        while True:
             try:
                 with self.session(write=True) as session:
                     # Take the write lock (BEGIN IMMEDIATE, or the advisory lock) before fn runs, so
@@ -318,13 +322,39 @@ class Database:
                     return fn(session)
             except DBAPIError as exc:
                 if not _retryable(exc) or attempt == RETRIES - 1:
+                    if self._leave_out_bad_rows(exc):
+                        continue
                     raise
                 time.sleep(0.05 * (2**attempt))
-        raise AssertionError("unreachable")
+                attempt += 1
+            except Exception as exc:
+                if not self._leave_out_bad_rows(exc):
+                    raise
 
     def read(self, fn: Callable[[Any], T]) -> T:
-        with self.session(write=False) as session:
-            return fn(session)
+        while True:
+            try:
+                with self.session(write=False) as session:
+                    return fn(session)
+            except Exception as exc:
+                if not self._leave_out_bad_rows(exc):
+                    raise
+
+    def _leave_out_bad_rows(self, exc: BaseException) -> bool:
+        """With go_past_bad_rows: after a failed (rolled back) transaction, look for stored values that
+        do not parse; True when new ones were found and left out, so the transaction is worth running
+        again. A failure they do not explain stays a failure."""
+        if not self.go_past_bad_rows or isinstance(exc, CsdeskError):
+            return False
+        from csdesk.workflows.stored_values import bad_values
+
+        new = [b for b in bad_values(self) if b.row_id not in self.skipped.get(b.table, ())]
+        if not new:
+            return False
+        for bad in new:
+            self.skipped.setdefault(bad.table, set()).add(bad.row_id)
+        self.went_past.extend(new)
+        return True
 
     # -- maintenance --------------------------------------------------------------------------
     def integrity(self) -> list[str]:

@@ -27,12 +27,13 @@ def run(
     """
     from csdesk import dates
     from csdesk.workflows.reminders import remind_run
-    from csdesk.workflows.stored_values import run_past_bad_rows
 
     st = state(ctx)
     st.database.require()
     when = st.now(now, write=not dry_run)
-    result, bad = run_past_bad_rows(st.database, lambda: remind_run(st.database, st.settings, when, dry_run=dry_run, mail=mail))
+    st.database.go_past_bad_rows = True  # a corrupted row is left out and reported, not a stop for everyone
+    result = remind_run(st.database, st.settings, when, dry_run=dry_run, mail=mail)
+    bad = st.database.went_past
     tz = st.settings.tz
     if result.skipped:
         note(f"another remind run is in progress on {st.database.target.label}; nothing done")

@@ -167,34 +167,3 @@ def bad_values(database) -> list[BadValue]:
                         found.append(BadValue(table.name, row[0], name, _shown(value), reason))
     return found
 
-
-def skip_map(found: list[BadValue]) -> dict[str, set[Any]]:
-    """The rows to leave out, by table name."""
-    out: dict[str, set[Any]] = {}
-    for bad in found:
-        out.setdefault(bad.table, set()).add(bad.row_id)
-    return out
-
-
-def run_past_bad_rows(database, fn):
-    """fn(); should it fail on stored values that do not parse, fn() again with those rows left out.
-
-    Returns (fn's result, the bad values it went past — [] when none were in the way). A failure that
-    is not explained by a bad stored value is raised as it was. For work that is safe to run twice
-    (the reminder run announces each thing once, whatever a first attempt already did).
-    """
-    from csdesk.errors import CsdeskError
-
-    try:
-        return fn(), []
-    except CsdeskError:
-        raise
-    except Exception:  # noqa: BLE001 — whatever a bad value makes the loading code raise
-        found = bad_values(database)
-        if not found:
-            raise
-    database.skipped = skip_map(found)
-    try:
-        return fn(), found
-    finally:
-        database.skipped = {}
