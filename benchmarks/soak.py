@@ -110,9 +110,10 @@ def writer(index: int, db: str, until: float, out_path: str, subprocess_mode: bo
     k = 0
 
     def act(kind: str, args: list[str], check: tuple[str, str, str] | None) -> tuple[int, str]:
+        at = time.time()
         code, stdout, err, seconds = run("--as", agent, *args)
         outcome = _classify(code, err)
-        log.append({"kind": kind, "outcome": outcome, "seconds": seconds, "check": check if outcome == "ok" else None,
+        log.append({"kind": kind, "outcome": outcome, "seconds": seconds, "at": at, "check": check if outcome == "ok" else None,
                     "error": err.strip().splitlines()[0][:160] if outcome != "ok" and err.strip() else None})
         return code, stdout
 
@@ -176,7 +177,7 @@ def reminder(db: str, until: float, out_path: str, subprocess_mode: bool) -> Non
         started = time.time()
         code, _, err, seconds = run("remind", "run", "--quiet")
         outcome = _classify(code, err)
-        log.append({"kind": "remind run", "outcome": outcome, "seconds": seconds, "check": None,
+        log.append({"kind": "remind run", "outcome": outcome, "seconds": seconds, "at": started, "check": None,
                     "error": err.strip().splitlines()[0][:160] if outcome != "ok" and err.strip() else None})
         time.sleep(max(0.0, 1.0 - (time.time() - started)))
     Path(out_path).write_text(json.dumps(log, ensure_ascii=False), encoding="utf-8")
@@ -302,6 +303,7 @@ def main() -> int:
         "log_call": {"n": len(calls), "p50": percentile(calls, 50), "p99": percentile(calls, 99), "max": max(calls, default=float("nan"))},
         "remind_run": {"n": len(reminds), "p50": percentile(reminds, 50), "max": max(reminds, default=float("nan"))},
         "errors": errors, "lost": lost[:20],
+        "timeline": [[round(e["at"] - (until - args.minutes * 60), 2), e["kind"], round(e["seconds"], 3)] for e in sorted(logs, key=lambda e: e["at"])],
     }
     print(f"commands run        {figures['commands']} ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
     print(f"lost rows           {figures['lost_rows']}")

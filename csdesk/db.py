@@ -483,8 +483,6 @@ def _check_copy(dst, version: str | None) -> None:
     if copied is None or copied[0] != version:
         raise CsdeskError(f"the backup copy is not at the database's schema {version}; nothing was written")
     if version in known_revisions():
-        import sqlite3  # noqa: F401
-
         tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "audit_entry" not in tables or "staff" not in tables:
             raise CsdeskError("the backup copy lacks csdesk's tables; nothing was written")
