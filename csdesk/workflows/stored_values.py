@@ -33,9 +33,9 @@ class BadValue:
 
 
 _SHAPES = {
-    # csdesk gives C000123 and P000123; a letter and six digits or more, as codes from elsewhere may.
-    ("customer", "code"): (re.compile(r"[A-Z]\d{6,}"), "not a customer code (C000123)"),
-    ("project", "code"): (re.compile(r"[A-Z]\d{6,}"), "not a project code (P000123)"),
+    # csdesk gives C000123 and P000123; any capital letter and digits, as codes from elsewhere may be.
+    ("customer", "code"): (re.compile(r"[A-Z]\d+"), "not a customer code (C000123)"),
+    ("project", "code"): (re.compile(r"[A-Z]\d+"), "not a project code (P000123)"),
     ("customer_phone", "number"): (re.compile(r"\+\d{5,15}"), "not a phone number in E.164 (+8613812345678)"),
     ("call", "phone"): (re.compile(r"\+\d{5,15}"), "not a phone number in E.164 (+8613812345678)"),
     ("callback", "phone"): (re.compile(r"\+\d{5,15}"), "not a phone number in E.164 (+8613812345678)"),
