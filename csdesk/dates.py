@@ -66,8 +66,7 @@ def refuse_future(value: datetime, tz: ZoneInfo | None = None, option: str = "--
     if value > now() + FUTURE_SLACK:
         shown = fmt(value, tz) if tz is not None else value.astimezone(UTC).isoformat(timespec="minutes")
         raise InvalidValue(
-            f"{option} {shown} is in the future; "
-            f"a change can only be recorded now or earlier",
+            f"{option} {shown} is in the future; a change can only be recorded now or earlier",
             hint="looking ahead is for reading only (e.g. csdesk remind run --dry-run --now …)",
         )
     return value
