@@ -7,8 +7,8 @@
 The database is a fresh `csdesk demo` (on PostgreSQL: a demo built in a temporary SQLite file, then
 `db copy --to URL`; the URL's database must be empty). Then, for the given time:
 
-- WRITERS processes (16) each act as one of the demo's specialists, in a loop with a short random
-  pause: log a call (40%), act on complaints (25%: open one, acknowledge it, note, hold, resume; and
+- WRITERS processes (16) each act as one of the demo's specialists, in a loop with a random pause
+  (`--pause`, 0.5-1.5 s): log a call (40%), act on complaints (25%: open one, acknowledge it, note, hold, resume; and
   notes on one complaint every writer shares), record a payment of ¥0.01 on a project that still owes
   money (15%), schedule a callback and record its outcome (20%);
 - one more process runs `remind run` every second.
@@ -101,7 +101,8 @@ def _classify(code: int, err: str) -> str:
     return "refused"
 
 
-def writer(index: int, db: str, until: float, out_path: str, subprocess_mode: bool, projects: list[str], shared: int) -> None:
+def writer(index: int, db: str, until: float, out_path: str, subprocess_mode: bool, projects: list[str], shared: int,
+           pause: tuple[float, float] = (0.5, 1.5)) -> None:
     rng = random.Random(index * 7919 + int(until))
     run = Runner(db, subprocess_mode)
     agent = SPECIALISTS[index % len(SPECIALISTS)]
@@ -166,7 +167,7 @@ def writer(index: int, db: str, until: float, out_path: str, subprocess_mode: bo
                 m2 = marker()
                 act("callback done", ["callback", "done", str(cid), "--reached", "--satisfied", "--score", "5", "--note", m2],
                     ("callback", "result_note", m2))
-        time.sleep(rng.uniform(0.05, 0.3))
+        time.sleep(rng.uniform(*pause))
     Path(out_path).write_text(json.dumps(log, ensure_ascii=False), encoding="utf-8")
 
 
@@ -252,10 +253,18 @@ def main() -> int:
     p.add_argument("--db", default=DEFAULT_DB, metavar="PATH|URL", help=f"SQLite file (rebuilt) or an empty PostgreSQL database (default {DEFAULT_DB})")
     p.add_argument("--minutes", type=float, default=10.0, help="how long the writers write (default 10)")
     p.add_argument("--writers", type=int, default=16, help="writer processes (default 16), plus one running remind run every second")
+    p.add_argument("--pause", default="0.5-1.5", metavar="MIN-MAX",
+                   help="seconds each writer waits between two commands, drawn uniformly (default 0.5-1.5: an agent "
+                        "acting every second, dozens of times a person's pace; 0.05-0.3 saturates a 2-core machine)")
     p.add_argument("--subprocess", action="store_true", help="run the installed csdesk for every command (interpreter start included)")
     p.add_argument("--keep", action="store_true", help="use the database as it is (no fresh demo)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     args = p.parse_args()
+    try:
+        pause = tuple(float(x) for x in args.pause.split("-", 1))
+        assert len(pause) == 2 and 0 <= pause[0] <= pause[1]
+    except (ValueError, AssertionError):
+        raise SystemExit(f"--pause {args.pause!r}: give MIN-MAX in seconds, e.g. 0.5-1.5") from None
     os.environ.pop("CSDESK_NOW", None)  # the real clock: the soak is about now
     if shutil.which("csdesk") is None:
         raise SystemExit("csdesk is not on PATH: activate the project's virtualenv")
@@ -266,10 +275,11 @@ def main() -> int:
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
+    load_before = round(os.getloadavg()[0], 2)  # other work on the machine: the figures depend on it
     until = time.time() + args.minutes * 60
     print(f"{args.writers} writers + remind run every second for {args.minutes:g} min on {args.db} …", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        procs = [ctx.Process(target=writer, args=(i, args.db, until, f"{tmp}/w{i}.json", args.subprocess, projects, shared))
+        procs = [ctx.Process(target=writer, args=(i, args.db, until, f"{tmp}/w{i}.json", args.subprocess, projects, shared, pause))
                  for i in range(args.writers)]
         procs.append(ctx.Process(target=reminder, args=(args.db, until, f"{tmp}/remind.json", args.subprocess)))
         for proc in procs:
@@ -297,6 +307,7 @@ def main() -> int:
         kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
     figures = {
         "db": args.db, "minutes": args.minutes, "writers": args.writers, "mode": "subprocess" if args.subprocess else "in-process",
+        "pause": args.pause, "load_before": load_before, "load_after": round(os.getloadavg()[0], 2),
         "commands": len(logs), "by_kind": kinds, "ok": by_outcome.get("ok", 0), "lost_rows": len(lost),
         "lock_errors": by_outcome.get("lock", 0), "refused": by_outcome.get("refused", 0), "crashes": by_outcome.get("crash", 0),
         "workers_died": died,
@@ -305,6 +316,7 @@ def main() -> int:
         "errors": errors, "lost": lost[:20],
         "timeline": [[round(e["at"] - (until - args.minutes * 60), 2), e["kind"], round(e["seconds"], 3)] for e in sorted(logs, key=lambda e: e["at"])],
     }
+    print(f"pace                each writer pauses {args.pause} s between commands; load average {figures['load_before']} before, {figures['load_after']} at the end")
     print(f"commands run        {figures['commands']} ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
     print(f"lost rows           {figures['lost_rows']}")
     print(f"lock errors         {figures['lock_errors']}")
