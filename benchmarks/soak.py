@@ -60,6 +60,19 @@ class Runner:
             from csdesk.cli import app
 
             self.command = get_command(app)
+            # Each command makes its own State (and engine), as a started `csdesk` does; here the
+            # process lives on, so each command's engine is closed after it (a PostgreSQL server
+            # would otherwise run out of connections: "too many clients").
+            from csdesk.commands import common
+
+            self.states: list = []
+            made = common.State.__init__
+
+            def remember(state, *args, **kwargs):
+                made(state, *args, **kwargs)
+                self.states.append(state)
+
+            common.State.__init__ = remember
             # What the first command of each kind would import, imported now: the times are then the
             # commands' own, not a module import that a started `csdesk` pays in every case anyway.
             import csdesk.models  # noqa: F401
@@ -87,7 +100,12 @@ class Runner:
 
             code = 99
             err.write("Traceback: " + "".join(traceback.format_exception_only(type(exc), exc)))
-        return code, out.getvalue(), err.getvalue(), time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        for state in self.states:
+            if state._database is not None and state._database._engine is not None:
+                state._database._engine.dispose()
+        self.states.clear()
+        return code, out.getvalue(), err.getvalue(), seconds
 
 
 def _classify(code: int, err: str) -> str:
@@ -195,7 +213,9 @@ def prepare(db: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         demo = str(Path(tmp) / "demo.db")
         subprocess.run(["csdesk", "demo", "--db", demo], check=True, stdout=subprocess.DEVNULL, env=env)
-        subprocess.run(["csdesk", "--db", demo, "db", "copy", "--to", db], check=True, stdout=subprocess.DEVNULL, env=env)
+        copied = subprocess.run(["csdesk", "--db", demo, "db", "copy", "--to", db], stdout=subprocess.DEVNULL, env=env)
+        if copied.returncode != 0:
+            raise SystemExit("soak: the demo could not be copied there (above); give an empty database, or --keep to use it as it is")
 
 
 def setup(db: str) -> tuple[list[str], int]:
