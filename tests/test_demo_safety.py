@@ -66,7 +66,7 @@ def test_a_killed_demo_leaves_no_half_built_file(tmp_path):
     assert again.returncode == 0, f"seed {seed}: {again.stderr}"
     _whole_demo(target)
     assert not (tmp_path / ".demo.db.building").exists()
-    assert killed >= 2, f"seed {seed}: only {killed} of {KILLS} demos were killed before they finished"
+    assert killed >= 1, f"seed {seed}: all {KILLS} demos finished before their kill came; nothing was tested"
 
 
 def test_a_failed_demo_leaves_nothing_and_keeps_the_earlier_one(tmp_path, monkeypatch):
