@@ -433,6 +433,7 @@ class Database:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InvalidValue(f"cannot make the folder {dest.parent}: {exc.strerror or exc}") from None
+        _remove_stale_partials(dest)
         partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
         try:
             try:
@@ -529,6 +530,24 @@ def _backup_failed(dest: Path, exc: BaseException) -> CsdeskError:
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror
     return CsdeskError(f"cannot write the backup {dest}: {text}; nothing was written")
+
+
+def _remove_stale_partials(dest: Path) -> None:
+    """What an earlier backup to the same name left when it was killed: its process is gone."""
+    for leftover in dest.parent.glob(f".{dest.name}.*.partial"):
+        try:
+            pid = int(leftover.name[len(dest.name) + 2:].split(".", 1)[0])
+            os.kill(pid, 0)
+            continue  # that backup is still running
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue  # not ours to judge (another user's process, or not a pid)
+        for path in (leftover, leftover.with_name(leftover.name + "-journal")):
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
 def _fsync_folder(folder: Path) -> None:
