@@ -64,6 +64,23 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+# How far ahead of the clock a write may be dated: clocks of two machines disagree by a little, never
+# by more. A write dated later (`--now 2040-01-01`) would wedge what it touches: every later entry
+# made at the real time "would come before the last entry".
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def refuse_future(value: datetime, tz: ZoneInfo | None = None, option: str = "--now") -> datetime:
+    """A write's time may be now or earlier (back-dated work), never in the future; returns value."""
+    if value > now() + FUTURE_SLACK:
+        shown = fmt(value, tz) if tz is not None else value.astimezone(UTC).isoformat(timespec="minutes")
+        raise InvalidValue(
+            f"{option} {shown} is in the future; a change can only be recorded now or earlier",
+            hint="looking ahead is for reading only (e.g. csdesk remind run --dry-run --now …)",
+        )
+    return value
+
+
 _CLOCK_WORDS = {"上午": "am", "早上": "am", "早晨": "am", "中午": "noon", "下午": "pm", "晚上": "pm", "傍晚": "pm"}
 _CLOCK_RE = r"(?:上午|早上|早晨|中午|下午|晚上|傍晚)?\d{1,2}(?:(?::|点|：)(?:\d{2}|半)?(?::\d{2})?|(?:am|pm))?(?:am|pm|分)?"
 

@@ -146,8 +146,38 @@ def _read_only_url(path: Path) -> str:
 
 
 def _sqlite_begin(conn) -> None:
-    mode = "IMMEDIATE" if conn.get_execution_options().get("csdesk_write") else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if conn.get_execution_options().get("csdesk_write"):
+        _begin_immediate(conn)
+    else:
+        conn.exec_driver_sql("BEGIN DEFERRED")
+
+
+def _begin_immediate(conn) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock by asking again every few milliseconds.
+
+    SQLite's own busy handler backs off: a writer that has waited a while asks only every 100 ms,
+    one that just arrived every 1-10 ms, so under steady load the newcomers take the lock and the
+    long waiters starve (16 writers: p99 wait 2-4 s, the worst ones near the 30 s timeout, where they
+    fail). Asking at one steady, jittered rate gives every waiter the same chance at each release
+    (same load: p99 0.6 s, max 1.3 s). Up to BUSY_TIMEOUT_MS in all, as before.
+    """
+    import random
+
+    from sqlalchemy.exc import OperationalError
+
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _retryable(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(random.uniform(0.002, 0.010))
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 # The PostgreSQL twin of BEGIN IMMEDIATE: every write transaction first takes this advisory lock
@@ -275,6 +305,12 @@ class Database:
     def __init__(self, target: Target):
         self.target = target
         self._engine = None
+        # go_past_bad_rows: a transaction that fails on a stored value that does not parse (a row
+        # edited by hand) is run again with every such row left out, instead of stopping the command.
+        # For work that must go on for everyone (the reminder run); off everywhere else.
+        self.go_past_bad_rows = False
+        self.went_past: list = []            # the BadValues left out so far (workflows/stored_values.py)
+        self.skipped: dict[str, set] = {}    # the rows every session leaves out, by table: {"complaint": {12}}
 
     @property
     def engine(self):
@@ -309,8 +345,12 @@ class Database:
                 return None
             raise _cannot_open(self.target, exc) from None
 
-    def require(self) -> None:
-        """Refuse clearly when there is no database, or its schema is not the one this csdesk needs."""
+    def require(self, any_schema: bool = False) -> str:
+        """Refuse clearly when there is no database, or its schema is not the one this csdesk needs.
+
+        `any_schema`: an older or newer csdesk schema is fine too (db backup copies any of them).
+        Returns the schema revision.
+        """
         from csdesk.migrations import HEAD
 
         hint = f"create it with: csdesk --db {self.target.label} init"
@@ -319,12 +359,16 @@ class Database:
         version = self.schema_version()
         if version is None:
             raise DatabaseMissing(f"{self.target.label} is not a csdesk database (no schema)", hint=hint)
+        if any_schema:
+            return version
+        refuse_newer(version)
         if version != HEAD:
             backup = "csdesk db backup FILE" if self.target.is_sqlite else "pg_dump"
             raise DatabaseMissing(
                 f"database schema is at revision {version}, this csdesk needs {HEAD}",
                 hint=f"back it up ({backup}), then run: csdesk db upgrade",
             )
+        return version
 
     def create_file(self) -> None:
         """Create an empty SQLite file readable by its owner only, before SQLite creates it 0644. An empty
@@ -345,6 +389,10 @@ class Database:
 
         bind = self.engine.execution_options(csdesk_write=True) if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
+            if self.skipped:
+                from sqlalchemy import event
+
+                event.listen(session, "do_orm_execute", self._leave_out_skipped)
             with session.begin():
                 yield session
 
@@ -371,24 +419,69 @@ class Database:
                                    f"{marker[1]}); archives are read-only: record changes in the live database")
         self._writable = True
 
+    def _leave_out_skipped(self, state) -> None:
+        """Every ORM query of a session leaves out the rows in self.skipped, as if they were not there."""
+        if not state.is_select or state.is_column_load or state.is_relationship_load:
+            return
+        from sqlalchemy.orm import with_loader_criteria
+        from sqlmodel import SQLModel
+
+        import csdesk.models  # noqa: F401
+
+        by_table = {m.class_.__tablename__: m.class_ for m in SQLModel._sa_registry.mappers}
+        options = [with_loader_criteria(by_table[name], by_table[name].id.not_in(sorted(ids)), include_aliases=True)
+                   for name, ids in self.skipped.items() if name in by_table]
+        state.statement = state.statement.options(*options)
+
     def write(self, fn: Callable[[Any], T]) -> T:
         """Run fn(session) in one write transaction, retrying from scratch if it lost a race."""
         from sqlalchemy.exc import DBAPIError
 
         self.refuse_writes()
-        for attempt in range(RETRIES):
+        attempt = 0
+        while True:
             try:
                 with self.session(write=True) as session:
+                    # Take the write lock (BEGIN IMMEDIATE, or the advisory lock) before fn runs, so
+                    # that whatever fn reads — the clock above all — is read in commit order: an
+                    # entry made after another one never carries an earlier time.
+                    session.connection()
                     return fn(session)
             except DBAPIError as exc:
                 if not _retryable(exc) or attempt == RETRIES - 1:
+                    if self._leave_out_bad_rows(exc):
+                        continue
                     raise
                 time.sleep(0.05 * (2**attempt))
-        raise AssertionError("unreachable")
+                attempt += 1
+            except Exception as exc:
+                if not self._leave_out_bad_rows(exc):
+                    raise
 
     def read(self, fn: Callable[[Any], T]) -> T:
-        with self.session(write=False) as session:
-            return fn(session)
+        while True:
+            try:
+                with self.session(write=False) as session:
+                    return fn(session)
+            except Exception as exc:
+                if not self._leave_out_bad_rows(exc):
+                    raise
+
+    def _leave_out_bad_rows(self, exc: BaseException) -> bool:
+        """With go_past_bad_rows: after a failed (rolled back) transaction, look for stored values that
+        do not parse; True when new ones were found and left out, so the transaction is worth running
+        again. A failure they do not explain stays a failure."""
+        if not self.go_past_bad_rows or isinstance(exc, CsdeskError):
+            return False
+        from csdesk.workflows.stored_values import bad_values
+
+        new = [b for b in bad_values(self) if b.row_id not in self.skipped.get(b.table, ())]
+        if not new:
+            return False
+        for bad in new:
+            self.skipped.setdefault(bad.table, set()).add(bad.row_id)
+        self.went_past.extend(new)
+        return True
 
     # -- maintenance --------------------------------------------------------------------------
     def integrity(self) -> list[str]:
@@ -411,7 +504,12 @@ class Database:
         return problems
 
     def backup(self, dest: Path) -> int:
-        """A consistent copy through SQLite's online backup API, safe while others write; returns pages."""
+        """A consistent copy through SQLite's online backup API, safe while others write; returns pages.
+
+        The copy is made under a temporary name beside `dest` and renamed to `dest` only after SQLite's
+        integrity check and a schema check pass on it, so that a kill, a full disk or a bad copy never
+        leaves a file under the name asked for (the temporary file is removed on any failure it sees).
+        """
         import sqlite3
 
         if not self.target.is_sqlite:
@@ -420,27 +518,61 @@ class Database:
                 hint=f"pg_dump --format=custom --file {dest.name or 'desk.dump'} '{self.target.label}'",
             )
         dest = expand_path(dest)
-        if dest == self.target.path:
+        source = self.target.path
+        if dest == source:
             raise InvalidValue("the backup file must not be the database itself")
-        if dest.exists():
+        if dest in {source.with_name(source.name + s) for s in ("-wal", "-shm", "-journal")}:
+            raise InvalidValue(f"{dest.name} is the database's own {dest.name[len(source.name):]} file; choose a new file name")
+        if dest.exists() or dest.is_symlink():
             raise InvalidValue(f"{dest} already exists; choose a new file name")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        mode = file_mode()
-        fd = os.open(dest, os.O_CREAT | os.O_WRONLY, mode)
-        os.close(fd)
-        os.chmod(dest, mode)
-        src = sqlite3.connect(str(self.target.path), timeout=BUSY_TIMEOUT_MS / 1000)
-        dst = sqlite3.connect(str(dest))
+        version = self.schema_version()
         try:
-            # One step: a single read snapshot. Stepping (pages=N) restarts whenever another
-            # connection writes between steps, and could go on forever under steady writes.
-            src.backup(dst, pages=-1)
-            pages = dst.execute("PRAGMA page_count").fetchone()[0]
-            # The copy must be usable on its own, not tied to a -wal file.
-            dst.execute("PRAGMA journal_mode=DELETE")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidValue(f"cannot make the folder {dest.parent}: {exc.strerror or exc}") from None
+        _remove_stale_partials(dest)
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+        try:
+            try:
+                fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, file_mode())
+                os.close(fd)
+                src = sqlite3.connect(str(source), timeout=BUSY_TIMEOUT_MS / 1000)
+                dst = sqlite3.connect(str(partial))
+                try:
+                    # One step: a single read snapshot. Stepping (pages=N) restarts whenever another
+                    # connection writes between steps, and could go on forever under steady writes.
+                    src.backup(dst, pages=-1)
+                    pages = dst.execute("PRAGMA page_count").fetchone()[0]
+                    # The copy must be usable on its own, not tied to a -wal file.
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                    _check_copy(dst, version)
+                finally:
+                    dst.close()
+                    src.close()
+                fd = os.open(partial, os.O_RDONLY)
+                try:
+                    os.fsync(fd)  # the bytes are on disk before the name says "backup"
+                finally:
+                    os.close(fd)
+            except sqlite3.Error as exc:
+                raise _backup_failed(dest, exc) from None
+            except OSError as exc:
+                raise _backup_failed(dest, exc) from None
+            try:
+                os.link(partial, dest)  # never over a file that appeared meanwhile
+            except FileExistsError:
+                raise InvalidValue(f"{dest} already exists; choose a new file name") from None
+            except OSError:
+                os.rename(partial, dest)  # a file system without hard links
+            _fsync_folder(dest.parent)
         finally:
-            dst.close()
-            src.close()
+            for leftover in (partial, partial.with_name(partial.name + "-journal")):
+                try:
+                    leftover.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    pass
         return pages
 
     def _server_problems(self) -> list[str]:
@@ -465,6 +597,89 @@ class Database:
                     if top is not None and nxt <= top:
                         problems.append(f"sequence {seq} would give {table.name}.{column.name} {nxt}, but {top} is taken")
         return problems
+
+
+def _check_copy(dst, version: str | None) -> None:
+    """A backup copy is whole (SQLite's integrity check) and holds the schema it was copied at."""
+    rows = [r[0] for r in dst.execute("PRAGMA integrity_check").fetchall()]
+    if rows != ["ok"]:
+        raise CsdeskError(f"the backup copy failed SQLite's integrity check ({rows[0]}); nothing was written")
+    try:
+        copied = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+    except Exception:  # noqa: BLE001 — no such table: not a csdesk schema
+        copied = None
+    if copied is None or copied[0] != version:
+        raise CsdeskError(f"the backup copy is not at the database's schema {version}; nothing was written")
+    if version in known_revisions():
+        tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "audit_entry" not in tables or "staff" not in tables:
+            raise CsdeskError("the backup copy lacks csdesk's tables; nothing was written")
+
+
+def _backup_failed(dest: Path, exc: BaseException) -> CsdeskError:
+    """A backup that could not be written, in one line: a full disk, no permission, a lost folder …"""
+    import errno
+
+    text = str(exc).strip() or type(exc).__name__
+    if getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in text or "database or disk is full" in text:
+        return CsdeskError(f"cannot write the backup {dest}: the disk is full; nothing was written",
+                           hint="free some space, or back up to another disk")
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    return CsdeskError(f"cannot write the backup {dest}: {text}; nothing was written")
+
+
+def _remove_stale_partials(dest: Path) -> None:
+    """What an earlier backup to the same name left when it was killed: its process is gone."""
+    for leftover in dest.parent.glob(f".{dest.name}.*.partial"):
+        try:
+            pid = int(leftover.name[len(dest.name) + 2:].split(".", 1)[0])
+            os.kill(pid, 0)
+            continue  # that backup is still running
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue  # not ours to judge (another user's process, or not a pid)
+        for path in (leftover, leftover.with_name(leftover.name + "-journal")):
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` survive a power cut (best effort: not every system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def known_revisions() -> set[str]:
+    """The schema revisions this csdesk has migrations for (from the file names; no Alembic import)."""
+    from csdesk.migrations import HERE
+
+    return {p.name.split("_", 1)[0] for p in (HERE / "versions").glob("*.py") if not p.name.startswith("_")}
+
+
+def refuse_newer(version: str | None) -> None:
+    """A schema written by a newer csdesk is refused in one line by every command (db backup excepted)."""
+    from csdesk.migrations import HEAD
+
+    if version is not None and version not in known_revisions():
+        raise SchemaTooNew(
+            f"this database is at schema {version}, newer than this csdesk ({HEAD}): install a newer csdesk"
+        )
+
+
+class SchemaTooNew(DatabaseMissing):
+    """The database was written by a newer csdesk, whose schema this one does not know."""
 
 
 def file_mode() -> int:

@@ -92,7 +92,7 @@ def test_read_commands_work_on_a_read_only_file_and_folder(demo, cli, tmp_path, 
     os.chmod(share, 0o555)
     sums = {name: _sha(path) for name, path in files.items()}
     env = {
-        "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "NO_COLOR": "1", "COLUMNS": "200",
+        "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "NO_COLOR": "1", "COLUMNS": "200", "CSDESK_LANG": "en",
         "PYTHONPATH": os.pathsep.join([str(ROOT), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]),
         "CSDESK_NOW": os.environ["CSDESK_NOW"], "CSDESK_CONFIG": str(share / "csdesk.toml"),
     }

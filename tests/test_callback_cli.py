@@ -109,13 +109,13 @@ def test_list_overdue_first_with_attempts_and_json(cli, desk):
 
 def test_done_no_answer_three_times_then_missed(cli, desk):
     ok(cli("--as", "王芳", "callback", "schedule", "--phone", PHONE, "--due", "today 11:00"))
-    r1 = ok(cli("--as", "王芳", "callback", "done", "1", "--no-answer", "--now", "2026-11-24 11:00"))
+    r1 = ok(cli("--as", "王芳", "callback", "done", "1", "--no-answer", env={"CSDESK_NOW": "2026-11-24T11:00:00+08:00"}))
     assert r1.stderr == "Callback #1: no answer (try 1 of 3); next try 2026-11-24 14:30.\n"
-    r2 = ok(cli("--as", "王芳", "callback", "done", "1", "--no-answer", "--now", "2026-11-27 17:00"))
+    r2 = ok(cli("--as", "王芳", "callback", "done", "1", "--no-answer", env={"CSDESK_NOW": "2026-11-27T17:00:00+08:00"}))
     assert r2.stderr == "Callback #1: no answer (try 2 of 3); next try 2026-11-30 10:00.\n"
-    r3 = ok(cli("--as", "王芳", "callback", "done", "1", "--no-answer", "--now", "2026-11-30 10:00"))
+    r3 = ok(cli("--as", "王芳", "callback", "done", "1", "--no-answer", env={"CSDESK_NOW": "2026-11-30T10:00:00+08:00"}))
     assert r3.stderr == "Callback #1: no answer (try 3 of 3) — marked missed; 李娜 will be told.\n"
-    refused(cli("--as", "王芳", "callback", "done", "1", "--reached", "--now", "2026-11-30 11:00"),
+    refused(cli("--as", "王芳", "callback", "done", "1", "--reached", env={"CSDESK_NOW": "2026-11-30T11:00:00+08:00"}),
             "callback #1 is missed (未联系上); only a pending callback can be tried")
     show = ok(cli("callback", "show", "1", "--now", "2026-11-30 11:00")).stdout
     assert show.count("no_answer") >= 2 and "missed" in show and "first due 2026-11-24 11:00" in show
@@ -219,7 +219,8 @@ def test_the_installed_command_end_to_end(desk, tmp_path):
     assert (r.returncode, r.stdout) == (0, "1\n"), r.stderr
     r = run("callback", "list", "--due", "week", "--json")
     assert json.loads(r.stdout)["rows"][0]["due_at"] == "2026-11-27T10:00:00+08:00"
-    r = run("callback", "done", "1", "--wrong-number", "--now", "2026-11-27 10:05")
+    r = subprocess.run([exe, "callback", "done", "1", "--wrong-number"], capture_output=True, text=True, timeout=60,
+                       env={**env, "CSDESK_NOW": "2026-11-27T10:05:00+08:00"})  # a write's --now is never ahead of the clock
     assert r.returncode == 0 and "wrong number — marked missed; 李娜 will be told." in r.stderr
     r = run("callback", "done", "1", "--reached")
     assert r.returncode == 1 and r.stderr.startswith("Error: callback #1 is missed")

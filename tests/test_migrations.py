@@ -98,10 +98,10 @@ def test_db_check_ok(cli, db):
     result = cli("db", "check")
     assert result.exit_code == 0, result.stderr
     label = db.database.target.label
-    assert result.stdout.splitlines() == [f"database: {label}", "integrity: ok", f"schema: {HEAD} (current)",
+    assert result.stdout.splitlines() == [f"database: {label}", "integrity: ok", "values: ok", f"schema: {HEAD} (current)",
                                           "identities: not enforced: no staff member has a login, so anyone may act as anyone with --as"]
     data = json.loads(cli("db", "check", "--json").stdout)
-    assert data == {"database": label, "integrity": "ok", "problems": [], "schema": HEAD,
+    assert data == {"database": label, "integrity": "ok", "problems": [], "values": "ok", "bad_values": [], "schema": HEAD,
                     "schema_expected": HEAD, "schema_current": True}
 
 
@@ -136,7 +136,7 @@ def _writer(path: Path, stop: threading.Event, written: list[int]) -> None:
         i += 1
         conn.execute("BEGIN IMMEDIATE")
         for half in "ab":
-            conn.execute("INSERT INTO customer (code, name, tier) VALUES (?, ?, 'standard')", (f"W{i:05d}{half}", "写入中" * 20))
+            conn.execute("INSERT INTO customer (code, name, tier) VALUES (?, ?, 'standard')", (f"W{i:05d}{'ab'.index(half)}", "写入中" * 20))
         conn.execute("COMMIT")
         written.append(i)
     conn.close()

@@ -27,6 +27,7 @@ class State:
         self.json = json_output
         self._database = None
         self._settings = None
+        self._clock_reads: list[datetime] = []  # what now() returned without --now (re-read under the lock)
 
     @property
     def database(self):
@@ -48,12 +49,16 @@ class State:
     def acting_name(self) -> str | None:
         return self.acting or os.environ.get("CSDESK_AGENT") or self.settings["agent"] or None
 
-    def now(self, now_text: str | None = None) -> datetime:
+    def now(self, now_text: str | None = None, write: bool = False) -> datetime:
+        """The command's time: --now if given (`write`: never in the future), else the clock."""
         from csdesk import dates
 
         if now_text:
-            return dates.parse_when(now_text, tz=self.settings.tz)
-        return dates.now()
+            value = dates.parse_when(now_text, tz=self.settings.tz)
+            return dates.refuse_future(value, self.settings.tz) if write else value
+        value = dates.now()
+        self._clock_reads.append(value)
+        return value
 
     def _desk(self, session, now: datetime | None):
         from csdesk.workflows import Desk
@@ -64,8 +69,18 @@ class State:
         return Desk(session=session, settings=self.settings, now=now or self.now(), actor=actor)
 
     def write(self, fn: Callable[[Any], T], now: datetime | None = None) -> T:
-        """Run fn(desk) in one write transaction (with its audit rows), on an existing database."""
+        """Run fn(desk) in one write transaction (with its audit rows), on an existing database.
+
+        The desk's time is --now (`now`, refused in the future), else the clock read once the write
+        lock is held — a `now` that is only an earlier reading of the clock is read again then.
+        """
+        from csdesk import dates
+
         self.database.require()
+        if now is not None and any(now is read for read in self._clock_reads):
+            now = None
+        elif now is not None:
+            dates.refuse_future(now, self.settings.tz)
         return self.database.write(lambda session: fn(self._desk(session, now)))
 
     def read(self, fn: Callable[[Any], T], now: datetime | None = None) -> T:

@@ -19,9 +19,12 @@ def init(ctx: typer.Context) -> None:
     """
     from csdesk.migrations import upgrade
 
+    from csdesk.db import refuse_newer
+
     st = state(ctx)
     database = st.database
     if database.exists() and database.schema_version() is not None:
+        refuse_newer(database.schema_version())
         note(f"{database.target.label} is already a csdesk database (schema {database.schema_version()}); nothing done.")
         note("Use `csdesk db upgrade` to bring an older one to the current schema.")
         return
@@ -37,12 +40,14 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     Example: csdesk db backup before-upgrade.db && csdesk db upgrade
     """
+    from csdesk.db import refuse_newer
     from csdesk.errors import DatabaseMissing
     from csdesk.migrations import upgrade
 
     database = state(ctx).database
     if not database.exists():
         raise DatabaseMissing(f"no database at {database.target.label}", hint="create it with: csdesk init")
+    refuse_newer(database.schema_version())
     before, after = upgrade(database.engine)
     if before == after:
         note(f"Schema already current ({after}).")
@@ -52,20 +57,31 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 @app.command("check")
 def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """Run the integrity check and say whether the schema is current.
+    """Run the integrity check, check that every stored value parses, and say whether the schema is current.
+
+    Stored values: every time, date, amount, count, flag, code, phone number and choice is read the way
+    csdesk reads it; each row that does not parse is listed (a row edited by hand, say).
 
     Example: csdesk db check
     """
     from csdesk.commands.staff import identity_line
+    from csdesk.db import refuse_newer
     from csdesk.errors import CsdeskError, DatabaseMissing
     from csdesk.migrations import HEAD
 
     database = state(ctx).database
     if not database.exists():
         raise DatabaseMissing(f"no database at {database.target.label}", hint="create it with: csdesk init")
-    problems = database.integrity()
     version = database.schema_version()
+    refuse_newer(version)
+    problems = database.integrity()
+    bad = []
+    if not problems and version is not None:
+        from csdesk.workflows.stored_values import bad_values
+
+        bad = [b.line() for b in bad_values(database)]
     result = {"database": database.target.label, "integrity": "ok" if not problems else "failed", "problems": problems,
+              "values": "ok" if not bad else "failed", "bad_values": bad,
               "schema": version, "schema_expected": HEAD, "schema_current": version == HEAD}
     if want_json(ctx, json_):
         print_json(ctx, result)
@@ -74,11 +90,16 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
         typer.echo(f"integrity: {result['integrity']}")
         for p in problems:
             typer.echo(f"  {p}")
+        typer.echo(f"values: {result['values'] if not problems else 'not checked'}")
+        for line in bad:
+            typer.echo(f"  {line}")
         typer.echo(f"schema: {version} ({'current' if version == HEAD else f'needs upgrade to {HEAD}: csdesk db upgrade'})")
         if identities := identity_line(state(ctx)):  # who may act as whom (csdesk/workflows/identity.py)
             typer.echo(f"identities: {identities}")
     if problems:
         raise CsdeskError("integrity check failed")
+    if bad:
+        raise CsdeskError(f"{len(bad)} stored values do not parse", hint="correct or remove those rows; until then commands that read them fail, and remind run skips them")
     if version != HEAD:
         raise CsdeskError(f"schema {version} is not current ({HEAD})", hint="csdesk db upgrade")
     from csdesk.commands.complaint import warn_calendar
@@ -90,10 +111,14 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def db_backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The new backup file.")]) -> None:
     """Write a consistent copy with SQLite's online backup API, even while others are writing.
 
+    The copy is written under a temporary name beside FILE and gets its name only once SQLite's
+    integrity check and a schema check pass on it: FILE is either a whole, checked backup or absent.
+    Works on a database of any csdesk schema (back up before `db upgrade`).
+
     Example: csdesk db backup ~/backups/desk-$(date +%F).db
     """
     database = state(ctx).database
-    database.require()
+    database.require(any_schema=True)
     pages = database.backup(file)
     note(f"Backed up {database.target.label} to {file.expanduser().resolve()} ({pages} pages).")
 

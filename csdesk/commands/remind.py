@@ -30,8 +30,10 @@ def run(
 
     st = state(ctx)
     st.database.require()
-    when = st.now(now)
+    when = st.now(now, write=not dry_run)
+    st.database.go_past_bad_rows = True  # a corrupted row is left out and reported, not a stop for everyone
     result = remind_run(st.database, st.settings, when, dry_run=dry_run, mail=mail)
+    bad = st.database.went_past
     tz = st.settings.tz
     if result.skipped:
         note(f"another remind run is in progress on {st.database.target.label}; nothing done")
@@ -42,7 +44,7 @@ def run(
             "already_announced": result.already, "breaches": result.breaches, "actions": result.actions,
             "by_person": {k: [{"kind": n.kind, "entity": f"{n.entity}:{n.entity_id}", "message": n.message} for n in v]
                           for k, v in result.by_person().items()},
-            "mail": result.mail,
+            "mail": result.mail, "skipped_rows": [b.line() for b in bad],
         }
         print_json(ctx, data)
     elif result.notices or result.actions or not quiet:
@@ -73,6 +75,11 @@ def run(
                      f"{dates.fmt(unknown['next_try'], tz)}")
         for warning in m.get("warnings", []):
             note(f"notify: {warning}")
+    if bad:
+        from csdesk.errors import CsdeskError
+
+        raise CsdeskError(f"remind run skipped the rows it could not read ({len(bad)} stored values do not parse); everything else was done",
+                          hint="csdesk db check lists them", details=[b.line() for b in bad])
     if fail_on_breach and result.breaches:
         raise typer.Exit(3)
 

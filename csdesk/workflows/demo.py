@@ -7,6 +7,7 @@ transaction, so later areas can build on what earlier ones made.
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import time, timedelta
 from typing import Any, Callable
@@ -184,33 +185,40 @@ def _is_demo(database) -> bool:
         return False
 
 
-def build_demo(database, settings, seed: int = 2026) -> list[str]:
-    """Build the sample department in `database` (which must be new, or an earlier demo)."""
+def _remove_sqlite(path, keep_main: bool = False) -> None:
+    """A SQLite file and the files SQLite keeps beside it (or only those, with keep_main)."""
+    for suffix in ("-wal", "-shm", "-journal") + (() if keep_main else ("",)):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def _settle(path) -> None:
+    """Fold the -wal into the file and leave it self-contained, ready to be renamed."""
+    import sqlite3
+
+    conn = sqlite3.connect(str(path))
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _build(database, settings, seed: int, label: str):
+    """Every step into `database`, then the mark that says it is a demo and a first reminder run."""
     from csdesk.migrations import upgrade
     from csdesk.models import AuditEntry
 
-    target = database.target
-    if database.exists():
-        if not _is_demo(database):
-            raise Conflict(
-                f"{target.label} already holds data that is not a csdesk demo; the demo only writes into a new file",
-                hint="csdesk demo --db another-file.db",
-            )
-        database.engine.dispose()
-        if target.is_sqlite:
-            for suffix in ("", "-wal", "-shm"):
-                p = target.path.with_name(target.path.name + suffix)
-                if p.exists():
-                    p.unlink()
-        else:
-            raise Conflict("an earlier demo is in this PostgreSQL database; drop it first")
-        database._engine = None
     database.create_file()
     upgrade(database.engine)
 
     rng = random.Random(seed)
     made: dict[str, Any] = {}
-    lines = [f"Built a sample department in {target.label}:"]
+    lines = [f"Built a sample department in {label}:"]
     now = dates.now()
     for title, step in STEPS:
         def run(session, step=step):
@@ -228,6 +236,47 @@ def build_demo(database, settings, seed: int = 2026) -> list[str]:
 
     database.write(mark)
     lines.extend(_first_reminder_run(database, settings, now))
+    database.engine.dispose()
+    return lines, now
+
+
+def build_demo(database, settings, seed: int = 2026) -> list[str]:
+    """Build the sample department in `database` (which must be new, or an earlier demo)."""
+    target = database.target
+    if database.exists():
+        if not _is_demo(database):
+            raise Conflict(
+                f"{target.label} already holds data that is not a csdesk demo; the demo only writes into a new file",
+                hint="csdesk demo --db another-file.db",
+            )
+        database.engine.dispose()
+        if not target.is_sqlite:
+            raise Conflict("an earlier demo is in this PostgreSQL database; drop it first")
+        database._engine = None
+    final = database
+    if target.is_sqlite:
+        # Built under a temporary name and renamed at the end: a killed or failed build leaves no
+        # half-built file under the name asked for (an earlier demo stays until the new one is whole).
+        from csdesk.db import Database, Target
+
+        building = target.path.with_name(f".{target.path.name}.building")
+        _remove_sqlite(building)
+        database = Database(Target(f"sqlite:///{building}", building))
+    try:
+        lines, now = _build(database, settings, seed, target.label)
+    except BaseException:
+        if database is not final:
+            database.engine.dispose()
+            _remove_sqlite(database.target.path)
+            database.target.path.with_name(database.target.path.name + ".remind.lock").unlink(missing_ok=True)
+        raise
+    if database is not final:
+        _settle(database.target.path)
+        _remove_sqlite(target.path, keep_main=True)  # an earlier demo's -wal must not meet the new file
+        os.replace(database.target.path, target.path)
+        _remove_sqlite(database.target.path)
+        database.target.path.with_name(database.target.path.name + ".remind.lock").unlink(missing_ok=True)
+        database = final
     from csdesk.reports import demo_workbook
 
     lines.extend(demo_workbook(database, settings, now))
