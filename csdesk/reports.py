@@ -106,7 +106,7 @@ def build_report(desk, kind: str, period: str | Period | None = None, *, lang: s
         for bkey, bdef in BREAKDOWNS.items():
             if bdef.area != key or bkey not in cur.items:
                 continue
-            breakdowns.append(_breakdown(bdef, cur, old, zh))
+            breakdowns.append(_breakdown(bdef, cur, old, zh, by_month=kind == "annual"))
 
     title = f"{KIND_LABELS[kind][0]} {p.label('zh')}" if zh else f"{KIND_LABELS[kind][1]}: {p.label('en')}"
     to_date = desk.now < p.end
@@ -122,7 +122,7 @@ def build_report(desk, kind: str, period: str | Period | None = None, *, lang: s
     )
 
 
-def _breakdown(bdef: BreakdownDef, cur: AreaData, old: AreaData, zh: bool) -> Breakdown:
+def _breakdown(bdef: BreakdownDef, cur: AreaData, old: AreaData, zh: bool, by_month: bool = False) -> Breakdown:
     now_items = cur.items.get(bdef.key, {})
     old_items = old.items.get(bdef.key, {})
     rows: list[BreakdownRow] = []
@@ -132,6 +132,9 @@ def _breakdown(bdef: BreakdownDef, cur: AreaData, old: AreaData, zh: bool) -> Br
         for i, (item, value) in enumerate(now_items.items()):
             prev_item, prev_value = old_list[i] if i < len(old_list) else (None, None)
             rows.append(BreakdownRow(item, item, value, prev_value, _change(bdef.unit, value, prev_value), prev_item))
+        names = definitions.BY_MONTH.get(bdef.key) if by_month else None
+        if names:
+            return Breakdown(bdef.key, bdef.area, names[0 if zh else 1], bdef.unit, names[2 if zh else 3], rows)
         return Breakdown(bdef.key, bdef.area, bdef.zh if zh else bdef.en, bdef.unit, bdef.item_zh if zh else bdef.item_en, rows)
     labels = {**old.labels, **cur.labels}
     order = list(now_items) + [k for k in old_items if k not in now_items]
