@@ -59,6 +59,8 @@ from dataclasses import dataclass, field  # noqa: E402
 FORMATS = {
     "count": COUNT_FORMAT, "rate": RATE_FORMAT, "money": MONEY_FORMAT, "hours": HOURS_FORMAT,
     "score": SCORE_FORMAT, "datetime": DATETIME_FORMAT, "date": DATE_FORMAT, "month": "yyyy-mm", "change_rate": "+0.0%;-0.0%;0.0%",
+    # a change in a rate, in percentage points (the value is already ×100), as the terminal shows it
+    "points": '+0.0"pp";-0.0"pp";0.0"pp"', "points_zh": '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"',
 }
 
 
@@ -84,11 +86,17 @@ class ChartSpec:
 
     kind: str  # line | bar (vertical columns) | barh
     title: str
-    block: str  # Block.key
-    categories: int  # 0-based column in the block
+    block: str  # Block.key, or "main"; ignored when `sheet` is given
+    categories: int  # 0-based column in the block (1-based column letter number with `sheet`)
     series: list[int]
     y_title: str = ""
     percent: bool = False
+    # Data on another sheet (charts on a sheet of their own): its title, (header row, first, last data row)
+    # and the series' names (the rows need not sit right under a header).
+    sheet: str = ""
+    rows: tuple[int, int, int] = (0, 0, 0)
+    series_titles: list[str] = field(default_factory=list)
+    x_format: str = ""  # the category labels' number format (e.g. "d": the day of the month for dates)
 
 
 @dataclass
@@ -100,6 +108,11 @@ class SheetSpec:
     blocks: list[Block] = field(default_factory=list)
     charts: list[ChartSpec] = field(default_factory=list)
     empty_note: str = ""  # written under the header when there are no rows
+    # Printing: every sheet prints landscape, one page wide, its header row repeated on each page.
+    page_header: str = ""  # the centre of the page header (the report's name and period); the sheet's name on the right
+    page_footer: str = ""  # the centre of the page footer, with &P (page) and &N (pages)
+    totals_label: str = ""  # when set: a totals row under the rows (outside the filter), summing the money columns
+    chart_pages: bool = False  # a sheet of charts only: one chart per printed page
 
 
 class Typed:
@@ -182,6 +195,8 @@ class CellWriter:
                 cell.font = Font(bold=True, size=14)
             elif role == "block":
                 cell.font = Font(bold=True, color="305496")
+            elif role == "total":
+                cell.font = Font(bold=True)
             if quote:
                 cell.quotePrefix = True  # Excel keeps "=…" as the text it is, even when the cell is edited
             index = cell.style_id if cell.has_style else 0
@@ -284,6 +299,9 @@ class _Sheet:
         row_no += 1
         puts = list(zip([cells.of_kind(c.kind) for c in spec.columns], letters))
         count = 0
+        if spec.totals_label:
+            self.sums = {j: Decimal(0) for j, c in enumerate(spec.columns) if c.kind == "money"}
+            self.rows = self._summing(self.rows)
         for row in self.rows:
             rs = str(row_no)
             body = "".join([put(letter + rs, v) for (put, letter), v in zip(puts, row) if v is not None])
@@ -291,6 +309,9 @@ class _Sheet:
             row_no += 1
             count += 1
         self.count = count
+        if count and spec.totals_label:
+            yield self._totals_xml(cells, str(row_no), letters)
+            row_no += 1
         if count == 0 and spec.empty_note:
             rs = str(row_no)
             yield f'<row r="{rs}">{cells.text("A" + rs, spec.empty_note)}{side(rs)}</row>'
@@ -298,6 +319,23 @@ class _Sheet:
         for later in sorted(r for r in grid if r >= row_no):
             rs = str(later)
             yield f'<row r="{rs}">{side(rs)}</row>'
+
+    def _summing(self, rows: Iterator[tuple]) -> Iterator[tuple]:
+        sums = self.sums
+        for row in rows:
+            for j in sums:
+                v = row[j] if j < len(row) else None
+                if v.__class__ is Typed:
+                    v = v.value
+                if v is not None:
+                    sums[j] += Decimal(v)
+            yield row
+
+    def _totals_xml(self, cells: CellWriter, rs: str, letters: list[str]) -> str:
+        money = cells.style(MONEY_FORMAT, "total")
+        parts = [cells.text("A" + rs, self.spec.totals_label, "total")]
+        parts += [f'<c r="{letters[j]}{rs}"{money}><v>{total}</v></c>' for j, total in sorted(self.sums.items()) if j]
+        return f'<row r="{rs}">{"".join(parts)}</row>'
 
     def final_filter(self) -> str:
         from openpyxl.utils import get_column_letter
@@ -310,8 +348,9 @@ def _prepare(wb, spec: SheetSpec) -> _Sheet:
     """The sheet's shell in `wb`: column widths (from the first rows), frozen header, filter, charts."""
     import itertools
 
-    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.chart import Reference, Series
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break
 
     ws = wb.create_sheet(spec.title)
     ncols = len(spec.columns)
@@ -346,13 +385,31 @@ def _prepare(wb, spec: SheetSpec) -> _Sheet:
     if ncols:
         ws.freeze_panes = f"A{header_row + 1}"
         filter_ref = ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{header_row}"
+    _page_setup(ws, spec, header_row)
 
-    # Charts, to the right of the blocks, one under the other.
+    # Charts, to the right of the blocks, one under the other; on a sheet of charts, one per printed page.
     block_width = max((len(b.columns) for b in spec.blocks), default=0)
     anchor_col = get_column_letter(side_col + block_width + 1 if spec.blocks else ncols + 2)
     anchor_row = 1
+    if spec.chart_pages:
+        anchor_col, anchor_row = "A", header_row + 1
     for chart_spec in spec.charts:
-        if chart_spec.block == "main":
+        if chart_spec.sheet:
+            head, first, last = chart_spec.rows
+            if last < first:
+                continue
+            chart = _new_chart(chart_spec)
+            quoted = "'" + chart_spec.sheet.replace("'", "''") + "'"
+
+            def ref(col: int, top: int, bottom: int) -> Reference:
+                letter = get_column_letter(col)
+                return Reference(range_string=f"{quoted}!${letter}${top}:${letter}${bottom}")
+
+            for col, name in zip(chart_spec.series, chart_spec.series_titles):
+                chart.series.append(Series(ref(col, first, last), title=name))
+            chart.set_categories(ref(chart_spec.categories, first, last))
+            _straight(chart)
+        elif chart_spec.block == "main":
             head, first, last = header_row, header_row + 1, header_row + len(source)
             base_col = 1
         elif chart_spec.block in where:
@@ -362,23 +419,91 @@ def _prepare(wb, spec: SheetSpec) -> _Sheet:
             continue
         if last < first:
             continue  # nothing to draw
-        chart = LineChart() if chart_spec.kind == "line" else BarChart()
-        if chart_spec.kind == "barh":
-            chart.type = "bar"
-        elif chart_spec.kind == "bar":
-            chart.type = "col"
-        chart.title = chart_spec.title
-        chart.y_axis.title = chart_spec.y_title
-        chart.height, chart.width = 7.5, 16
-        if chart_spec.percent:
-            chart.y_axis.number_format = "0%"
-            chart.y_axis.scaling.min = 0
-        for col in chart_spec.series:
-            chart.add_data(Reference(ws, min_col=base_col + col, min_row=head, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=base_col + chart_spec.categories, min_row=first, max_row=last))
+        if not chart_spec.sheet:
+            chart = _new_chart(chart_spec)
+            for col in chart_spec.series:
+                chart.add_data(Reference(ws, min_col=base_col + col, min_row=head, max_row=last), titles_from_data=True)
+            chart.set_categories(Reference(ws, min_col=base_col + chart_spec.categories, min_row=first, max_row=last))
+            _straight(chart)
+        if spec.chart_pages:
+            chart.height, chart.width = CHART_PAGE_HEIGHT_CM, CHART_PAGE_WIDTH_CM
         ws.add_chart(chart, f"{anchor_col}{anchor_row}")
-        anchor_row += 16
+        if spec.chart_pages:
+            # The break's row number is read as "above this 0-based row" by Excel and one row later by
+            # LibreOffice: the next chart starts a row below it, on the new page either way.
+            last = anchor_row + CHART_PAGE_ROWS - 2
+            ws.row_breaks.append(Break(id=last))
+            anchor_row = last + 2
+        else:
+            anchor_row += 16
     return _Sheet(ws, spec, rows, header_row, side_col, grid, filter_ref)
+
+
+# A sheet of charts prints one chart a page: landscape A4 holds ~17 cm of rows (15 pt, 0.53 cm each)
+# between its margins (0.75 in top and bottom), so each chart gets 26 rows (13.8 cm, room to spare for a
+# taller title row) and is 12 cm high, with a page break after its rows.
+CHART_PAGE_ROWS = 26
+CHART_PAGE_HEIGHT_CM = 12.0
+CHART_PAGE_WIDTH_CM = 24.0
+
+
+def _new_chart(spec: ChartSpec):
+    from openpyxl.chart import BarChart, LineChart
+
+    chart = LineChart() if spec.kind == "line" else BarChart()
+    if spec.kind == "barh":
+        chart.type = "bar"
+    elif spec.kind == "bar":
+        chart.type = "col"
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title
+    chart.height, chart.width = 7.5, 16
+    chart.y_axis.scaling.min = 0  # counts, amounts and rates are never below zero
+    if spec.percent:
+        chart.y_axis.number_format = "0%"
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl hides the axes otherwise
+    if spec.x_format:
+        chart.x_axis.number_format = spec.x_format
+    return chart
+
+
+def _straight(chart) -> None:
+    """Lines are drawn straight between the points: a smoothed curve invents values (below zero, even)."""
+    from openpyxl.chart import LineChart
+
+    if isinstance(chart, LineChart):
+        chart.smooth = False
+        for s in chart.series:
+            s.smooth = False
+
+
+def _header_text(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def _page_setup(ws, spec: SheetSpec, header_row: int) -> None:
+    """Landscape A4, one page wide (as many pages down as needed), the header row on every page, the
+    report's name in the page header and the sheet's name beside it, the page number in the footer."""
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.75, bottom=0.75, header=0.3, footer=0.3)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if spec.columns and not spec.chart_pages:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.gridLines = False
+    if spec.page_header:
+        ws.oddHeader.center.text = _header_text(spec.page_header)
+        ws.oddHeader.right.text = "&A"
+    if spec.page_footer:
+        ws.oddFooter.center.text = spec.page_footer
 
 
 _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
@@ -416,8 +541,9 @@ def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False) ->
         cells.mask = mask_in_text
     for kind in FORMATS:  # every style the rows may use must be in the stylesheet openpyxl writes now
         cells.of_kind(kind)
-    for role in ("", "header", "title", "block"):
+    for role in ("", "header", "title", "block", "total"):
         cells.style(role=role), cells.style(role=role, quote=True)
+    cells.style(MONEY_FORMAT, "total")
     shell = io.BytesIO()
     wb.save(shell)
     cells.frozen = True

@@ -10,8 +10,9 @@ import openpyxl
 from test_reports import EXPECTED, at, month  # noqa: F401 — the shared hand-counted dataset fixture
 
 D = Decimal
-ZH_SHEETS = ["汇总", "通话", "投诉", "回访", "调整整改", "款项", "人员", "期末逾期事项"]
-EN_SHEETS = ["Summary", "Calls", "Complaints", "Return visits", "Adjustments", "Money", "Per agent", "Overdue at end"]
+ZH_SHEETS = ["汇总", "图表", "通话", "投诉", "回访", "调整整改", "款项", "人员", "期末逾期事项", "分项统计", "指标说明"]
+EN_SHEETS = ["Summary", "Charts", "Calls", "Complaints", "Return visits", "Adjustments", "Money", "Per agent", "Overdue at end",
+             "Breakdowns", "Definitions"]
 
 
 def write(db, path, kind="monthly", period="2026-10", as_=None, now=None, **kw):
@@ -45,7 +46,9 @@ def table(ws, header_row=1) -> list[dict]:
     rows = list(ws.iter_rows(min_row=header_row, values_only=True))
     head = rows[0]
     width = head.index(None) if None in head else len(head)
-    return [dict(zip(head[:width], r[:width])) for r in rows[1:] if any(v is not None for v in r[:width])]
+    # a money list's totals row (合计 / Total) is not one of its rows
+    return [dict(zip(head[:width], r[:width])) for r in rows[1:] if any(v is not None for v in r[:width])
+            and r[0] not in ("合计", "Total")]
 
 
 def test_every_headline_figure_in_the_workbook(month, tmp_path):
@@ -58,27 +61,27 @@ def test_every_headline_figure_in_the_workbook(month, tmp_path):
         cur, prev, change = figures[FIGURES[key].zh]
         assert same(cur, value), (key, cur, value)
         assert same(prev, previous), (key, prev, previous)
-        assert same(change, value - previous), key
+        # a rate's change in percentage points, as on the terminal
+        assert same(change, (value - previous) * (100 if FIGURES[key].unit == "rate" else 1)), key
     assert wb["汇总"]["A1"].value.startswith("月报 2026年10月")
 
 
 def test_sheets_have_frozen_headers_filters_widths_formats_and_native_charts(month, tmp_path):
     report, wb = write(month, tmp_path / "m.xlsx")
     summary = wb["汇总"]
-    assert summary.freeze_panes == "A6" and summary.auto_filter.ref.startswith("A5:G")
+    assert summary.freeze_panes == "A6" and summary.auto_filter.ref.startswith("A5:F")
     money_row = next(r for r in summary.iter_rows(min_row=6) if r[1].value == "实收金额")
     assert money_row[2].number_format == '"¥"#,##0.00' and money_row[2].value == 20000
     rate_row = next(r for r in summary.iter_rows(min_row=6) if r[1].value == "回款率")
     assert rate_row[2].number_format == "0.0%"
-    for name in ZH_SHEETS[1:]:
+    for name in ZH_SHEETS[2:]:
         ws = wb[name]
         assert ws.freeze_panes == "A2", name
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
     charts = {name: [type(c).__name__ for c in wb[name]._charts] for name in ZH_SHEETS}
-    assert charts["通话"] == ["LineChart"]  # calls per day
-    assert charts["投诉"] == ["BarChart"]  # complaints by category
-    assert charts["汇总"] == ["BarChart"]  # on-time rates
-    assert charts["款项"] == ["BarChart"]  # aging
+    # all on the charts sheet: on-time rates, calls per day, complaints by category, aging, calls by agent
+    assert charts["图表"] == ["BarChart", "LineChart", "BarChart", "BarChart", "BarChart"]
+    assert all(not charts[name] for name in ZH_SHEETS if name != "图表")
     calls = wb["通话"]
     assert calls["A2"].value == datetime(2026, 10, 1) and calls["A2"].number_format == "yyyy-mm-dd"  # a real date
     # Chinese text counts double: "解决用时(工作小时)" is 8 wide characters and 2 narrow ones, + 2 of padding

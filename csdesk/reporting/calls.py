@@ -1,0 +1,87 @@
+"""Calls: totals, first-contact resolution, per day and by kind, channel, direction and agent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from csdesk.reporting.core import AREA_CHARTS, SHEET_BLOCKS, AreaData, Window, _staff_names, rate
+from csdesk.reporting.periods import _local_midnight
+
+SHEET_BLOCKS["calls"] = [("calls.by_kind", None), ("calls.by_channel", None), ("calls.by_direction", None), ("calls.by_agent", None)]
+AREA_CHARTS["calls"] = [("main", "line", "每日通话", "Calls per day", [1, 3], False)]
+
+
+def _day_buckets(w: Window, tz):
+    """Bucket bounds for the per-day series: local days (or months in an annual report)."""
+    p = w.period
+    if p.kind == "annual":
+        firsts = [date(p.first.year, m, 1) for m in range(1, 13)]
+        names = [f"{d.year}-{d.month:02d}" for d in firsts]
+    else:
+        firsts = p.days
+        names = [d.isoformat() for d in firsts]
+    bounds = [_local_midnight(d, tz) for d in firsts[1:]]
+    return names, bounds
+
+
+def _bucket_expr(column, bounds):
+    """A portable CASE that numbers the bucket a time falls in (bounds are the starts of buckets 1..n)."""
+    from sqlalchemy import case, literal
+
+    if not bounds:
+        return literal(0)
+    return case(*[(column < b, i) for i, b in enumerate(bounds)], else_=len(bounds))
+
+
+def compute_calls(desk, w: Window, _computed) -> AreaData:
+    from sqlalchemy import and_, case, func, literal_column, select
+
+    from csdesk.models import Call
+    from csdesk.workflows.calls import CHANNELS, DIRECTIONS, KINDS
+
+    session, tz = desk.session, desk.tz
+    c = Call.__table__.c
+    in_period = and_(c.at >= w.start, c.at < w.end, c.voided_at.is_(None))  # a voided call counts nowhere
+    data = AreaData()
+    names = _staff_names(session)
+    fcr = func.sum(case((and_(c.direction == "in", c.first_contact_resolved), 1), else_=0))
+    rows = session.execute(
+        select(c.kind, c.channel, c.direction, c.agent_id, func.count(), fcr).where(in_period)
+        .group_by(c.kind, c.channel, c.direction, c.agent_id)
+    ).all()
+    by_kind = {k: 0 for k in KINDS}
+    by_channel: dict[str, int] = {k: 0 for k in CHANNELS}
+    by_direction = {k: 0 for k in DIRECTIONS}
+    by_agent: dict[str, int] = {}
+    total = fcr_count = 0
+    for kind, channel, direction, agent_id, count, resolved in rows:
+        total += count
+        fcr_count += resolved or 0
+        by_kind[kind] = by_kind.get(kind, 0) + count
+        by_channel[channel] = by_channel.get(channel, 0) + count
+        by_direction[direction] = by_direction.get(direction, 0) + count
+        agent = names.get(agent_id, "—") if agent_id is not None else "—"
+        by_agent[agent] = by_agent.get(agent, 0) + count
+    data.values["calls.total"] = total
+    data.values["calls.inbound"] = by_direction.get("in", 0)
+    data.values["calls.outbound"] = by_direction.get("out", 0)
+    data.values["calls.fcr_rate"] = rate(fcr_count, by_direction.get("in", 0))
+    data.items["calls.by_kind"] = by_kind
+    data.items["calls.by_channel"] = by_channel
+    data.items["calls.by_direction"] = by_direction
+    data.items["calls.by_agent"] = dict(sorted(by_agent.items(), key=lambda kv: (-kv[1], kv[0])))
+    for choices in (KINDS, CHANNELS, DIRECTIONS):
+        for key, label in choices.items():
+            data.labels.setdefault(key, (label, key))
+    for name in by_agent:
+        data.labels[name] = (name, name)
+
+    bucket_names, bounds = _day_buckets(w, tz)
+    bucket = _bucket_expr(c.at, bounds).label("bucket")
+    starts = [w.start, *bounds]
+    # A day that had not begun by the end of the report (a period still running) has no figure, not a zero.
+    per_day = {name: (0 if begins < w.as_of else None) for name, begins in zip(bucket_names, starts)}
+    for index, count in session.execute(select(bucket, func.count()).where(in_period).group_by(literal_column("bucket"))):
+        per_day[bucket_names[int(index)]] = count
+    data.items["calls.per_day"] = per_day
+    return data

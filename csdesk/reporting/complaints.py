@@ -1,0 +1,318 @@
+"""Complaints: opened/resolved/closed, open at period end, escalations, SLA on-time rates and hours; detail rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterator
+
+from csdesk.reporting.core import (
+    AREA_CHARTS, DETAILS, HOURS_PLACES, ON_TIME_FIGURES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _naive_local,
+    _phone_shown, _staff_names, main_phones, rate,
+)
+
+COMPLAINT_LOOKBACK = timedelta(days=31)  # an earlier clock's deadline is looked for this far before the period
+
+
+def _complaints_missing() -> str | None:
+    try:
+        from csdesk.workflows import complaints
+
+        complaints.compute_sla, complaints.rules, complaints.calendar  # noqa: B018
+    except (ImportError, AttributeError) as exc:
+        return f"the complaints area (issue 3) is not installed yet ({exc})"
+    return None
+
+
+@dataclass
+class ComplaintSla:
+    """One complaint's SLA verdicts as they bear on a window."""
+
+    row: Any
+    sla: Any
+    fr_counted: bool  # its first-response deadline fell in the window
+    fr_on_time: bool
+    clocks: list[tuple[Any, bool]]  # resolution deadlines in the window: (clock, met)
+    resolved_in: datetime | None  # its last resolution in the window
+    hours: Decimal | None  # business hours to that resolution
+
+
+def _complaint_candidates(w: Window):
+    """Ids of the complaints a window's figures or detail rows can involve (a superset, checked one by one)."""
+    from sqlalchemy import and_, select, union
+
+    from csdesk.models import Complaint, ComplaintEvent
+
+    c, e = Complaint.__table__.c, ComplaintEvent.__table__.c
+    # A deadline in the window is the cached one (the last clock's), or an earlier clock's — of a complaint
+    # escalated or reopened since shortly before the window; resolutions in the window give the hours.
+    return union(
+        select(c.id).where(c.opened_at >= w.start, c.opened_at < w.as_of),
+        select(c.id).where(c.first_response_due >= w.start, c.first_response_due < w.as_of),
+        select(c.id).where(c.resolution_due >= w.start, c.resolution_due < w.as_of),
+        select(e.complaint_id).where(and_(e.kind.in_(("escalated", "reopened")), e.at >= w.start - COMPLAINT_LOOKBACK, e.at < w.as_of)),
+        select(e.complaint_id).where(and_(e.kind == "resolved", e.at >= w.start, e.at < w.as_of)),
+    ).subquery()
+
+
+def _candidate_rows(w: Window, extra_columns=()):
+    from sqlalchemy import select
+
+    from csdesk.models import Complaint
+
+    c = Complaint.__table__.c
+    cand = _complaint_candidates(w)
+    return (select(c.id, c.severity, c.owner_id, c.opened_at, *extra_columns)
+            .where(c.id.in_(select(cand.c[0])), c.status != "void").order_by(c.opened_at, c.id))
+
+
+def _clock_key(clock) -> str:
+    """A deadline's result: met, missed, running (not yet due), paused (on hold: not known), or none."""
+    if clock.due is None:
+        return "paused" if clock.running else ""
+    if clock.breached:
+        return "missed"
+    return "running" if clock.running else "met"
+
+
+def _verdicts(session) -> dict:
+    """Per window, each complaint's SLA results for the detail rows, kept while the report is made."""
+    return session.info.setdefault("csdesk.reports.complaint_verdicts", {})
+
+
+def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[ComplaintSla]:
+    """Each candidate complaint (in opening order) with its SLA computed by the complaints area from its events."""
+    from sqlalchemy import select
+
+    from csdesk.models import ComplaintEvent
+    from csdesk.workflows.complaints import calendar, compute_sla, rules
+
+    session = desk.session
+    r, cal = rules(desk.settings), calendar(desk.settings)
+    e = ComplaintEvent.__table__.c
+    query = _candidate_rows(w, extra_columns)
+    chunk: list[Any] = []
+
+    def flush(rows):
+        events: dict[int, list] = {}
+        for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value, e.verdict)
+                                  .where(e.complaint_id.in_([x.id for x in rows]), e.kind != "note")):
+            events.setdefault(ev.complaint_id, []).append(ev)
+        for row in rows:
+            sla = compute_sla(events.get(row.id, []), row.severity, desk.now, cal, r)
+            fr = sla.first_response
+            fr_counted = fr.due is not None and w.start <= fr.due < w.as_of
+            clocks = [(k, not k.breached) for k in sla.resolution
+                      if k.due is not None and w.start <= k.due < w.as_of and not (k.ended_by == "escalated" and not k.breached)]
+            resolves = [ev.at for ev in events.get(row.id, []) if ev.kind == "resolved" and w.start <= ev.at < w.as_of]
+            resolved_in = max(resolves) if resolves else None
+            hours = None
+            if resolved_in is not None:
+                used = sum((k.used for k in sla.resolution if k.ended_at is not None and k.ended_at <= resolved_in), timedelta(0))
+                hours = (Decimal(int(used.total_seconds())) / 3600).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+            yield ComplaintSla(row, sla, fr_counted, fr_counted and not fr.breached, clocks, resolved_in, hours)
+
+    for row in session.execute(query).yield_per(1000):
+        chunk.append(row)
+        if len(chunk) >= 500:
+            yield from flush(chunk)
+            chunk = []
+    if chunk:
+        yield from flush(chunk)
+
+
+def _median(values: list[Decimal]) -> Decimal | None:
+    if not values:
+        return None
+    values = sorted(values)
+    mid = len(values) // 2
+    value = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    return value.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _mean(values: list[Decimal], places: Decimal = HOURS_PLACES) -> Decimal | None:
+    if not values:
+        return None
+    return (sum(values, Decimal(0)) / len(values)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def open_complaints_at(session, at: datetime) -> int:
+    """Complaints open, acknowledged or on hold at the instant `at`, from their status-changing events."""
+    from sqlalchemy import func, select
+
+    return session.execute(select(func.count()).select_from(_open_at_query(at).subquery())).scalar_one()
+
+
+def _open_at_query(at: datetime):
+    from sqlalchemy import or_, select
+
+    from csdesk.models import Complaint, ComplaintEvent
+    from csdesk.workflows.complaints import ACTIVE
+
+    c, e = Complaint.__table__.c, ComplaintEvent.__table__.c
+    last_kind = (
+        select(e.kind).where(e.complaint_id == c.id, e.kind.in_(("opened", "resolved", "closed", "reopened")), e.at < at)
+        .order_by(e.at.desc(), e.id.desc()).limit(1).scalar_subquery()
+    )
+    # Open at `at` means: active now, or resolved since (a later resolution); checked exactly by its last event before `at`.
+    return (select(c.id, c.severity, c.customer_id, c.owner_id, c.assignee_id, c.summary)
+            .where(c.opened_at < at, c.status != "void", or_(c.status.in_(ACTIVE), c.resolved_at >= at), last_kind.in_(("opened", "reopened"))))
+
+
+def compute_complaints(desk, w: Window, _done) -> AreaData:
+    from sqlalchemy import and_, func, select
+
+    from csdesk.models import Complaint, ComplaintEvent
+    from csdesk.workflows.complaints import SEVERITIES, rules
+
+    session = desk.session
+    r = rules(desk.settings)
+    c, e = Complaint.__table__.c, ComplaintEvent.__table__.c
+    data = AreaData()
+    by_category = {k: 0 for k in r.categories}
+    by_severity = {k: 0 for k in SEVERITIES}
+    opened = 0
+    owned: dict[int, int] = {}
+    for category, severity, owner_id, count in session.execute(
+        select(c.category, c.severity, c.owner_id, func.count()).where(c.opened_at >= w.start, c.opened_at < w.end, c.status != "void")
+        .group_by(c.category, c.severity, c.owner_id)
+    ):
+        opened += count
+        by_category[category] = by_category.get(category, 0) + count
+        by_severity[severity] = by_severity.get(severity, 0) + count
+        owned[owner_id] = owned.get(owner_id, 0) + count
+    in_period = and_(e.at >= w.start, e.at < w.end, e.complaint_id.not_in(select(c.id).where(c.status == "void")))
+    counts = dict(session.execute(
+        select(e.kind, func.count(func.distinct(e.complaint_id))).where(in_period, e.kind.in_(("resolved", "closed", "reopened")))
+        .group_by(e.kind)
+    ).all())
+    levels = {str(n): 0 for n in range(2, len(r.level_names) + 1)}
+    for level, count in session.execute(select(e.to_value, func.count()).where(in_period, e.kind == "escalated").group_by(e.to_value)):
+        levels[str(level)] = levels.get(str(level), 0) + count
+    data.values.update({
+        "complaints.opened": opened,
+        "complaints.resolved": counts.get("resolved", 0),
+        "complaints.closed": counts.get("closed", 0),
+        "complaints.reopened": counts.get("reopened", 0),
+        "complaints.open_at_end": open_complaints_at(session, w.as_of),
+        "complaints.escalations": sum(levels.values()),
+    })
+    fr_total = fr_met = res_total = res_met = 0
+    hours: list[Decimal] = []
+    agent_clocks: dict[int, list[int]] = {}
+    agent_resolved: dict[int, int] = {}
+    verdicts = _verdicts(session)[(w.start, w.as_of)] = {}
+    for item in iter_complaint_slas(desk, w):
+        row = item.row
+        if w.start <= row.opened_at < w.end or item.fr_counted or item.clocks or item.resolved_in is not None:
+            fr, current = item.sla.first_response, item.sla.current
+            verdicts[row.id] = (fr.due, _clock_key(fr), current.due, _clock_key(current), item.hours)
+        if item.fr_counted:
+            fr_total += 1
+            fr_met += item.fr_on_time
+        for _clock, met in item.clocks:
+            res_total += 1
+            res_met += met
+            mine = agent_clocks.setdefault(item.row.owner_id, [0, 0])
+            mine[0] += 1
+            mine[1] += met
+        if item.resolved_in is not None and item.resolved_in < w.end:
+            hours.append(item.hours)
+            agent_resolved[item.row.owner_id] = agent_resolved.get(item.row.owner_id, 0) + 1
+    data.values["complaints.first_response_on_time"] = rate(fr_met, fr_total)
+    data.values["complaints.resolution_on_time"] = rate(res_met, res_total)
+    data.values["complaints.resolution_hours_avg"] = _mean(hours)
+    data.values["complaints.resolution_hours_median"] = _median(hours)
+    data.items["complaints.by_category"] = by_category
+    data.items["complaints.by_severity"] = by_severity
+    data.items["complaints.escalations_by_level"] = {k: levels[k] for k in sorted(levels, key=int)}
+    for key, label in r.categories.items():
+        data.labels[key] = (label, key)
+    for key, label in SEVERITIES.items():
+        data.labels[key] = (label, key)
+    for n in range(1, len(r.level_names) + 1):
+        data.labels[str(n)] = (r.level_label(n), f"L{n}")
+    names = _staff_names(session)
+    data.items["complaints.owned_by_agent"] = {names.get(k, "—"): v for k, v in owned.items()}
+    data.items["complaints.resolved_by_agent"] = {names.get(k, "—"): v for k, v in agent_resolved.items()}
+    data.items["complaints.on_time_by_agent"] = {names.get(k, "—"): rate(met, total) for k, (total, met) in agent_clocks.items()}
+    for name in names.values():
+        data.labels[name] = (name, name)
+    return data
+
+
+compute_complaints.missing = _complaints_missing
+
+
+def complaint_details(desk, report: Report, w: Window) -> Detail:
+    """Every complaint of the period: opened, resolved or with a deadline in it, with its times and SLA result."""
+    from sqlalchemy import select
+
+    from csdesk.models import Complaint, Customer
+    from csdesk.workflows.complaints import SEVERITIES, STATUSES, rules
+
+    session, tz = desk.session, desk.tz
+    r = rules(desk.settings)
+    names = _staff_names(session)
+    zh = report.lang == "zh"
+    c = Complaint.__table__.c
+    cust = Customer.__table__.c
+    columns = [
+        ("编号", "No.", "int"), ("立案时间", "Opened", "datetime"), ("客户编号", "Customer", "text"), ("客户", "Name", "text"),
+        ("电话", "Phone", "text"), ("类别", "Category", "text"), ("严重程度", "Severity", "text"), ("级别", "Level", "int"),
+        ("当前状态", "Status now", "text"), ("负责人", "Owner", "text"), ("处理人", "Assignee", "text"),
+        ("首次响应", "First response", "datetime"), ("首响时限", "Response due", "datetime"), ("首响结果", "Response SLA", "text"),
+        ("解决时间", "Resolved", "datetime"), ("解决时限", "Resolution due", "datetime"), ("解决结果", "Resolution SLA", "text"),
+        ("解决用时(工作小时)", "Business hours to resolve", "hours"), ("超时次数", "Deadlines missed", "int"),
+        ("关闭时间", "Closed", "datetime"), ("摘要", "Summary", "text"),
+    ]
+    words = {"met": ("按时", "on time"), "missed": ("超时", "missed"), "running": ("未到期", "not yet due"),
+             "paused": ("挂起中", "on hold"), "": ("", "")}
+    extra = (c.customer_id, c.category, c.level, c.status, c.assignee_id, c.acked_at, c.resolved_at, c.closed_at,
+             c.breach_count, c.summary)
+
+    def rows():
+        window = Window(w.period, w.as_of)
+        verdicts = _verdicts(session).get((window.start, window.as_of))
+        if verdicts is None:  # the figures were not computed in this session: compute the SLAs here
+            compute_complaints(desk, window, {})
+            verdicts = _verdicts(session)[(window.start, window.as_of)]
+        batch: list = []
+
+        def emit(items):
+            phones_of = main_phones(session, [row.customer_id for row in items])
+            customers = {row.id: row for row in session.execute(
+                select(cust.id, cust.code, cust.name).where(cust.id.in_({row.customer_id for row in items})))}
+            for row in items:
+                fr_due, fr_key, cur_due, cur_key, hours = verdicts[row.id]
+                customer = customers.get(row.customer_id)
+                yield (
+                    row.id, _naive_local(row.opened_at, tz), customer.code if customer else "", (customer.name or "") if customer else "",
+                    _phone_shown(phones_of.get(row.customer_id), report.masked),
+                    r.categories.get(row.category, row.category) if zh else row.category,
+                    SEVERITIES.get(row.severity, row.severity) if zh else row.severity, row.level,
+                    STATUSES.get(row.status, row.status) if zh else row.status,
+                    names.get(row.owner_id, ""), names.get(row.assignee_id, ""),
+                    _naive_local(row.acked_at, tz), _naive_local(fr_due, tz), words[fr_key][0 if zh else 1] or None,
+                    _naive_local(row.resolved_at, tz), _naive_local(cur_due, tz), words[cur_key][0 if zh else 1] or None,
+                    hours, row.breach_count, _naive_local(row.closed_at, tz), row.summary,
+                )
+
+        for row in session.execute(_candidate_rows(window, extra)).yield_per(1000):
+            if row.id not in verdicts:
+                continue
+            batch.append(row)
+            if len(batch) >= 500:
+                yield from emit(batch)
+                batch = []
+        if batch:
+            yield from emit(batch)
+
+    return Detail("complaints", columns, rows, "本期没有投诉", "No complaints in this period")
+
+
+DETAILS["complaints"] = complaint_details
+ON_TIME_FIGURES.extend(["complaints.first_response_on_time", "complaints.resolution_on_time"])
+SHEET_BLOCKS["complaints"] = [("complaints.by_category", None), ("complaints.by_severity", None), ("complaints.escalations_by_level", None)]
+AREA_CHARTS["complaints"] = [("complaints.by_category", "bar", "投诉按类别", "Complaints by category", [1, 2], False)]

@@ -1,0 +1,252 @@
+"""The report's data: its dataclasses, the registries every area fills in, and helpers shared by areas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Iterator
+
+from csdesk.reporting.periods import Period
+
+RATE_PLACES = Decimal("0.0001")
+HOURS_PLACES = Decimal("0.1")
+SCORE_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class FigureDef:
+    key: str
+    area: str
+    zh: str
+    en: str
+    unit: str  # count | rate | hours | money | score
+    definition: str
+
+
+@dataclass(frozen=True)
+class BreakdownDef:
+    key: str
+    area: str
+    zh: str
+    en: str
+    unit: str
+    item_zh: str
+    item_en: str
+    definition: str
+
+
+FIGURES: dict[str, FigureDef] = {}
+BREAKDOWNS: dict[str, BreakdownDef] = {}
+
+
+# How each area is laid out in the workbook, filled in beside each area's definitions:
+DETAILS: dict[str, Callable] = {}  # area -> fn(desk, report, window) -> Detail (its sheet's rows)
+SHEET_BLOCKS: dict[str, list[tuple[str, str | None]]] = {}  # area -> breakdowns shown beside the rows
+AREA_CHARTS: dict[str, list[tuple[str, str, str, str, list[int], bool]]] = {}  # (block, kind, 中文, English, series, percent)
+ON_TIME_FIGURES: list[str] = []  # the rate figures charted together on the summary sheet
+
+
+def _fig(key: str, zh: str, en: str, unit: str, definition: str) -> None:
+    FIGURES[key] = FigureDef(key, key.split(".")[0], zh, en, unit, definition)
+
+
+def _brk(key: str, zh: str, en: str, unit: str, item: tuple[str, str], definition: str) -> None:
+    BREAKDOWNS[key] = BreakdownDef(key, key.split(".")[0], zh, en, unit, item[0], item[1], definition)
+
+# ---- the report -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodInfo:
+    name: str
+    label: str
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class FigureValue:
+    key: str
+    area: str
+    label: str
+    unit: str
+    value: Any
+    previous: Any
+    change: Any
+
+
+@dataclass
+class BreakdownRow:
+    item: str
+    label: str
+    value: Any
+    previous: Any
+    change: Any
+    previous_item: str | None = None
+
+
+@dataclass
+class Breakdown:
+    key: str
+    area: str
+    label: str
+    unit: str
+    item_label: str
+    rows: list[BreakdownRow]
+
+
+@dataclass
+class AreaInfo:
+    key: str
+    label: str
+    available: bool
+    note: str = ""
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    lang: str
+    period: PeriodInfo
+    previous: PeriodInfo
+    as_of: datetime  # the end of the period, or now for a period still running
+    to_date: bool
+    generated_at: datetime
+    masked: bool
+    timezone: str
+    areas: list[AreaInfo]
+    figures: list[FigureValue]
+    breakdowns: list[Breakdown]
+
+    def figure(self, key: str) -> FigureValue:
+        for f in self.figures:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+    def breakdown(self, key: str) -> Breakdown:
+        for b in self.breakdowns:
+            if b.key == key:
+                return b
+        raise KeyError(key)
+
+    def area(self, key: str) -> AreaInfo:
+        for a in self.areas:
+            if a.key == key:
+                return a
+        raise KeyError(key)
+
+
+@dataclass
+class AreaData:
+    """What one area's computation returns for one period."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    # breakdown key -> {item: value}; item order is kept
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # item -> (zh, en) labels, shared by the area's breakdowns
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Window:
+    """The rows a computation looks at: the period's bounds and the instant 'at period end' means."""
+
+    period: Period
+    as_of: datetime  # min(period end, now)
+
+    @property
+    def start(self) -> datetime:
+        return self.period.start
+
+    @property
+    def end(self) -> datetime:
+        return self.period.end
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _change(unit: str, value: Any, previous: Any) -> Any:
+    if value is None or previous is None:
+        return None
+    return value - previous
+
+
+def _local_text(t: datetime, tz) -> str:
+    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _staff_names(session) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from csdesk.models import Staff
+
+    return {row[0]: row[1] for row in session.execute(select(Staff.id, Staff.name))}
+
+
+def _projects_missing() -> str | None:
+    try:
+        from csdesk.workflows import payments, projects
+
+        projects.OPEN_ADJUSTMENT, payments.aging, payments.STEPS  # noqa: B018
+    except (ImportError, AttributeError) as exc:
+        return f"the projects and money area (issue 5) is not installed yet ({exc})"
+    return None
+
+
+def end_day(w: Window, tz) -> date:
+    """The day 'at period end' is judged on, for date-based rules: the last day, or today while it runs."""
+    return min(w.period.last, (w.as_of - timedelta(microseconds=1)).astimezone(tz).date())
+
+
+# ---- detail rows (streamed into the workbook) ----------------------------------------------------------------
+
+
+@dataclass
+class Detail:
+    """Rows for an area's sheet, read from the database while the workbook is written."""
+
+    area: str
+    columns: list[tuple[str, str, str]]  # (中文, English, kind)
+    rows: Callable[[], Iterator[tuple]]
+    empty_zh: str = "本期没有记录"
+    empty_en: str = "Nothing in this period"
+
+
+def _phone_shown(number: str | None, masked: bool) -> str:
+    from csdesk import phones
+
+    if not number:
+        return ""
+    return phones.mask(number) if masked else phones.display(number).replace(" ", "")
+
+
+def _naive_local(t: datetime | None, tz) -> datetime | None:
+    """Excel has no time zones: times go in as local wall-clock time."""
+    return t.astimezone(tz).replace(tzinfo=None) if t is not None else None
+
+
+def main_phones(session, customer_ids) -> dict[int, str]:
+    """Each customer's main number (position 0, else the lowest)."""
+    from sqlalchemy import select
+
+    from csdesk.models import CustomerPhone
+
+    out: dict[int, str] = {}
+    ids = list(set(customer_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for cid, number in session.execute(
+            select(CustomerPhone.customer_id, CustomerPhone.number).where(CustomerPhone.customer_id.in_(chunk))
+            .order_by(CustomerPhone.customer_id, CustomerPhone.position.desc(), CustomerPhone.id.desc())
+        ):
+            out[cid] = number  # the last one written wins: position 0, lowest id
+    return out

@@ -1,0 +1,134 @@
+"""Return visits and callbacks: due, on time, late, missed, overdue at period end, reach and satisfaction."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from csdesk.reporting.core import (
+    DETAILS, ON_TIME_FIGURES, SCORE_PLACES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _naive_local, _phone_shown,
+    _staff_names, main_phones, rate,
+)
+
+SHEET_BLOCKS["visits"] = [("visits.done_by_agent", None), ("visits.score_by_agent", None)]
+ON_TIME_FIGURES.extend(["visits.reach_rate", "visits.satisfied_rate"])
+
+
+def _visits_missing() -> str | None:
+    try:
+        from csdesk.workflows import callbacks
+
+        callbacks.satisfaction_stats, callbacks.STATUSES  # noqa: B018
+    except (ImportError, AttributeError) as exc:
+        return f"the callbacks and return visits area (issue 4) is not installed yet ({exc})"
+    return None
+
+
+def overdue_visits_query(w: Window, *columns):
+    """Callbacks pending at the window's end and past their due time by then."""
+    from sqlalchemy import or_, select
+
+    from csdesk.models import Callback
+
+    cb = Callback.__table__.c
+    return select(*columns).where(cb.created_at < w.as_of, cb.due_at < w.as_of,
+                                  or_(cb.status == "pending", cb.closed_at >= w.as_of))
+
+
+def compute_visits(desk, w: Window, _done) -> AreaData:
+    from sqlalchemy import and_, case, func, select
+
+    from csdesk.models import Callback
+    from csdesk.workflows.callbacks import satisfaction_stats
+
+    session = desk.session
+    cb = Callback.__table__.c
+    data = AreaData()
+
+    def count_if(cond):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    done = cb.status == "done"
+    due, on_time, late, missed = session.execute(
+        select(func.count(), count_if(and_(done, cb.closed_at <= cb.due_at)), count_if(and_(done, cb.closed_at > cb.due_at)),
+               count_if(cb.status == "missed"))
+        .where(cb.first_due_at >= w.start, cb.first_due_at < w.end, cb.status != "cancelled")
+    ).one()
+    stats = satisfaction_stats(desk, "agent", w.start, w.end)
+    t = stats.total
+    finished = t.visits + t.missed + t.wrong_number
+    data.values.update({
+        "visits.due": int(due), "visits.on_time": int(on_time), "visits.late": int(late), "visits.missed": int(missed),
+        "visits.overdue_at_end": session.execute(overdue_visits_query(w, func.count())).scalar_one(),
+        "visits.reach_rate": rate(t.visits, finished),
+        # From the counts, not the callbacks area's rounded percentages (96.0%, 4.6): to the report's own places.
+        "visits.satisfied_rate": rate(t.satisfied, t.satisfied + t.unsatisfied),
+        "visits.avg_score": _average_score(t),
+    })
+    data.items["visits.done_by_agent"] = {r.key: r.visits for r in stats.rows if r.visits}
+    data.items["visits.score_by_agent"] = {r.key: _average_score(r) for r in stats.rows if r.visits}
+    for r in stats.rows:
+        data.labels[r.key] = (r.key, r.key)
+    return data
+
+
+def _average_score(row) -> Decimal | None:
+    """A satisfaction row's mean score to the report's places (the row's own average is rounded to 0.1)."""
+    if not row.scored:
+        return None
+    return (Decimal(row.score_sum) / row.scored).quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
+
+
+compute_visits.missing = _visits_missing
+
+
+def visit_details(desk, report: Report, w: Window) -> Detail:
+    """Every callback first due in the period, with its outcome."""
+    from sqlalchemy import select
+
+    from csdesk.models import Callback, Customer
+    from csdesk.workflows.callbacks import OUTCOMES, PURPOSES, STATUSES
+
+    session, tz = desk.session, desk.tz
+    zh = report.lang == "zh"
+    cb, cu = Callback.__table__.c, Customer.__table__.c
+    names = _staff_names(session)
+    columns = [("编号", "No.", "int"), ("客户编号", "Customer", "text"), ("客户", "Name", "text"), ("电话", "Phone", "text"),
+               ("目的", "Purpose", "text"), ("承诺时间", "First due", "datetime"), ("当前到期", "Due", "datetime"),
+               ("负责人", "Assignee", "text"), ("状态", "Status", "text"), ("尝试次数", "Tries", "int"),
+               ("结果", "Outcome", "text"), ("完成时间", "Finished", "datetime"), ("按时", "On time", "text"),
+               ("满意", "Satisfied", "text"), ("评分", "Score", "int"), ("回访记录", "Note", "text")]
+    yes_no = {True: ("是", "yes"), False: ("否", "no")}
+
+    def rows():
+        query = (select(cb.id, cu.code, cu.name, cu.id.label("cid"), cb.phone, cb.purpose, cb.first_due_at, cb.due_at, cb.assignee_id,
+                        cb.status, cb.attempts, cb.outcome, cb.closed_at, cb.satisfied, cb.score, cb.result_note)
+                 .select_from(Callback.__table__.join(Customer.__table__, cu.id == cb.customer_id))
+                 .where(cb.first_due_at >= w.start, cb.first_due_at < w.end, cb.status != "cancelled")
+                 .order_by(cb.first_due_at, cb.id))
+        batch = []
+
+        def emit(items):
+            phones_of = main_phones(session, [r.cid for r in items if not r.phone])
+            for r in items:
+                on_time = None
+                if r.status == "done":
+                    on_time = yes_no[r.closed_at <= r.due_at][0 if zh else 1]
+                yield (r.id, r.code, r.name or "", _phone_shown(r.phone or phones_of.get(r.cid), report.masked),
+                       PURPOSES.get(r.purpose, r.purpose) if zh else r.purpose, _naive_local(r.first_due_at, tz),
+                       _naive_local(r.due_at, tz), names.get(r.assignee_id, ""), STATUSES.get(r.status, r.status) if zh else r.status,
+                       r.attempts, (OUTCOMES.get(r.outcome, r.outcome) if zh else r.outcome) if r.outcome else "",
+                       _naive_local(r.closed_at, tz), on_time or "",
+                       yes_no[r.satisfied][0 if zh else 1] if r.satisfied is not None else "", r.score, r.result_note or "")
+
+        for r in session.execute(query).yield_per(1000):
+            batch.append(r)
+            if len(batch) >= 500:
+                yield from emit(batch)
+                batch = []
+        if batch:
+            yield from emit(batch)
+
+    return Detail("visits", columns, rows, "本期没有应回访", "No visits due in this period")
+
+
+DETAILS["visits"] = visit_details
