@@ -439,10 +439,13 @@ def test_aging_as_of_an_earlier_day_counts_only_what_was_received_by_then(money_
         early = aging(desk, date(2026, 11, 19)).total
         # as of 11-21: c paid; a paid (reversed only on the 23rd); b (due 11-23) not due yet; d 28 days
         mid = aging(desk, date(2026, 11, 21)).total
+        # the plan was typed in on 08-01, but the project was signed on 06-01: on 07-31 all of it was owed, none due
         before_plan = aging(desk, date(2026, 7, 31)).total
+        before_signing = aging(desk, date(2026, 5, 31)).total
     assert (early.not_due, early.days_0_30, early.days_31_60, early.days_61_90, early.days_90_plus) == (D(1000), D(700), D(0), D(1100), D(0))
     assert (mid.not_due, mid.days_0_30, mid.days_61_90, mid.outstanding) == (D(900), D(400), D(1100), D(2400))
-    assert before_plan.outstanding == D(0)
+    assert (before_plan.not_due, before_plan.outstanding) == (D(2800), D(2800))
+    assert before_signing.outstanding == D(0)
 
 
 def test_aging_by_customer_project_and_owner(money_db):

@@ -134,8 +134,11 @@ def test_payment_list_and_aging(desk, cli):
     by = json.loads(cli("--json", "payment", "aging", "--by", "project", "--as-of", "2026-12-20").stdout)
     assert [(r["key"], r["days_0_30"], r["days_90_plus"]) for r in by["rows"]] == [
         ("P000001", "0.00", "30000.00"), ("P000002", "20000.00", "0.00")]
-    # looking back: before the plans were made there was nothing to age
-    assert json.loads(cli("--json", "payment", "aging", "--as-of", "2026-07-01").stdout)["total"]["outstanding"] == "0.00"
+    # looking back: the plan was typed in today, but on 2026-07-01 the project was signed and its 首款 30 days late
+    back = json.loads(cli("--json", "payment", "aging", "--as-of", "2026-07-01").stdout)["total"]
+    assert (back["days_0_30"], back["outstanding"]) == ("30000.00", "100000.00")
+    # before the signing there was nothing to age
+    assert json.loads(cli("--json", "payment", "aging", "--as-of", "2026-05-31").stdout)["total"]["outstanding"] == "0.00"
     text = cli("payment", "aging", "--by", "customer").stdout
     assert "C000001 张伟" in text and "合计 total" in text and "¥30,000.00" in text
 

@@ -1,8 +1,10 @@
 """Money: payment plans (instalments), payments and their reversals, the dunning ladder (催收), aging.
 
 Rules kept here:
-- a plan's parts add up to the contract exactly, to the fen, or the plan is refused; percentages are
-  shares of the contract, rounded half up to the fen, and the last percentage part takes the remainder;
+- a plan's parts add up to the contract exactly, or the plan is refused: percentages add up to exactly
+  100 % (with fixed sums: fixed + percentages of the contract is the contract, not a fraction of a fen
+  off); percentages are shares of the contract, rounded half up to the fen, and the last percentage part
+  takes the remainder;
 - an instalment's due date is known once its event has happened (sign, handover, accept, + a span) or
   is a fixed date; due dates are local calendar dates; an instalment is overdue from the day after;
 - a payment goes to the named instalment, or else to the unpaid instalments in plan order (oldest first);
@@ -261,7 +263,14 @@ def plan_amounts(contract_fen: int, parts: list[PlanPart]) -> list[int]:
         raise InvalidValue(
             f"the plan adds up to {fmt_money(round_fen(exact))} ({total}% + {fmt_money(fixed)} fixed) but the contract is "
             f"{fmt_money(contract_fen)} ({fmt_money(abs(round_fen(diff)))} {'short' if diff > 0 else 'too much'})")
-    if fixed == 0 and sum(percents) == 100:
+    if exact != contract_fen:
+        # Less than a fen off: the rounding would hide it, but the plan is still not the whole contract.
+        share = (exact * 100 / contract_fen).normalize()
+        raise InvalidValue(
+            f"the plan's parts add up to {share:f}% of the contract, not exactly 100% "
+            f"({sum(percents)}% + {fmt_money(fixed)} fixed)",
+            hint="percentages must add up to exactly 100 (e.g. 33.33%, 33.33%, 33.34%); or give exact amounts")
+    if fixed == 0:
         shares = split_exact(contract_fen, percents)
     else:
         shares = [round_fen(Decimal(contract_fen) * q / 100) for q in percents[:-1]]
@@ -875,8 +884,11 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
     """Outstanding amounts by days overdue (0–30, 31–60, 61–90, 90+) as of a day, optionally by group.
 
     One aggregate query. As of today the instalments' running `paid_fen` is used; as of an earlier day,
-    the payments (and reversals) received up to the end of that day, and only instalments planned by then.
-    "0–30" holds what is 1 to 30 days overdue (an instalment due today is not overdue yet).
+    the payments (and reversals) received up to the end of that day. Every instalment of a project signed
+    on or before the day counts, whenever its plan was typed in: a department that enters its existing
+    projects today sees the right history for last July. A due date that hangs on an event after the day
+    (a later handover or acceptance) was not known then; it falls after the day, so the instalment is "not
+    due" then. "0–30" holds what is 1 to 30 days overdue (an instalment due today is not overdue yet).
     """
     check_limit(limit)
     session = desk.session
@@ -897,7 +909,7 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
         )
         paid = func.coalesce(received.c.paid, 0)
         query_from = select(Instalment).outerjoin(received, received.c.iid == Instalment.id)
-        extra = [Instalment.created_at < end]
+        extra = [Instalment.project_id.in_(select(Project.id).where(Project.signed_on <= as_of))]
     owed = Instalment.amount_fen - paid
     bucket = case(
         (or_(Instalment.due_on.is_(None), Instalment.due_on >= as_of), 0),

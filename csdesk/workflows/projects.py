@@ -341,6 +341,8 @@ def edit_project(
     if owner is not None:
         new_owner = find_staff(session, owner)
         owner_changed = new_owner.id != project.owner_id
+        if owner_changed:
+            _check_may_reassign(desk, project, new_owner)
         project.owner_id = new_owner.id
     session.add(project)
     after = snapshot(project)
@@ -359,8 +361,28 @@ def edit_project(
     return _info(desk, project)
 
 
+def _check_may_reassign(desk: Desk, project: Project, new_owner: Staff) -> None:
+    """Only the project's owner, or someone who outranks both the owner and the new owner, hands a project on."""
+    from csdesk.errors import PermissionDenied
+    from csdesk.workflows import ROLE_RANK
+
+    actor = desk.require_actor()
+    current = desk.session.get(Staff, project.owner_id) if project.owner_id else None
+    if current is not None and current.id == actor.id:
+        return
+    if current is not None and actor.rank <= ROLE_RANK.get(current.role, 0):
+        raise PermissionDenied(
+            f"{project.code} is owned by {current.name} ({current.role}); only the owner or someone above a {current.role} "
+            f"can give it to another owner, and {actor.name} is a {actor.role}")
+    if new_owner.id != actor.id and actor.rank <= ROLE_RANK.get(new_owner.role, 0):
+        raise PermissionDenied(
+            f"giving {project.code} to {new_owner.name} ({new_owner.role}) needs its owner or someone above a {new_owner.role}; "
+            f"{actor.name} is a {actor.role}")
+
+
 def assign_project(desk: Desk, code: str, owner: str) -> ProjectInfo:
-    """Make someone else the project's one accountable owner (recorded)."""
+    """Make someone else the project's one accountable owner (recorded). Only the owner may, or someone who
+    outranks both the owner and the new owner."""
     return edit_project(desk, code, owner=owner)
 
 
