@@ -5,6 +5,8 @@ Rules kept here:
   100 % (with fixed sums: fixed + percentages of the contract is the contract, not a fraction of a fen
   off); percentages are shares of the contract, rounded half up to the fen, and the last percentage part
   takes the remainder;
+- no instalment falls due before its project's signing date (a fixed date before it is refused, and so
+  is moving the signing after one);
 - an instalment's due date is known once its event has happened (sign, handover, accept, + a span) or
   is a fixed date; due dates are local calendar dates; an instalment is overdue from the day after;
 - a payment goes to the named instalment, or else to the unpaid instalments in plan order (oldest first);
@@ -356,6 +358,11 @@ def make_plan(desk: Desk, code: str, split: str, replace: bool = False) -> PlanV
         raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES[project.stage]}); its plan cannot change")
     parts = parse_split(split, desk.tz, desk.now)
     amounts = plan_amounts(project.contract_fen, parts)
+    for part in parts:
+        # A part of the contract cannot fall due before the contract is signed: history as of any day
+        # before the signing would otherwise show money owed on a project that did not exist yet.
+        if part.due_on is not None and project.signed_on is not None and part.due_on < project.signed_on:
+            raise InvalidValue(f"{part.name} would fall due on {part.due_on}, before {project.code} was signed ({project.signed_on})")
     existing = _instalments(session, project.id)
     if existing:
         if not replace:

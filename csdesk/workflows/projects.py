@@ -325,6 +325,10 @@ def edit_project(
             raise InvalidValue(f"the signing date {signed} is after the handover ({handed})")
         if signed > today(desk):
             raise InvalidValue(f"the signing date {signed} is in the future")
+        first_fixed = session.exec(select(func.min(Instalment.due_on)).where(
+            Instalment.project_id == project.id, Instalment.due_event == "date")).one()
+        if first_fixed is not None and signed > first_fixed:
+            raise InvalidValue(f"the signing date {signed} is after an instalment of {project.code} falls due ({first_fixed})")
         project.signed_on = signed
     if contract is not None:
         contract_fen = to_fen(contract)
