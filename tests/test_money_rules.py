@@ -344,3 +344,34 @@ def test_a_step_the_owner_may_not_take_is_announced_to_the_first_able_boss_too(m
 def test_an_owner_who_may_take_the_step_is_the_only_one_told(money_db):
     new_project(money_db, "尾款:100%:2026-11-01", contract="5000", as_="李娜", owner="李娜")
     assert notice_recipients(money_db) == {"dunning.notice": ["李娜"]}
+
+
+# --- acceptance typed in late; nothing falls due before signing --------------------------------------
+
+
+def test_an_acceptance_typed_in_late_is_held_back_only_by_what_was_open_then(money_db):
+    code = handed_over(money_db, at=sh(2026, 11, 2, 16))
+    with money_db.desk(as_="王芳") as desk:
+        before = add_adjustment(desk, code, "做完了的", reported=date(2026, 11, 3))
+        finish_adjustment(desk, before.id, at=sh(2026, 11, 4, 17))  # done (waiting for a verdict) before the 11-05 acceptance
+        add_adjustment(desk, code, "验收后才提出的", reported=date(2026, 11, 6))
+        still = add_adjustment(desk, code, "验收时还开着", reported=date(2026, 11, 4))
+    with money_db.desk(as_="王芳") as desk, pytest.raises(InvalidTransition, match=f"1 open adjustment.s.: #{still.id} "):
+        accept_project(desk, code, sh(2026, 11, 5, 10))
+    with money_db.desk(as_="王芳") as desk:
+        finish_adjustment(desk, still.id, at=sh(2026, 11, 5, 9))
+    with money_db.desk(as_="王芳") as desk:
+        info = accept_project(desk, code, sh(2026, 11, 5, 10))  # the 11-06 one came after: no override needed
+    assert (info.stage, info.accepted_at) == ("accepted", sh(2026, 11, 5, 10))
+
+
+def test_no_instalment_falls_due_before_the_signing(money_db):
+    code = new_project(money_db, None, signed=date(2026, 7, 1))
+    with money_db.desk(as_="王芳") as desk, pytest.raises(InvalidValue, match=r"定金 would fall due on 2026-06-30, before P000001 was signed \(2026-07-01\)"):
+        make_plan(desk, code, "定金:10%:2026-06-30, 尾款:90%:accept")
+    with money_db.desk(as_="王芳") as desk:
+        make_plan(desk, code, "定金:10%:2026-07-01, 尾款:90%:accept")
+    with money_db.desk(as_="王芳") as desk, pytest.raises(InvalidValue, match="after an instalment of P000001 falls due .2026-07-01."):
+        edit_project(desk, code, signed=date(2026, 7, 2))
+    with money_db.desk(as_="王芳") as desk:
+        assert edit_project(desk, code, signed=date(2026, 6, 28)).signed_on == date(2026, 6, 28)

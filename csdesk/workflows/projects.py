@@ -430,9 +430,12 @@ def accept_project(
     at = _not_future(desk, at or desk.now, "an acceptance")
     if at < project.handed_over_at:
         raise InvalidValue(f"the acceptance ({dates.fmt(at, desk.tz)}) cannot be before the handover ({dates.fmt(project.handed_over_at, desk.tz)})")
-    still_open = session.exec(
-        select(Adjustment).where(Adjustment.project_id == project.id, Adjustment.status.in_(OPEN_ADJUSTMENT)).order_by(Adjustment.id)
-    ).all()
+    # Open at the moment of the acceptance, not at the moment of typing: an adjustment reported after it
+    # does not hold back an acceptance typed in late, and one done by then does not either.
+    still_open = [a for a in session.exec(
+        select(Adjustment).where(Adjustment.project_id == project.id, Adjustment.reported_on <= local_date(at, desk.tz))
+        .order_by(Adjustment.id)
+    ).all() if _open_at(a, at)]
     reason = _text(reason, "the reason", 500)
     if still_open:
         listed = ", ".join(f"#{a.id} {a.item[:20]}" for a in still_open[:5]) + (" …" if len(still_open) > 5 else "")
@@ -460,6 +463,16 @@ def accept_project(
     _fire("project_accepted", desk, project)
     settle_if_paid(desk, project)
     return _info(desk, project)
+
+
+def _open_at(a: Adjustment, at: datetime) -> bool:
+    """Whether an adjustment was open (or rejected, open again) at `at`, from what its row keeps: done at
+    `done_at`, and a rejection at `verdict_at` opens it again."""
+    if a.status == "open":
+        return True
+    if a.status == "rejected":
+        return not (a.done_at is not None and a.done_at <= at < (a.verdict_at or at))
+    return a.done_at is None or a.done_at > at  # done or accepted: open until the work was done
 
 
 def shelve_project(desk: Desk, code: str, reason: str) -> ProjectInfo:
