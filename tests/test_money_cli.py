@@ -107,3 +107,19 @@ def test_adjustments_typed_in_late_keep_their_days(desk, cli):
     shown = json.loads(cli("--json", "project", "show", "P000001").stdout)["adjustments"][1]
     assert (shown["reported_on"], shown["done_at"], shown["verdict_at"], shown["status"]) == (
         "2026-11-12", "2026-11-13T17:00:00+08:00", "2026-11-14T09:30:00+08:00", "accepted")
+
+
+def test_dunning_in_order_and_a_managers_skip_shown_in_the_history(desk, cli):
+    assert cli("--as", "王芳", "payment", "plan", "P000001", "--split", "首款:30%:sign, 尾款:70%:2026-10-01").exit_code == 0
+    refused(desk, cli, ["--as", "李娜", "payment", "chase", "P000001", "--step", "notice", "--instalment", "尾款"],
+            "Error: 尾款 of P000001 has had no reminder (提醒), call (电话催收) by 2026-11-24 10:00; the dunning ladder goes "
+            "in order, so a notice (催款函) cannot come first")
+    assert cli("--as", "王芳", "payment", "chase", "P000001", "--step", "reminder", "--instalment", "尾款", "--at", "2026-10-02").exit_code == 0
+    r = cli("--as", "张强", "payment", "chase", "P000001", "--step", "notice", "--instalment", "尾款", "--note", "EMS 寄出",
+            "--skip", "--reason", "客户电话停机")
+    assert (r.exit_code, r.stderr) == (0, "Recorded notice 催款函 on P000001 for 尾款, skipping call.\n")
+    text = cli("project", "show", "P000001").stdout
+    assert "EMS 寄出 (skipped call: 客户电话停机)" in text
+    history = json.loads(cli("--json", "project", "show", "P000001").stdout)["dunning"]
+    assert [(h["step"], h["skipped"], h["skip_reason"]) for h in history] == [
+        ("reminder", [], None), ("notice", ["call"], "客户电话停机")]

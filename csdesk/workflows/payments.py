@@ -134,6 +134,7 @@ class StepInfo:
     by: str | None
     note: str | None
     skipped: list[str] = field(default_factory=list)  # earlier steps a manager left out (--skip)
+    skip_reason: str | None = None
 
 
 @dataclass
@@ -778,7 +779,8 @@ def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment:
             audit(desk, "payment.chase", row, after={**snapshot(row), "skipped": skipped, "reason": reason})
         else:
             audit(desk, "payment.chase", row)
-        out.append(StepInfo(row.id, project.code, inst.name, step, STEPS[step], at, actor.name, note, skipped))
+        out.append(StepInfo(row.id, project.code, inst.name, step, STEPS[step], at, actor.name, note, skipped,
+                            reason if skipped else None))
     return out
 
 
@@ -788,7 +790,34 @@ def collection_history(desk: Desk, project: Project) -> list[StepInfo]:
         .outerjoin(Staff, Staff.id == CollectionStep.by_id)
         .where(CollectionStep.project_id == project.id).order_by(CollectionStep.at, CollectionStep.id)
     ).all()
-    return [StepInfo(s.id, project.code, name, s.step, STEPS.get(s.step, s.step), s.at, who, s.note) for s, name, who in rows]
+    out = [StepInfo(s.id, project.code, name, s.step, STEPS.get(s.step, s.step), s.at, who, s.note) for s, name, who in rows]
+    _add_skips(desk.session, out)
+    return out
+
+
+def _add_skips(session, steps: list[StepInfo]) -> None:
+    """The steps a manager skipped (--skip) and why, from the steps' audit entries."""
+    import json
+
+    from csdesk.models import AuditEntry
+
+    if not steps:
+        return
+    by_id = {s.id: s for s in steps}
+    for chunk in _chunks(list(by_id)):
+        for entity_id, after in session.exec(
+            select(AuditEntry.entity_id, AuditEntry.after).where(
+                AuditEntry.entity == "collection_step", AuditEntry.action == "payment.chase", AuditEntry.entity_id.in_(chunk),
+                AuditEntry.after.contains('"skipped"'))
+        ).all():
+            try:
+                data = json.loads(after or "{}")
+            except ValueError:
+                continue
+            step = by_id.get(entity_id)
+            if step is not None and isinstance(data.get("skipped"), list):
+                step.skipped = [str(x) for x in data["skipped"]]
+                step.skip_reason = data.get("reason")
 
 
 _ROW_COLUMNS = (
