@@ -18,7 +18,7 @@ from csdesk.workflows.payments import (
 )
 from csdesk.workflows.projects import (
     accept_adjustment, accept_project, add_adjustment, add_project, assign_project, edit_adjustment, edit_project,
-    finish_adjustment, handover_project, project_view, reject_adjustment,
+    finish_adjustment, handover_project, reject_adjustment,
 )
 
 from conftest import NOW
