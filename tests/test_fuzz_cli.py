@@ -169,6 +169,8 @@ def desk_with_data(team):
     for args in (
         ["--as", "王芳", "complaint", "open", "--phone", "13812345678", "--severity", "normal", "--category", "quality", "--summary", "墙面开裂"],
         ["--as", "李娜", "project", "add", "华府 3-1201", "--customer", "C000001", "--contract", "128000", "--owner", "李娜"],
+        ["--as", "李娜", "project", "handover", "P000001"],
+        ["--as", "李娜", "adjust", "add", "--project", "P000001", "--item", "灯带不亮"],
     ):
         if tuple(args[2:4]) in COMMANDS:
             runner.invoke(app, args)  # best effort: more rows for the fuzzed commands to meet
@@ -252,6 +254,17 @@ def test_complaint_corrections_survive_hostile_input(desk_with_data, path):
     run()
 
 
+@pytest.mark.skipif(("adjust", "edit") not in COMMANDS, reason="adjust edit is not installed")
+def test_adjust_edit_survives_hostile_input(desk_with_data):
+    """adjust edit meets a real adjustment (#1): a bad item, due date, party or cost changes nothing."""
+    @_settings(PER_FOUNDATION_COMMAND)
+    @given(args=invocation(("adjust", "edit")))
+    def run(args):
+        _check(desk_with_data, args)
+
+    run()
+
+
 def test_every_foundation_command_is_fuzzed():
     assert FOUNDATION_PRESENT == sorted(FOUNDATION)
 
@@ -260,7 +273,7 @@ FAR_DATES = ["+9999y", "-9999y", "9999-12-31 23:59", "0001-01-01", "+100000d", "
 
 
 def _date_options(cmd) -> list[str]:
-    names = {"--at", "--now", "--since", "--until", "--due", "--as-of", "--signed", "--due-within", "--period"}
+    names = {"--at", "--now", "--since", "--until", "--due", "--as-of", "--signed", "--due-within", "--period", "--on"}
     return [max(p.opts, key=len) for p in cmd.params if p.param_type_name == "option" and set(p.opts) & names]
 
 

@@ -335,9 +335,10 @@ def test_the_ladder_says_which_step_is_due_for_which_instalment(money_db):
     assert steps_due(money_db) == [
         (code, "reminder", date(2026, 11, 1), 23), (code, "call", date(2026, 11, 8), 23), (code, "notice", date(2026, 11, 16), 23)]
     with money_db.desk(as_="王芳") as desk:
+        chase(desk, code, "reminder", at=sh(2026, 11, 1, 11))
         taken = chase(desk, code, "call", "客户说月底付")
     assert [(s.instalment, s.step, s.step_label, s.by) for s in taken] == [("尾款", "call", "电话催收", "王芳")]
-    # the call is recorded: the reminder before it is moot, the notice is still due
+    # the reminder and the call are recorded: the notice is still due
     assert steps_due(money_db) == [(code, "notice", date(2026, 11, 16), 23)]
     assert steps_due(money_db, sh(2026, 11, 30, 23, 59)) == [(code, "notice", date(2026, 11, 16), 29)]
     assert steps_due(money_db, sh(2026, 12, 1, 0, 1)) == [(code, "notice", date(2026, 11, 16), 30), (code, "lawyer", date(2026, 12, 1), 30)]
@@ -370,15 +371,22 @@ def test_who_may_take_which_step(money_db):
     assert err.value.message == "a 催款函 (notice) needs a supervisor or above; 王芳 is a specialist"
     with money_db.desk(as_="李娜") as desk, pytest.raises(PermissionDenied, match="律师函 .lawyer. needs a manager or above"):
         chase(desk, code, "律师函")
+    with money_db.desk(as_="王芳") as desk:
+        chase(desk, code, "reminder", at=sh(2026, 10, 1, 11))
+        chase(desk, code, "call", at=sh(2026, 10, 8, 11))
     with money_db.desk(as_="李娜") as desk:
         assert chase(desk, code, "notice", "EMS 寄出")[0].step == "notice"
+    # a lawyer's letter an hour before the notice would come before it: refused, unless a manager skips
+    with money_db.desk(as_="张强") as desk, pytest.raises(InvalidTransition, match="has had no notice"):
+        chase(desk, code, "lawyer", at=NOW - timedelta(hours=1))
     with money_db.desk(as_="张强") as desk:
-        step = chase(desk, code, "lawyer", at=NOW - timedelta(hours=1))[0]
-    assert (step.step, step.by, step.at) == ("lawyer", "张强", NOW - timedelta(hours=1))
+        step = chase(desk, code, "lawyer", at=NOW - timedelta(hours=1), skip=True, reason="客户失联，直接发律师函")[0]
+    assert (step.step, step.by, step.at, step.skipped) == ("lawyer", "张强", NOW - timedelta(hours=1), ["notice"])
     with money_db.desk(as_="王芳") as desk:
         history = project_view(desk, code).dunning
     # in the order they happened: the lawyer's letter was back-dated to an hour ago
-    assert [(h.step, h.by, h.note) for h in history] == [("lawyer", "张强", None), ("notice", "李娜", "EMS 寄出")]
+    assert [(h.step, h.by, h.note) for h in history] == [
+        ("reminder", "王芳", None), ("call", "王芳", None), ("lawyer", "张强", None), ("notice", "李娜", "EMS 寄出")]
 
 
 def test_chase_needs_something_due(money_db):
@@ -439,10 +447,13 @@ def test_aging_as_of_an_earlier_day_counts_only_what_was_received_by_then(money_
         early = aging(desk, date(2026, 11, 19)).total
         # as of 11-21: c paid; a paid (reversed only on the 23rd); b (due 11-23) not due yet; d 28 days
         mid = aging(desk, date(2026, 11, 21)).total
+        # the plan was typed in on 08-01, but the project was signed on 06-01: on 07-31 all of it was owed, none due
         before_plan = aging(desk, date(2026, 7, 31)).total
+        before_signing = aging(desk, date(2026, 5, 31)).total
     assert (early.not_due, early.days_0_30, early.days_31_60, early.days_61_90, early.days_90_plus) == (D(1000), D(700), D(0), D(1100), D(0))
     assert (mid.not_due, mid.days_0_30, mid.days_61_90, mid.outstanding) == (D(900), D(400), D(1100), D(2400))
-    assert before_plan.outstanding == D(0)
+    assert (before_plan.not_due, before_plan.outstanding) == (D(2800), D(2800))
+    assert before_signing.outstanding == D(0)
 
 
 def test_aging_by_customer_project_and_owner(money_db):

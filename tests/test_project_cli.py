@@ -109,12 +109,22 @@ def test_reverse_a_payment(desk, cli):
 
 
 def test_chase_and_the_dunning_history(desk, cli):
+    refused(cli("--as", "王芳", "payment", "chase", "P000001", "--step", "call"),
+            "Error: 首款 of P000001 has had no reminder (提醒) by 2026-11-24 10:00; "
+            "the dunning ladder goes in order, so a call (电话催收) cannot come first")
+    assert cli("--as", "王芳", "payment", "chase", "P000001", "--step", "reminder", "--at", "2026-06-02 10:00").exit_code == 0
     r = cli("--as", "王芳", "payment", "chase", "P000001", "--step", "call", "--note", "客户答应周五前付")
     assert r.exit_code == 0 and "Recorded call 电话催收 on P000001 for 首款." in r.stderr
-    assert cli("--as", "张强", "payment", "chase", "P000001", "--step", "lawyer", "--at", "today 09:00").exit_code == 0
+    refused(cli("--as", "张强", "payment", "chase", "P000001", "--step", "lawyer", "--at", "today 09:00"))
+    refused(cli("--as", "李娜", "payment", "chase", "P000001", "--step", "notice", "--skip", "--reason", "x"),
+            "Error: skipping dunning steps needs a manager or above; 李娜 is a supervisor")
+    r = cli("--as", "张强", "payment", "chase", "P000001", "--step", "lawyer", "--at", "today 09:00", "--skip", "--reason", "客户失联")
+    assert r.exit_code == 0 and "skipping call, notice" in r.stderr, r.stderr
     data = json.loads(cli("--json", "project", "show", "P000001").stdout)
-    assert [(s["step"], s["by"]) for s in data["dunning"]] == [("lawyer", "张强"), ("call", "王芳")]
-    assert data["dunning"][0]["at"] == "2026-11-24T09:00:00+08:00"
+    assert [(s["step"], s["by"]) for s in data["dunning"]] == [("reminder", "王芳"), ("lawyer", "张强"), ("call", "王芳")]
+    assert data["dunning"][1]["at"] == "2026-11-24T09:00:00+08:00"
+    entry = json.loads(cli("--json", "audit", "--entity", "collection_step:3").stdout)[0]
+    assert (entry["after"]["skipped"], entry["after"]["reason"]) == (["call", "notice"], "客户失联")
     assert data["next_steps"] == []  # the lawyer's letter is the last rung
 
 
@@ -134,8 +144,11 @@ def test_payment_list_and_aging(desk, cli):
     by = json.loads(cli("--json", "payment", "aging", "--by", "project", "--as-of", "2026-12-20").stdout)
     assert [(r["key"], r["days_0_30"], r["days_90_plus"]) for r in by["rows"]] == [
         ("P000001", "0.00", "30000.00"), ("P000002", "20000.00", "0.00")]
-    # looking back: before the plans were made there was nothing to age
-    assert json.loads(cli("--json", "payment", "aging", "--as-of", "2026-07-01").stdout)["total"]["outstanding"] == "0.00"
+    # looking back: the plan was typed in today, but on 2026-07-01 the project was signed and its 首款 30 days late
+    back = json.loads(cli("--json", "payment", "aging", "--as-of", "2026-07-01").stdout)["total"]
+    assert (back["days_0_30"], back["outstanding"]) == ("30000.00", "100000.00")
+    # before the signing there was nothing to age
+    assert json.loads(cli("--json", "payment", "aging", "--as-of", "2026-05-31").stdout)["total"]["outstanding"] == "0.00"
     text = cli("payment", "aging", "--by", "customer").stdout
     assert "C000001 张伟" in text and "合计 total" in text and "¥30,000.00" in text
 

@@ -232,8 +232,8 @@ def test_acceptance_after_the_adjustments_are_accepted(desk_db):
     code = handed_over(desk_db)
     with desk_db.desk(as_="王芳") as desk:
         a = add_adjustment(desk, code, "主卧衣柜门关不严")
-        finish_adjustment(desk, a.id)
-        # done but not yet accepted by the customer is no longer open
+        finish_adjustment(desk, a.id, at=sh(2026, 11, 24, 8, 30))
+        # done (at 08:30) but not yet accepted by the customer is no longer open at 09:00
         info = accept_project(desk, code, at=sh(2026, 11, 24, 9))
     assert (info.stage, info.accepted_at) == ("accepted", sh(2026, 11, 24, 9))
     with desk_db.desk(as_="王芳") as desk, pytest.raises(InvalidTransition, match="only a handed-over project"):

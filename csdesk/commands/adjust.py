@@ -1,4 +1,4 @@
-"""csdesk adjust add|list|done|accept|reject — adjustments (调整/整改) after handover."""
+"""csdesk adjust add|list|edit|done|accept|reject — adjustments (调整/整改) after handover."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from csdesk.commands.common import JsonOpt, note, out, print_json, state, table,
 app = typer.Typer(no_args_is_help=True)
 
 IdArg = Annotated[int, typer.Argument(help="Adjustment number.", metavar="ID")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened (default now): 2026-11-20 15:00, yesterday, -2d.")]
+
+
+def _when(ctx, text: str | None):
+    from csdesk import dates
+
+    return dates.parse_when(text, tz=state(ctx).settings.tz, future=False) if text else None
 
 
 def _done(ctx, info, json_: bool, message: str) -> None:
@@ -32,9 +39,11 @@ def add(
     responsible: Annotated[str | None, typer.Option("--responsible", help="design | install | supplier | contractor | property | other")] = None,
     due: Annotated[str | None, typer.Option("--due", help="Due date (default: in projects.adjustment_days days): fri, +7d, 2026-12-01.")] = None,
     call: Annotated[int | None, typer.Option("--call", help="The call it came from (id).")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="The day the customer asked for it (default today): 2026-11-20, -3d.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Add an adjustment the customer asked for after handover; in/out of warranty is decided and shown.
+    """Add an adjustment the customer asked for after handover; in/out of warranty is decided from the day
+    it was asked for (--on, default today) and shown.
 
     Example: csdesk --as 王芳 adjust add --project P000012 --item "主卧衣柜门关不严" --responsible install --due +5d
     """
@@ -43,7 +52,8 @@ def add(
 
     st = state(ctx)
     due_on = dates.parse_date(due, tz=st.settings.tz) if due else None
-    info = st.write(lambda desk: add_adjustment(desk, project, item, responsible, due_on, call))
+    reported = dates.parse_date(on, tz=st.settings.tz) if on else None
+    info = st.write(lambda desk: add_adjustment(desk, project, item, responsible, due_on, call, reported))
     if want_json(ctx, json_):
         print_json(ctx, info)
         return
@@ -87,44 +97,75 @@ def done(
     ident: IdArg,
     cost: Annotated[str | None, typer.Option("--cost", help="What it cost: 800, ¥1,200.50.")] = None,
     payer: Annotated[str | None, typer.Option("--payer", help="company | customer | contractor (default: company in warranty, customer out of it).")] = None,
+    at: AtOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Mark an adjustment done; it then waits for the customer's verdict (adjust accept / reject).
 
-    Example: csdesk --as 王芳 adjust done 7 --cost 800 --payer contractor
+    Example: csdesk --as 王芳 adjust done 7 --cost 800 --payer contractor --at "yesterday 17:00"
     """
     from csdesk.money import fmt_money, parse_amount
     from csdesk.workflows.projects import finish_adjustment
 
     amount = parse_amount(cost, allow_zero=True) if cost is not None else None
-    info = state(ctx).write(lambda desk: finish_adjustment(desk, ident, amount, payer))
+    when = _when(ctx, at)
+    info = state(ctx).write(lambda desk: finish_adjustment(desk, ident, amount, payer, when))
     paid = f", cost {fmt_money(info.cost)} paid by {info.payer}" if info.cost is not None else ""
     _done(ctx, info, json_, f"Adjustment #{info.id} done{paid}; waiting for the customer's verdict.")
 
 
 @app.command("accept")
-def accept(ctx: typer.Context, ident: IdArg, json_: JsonOpt = False) -> None:
+def accept(ctx: typer.Context, ident: IdArg, at: AtOpt = None, json_: JsonOpt = False) -> None:
     """The customer accepts the adjustment (验收): it is closed.
 
-    Example: csdesk --as 王芳 adjust accept 7
+    Example: csdesk --as 王芳 adjust accept 7 --at "today 09:30"
     """
     from csdesk.workflows.projects import accept_adjustment
 
-    info = state(ctx).write(lambda desk: accept_adjustment(desk, ident))
+    when = _when(ctx, at)
+    info = state(ctx).write(lambda desk: accept_adjustment(desk, ident, when))
     _done(ctx, info, json_, f"Adjustment #{info.id} accepted by the customer.")
 
 
 @app.command("reject")
-def reject(ctx: typer.Context, ident: IdArg, reason: Annotated[str, typer.Option("--reason", help="What the customer is not happy with.")], json_: JsonOpt = False) -> None:
+def reject(ctx: typer.Context, ident: IdArg, reason: Annotated[str, typer.Option("--reason", help="What the customer is not happy with.")],
+           at: AtOpt = None, json_: JsonOpt = False) -> None:
     """The customer rejects the adjustment: it is open again, with the reason kept.
 
     Example: csdesk --as 王芳 adjust reject 7 --reason "门缝仍然过大"
     """
     from csdesk.workflows.projects import reject_adjustment
 
-    info = state(ctx).write(lambda desk: reject_adjustment(desk, ident, reason))
+    when = _when(ctx, at)
+    info = state(ctx).write(lambda desk: reject_adjustment(desk, ident, reason, when))
     _done(ctx, info, json_, f"Adjustment #{info.id} rejected ({info.rejections}×); it is open again.")
 
 
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ident: IdArg,
+    item: Annotated[str | None, typer.Option("--item", help="What the customer wants adjusted.")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="New due date: fri, +7d, 2026-12-01 (not before it was reported).")] = None,
+    responsible: Annotated[str | None, typer.Option("--responsible", help="design | install | supplier | contractor | property | other")] = None,
+    cost: Annotated[str | None, typer.Option("--cost", help="What it cost: 800, ¥1,200.50.")] = None,
+    payer: Annotated[str | None, typer.Option("--payer", help="company | customer | contractor (with a cost).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Correct an adjustment's item, due date, responsible party or cost; recorded in the audit trail.
+
+    Example: csdesk --as 王芳 adjust edit 7 --due 2026-12-05 --responsible supplier --cost 1200
+    """
+    from csdesk import dates
+    from csdesk.money import parse_amount
+    from csdesk.workflows.projects import edit_adjustment
+
+    st = state(ctx)
+    due_on = dates.parse_date(due, tz=st.settings.tz) if due is not None else None
+    amount = parse_amount(cost, allow_zero=True) if cost is not None else None
+    info = st.write(lambda desk: edit_adjustment(desk, ident, item, due_on, responsible, amount, payer))
+    _done(ctx, info, json_, f"Updated adjustment #{info.id} of {info.project_code}.")
+
+
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="adjust", help="Adjustments (调整/整改) after handover: add, list, done, accept, reject.")
+    root.add_typer(app, name="adjust", help="Adjustments (调整/整改) after handover: add, list, edit, done, accept, reject.")

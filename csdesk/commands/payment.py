@@ -153,9 +153,12 @@ def chase(
     note_: Annotated[str | None, typer.Option("--note", help="What was said or sent.")] = None,
     instalment: Annotated[str | None, typer.Option("--instalment", help="Only this instalment (default: every due and unpaid one).")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When (default now).")] = None,
+    skip: Annotated[bool, typer.Option("--skip", help="Leave out earlier steps of the ladder not taken (manager or above, with --reason).")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why earlier steps are skipped (with --skip).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Record a dunning step (催收) for a project's due and unpaid instalments.
+    """Record a dunning step (催收) for a project's due and unpaid instalments; the ladder goes in order
+    (reminder → call → notice → lawyer) unless a manager records a step with --skip --reason.
 
     Example: csdesk --as 王芳 payment chase P000012 --step call --note "客户答应周五前付尾款"
     """
@@ -163,12 +166,16 @@ def chase(
 
     st = state(ctx)
     when = _when(st, at)
-    rows = st.write(lambda desk: record_step(desk, code, step, note_, instalment, when))
+    rows = st.write(lambda desk: record_step(desk, code, step, note_, instalment, when, skip, reason))
     if want_json(ctx, json_):
         print_json(ctx, rows)
         return
     names = ", ".join(r.instalment for r in rows)
-    note(f"Recorded {rows[0].step} {rows[0].step_label} on {rows[0].project_code} for {names}.")
+    skipped = sorted({s for r in rows for s in r.skipped}, key=list(("reminder", "call", "notice", "lawyer")).index)
+    if skipped:
+        note(f"Recorded {rows[0].step} {rows[0].step_label} on {rows[0].project_code} for {names}, skipping {', '.join(skipped)}.")
+    else:
+        note(f"Recorded {rows[0].step} {rows[0].step_label} on {rows[0].project_code} for {names}.")
 
 
 @app.command("list")

@@ -162,7 +162,11 @@ def render_project(view, tz) -> None:
     if view.dunning:
         t = table("when", "instalment", "step", "by", "note", title="催收 dunning history")
         for s in view.dunning:
-            t.add_row(dates.fmt(s.at, tz), s.instalment, f"{s.step} {s.step_label}", s.by or "", s.note or "")
+            remark = s.note or ""
+            if s.skipped:
+                skipped = f"skipped {', '.join(s.skipped)}: {s.skip_reason or ''}"
+                remark = f"{remark} ({skipped})" if remark else skipped
+            t.add_row(dates.fmt(s.at, tz), s.instalment, f"{s.step} {s.step_label}", s.by or "", remark)
         console.print(t)
     if view.next_steps:
         t = table("instalment", "step due", "since", "days overdue", "outstanding", "needs", title="催收 dunning due now")

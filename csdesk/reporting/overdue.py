@@ -114,7 +114,7 @@ def overdue_details(desk, report: Report, w: Window) -> Detail:
             items = session.execute(
                 select(i.id, i.name, i.due_on, owed.label("owed"), pr.code, pr.customer_id, pr.owner_id)
                 .select_from(Instalment.__table__.join(Project.__table__, pr.id == i.project_id).outerjoin(paid, paid.c.iid == i.id))
-                .where(and_(i.due_on < day, owed > 0, i.created_at < day_end)).order_by(i.due_on, i.id)
+                .where(and_(i.due_on < day, owed > 0, pr.signed_on <= day)).order_by(i.due_on, i.id)
             ).all()
             cmap = customers([x.customer_id for x in items])
             pmap = main_phones(session, [x.customer_id for x in items])

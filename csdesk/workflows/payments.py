@@ -1,8 +1,12 @@
 """Money: payment plans (instalments), payments and their reversals, the dunning ladder (催收), aging.
 
 Rules kept here:
-- a plan's parts add up to the contract exactly, to the fen, or the plan is refused; percentages are
-  shares of the contract, rounded half up to the fen, and the last percentage part takes the remainder;
+- a plan's parts add up to the contract exactly, or the plan is refused: percentages add up to exactly
+  100 % (with fixed sums: fixed + percentages of the contract is the contract, not a fraction of a fen
+  off); percentages are shares of the contract, rounded half up to the fen, and the last percentage part
+  takes the remainder;
+- no instalment falls due before its project's signing date (a fixed date before it is refused, and so
+  is moving the signing after one);
 - an instalment's due date is known once its event has happened (sign, handover, accept, + a span) or
   is a fixed date; due dates are local calendar dates; an instalment is overdue from the day after;
 - a payment goes to the named instalment, or else to the unpaid instalments in plan order (oldest first);
@@ -129,6 +133,8 @@ class StepInfo:
     at: datetime
     by: str | None
     note: str | None
+    skipped: list[str] = field(default_factory=list)  # earlier steps a manager left out (--skip)
+    skip_reason: str | None = None
 
 
 @dataclass
@@ -150,6 +156,29 @@ class DueStep:
     owner: str | None
     owner_id: int | None
     min_role: str
+    # When the owner's role is below min_role: the first active person up the owner's reports_to chain
+    # who may record the step (the "step due" notice goes to them too); None when the owner may.
+    recorder_id: int | None = None
+
+
+def first_able_up_the_chain(chain: dict[int, tuple[str, int | None, bool]], owner_id: int | None, role: str) -> int | None:
+    """The first active person above `owner_id` (following reports_to) whose role is `role` or higher.
+
+    `chain` maps staff id → (role, reports_to id, active), read once. None when nobody up the chain may.
+    """
+    seen = {owner_id}
+    boss = chain.get(owner_id, (None, None, None))[1] if owner_id is not None else None
+    while boss is not None and boss not in seen:
+        seen.add(boss)
+        boss_role, above, active = chain.get(boss, (None, None, False))
+        if active and boss_role in ROLE_RANK and ROLE_RANK[boss_role] >= ROLE_RANK[role]:
+            return boss
+        boss = above
+    return None
+
+
+def _staff_chain(session) -> dict[int, tuple[str, int | None, bool]]:
+    return {i: (r, up, bool(a)) for i, r, up, a in session.exec(select(Staff.id, Staff.role, Staff.reports_to_id, Staff.active)).all()}
 
 
 @dataclass
@@ -261,7 +290,14 @@ def plan_amounts(contract_fen: int, parts: list[PlanPart]) -> list[int]:
         raise InvalidValue(
             f"the plan adds up to {fmt_money(round_fen(exact))} ({total}% + {fmt_money(fixed)} fixed) but the contract is "
             f"{fmt_money(contract_fen)} ({fmt_money(abs(round_fen(diff)))} {'short' if diff > 0 else 'too much'})")
-    if fixed == 0 and sum(percents) == 100:
+    if exact != contract_fen:
+        # Less than a fen off: the rounding would hide it, but the plan is still not the whole contract.
+        share = (exact * 100 / contract_fen).normalize()
+        raise InvalidValue(
+            f"the plan's parts add up to {share:f}% of the contract, not exactly 100% "
+            f"({sum(percents)}% + {fmt_money(fixed)} fixed)",
+            hint="percentages must add up to exactly 100 (e.g. 33.33%, 33.33%, 33.34%); or give exact amounts")
+    if fixed == 0:
         shares = split_exact(contract_fen, percents)
     else:
         shares = [round_fen(Decimal(contract_fen) * q / 100) for q in percents[:-1]]
@@ -323,6 +359,11 @@ def make_plan(desk: Desk, code: str, split: str, replace: bool = False) -> PlanV
         raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES[project.stage]}); its plan cannot change")
     parts = parse_split(split, desk.tz, desk.now)
     amounts = plan_amounts(project.contract_fen, parts)
+    for part in parts:
+        # A part of the contract cannot fall due before the contract is signed: history as of any day
+        # before the signing would otherwise show money owed on a project that did not exist yet.
+        if part.due_on is not None and project.signed_on is not None and part.due_on < project.signed_on:
+            raise InvalidValue(f"{part.name} would fall due on {part.due_on}, before {project.code} was signed ({project.signed_on})")
     existing = _instalments(session, project.id)
     if existing:
         if not replace:
@@ -647,14 +688,40 @@ def check_step(value: str) -> str:
     raise InvalidValue(f"unknown dunning step {value!r} (use one of: {', '.join(STEPS)})")
 
 
+def _paid_by(session, instalment_ids: list[int], at: datetime) -> dict[int, int]:
+    """What had been received for each instalment by `at` (payments and reversals), in fen."""
+    if not instalment_ids:
+        return {}
+    rows = session.exec(
+        select(PaymentAllocation.instalment_id, func.sum(PaymentAllocation.amount_fen))
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(PaymentAllocation.instalment_id.in_(instalment_ids), Payment.received_at <= at)
+        .group_by(PaymentAllocation.instalment_id)
+    ).all()
+    return {iid: int(fen or 0) for iid, fen in rows}
+
+
 def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment: str | None = None,
-          at: datetime | None = None) -> list[StepInfo]:
-    """Record a dunning step for every due-and-unpaid instalment of the project (or the one named)."""
+          at: datetime | None = None, skip: bool = False, reason: str | None = None) -> list[StepInfo]:
+    """Record a dunning step for every instalment of the project (or the one named) that was due and unpaid at `at`.
+
+    The ladder goes in order: a step is refused while an earlier step of the configured ladder has not
+    been recorded for the instalment at or before `at`, unless a manager or above records it with
+    `skip` and a reason (kept in the audit trail). Whether an instalment was due and unpaid is judged as
+    of `at`, so a step typed in late is checked against the money received by then, not by today.
+    """
     step = check_step(step)
     role = step_role(desk, step)
     actor = desk.require_actor()
     if actor.rank < ROLE_RANK[role]:
         raise PermissionDenied(f"a {STEPS[step]} ({step}) needs a {role} or above; {actor.name} is a {actor.role}")
+    reason = _text(reason, "the reason", 500)
+    if skip:
+        desk.require_rank("manager", "skipping dunning steps")
+        if not reason:
+            raise InvalidValue("--skip needs --reason (why the earlier steps are left out)")
+    elif reason:
+        raise InvalidValue("--reason goes with --skip")
     session = desk.session
     project = find_project(session, code)
     if project.stage in INACTIVE_STAGES:
@@ -665,23 +732,55 @@ def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment:
     note = _text(note, "the note", 500)
     on = local_date(at, desk.tz)
     insts = _instalments(session, project.id)
+    paid = _paid_by(session, [i.id for i in insts], at)
+
+    def unpaid(inst: Instalment) -> bool:
+        return paid.get(inst.id, 0) < inst.amount_fen
+
     if instalment:
         inst = find_instalment(insts, instalment, project)
-        if inst.paid_fen >= inst.amount_fen:
-            raise InvalidTransition(f"{inst.name} of {project.code} is paid; there is nothing to chase")
+        if not unpaid(inst):
+            when = "is paid" if at >= desk.now - timedelta(minutes=5) else f"was paid by {dates.fmt(at, desk.tz)}"
+            raise InvalidTransition(f"{inst.name} of {project.code} {when}; there is nothing to chase")
         if inst.due_on is None or inst.due_on > on:
             raise InvalidTransition(f"{inst.name} of {project.code} is not due yet ({inst.due_on or 'due date not known yet'})")
         targets = [inst]
     else:
-        targets = [i for i in insts if i.paid_fen < i.amount_fen and i.due_on is not None and i.due_on <= on]
+        targets = [i for i in insts if unpaid(i) and i.due_on is not None and i.due_on <= on]
         if not targets:
             raise InvalidTransition(f"nothing is due and unpaid on {project.code}; there is nothing to chase")
+    order = list(STEPS)
+    earlier = [s for s, _ in ladder(desk) if order.index(s) < order.index(step)]
+    taken: dict[int, set[str]] = {}
+    if earlier:
+        for iid, s in session.exec(
+            select(CollectionStep.instalment_id, CollectionStep.step)
+            .where(CollectionStep.instalment_id.in_([i.id for i in targets]), CollectionStep.at <= at)
+        ).all():
+            taken.setdefault(iid, set()).add(s)
+    missing = {i.id: [s for s in earlier if s not in taken.get(i.id, set())] for i in targets}
+    if not skip:
+        for inst in targets:
+            if missing[inst.id]:
+                names = ", ".join(f"{s} ({STEPS[s]})" for s in missing[inst.id])
+                raise InvalidTransition(
+                    f"{inst.name} of {project.code} has had no {names} by {dates.fmt(at, desk.tz)}; "
+                    f"the dunning ladder goes in order, so a {step} ({STEPS[step]}) cannot come first",
+                    hint="record the earlier steps first (with --at when they happened), or a manager skips them with --skip --reason TEXT")
+    elif not any(missing.values()):
+        raise InvalidValue(f"--skip: no earlier step is missing before this {step} ({STEPS[step]}); record it without --skip")
     out = []
     for inst in targets:
         row = CollectionStep(instalment_id=inst.id, project_id=project.id, step=step, at=at, by_id=actor.id, note=note)
         session.add(row)
-        audit(desk, "payment.chase", row)
-        out.append(StepInfo(row.id, project.code, inst.name, step, STEPS[step], at, actor.name, note))
+        skipped = missing[inst.id] if skip else []
+        if skipped:
+            session.flush()
+            audit(desk, "payment.chase", row, after={**snapshot(row), "skipped": skipped, "reason": reason})
+        else:
+            audit(desk, "payment.chase", row)
+        out.append(StepInfo(row.id, project.code, inst.name, step, STEPS[step], at, actor.name, note, skipped,
+                            reason if skipped else None))
     return out
 
 
@@ -691,7 +790,34 @@ def collection_history(desk: Desk, project: Project) -> list[StepInfo]:
         .outerjoin(Staff, Staff.id == CollectionStep.by_id)
         .where(CollectionStep.project_id == project.id).order_by(CollectionStep.at, CollectionStep.id)
     ).all()
-    return [StepInfo(s.id, project.code, name, s.step, STEPS.get(s.step, s.step), s.at, who, s.note) for s, name, who in rows]
+    out = [StepInfo(s.id, project.code, name, s.step, STEPS.get(s.step, s.step), s.at, who, s.note) for s, name, who in rows]
+    _add_skips(desk.session, out)
+    return out
+
+
+def _add_skips(session, steps: list[StepInfo]) -> None:
+    """The steps a manager skipped (--skip) and why, from the steps' audit entries."""
+    import json
+
+    from csdesk.models import AuditEntry
+
+    if not steps:
+        return
+    by_id = {s.id: s for s in steps}
+    for chunk in _chunks(list(by_id)):
+        for entity_id, after in session.exec(
+            select(AuditEntry.entity_id, AuditEntry.after).where(
+                AuditEntry.entity == "collection_step", AuditEntry.action == "payment.chase", AuditEntry.entity_id.in_(chunk),
+                AuditEntry.after.contains('"skipped"'))
+        ).all():
+            try:
+                data = json.loads(after or "{}")
+            except ValueError:
+                continue
+            step = by_id.get(entity_id)
+            if step is not None and isinstance(data.get("skipped"), list):
+                step.skipped = [str(x) for x in data["skipped"]]
+                step.skip_reason = data.get("reason")
 
 
 _ROW_COLUMNS = (
@@ -759,6 +885,8 @@ def due_collection_steps(desk: Desk, now: datetime, project_id: int | None = Non
     rank = {step: i for i, step in enumerate(STEPS)}
     roles = {step: step_role(desk, step) for step, _ in steps}
     ladder_steps = [(step, days, rank[step], timedelta(days=days)) for step, days in steps]
+    chain: dict[int, tuple[str, int | None, bool]] | None = None
+    recorders: dict[tuple[int | None, str], int | None] = {}
     out = []
     for r in rows:
         taken = done.get(r.id)
@@ -768,9 +896,16 @@ def due_collection_steps(desk: Desk, now: datetime, project_id: int | None = Non
         for step, days, position, delta in ladder_steps:
             if late >= days and position > highest:
                 owed = owed if owed is not None else from_fen(r.amount_fen - r.paid_fen)
+                key = (r.owner_id, roles[step])
+                if key not in recorders:
+                    if chain is None:
+                        chain = _staff_chain(desk.session)
+                    owner_role = chain.get(r.owner_id, (None,))[0] if r.owner_id is not None else None
+                    able = owner_role in ROLE_RANK and ROLE_RANK[owner_role] >= ROLE_RANK[roles[step]]
+                    recorders[key] = None if able else first_able_up_the_chain(chain, r.owner_id, roles[step])
                 out.append(DueStep(
                     r.id, r.project_id, r.project_code, r.customer_code, r.customer_name, r.name, step, STEPS[step],
-                    r.due_on + delta, r.due_on, max(late, 0), owed, r.owner, r.owner_id, roles[step],
+                    r.due_on + delta, r.due_on, max(late, 0), owed, r.owner, r.owner_id, roles[step], recorders[key],
                 ))
     return out
 
@@ -875,8 +1010,11 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
     """Outstanding amounts by days overdue (0–30, 31–60, 61–90, 90+) as of a day, optionally by group.
 
     One aggregate query. As of today the instalments' running `paid_fen` is used; as of an earlier day,
-    the payments (and reversals) received up to the end of that day, and only instalments planned by then.
-    "0–30" holds what is 1 to 30 days overdue (an instalment due today is not overdue yet).
+    the payments (and reversals) received up to the end of that day. Every instalment of a project signed
+    on or before the day counts, whenever its plan was typed in: a department that enters its existing
+    projects today sees the right history for last July. A due date that hangs on an event after the day
+    (a later handover or acceptance) was not known then; it falls after the day, so the instalment is "not
+    due" then. "0–30" holds what is 1 to 30 days overdue (an instalment due today is not overdue yet).
     """
     check_limit(limit)
     session = desk.session
@@ -897,7 +1035,7 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
         )
         paid = func.coalesce(received.c.paid, 0)
         query_from = select(Instalment).outerjoin(received, received.c.iid == Instalment.id)
-        extra = [Instalment.created_at < end]
+        extra = [Instalment.project_id.in_(select(Project.id).where(Project.signed_on <= as_of))]
     owed = Instalment.amount_fen - paid
     bucket = case(
         (or_(Instalment.due_on.is_(None), Instalment.due_on >= as_of), 0),

@@ -325,6 +325,10 @@ def edit_project(
             raise InvalidValue(f"the signing date {signed} is after the handover ({handed})")
         if signed > today(desk):
             raise InvalidValue(f"the signing date {signed} is in the future")
+        first_fixed = session.exec(select(func.min(Instalment.due_on)).where(
+            Instalment.project_id == project.id, Instalment.due_event == "date")).one()
+        if first_fixed is not None and signed > first_fixed:
+            raise InvalidValue(f"the signing date {signed} is after an instalment of {project.code} falls due ({first_fixed})")
         project.signed_on = signed
     if contract is not None:
         contract_fen = to_fen(contract)
@@ -341,6 +345,8 @@ def edit_project(
     if owner is not None:
         new_owner = find_staff(session, owner)
         owner_changed = new_owner.id != project.owner_id
+        if owner_changed:
+            _check_may_reassign(desk, project, new_owner)
         project.owner_id = new_owner.id
     session.add(project)
     after = snapshot(project)
@@ -359,8 +365,28 @@ def edit_project(
     return _info(desk, project)
 
 
+def _check_may_reassign(desk: Desk, project: Project, new_owner: Staff) -> None:
+    """Only the project's owner, or someone who outranks both the owner and the new owner, hands a project on."""
+    from csdesk.errors import PermissionDenied
+    from csdesk.workflows import ROLE_RANK
+
+    actor = desk.require_actor()
+    current = desk.session.get(Staff, project.owner_id) if project.owner_id else None
+    if current is not None and current.id == actor.id:
+        return
+    if current is not None and actor.rank <= ROLE_RANK.get(current.role, 0):
+        raise PermissionDenied(
+            f"{project.code} is owned by {current.name} ({current.role}); only the owner or someone above a {current.role} "
+            f"can give it to another owner, and {actor.name} is a {actor.role}")
+    if new_owner.id != actor.id and actor.rank <= ROLE_RANK.get(new_owner.role, 0):
+        raise PermissionDenied(
+            f"giving {project.code} to {new_owner.name} ({new_owner.role}) needs its owner or someone above a {new_owner.role}; "
+            f"{actor.name} is a {actor.role}")
+
+
 def assign_project(desk: Desk, code: str, owner: str) -> ProjectInfo:
-    """Make someone else the project's one accountable owner (recorded)."""
+    """Make someone else the project's one accountable owner (recorded). Only the owner may, or someone who
+    outranks both the owner and the new owner."""
     return edit_project(desk, code, owner=owner)
 
 
@@ -404,9 +430,12 @@ def accept_project(
     at = _not_future(desk, at or desk.now, "an acceptance")
     if at < project.handed_over_at:
         raise InvalidValue(f"the acceptance ({dates.fmt(at, desk.tz)}) cannot be before the handover ({dates.fmt(project.handed_over_at, desk.tz)})")
-    still_open = session.exec(
-        select(Adjustment).where(Adjustment.project_id == project.id, Adjustment.status.in_(OPEN_ADJUSTMENT)).order_by(Adjustment.id)
-    ).all()
+    # Open at the moment of the acceptance, not at the moment of typing: an adjustment reported after it
+    # does not hold back an acceptance typed in late, and one done by then does not either.
+    still_open = [a for a in session.exec(
+        select(Adjustment).where(Adjustment.project_id == project.id, Adjustment.reported_on <= local_date(at, desk.tz))
+        .order_by(Adjustment.id)
+    ).all() if _open_at(a, at)]
     reason = _text(reason, "the reason", 500)
     if still_open:
         listed = ", ".join(f"#{a.id} {a.item[:20]}" for a in still_open[:5]) + (" …" if len(still_open) > 5 else "")
@@ -434,6 +463,16 @@ def accept_project(
     _fire("project_accepted", desk, project)
     settle_if_paid(desk, project)
     return _info(desk, project)
+
+
+def _open_at(a: Adjustment, at: datetime) -> bool:
+    """Whether an adjustment was open (or rejected, open again) at `at`, from what its row keeps: done at
+    `done_at`, and a rejection at `verdict_at` opens it again."""
+    if a.status == "open":
+        return True
+    if a.status == "rejected":
+        return not (a.done_at is not None and a.done_at <= at < (a.verdict_at or at))
+    return a.done_at is None or a.done_at > at  # done or accepted: open until the work was done
 
 
 def shelve_project(desk: Desk, code: str, reason: str) -> ProjectInfo:
@@ -599,8 +638,10 @@ def find_adjustment(session, ident: int | str) -> Adjustment:
 
 def add_adjustment(
     desk: Desk, project: str, item: str, responsible: str | None = None, due: date | None = None, call: int | None = None,
+    reported: date | None = None,
 ) -> AdjustmentInfo:
-    """An adjustment the customer asked for after handover; in or out of warranty is decided now."""
+    """An adjustment the customer asked for after handover, on `reported` (default today); in or out of
+    warranty and the default due date are decided from that day, not from the day it is typed in."""
     desk.require_actor()
     session = desk.session
     row = find_project(session, project)
@@ -609,11 +650,19 @@ def add_adjustment(
     if row.stage in ("archived", "shelved"):
         raise InvalidTransition(f"{row.code} is {row.stage} ({STAGES[row.stage]}); resume it before adding adjustments")
     item = _text(item, "the item", 500, required=True)
-    reported = today(desk)
+    if reported is None:
+        reported = today(desk)
+    else:
+        handed = local_date(row.handed_over_at, desk.tz)
+        if reported > today(desk):
+            raise InvalidValue(f"the day it was reported, {reported}, is in the future (check --on)")
+        if handed and reported < handed:
+            raise InvalidValue(f"the day it was reported, {reported}, is before {row.code}'s handover ({handed})")
     if due is None and desk.settings["projects"]["adjustment_days"] > 0:
         due = reported + timedelta(days=desk.settings["projects"]["adjustment_days"])
     if due is not None and due < reported:
-        raise InvalidValue(f"the due date {due} is already past")
+        raise InvalidValue(f"the due date {due} is before the day it was reported ({reported})"
+                           if reported != today(desk) else f"the due date {due} is already past")
     call_id = None
     if call is not None:
         linked = session.get(Call, call)
@@ -632,9 +681,22 @@ def add_adjustment(
     return _adjustment_info(desk, adjustment, row)
 
 
-def finish_adjustment(desk: Desk, ident: int | str, cost: Decimal | None = None, payer: str | None = None) -> AdjustmentInfo:
-    """The work is done; it waits for the customer's verdict. A cost is paid by the company in warranty,
-    by the customer out of it, unless --payer says otherwise."""
+def _event_at(desk: Desk, a: Adjustment, at: datetime | None, what: str) -> datetime:
+    """When something happened to an adjustment (`--at`, default now): not in the future, not before it
+    was reported, not before its last step."""
+    at = _not_future(desk, at or desk.now, what)
+    if local_date(at, desk.tz) < a.reported_on:
+        raise InvalidValue(f"{what} ({dates.fmt(at, desk.tz)}) cannot be before adjustment #{a.id} was reported ({a.reported_on})")
+    last = max((t for t in (a.done_at, a.verdict_at) if t is not None), default=None)
+    if last is not None and at < last:
+        raise InvalidValue(f"{what} ({dates.fmt(at, desk.tz)}) cannot be before adjustment #{a.id}'s last step ({dates.fmt(last, desk.tz)})")
+    return at
+
+
+def finish_adjustment(desk: Desk, ident: int | str, cost: Decimal | None = None, payer: str | None = None,
+                      at: datetime | None = None) -> AdjustmentInfo:
+    """The work is done (at `at`, default now); it waits for the customer's verdict. A cost is paid by the
+    company in warranty, by the customer out of it, unless --payer says otherwise."""
     desk.require_actor()
     session = desk.session
     a = find_adjustment(session, ident)
@@ -642,6 +704,7 @@ def finish_adjustment(desk: Desk, ident: int | str, cost: Decimal | None = None,
         raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only an open or rejected one can be done")
     if payer is not None and cost is None:
         raise InvalidValue("--payer goes with --cost")
+    at = _event_at(desk, a, at, "the work")
     before = snapshot(a)
     if cost is not None:
         cost_fen = to_fen(cost)
@@ -650,28 +713,29 @@ def finish_adjustment(desk: Desk, ident: int | str, cost: Decimal | None = None,
         a.cost_fen = cost_fen
         a.payer = check_payer(payer) if payer else ("company" if a.in_warranty else "customer")
     a.status = "done"
-    a.done_at = desk.now
+    a.done_at = at
     session.add(a)
     audit(desk, "adjustment.done", a, before=before)
     return _adjustment_info(desk, a)
 
 
-def accept_adjustment(desk: Desk, ident: int | str) -> AdjustmentInfo:
-    """The customer accepts the done work (验收); the adjustment is closed."""
+def accept_adjustment(desk: Desk, ident: int | str, at: datetime | None = None) -> AdjustmentInfo:
+    """The customer accepts the done work (验收, at `at`, default now); the adjustment is closed."""
     desk.require_actor()
     a = find_adjustment(desk.session, ident)
     if a.status != "done":
         raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only a done one can be accepted")
+    at = _event_at(desk, a, at, "the acceptance")
     before = snapshot(a)
     a.status = "accepted"
-    a.verdict_at = desk.now
+    a.verdict_at = at
     desk.session.add(a)
     audit(desk, "adjustment.accept", a, before=before)
     return _adjustment_info(desk, a)
 
 
-def reject_adjustment(desk: Desk, ident: int | str, reason: str) -> AdjustmentInfo:
-    """The customer rejects the done work: the adjustment is open again, with the reason kept."""
+def reject_adjustment(desk: Desk, ident: int | str, reason: str, at: datetime | None = None) -> AdjustmentInfo:
+    """The customer rejects the done work (at `at`, default now): the adjustment is open again, with the reason kept."""
     desk.require_actor()
     a = find_adjustment(desk.session, ident)
     reason = _text(reason, "the reason", 500)
@@ -679,13 +743,52 @@ def reject_adjustment(desk: Desk, ident: int | str, reason: str) -> AdjustmentIn
         raise InvalidValue("rejecting an adjustment needs --reason")
     if a.status != "done":
         raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only a done one can be rejected")
+    at = _event_at(desk, a, at, "the rejection")
     before = snapshot(a)
     a.status = "rejected"
-    a.verdict_at = desk.now
+    a.verdict_at = at
     a.rejections += 1
     a.reason = reason
     desk.session.add(a)
     audit(desk, "adjustment.reject", a, before=before)
+    return _adjustment_info(desk, a)
+
+
+def edit_adjustment(
+    desk: Desk, ident: int | str, item: str | None = None, due: date | None = None, responsible: str | None = None,
+    cost: Decimal | None = None, payer: str | None = None,
+) -> AdjustmentInfo:
+    """Correct an adjustment's item, due date, responsible party or cost (and payer): an audited change
+    (adjustment.edit) with the values before and after; nothing is overwritten silently."""
+    desk.require_actor()
+    session = desk.session
+    a = find_adjustment(session, ident)
+    project = session.get(Project, a.project_id)
+    if project.stage == "archived":
+        raise InvalidTransition(f"{project.code} is archived; its adjustments cannot be changed")
+    # Every value is checked before anything changes.
+    item = _text(item, "the item", 500, required=True) if item is not None else None
+    responsible = check_responsible(desk, responsible) if responsible is not None else None
+    if due is not None and due < a.reported_on:
+        raise InvalidValue(f"the due date {due} is before adjustment #{a.id} was reported ({a.reported_on})")
+    cost_fen = to_fen(cost) if cost is not None else None
+    if cost_fen is not None and cost_fen < 0:
+        raise InvalidValue("a cost cannot be negative")
+    if payer is not None:
+        if cost_fen is None and a.cost_fen is None:
+            raise InvalidValue("--payer goes with a cost (give --cost too)")
+        payer = check_payer(payer)
+    before = snapshot(a)
+    for name, value in (("item", item), ("responsible", responsible), ("due_on", due), ("cost_fen", cost_fen), ("payer", payer)):
+        if value is not None:
+            setattr(a, name, value)
+    if a.cost_fen is not None and a.payer is None:
+        a.payer = "company" if a.in_warranty else "customer"
+    after = snapshot(a)
+    if all(before.get(k) == after.get(k) for k in after):
+        raise InvalidValue("nothing to change (give at least one new value)")
+    session.add(a)
+    audit(desk, "adjustment.edit", a, before=before)
     return _adjustment_info(desk, a)
 
 

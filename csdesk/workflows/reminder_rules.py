@@ -216,7 +216,7 @@ def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
         needs = f" (needs a {s.min_role} or above)" if s.min_role != "specialist" else ""
         out.append(Announcement(
             key=f"dunning.{s.step}:{s.instalment_id}:{s.due_on}", kind="dunning_step", entity="instalment",
-            entity_id=s.instalment_id, recipients=_ids(s.owner_id),
+            entity_id=s.instalment_id, recipients=_ids(s.owner_id, s.recorder_id),
             message=f"催收 {s.project_code} {s.instalment}: {s.step_label} due since {s.step_due_on}{needs} — "
                     f"{fmt_money(s.outstanding)} {s.days_overdue} days overdue, {s.customer_code} {s.customer_name or ''}".rstrip(),
         ))
