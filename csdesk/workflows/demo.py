@@ -288,4 +288,8 @@ def build_demo(database, settings, seed: int = 2026) -> list[str]:
     lines.append("")
     lines.append("Try next:")
     lines.extend("  " + cmd.format(db=db_arg, phone=display(phone).replace(" ", "")) for cmd in NEXT_STEPS)
+    lines.append("")
+    lines.append("Work in it all day — the full-screen desk (F2 my queue, F3 team board, Ctrl+Q quits):")
+    lines.append(f"  export CSDESK_DB={db_arg}")
+    lines.append("  csdesk --as 王芳 desk")
     return lines
