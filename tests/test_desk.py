@@ -14,7 +14,11 @@ import pytest
 
 pytest.importorskip("textual")
 
-from csdesk import config  # noqa: E402
+from csdesk import config, i18n  # noqa: E402
+
+# The desk's module is imported once the language is chosen (csdesk desk imports it in the command):
+# its key bindings are labelled then. These tests read the English interface, as the rest of the suite.
+i18n.set_language("en")
 from csdesk.desk.app import ComplaintScreen, CustomerScreen, DeskApp, FormScreen, QueueScreen, TeamScreen  # noqa: E402
 from csdesk.desk.backend import Backend  # noqa: E402
 
@@ -205,7 +209,7 @@ def test_complaint_actions_from_the_desk(customers, cli):
 
 
 def test_screens_read_at_80x24_without_cutting_ids_amounts_or_deadlines(customers, cli):
-    cli("--as", "王芳", "project", "add", "望京SOHO 12层精装", "--customer", "C000001", "--contract", "963180.50")
+    cli("--as", "王芳", "project", "add", "望京SOHO 12层精装", "--customer", "C000001", "--contract", "963180.50", "--signed", "2026-10-20")
     cli("--as", "王芳", "payment", "plan", "P000001", "--split", "首款:30%:2026-11-01, 尾款:70%:accept")
     cli("--as", "王芳", "complaint", "open", "--phone", "13812345678", "--severity", "normal", "--category", "quality",
         "--summary", "一段很长的投诉摘要" * 8, "--at", "yesterday 9:00")
@@ -262,3 +266,58 @@ def test_desk_needs_someone_acting(cli, team):
     result = cli("desk")
     assert result.exit_code == 1
     assert "nobody is acting" in result.stderr
+
+
+def test_corrections_and_a_hand_over_from_the_desk(customers, cli):
+    """A call corrected and voided from the card, a complaint corrected and voided, a hand-over from the
+    team board: the same workflows (and audit rows) as calls edit/void, complaint edit/void, staff handover."""
+    assert cli("--as", "王芳", "log-call", "--phone", "13812345678", "--kind", "inquiry", "--summary", "问保修期").exit_code == 0
+    assert cli("--as", "王芳", "log-call", "--phone", "13812345678", "--kind", "inquiry", "--summary", "重复登记").exit_code == 0
+    for summary in ("门缝大", "门缝大（重复）"):
+        cli("--as", "王芳", "complaint", "open", "--phone", "13812345678", "--severity", "normal", "--category", "quality", "--summary", summary)
+
+    async def card_actions():
+        app = desk_app(customers)
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.push_screen(CustomerScreen("C000001"))
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            calls = app.screen.query_one("#calls")
+            calls.move_cursor(row=[str(calls.get_row_at(i)[0]) for i in range(calls.row_count)].index("1"))
+            await pilot.press("c")
+            await _fill(pilot, kind="repair", summary="卫生间漏水")
+            calls = app.screen.query_one("#calls")
+            calls.move_cursor(row=[str(calls.get_row_at(i)[0]) for i in range(calls.row_count)].index("2"))
+            await pilot.press("x")
+            await _fill(pilot, reason="重复登记")
+
+    async def complaint_actions():
+        app = desk_app(customers, who="李娜")
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.push_screen(ComplaintScreen(1))
+            await pilot.app.workers.wait_for_complete()
+            await pilot.press("E")
+            await _fill(pilot, severity="serious")
+            app.pop_screen()
+            app.push_screen(ComplaintScreen(2))
+            await pilot.app.workers.wait_for_complete()
+            await pilot.press("X")
+            await _fill(pilot, text="同 #1")
+            await pilot.press("escape")
+            await pilot.press("f3")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("H")
+            await _fill(pilot, name="王芳", to="李娜")
+            return app.sub_title
+
+    run(card_actions())
+    status = run(complaint_actions())
+    shown = json.loads(cli("--json", "calls", "show", "1").stdout)
+    assert (shown["kind"], shown["summary"]) == ("repair", "卫生间漏水")
+    assert json.loads(cli("--json", "calls", "show", "2").stdout)["void_reason"] == "重复登记"
+    one = json.loads(cli("--json", "complaint", "show", "1").stdout)["complaint"]
+    two = json.loads(cli("--json", "complaint", "show", "2").stdout)["complaint"]
+    assert (one["severity"], two["status"]) == ("serious", "void")
+    assert "handed over to 李娜" in status
+    assert (one["assignee"], one["owner"]) == ("李娜", "李娜")  # 王芳's complaint, handed over

@@ -13,6 +13,8 @@ status bar; nothing here decides a rule. Text from people is shown as text (`ric
 - Team board (F3, supervisors and above): deadlines near or past, missed callbacks, today's
   escalations, unassigned work.
 - Complaint: details, deadlines, timeline; acknowledge, hold, resume, escalate, resolve, reopen, note.
+The module is imported by `csdesk desk` once the interface language is chosen, so the labels of its
+key bindings (class attributes) are in that language.
 Other people's writes appear within the refresh interval (`desk.refresh`, 5 s); forms are separate
 screens, so a refresh never touches what the user is typing.
 """
@@ -283,6 +285,8 @@ class CustomerScreen(DeskScreen):
         Binding("v", "visit", _("Visit outcome")),
         Binding("p", "payment", _("Payment")),
         Binding("n", "note", _("Note")),
+        Binding("c", "correct_call", _("Correct call")),
+        Binding("x", "void_call", _("Void call")),
         Binding("f2", "app.queue", _("My queue")),
     ]
 
@@ -359,7 +363,8 @@ class CustomerScreen(DeskScreen):
         del sections
         table = self._reset("#calls")
         for call in view.calls:
-            table.add_row(str(call.id), short(call.at, self.tz), kind_label(call.kind), plain(call.agent or ""), plain(call.summary))
+            table.add_row(str(call.id), short(call.at, self.tz), kind_label(call.kind), plain(call.agent or ""), plain(call.summary),
+                          key=str(call.id))
 
     def _reset(self, selector: str) -> DataTable:
         table = self.query_one(selector, DataTable)
@@ -482,6 +487,51 @@ class CustomerScreen(DeskScreen):
             return
         self.app.note_on_complaint(int(complaint_id), self)
 
+    def action_correct_call(self) -> None:
+        call_id = self._selected("#calls")
+        if call_id is None:
+            self.status(_("Choose a call in the list first"), error=True)
+            return
+        call = next((c for c in self.view.calls if str(c.id) == call_id), None) if self.view else None
+
+        def save(values):
+            if values is None:
+                return
+            from csdesk import dates
+            from csdesk.workflows.calls import edit_call
+
+            changes = {k: v for k, v in values.items() if v}
+            at = self.backend.parse_when(changes.pop("at", None))
+            duration = dates.parse_duration(changes.pop("duration")) if "duration" in changes else None
+            self.act(lambda desk: edit_call(desk, int(call_id), kind=changes.get("kind"), summary=changes.get("summary"),
+                                            customer=changes.get("customer"), at=at, duration=duration),
+                     lambda info: _("Call #{id} corrected").format(id=info.id))
+
+        self.app.push_screen(FormScreen(_("Correct call #{id} (empty: unchanged)").format(id=call_id), [
+            Field("kind", _("Kind"), "", call.kind if call else ""),
+            Field("summary", _("Summary"), "", call.summary if call else ""),
+            Field("customer", _("Customer"), "", _("move it to this customer (code or phone)")),
+            Field("at", _("When"), "", _("when it really happened")),
+            Field("duration", _("Duration"), "", "5m30s"),
+        ]), self._guard(save))
+
+    def action_void_call(self) -> None:
+        call_id = self._selected("#calls")
+        if call_id is None:
+            self.status(_("Choose a call in the list first"), error=True)
+            return
+
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.calls import void_call
+
+            self.act(lambda desk: void_call(desk, int(call_id), values["reason"]),
+                     lambda info: _("Call #{id} voided").format(id=info.id))
+
+        self.app.push_screen(FormScreen(_("Void call #{id}").format(id=call_id), [
+            Field("reason", _("Why"), "", _("logged twice, wrong customer …"))]), self._guard(save))
+
     def _guard(self, fn):
         """A form's values may not parse (a date, an amount): show the refusal instead of crashing."""
         def run(values):
@@ -503,6 +553,8 @@ class ComplaintScreen(DeskScreen):
         Binding("s", "resolve", _("Resolve")),
         Binding("o", "reopen", _("Reopen")),
         Binding("n", "note", _("Note")),
+        Binding("E", "edit", _("Correct")),
+        Binding("X", "void", _("Void")),
     ]
 
     def __init__(self, complaint_id: int):
@@ -604,6 +656,30 @@ class ComplaintScreen(DeskScreen):
     def action_note(self) -> None:
         self.app.note_on_complaint(self.complaint_id, self)
 
+    def action_edit(self) -> None:
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.complaints import edit_complaint
+
+            changes = {k: v for k, v in values.items() if v}
+            self.act(lambda desk: edit_complaint(desk, self.complaint_id, **changes),
+                     lambda info: _("Complaint #{id} corrected").format(id=info.id))
+
+        self.app.push_screen(FormScreen(_("Correct complaint #{id} (empty: unchanged)").format(id=self.complaint_id), [
+            Field("severity", _("Severity"), "", _("normal 一般, serious 较重, major 重大")),
+            Field("category", _("Category"), "", _("quality, installation, attitude, delay, billing, other")),
+            Field("summary", _("Summary")),
+            Field("customer", _("Customer"), "", _("move it to this customer (code or phone)")),
+            Field("project", _("Project"), "", _("project code, or - for none")),
+        ]), save)
+
+    def action_void(self) -> None:
+        from csdesk.workflows.complaints import void_complaint
+
+        self._ask(_("Void complaint #{id} (supervisor or above)").format(id=self.complaint_id), _("Why"),
+                  lambda desk, text, at: void_complaint(desk, self.complaint_id, text), _("Complaint #{id} voided"))
+
 
 class QueueScreen(DeskScreen):
     """Today's work of the person acting; the time left ticks down with every refresh."""
@@ -679,7 +755,23 @@ class QueueScreen(DeskScreen):
 
 
 class TeamScreen(DeskScreen):
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+    BINDINGS = [Binding("escape", "app.pop_screen", _("Back")), Binding("H", "handover", _("Hand over"))]
+
+    def action_handover(self) -> None:
+        """Someone leaves or moves on: everything they still have open goes to a colleague (staff handover)."""
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.handover import hand_over
+
+            self.act(lambda desk: hand_over(desk, values["name"], values["to"]),
+                     lambda result: _("{name}'s open work handed over to {to}: {n} items").format(
+                         name=values["name"], to=values["to"], n=len(result.items)))
+
+        self.app.push_screen(FormScreen(_("Hand over open work"), [
+            Field("name", _("Who"), "", _("who leaves or moves on")),
+            Field("to", _("To"), "", _("who takes it over")),
+        ]), save)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
