@@ -89,20 +89,42 @@ def customer_by_phone(session, number: str) -> Customer | None:
 
 
 def find_customer(session, ref: str) -> Customer:
-    """A customer named by code (C000123) or by any of their phone numbers, typed any common way."""
+    """A customer named by code (C000123), by any of their phone numbers typed any common way, or by
+    name: the exact name, else a part of it that only one customer's name contains. An ambiguous name
+    is refused with the candidates and their codes."""
     ref = (ref or "").strip()
     if not ref:
-        raise InvalidValue("no customer given (use a code like C000123 or a phone number)")
+        raise InvalidValue("no customer given (use a code like C000123, a phone number or a name)")
     if _CODE.match(ref):
         customer = session.exec(select(Customer).where(Customer.code == ref.upper())).first()
         if customer is None:
             raise NotFound(f"no customer with code {ref.upper()}")
         return follow_merges(session, customer)
+    if not re.search(r"\d", ref):
+        return _customer_by_name(session, ref)
     number = phones.normalize(ref)
     customer = customer_by_phone(session, number)
     if customer is None:
         raise NotFound(f"no customer with phone {phones.display(number)}", hint="csdesk customer add NAME --phone … adds one")
     return customer
+
+
+def _customer_by_name(session, name: str) -> Customer:
+    live = Customer.merged_into_id.is_(None)
+    exact = session.exec(select(Customer).where(Customer.name == name, live).order_by(Customer.id).limit(11)).all()
+    if len(exact) == 1:
+        return exact[0]
+    if not exact:
+        like = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        exact = session.exec(select(Customer).where(Customer.name.ilike(like, escape="\\"), live)
+                             .order_by(Customer.id).limit(11)).all()
+        if len(exact) == 1:
+            return exact[0]
+    if not exact:
+        raise NotFound(f"no customer named {name!r}", hint="name a customer by code (C000123), phone or name")
+    shown = [f"{c.code} {c.name}" for c in exact[:10]]
+    more = " …" if len(exact) > 10 else ""
+    raise InvalidValue(f"{name!r} names more than one customer: use a code or a phone number{more}", details=shown)
 
 
 def follow_merges(session, customer: Customer) -> Customer:
