@@ -12,8 +12,9 @@ from conftest import NOW
 def try_next(stdout: str) -> list[list[str]]:
     lines = stdout.splitlines()
     start = lines.index("Try next:")
-    commands = [shlex.split(l) for l in lines[start + 1:] if l.strip()]
-    assert all(c[0] == "csdesk" for c in commands)
+    end = lines.index("", start + 1) if "" in lines[start + 1:] else len(lines)
+    commands = [shlex.split(l) for l in lines[start + 1:end] if l.strip()]
+    assert commands and all(c[0] == "csdesk" for c in commands)
     return [c[1:] for c in commands]
 
 
@@ -25,6 +26,8 @@ def test_demo_builds_a_department_and_its_suggestions_work(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"Built a sample department in {path}:")
     assert "Try next:" in result.stdout
+    # It ends with the line to paste and the desk to work in.
+    assert result.stdout.splitlines()[-2:] == [f"  export CSDESK_DB={path}", "  csdesk --as 王芳 desk"]
 
     database = Database(resolve(str(path)))
     with database.engine.connect() as conn:
