@@ -38,7 +38,7 @@ from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, P
 from csdesk.models import Call, Complaint, ComplaintEvent, Customer, Project, Staff
 from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows.customers import find_customer, register_section
-from csdesk.workflows.staff import find_staff, register_open_work
+from csdesk.workflows.staff import find_staff, first_boss, register_open_work
 
 SEVERITIES = {"normal": "一般", "serious": "较重", "major": "重大"}
 STATUSES = {"open": "待响应", "acknowledged": "处理中", "on_hold": "挂起", "resolved": "已解决", "closed": "已关闭", "void": "作废"}
@@ -647,17 +647,9 @@ def handler_for_level(session, settings, start_id: int | None, level: int, r: Ru
     reports_to chain from `start_id` (not `start_id` itself), else the configured default for the
     level, else the active staff member of that level's role with the fewest active complaints."""
     r = r or rules(settings)
-    seen: set[int] = set()
-    person = session.get(Staff, start_id) if start_id else None
-    boss_id = person.reports_to_id if person else None
-    while boss_id and boss_id not in seen:
-        seen.add(boss_id)
-        boss = session.get(Staff, boss_id)
-        if boss is None:
-            break
-        if boss.active and ROLE_RANK[boss.role] >= level:
-            return boss
-        boss_id = boss.reports_to_id
+    boss = first_boss(session, start_id, level)
+    if boss is not None:
+        return boss
     name = r.default_assignee.get(level)
     if name:
         staff = session.exec(select(Staff).where(Staff.name == name)).first()
@@ -677,17 +669,9 @@ def notice_boss(session, settings, staff_id: int | None, level: int = 2) -> int 
     """Whom a notice about `staff_id`'s work goes to (a breach, a missed callback): the first *active*
     person up the reports_to chain, as escalation does; when nobody active is left there, the default
     assignee of `level` (escalation.default_assignee), if set and active; else nobody (None)."""
-    seen: set[int] = set()
-    person = session.get(Staff, staff_id) if staff_id else None
-    boss_id = person.reports_to_id if person else None
-    while boss_id and boss_id not in seen:
-        seen.add(boss_id)
-        boss = session.get(Staff, boss_id)
-        if boss is None:
-            break
-        if boss.active:
-            return boss.id
-        boss_id = boss.reports_to_id
+    boss = first_boss(session, staff_id)
+    if boss is not None:
+        return boss.id
     level = min(max(level, 2), TOP_LEVEL)
     name = str(settings["escalation"]["default_assignee"].get(str(level)) or "").strip()
     if name:

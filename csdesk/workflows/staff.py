@@ -135,6 +135,23 @@ def list_staff(desk: Desk, include_inactive: bool = False) -> list[StaffInfo]:
 OPEN_WORK_CHECKS: list = []
 
 
+def first_boss(session, staff_id: int | None, min_rank: int = 1) -> Staff | None:
+    """The first *active* person above `staff_id` up the reports_to chain whose role ranks at least
+    `min_rank` (1 specialist … 4 director); None when there is none. Escalations and notices use it."""
+    seen: set[int] = set()
+    person = session.get(Staff, staff_id) if staff_id else None
+    boss_id = person.reports_to_id if person else None
+    while boss_id and boss_id not in seen:
+        seen.add(boss_id)
+        boss = session.get(Staff, boss_id)
+        if boss is None:
+            break
+        if boss.active and ROLE_RANK[boss.role] >= min_rank:
+            return boss
+        boss_id = boss.reports_to_id
+    return None
+
+
 def register_open_work(label: str):
     def deco(fn):
         OPEN_WORK_CHECKS.append((label, fn))
