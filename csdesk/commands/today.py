@@ -36,7 +36,7 @@ def _render(st, work) -> None:
 
     from csdesk import dates
     from csdesk.commands.common import table
-    from csdesk.i18n import _
+    from csdesk.i18n import _, is_english
     from csdesk.money import fmt_money
     from csdesk.workflows import ROLE_LABELS
     from csdesk.workflows.complaints import fmt_business
@@ -58,7 +58,7 @@ def _render(st, work) -> None:
         console.print(Text(f"{title} ({count}){extra}", style="bold"))
 
     console.print(Text(_("Today {day} — {name} ({role})").format(
-        day=work.day, name=work.person, role=ROLE_LABELS.get(work.role, work.role) if not _is_en() else work.role), style="bold"))
+        day=work.day, name=work.person, role=ROLE_LABELS.get(work.role, work.role) if not is_english() else work.role), style="bold"))
 
     heading(_("My complaints"), len(work.complaints), work.complaints_total)
     if work.complaints:
@@ -106,16 +106,10 @@ def _render(st, work) -> None:
         console.print(Text(_("My team"), style="bold"))
         t = table(_("Name"), _("Role"), _("Complaints"), _("Past deadline"), _("Callbacks due"), _("Callbacks overdue"))
         for line in work.team:
-            t.add_row(data(line.name), ROLE_LABELS.get(line.role, line.role) if not _is_en() else line.role,
+            t.add_row(data(line.name), ROLE_LABELS.get(line.role, line.role) if not is_english() else line.role,
                       str(line.complaints), late(str(line.complaints_overdue)) if line.complaints_overdue else "0",
                       str(line.callbacks_due), late(str(line.callbacks_overdue)) if line.callbacks_overdue else "0")
         console.print(t)
-
-
-def _is_en() -> bool:
-    from csdesk.i18n import is_english
-
-    return is_english()
 
 
 def register(root: typer.Typer) -> None:

@@ -350,8 +350,8 @@ class CustomerScreen(DeskScreen):
         for row in complaints.rows:
             table.add_row(str(row.id), row.status_label, f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
                           left_text(row.business_left_s), plain(row.summary), key=str(row.id))
-        sections = dict(view.sections)
         table = self._reset("#callbacks")
+        # The customer card's sections come titled by their areas ("回访 callbacks", "项目 projects").
         for r in next((rows for title, rows in view.sections if "callback" in title), []):
             table.add_row(str(r.get("id")), r.get("when", ""), r.get("purpose", ""), plain(r.get("status", "")),
                           plain(r.get("assignee", "")), plain(r.get("note", "")), key=str(r.get("id")))
@@ -360,7 +360,6 @@ class CustomerScreen(DeskScreen):
             table.add_row(r.get("code", ""), plain(r.get("name", "")), plain(r.get("stage", "")), r.get("outstanding", ""),
                           Text(str(r.get("overdue", "")), style="bold red" if str(r.get("overdue", "0.00")) not in ("0.00", "") else ""),
                           plain(r.get("owner", "")), key=r.get("code"))
-        del sections
         table = self._reset("#calls")
         for call in view.calls:
             table.add_row(str(call.id), short(call.at, self.tz), kind_label(call.kind), plain(call.agent or ""), plain(call.summary),
@@ -946,7 +945,9 @@ class DeskApp(App):
                 score = int(values["score"]) if values["score"] else None
                 at = self.backend.parse_when(values["at"])
             except Exception as exc:  # noqa: BLE001
-                self.show_error(exc if not isinstance(exc, ValueError) else _ValueRefused(_("The score is a number from 1 to 5")))
+                from csdesk.errors import InvalidValue
+
+                self.show_error(exc if not isinstance(exc, ValueError) else InvalidValue(_("The score is a number from 1 to 5")))
                 return
             screen.act(lambda desk: record_attempt(desk, callback_id, outcome, satisfied=satisfied, score=score,
                                                    note=values["note"] or None, at=at),
@@ -978,12 +979,6 @@ def _label_outcome(outcome: str | None) -> str:
     words = {"no_answer": ("no answer", "未接"), "wrong_number": ("wrong number", "错号"), "reached": ("reached", "接通")}
     english, chinese = words.get(outcome or "", (outcome or "", outcome or ""))
     return label(english, chinese)
-
-
-def _ValueRefused(message: str):
-    from csdesk.errors import InvalidValue
-
-    return InvalidValue(message)
 
 
 def run(backend, refresh: float = 5.0) -> int:

@@ -39,7 +39,6 @@ class Today:
     instalments: list[Any]
     instalments_total: int
     team: list[TeamLine] = field(default_factory=list)
-    handovers: list[Any] = field(default_factory=list)  # shift hand-overs waiting for this person (later)
 
 
 def _team(session, me_id: int) -> list[Any]:
