@@ -205,12 +205,20 @@ def echo(line: Any) -> None:
 WRAPPING = {"summary", "change", "notes", "address", "company", "item", "reason", "name", "customer", "message", "note"}
 
 
-def table(*columns: str, title: str | None = None):
-    """A terminal table: short columns never wrap (times, codes, phones); free text wraps or folds."""
+def table(*columns: str, title: str | None = None, text: tuple[str, ...] = (), optional: tuple[str, ...] = ()):
+    """A terminal table: short columns never wrap or get cut (ids, codes, times, phones, amounts).
+
+    `text`: the headers of free-text columns (summary, note…), shortened with … when space is short.
+    `optional`: headers of columns that may be left out when the table does not fit the terminal, the
+    first listed going first; a line under the table then names them and points to `--wide`/`--json`.
+    """
     from rich import box
     from rich.table import Column, Table
 
-    cols = [Column(c, no_wrap=c not in WRAPPING, overflow="fold") for c in columns]
+    free = set(text) | {c for c in columns if c in WRAPPING}
+    cols = [Column(c, no_wrap=c not in free, overflow="fold") for c in columns]
     # One space between columns (no padding besides the box's own): a nine-column call list then
     # fits an 80-column terminal; with more, Rich would crop ids, times and phones to fit.
-    return Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, padding=(0, 0))
+    t = Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, padding=(0, 0))
+    t.csdesk_text, t.csdesk_optional = tuple(free), tuple(optional)
+    return t
