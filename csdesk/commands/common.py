@@ -222,3 +222,17 @@ def table(*columns: str, title: str | None = None, text: tuple[str, ...] = (), o
     t = Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, padding=(0, 0))
     t.csdesk_text, t.csdesk_optional = tuple(free), tuple(optional)
     return t
+
+
+def print_list(ctx: typer.Context, items: list, total: int | None = None) -> None:
+    # The one JSON shape of every list command: {"items": [...], "total": N} (N: all that match,
+    # however many --limit let through).
+    print_json(ctx, {"items": items, "total": len(items) if total is None else total})
+
+
+def cut_note(shown: int, total: int) -> None:
+    """Under a list cut by --limit, on stderr: "显示 50 / 共 926 条" (nothing when all are shown)."""
+    if total > shown:
+        from csdesk.i18n import _
+
+        note(_("Showing {shown} of {total}; use --limit to see more.").format(shown=shown, total=total))
