@@ -25,8 +25,12 @@ class CsdeskGroup(TyperGroup):
 
         from csdesk import i18n
 
+        from csdesk.commands import common
+
+        common.WIDE = False  # per invocation (tests run many in one process)
         i18n.choose(list(sys.argv[1:] if args is None else args))
         i18n.translate_cli(self)
+        _add_wide(self)
         return super().main(args, *rest, **kwargs)
 
     def invoke(self, ctx):
@@ -61,6 +65,39 @@ class CsdeskGroup(TyperGroup):
                 # Usage errors (exit 2) quote the typed value too ("Invalid value for '--kind': …").
                 exc.message = visible(exc.message, lines=False)
             raise
+
+
+def _add_wide(group) -> None:
+    """`--wide` on every command that prints data (those with `--json`): its tables at full width, no
+    column left out, no text shortened (`commands/common.py` fit)."""
+    import copy
+
+    from csdesk.i18n import _
+
+    def walk(cmd) -> None:
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+        params = {p.name: p for p in getattr(cmd, "params", [])}
+        if "json_" not in params or "wide" in params or cmd.callback is None:
+            return
+        # A switch like the command's own --json, named --wide (typer's parameters carry typing details
+        # that a hand-made click option would lack).
+        wide = copy.copy(params["json_"])
+        wide.name, wide.opts, wide.secondary_opts = "wide", ["--wide"], []
+        wide.help = _("Show tables at full width: no column left out, no text shortened.")
+        cmd.params.append(wide)
+        inner = cmd.callback
+
+        def callback(*args, wide: bool = False, _inner=inner, **kwargs):
+            if wide:
+                from csdesk.commands import common
+
+                common.WIDE = True
+            return _inner(*args, **kwargs)
+
+        cmd.callback = callback
+
+    walk(group)
 
 
 app = typer.Typer(

@@ -134,6 +134,8 @@ def out():
 
     # Piped into a file or cron's log, lines should not be cut at 80 columns.
     wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    if WIDE:
+        wide = 1000
     return _data_console_class()(highlight=False, soft_wrap=False, width=wide)
 
 
@@ -161,15 +163,18 @@ def _data_console_class():
                 yield seg if seg.control or not unsafe(seg.text) else Segment(visible(seg.text), seg.style)
 
     class ShowControls(RenderHook):
+        def __init__(self, console):
+            self.console = console
+
         def process_renderables(self, renderables):
-            return [Visible(r) for r in renderables]
+            return [Visible(fit(r, self.console)) for r in renderables]
 
     class DataConsole(Console):
         def __init__(self, **kwargs):
             kwargs.setdefault("markup", False)
             kwargs.setdefault("emoji", False)
             super().__init__(**kwargs)
-            self.push_render_hook(ShowControls())
+            self.push_render_hook(ShowControls(self))
 
         def render_str(self, text, **kwargs):
             # Every str cell, title, header and printed line: visible before it is measured and laid out.
@@ -177,6 +182,70 @@ def _data_console_class():
 
     _DATA_CONSOLE = DataConsole
     return DataConsole
+
+
+WIDE = False  # `--wide` on a command: tables at their full width, nothing left out or shortened
+_TEXT_MIN = 8  # a free-text column keeps at least this many cells (or its whole text, if shorter)
+
+
+def fit(renderable, console):
+    """A table from `table()` made to fit the console's width, before Rich lays it out: the columns
+    marked optional are left out (the first listed first) until every other column fits whole, then the
+    free-text columns share what is left and end in `…`. Ids, codes, phones, amounts and times are never
+    cut. What was left out is named on stderr, with `--wide`/`--json` to see it. Anything else: as is."""
+    optional = getattr(renderable, "csdesk_optional", None)
+    if optional is None or WIDE or console.width >= 1000:
+        return renderable
+    t = renderable
+    if getattr(t, "csdesk_fitted", False):
+        return t
+    t.csdesk_fitted = True
+    # Free text: declared, or a column the caller already set to end in … (it has found its own width).
+    text = set(t.csdesk_text) | {c.header for c in t.columns if c.overflow == "ellipsis"}
+
+    def natural(col) -> int:
+        widths = [console.measure(col.header).maximum if col.header else 0]
+        widths += [console.measure(cell).maximum for cell in col._cells]
+        return max(widths)
+
+    sizes = {id(c): natural(c) for c in t.columns}
+
+    def need() -> int:
+        return t._extra_width + sum(min(sizes[id(c)], _TEXT_MIN) if c.header in text else sizes[id(c)] for c in t.columns)
+
+    dropped = []
+    for header in optional:
+        if need() <= console.width:
+            break
+        for col in list(t.columns):
+            if col.header == header:
+                t.columns.remove(col)
+                dropped.append(str(header))
+    # Still too wide (a table that declares too little as optional): rather than let Rich crop every
+    # column, leave out whole columns from the right, never the first one (the row's id) — and say so.
+    while need() > console.width and len(t.columns) > 1:
+        candidates = [c for c in t.columns[1:] if c.header not in text] or t.columns[1:]
+        col = candidates[-1]
+        t.columns.remove(col)
+        dropped.append(str(col.header))
+    fixed = t._extra_width + sum(sizes[id(c)] for c in t.columns if c.header not in text)
+    free = [c for c in t.columns if c.header in text]
+    room = console.width - fixed
+    wanted = sum(sizes[id(c)] for c in free)
+    if free and wanted > room:
+        # Each free-text column keeps its minimum; what room is left goes in proportion to the text.
+        least = {id(c): min(sizes[id(c)], _TEXT_MIN) for c in free}
+        spare = max(room - sum(least.values()), 0)
+        extra = sum(sizes[id(c)] - least[id(c)] for c in free) or 1
+        for col in free:
+            share = least[id(col)] + spare * (sizes[id(col)] - least[id(col)]) // extra
+            col.max_width, col.min_width, col.no_wrap, col.overflow = share, None, True, "ellipsis"
+    if dropped:
+        from csdesk.i18n import _, is_english
+
+        note(_("Left out to fit {width} columns: {columns}; --wide or --json shows everything.").format(
+            width=console.width, columns=(", " if is_english() else "、").join(dropped)))
+    return t
 
 
 def heading(bold: str, rest: str = ""):
@@ -215,7 +284,8 @@ def table(*columns: str, title: str | None = None, text: tuple[str, ...] = (), o
     from rich import box
     from rich.table import Column, Table
 
-    free = set(text) | {c for c in columns if c in WRAPPING}
+    # Free text: as declared; a table that declares none falls back to the English names in WRAPPING.
+    free = set(text) if text else {c for c in columns if c in WRAPPING}
     cols = [Column(c, no_wrap=c not in free, overflow="fold") for c in columns]
     # One space between columns (no padding besides the box's own): a nine-column call list then
     # fits an 80-column terminal; with more, Rich would crop ids, times and phones to fit.
