@@ -495,3 +495,69 @@ def announcements(desk: Desk, now: datetime) -> list:
                 reason=_cut(h.refuse_reason, 80)),
         ))
     return out
+
+
+# -- the demo --------------------------------------------------------------------------------------
+
+DEMO_NOTES = ["系统运行正常，无遗留", "3号线路有杂音，已报IT", "晚高峰来电较多，已全部登记", "有一位客户情绪激动，已安抚，需跟进",
+              "物业来电确认明早上门时间", "工单系统下午卡顿约10分钟", "无特殊情况"]
+
+
+def demo_shifts(desk: Desk, rng, made: dict) -> list[str]:
+    """A month of handovers between the specialists, day shift and night shift: taken within minutes, a
+    few checklist items not ok, one taken late, one refused (and handed again to someone else), the latest one not yet
+    taken (the first reminder run announces it); the supervisor reviewed every day but the last two."""
+    from csdesk.workflows.staff import resolve_actor
+
+    session = desk.session
+    rules = load_shift_rules(desk.settings)
+    people = [name for name, actor in made["staff"].items() if actor.role == "specialist"]
+    now, tz = desk.now, desk.tz
+    marks = []
+    day = now.astimezone(tz).date() - timedelta(days=30)
+    while day <= now.astimezone(tz).date():
+        marks.extend(datetime.combine(day, t).replace(tzinfo=tz) for t in rules.starts)
+        day += timedelta(days=1)
+    marks = [m for m in marks if m + timedelta(hours=1) < now]
+    refuse_at = len(marks) // 2
+    made_ids, refused = [], 0
+
+    def as_(name: str, when: datetime) -> Desk:
+        return Desk(session=session, settings=desk.settings, now=when, actor=resolve_actor(session, name))
+
+    for n, mark in enumerate(marks):
+        giver, taker = people[n % len(people)], people[(n + 1) % len(people)]
+        at = mark - timedelta(minutes=rng.randint(2, 15))
+        checks = [f"{item}=ok" if rng.random() > 0.12 else f"{item}=no:{rng.choice(['待IT处理', '还有两张未派', '已口头说明'])}"
+                  for item in rules.checklist]
+        h = hand_shift(as_(giver, at + timedelta(minutes=1)), taker, rng.choice(DEMO_NOTES), checks, at=at)
+        made_ids.append(h.id)
+        if n == len(marks) - 1:
+            continue  # the latest: not taken yet
+        if n == refuse_at:
+            refuse_shift(as_(taker, at + timedelta(minutes=9)), h.id, "投诉待办未交代清楚，请主管确认", at=at + timedelta(minutes=8))
+            refused += 1
+            other = people[(n + 2) % len(people)]
+            again = hand_shift(as_(giver, at + timedelta(minutes=20)), other, "重新交接：投诉待办已逐条说明", checks,
+                               at=at + timedelta(minutes=19))
+            take_shift(as_(other, at + timedelta(minutes=31)), again.id, "已核对", at=at + timedelta(minutes=30))
+            made_ids.append(again.id)
+            continue
+        taken = at + timedelta(minutes=rng.randint(3, 20) if n != refuse_at // 2 else 75)  # one taken late
+        take_shift(as_(taker, taken + timedelta(minutes=1)), h.id, rng.choice([None, "已核对待办", "收到"]), at=taken)
+    reviewer = next((name for name, actor in made["staff"].items() if actor.role == "supervisor"), None)
+    reviewed = 0
+    if reviewer:
+        last = now.astimezone(tz).date() - timedelta(days=2)
+        days = sorted({dates_local(m, tz) for m in marks if dates_local(m, tz) <= last})
+        for d in days:
+            try:
+                reviewed += len(review_day(as_(reviewer, datetime.combine(d + timedelta(days=1), time(9)).replace(tzinfo=tz)), d).reviewed)
+            except (InvalidTransition, NotFound):
+                continue
+    return [f"  shifts:     {len(made_ids)} handovers over 31 days ({refused} refused, 1 taken late, 1 not yet taken), "
+            f"{reviewed} reviewed"]
+
+
+def dates_local(value: datetime, tz) -> date:
+    return value.astimezone(tz).date()
