@@ -286,3 +286,17 @@ def test_shift_window_is_the_nearest_change_of_shift():
                     (datetime(2026, 11, 25, 7, 0, tzinfo=TZ), datetime(2026, 11, 25, 8, 0, tzinfo=TZ))]:
         start, boundary, next_end = shift_window(rules, at, TZ)
         assert boundary == end and start == end - timedelta(hours=12) and next_end == end + timedelta(hours=12)
+
+
+def test_the_log_stays_when_the_callback_it_names_is_archived(cli, desk_team, tmp_path):
+    """The open items refer to complaints and callbacks by id, without a foreign key: `db archive` moves a
+    finished callback out, the handover keeps its line about it."""
+    ok(cli, "--as", "王芳", "customer", "add", "张伟", "--phone", "13812345678")
+    ok(cli, "--as", "王芳", "callback", "schedule", "--phone", "13812345678", "--due", "2026-03-02 15:00", "--note", "报价回电",
+       "--now", "2026-03-02 07:00")
+    ok(cli, "--as", "王芳", "shift", "hand", "--to", "刘洋", "--at", "2026-03-02 07:50", *CHECKS)
+    ok(cli, "--as", "王芳", "callback", "done", "1", "--reached", "--at", "2026-03-02 15:00", "--now", "2026-03-02 15:05")
+    ok(cli, "--as", "张强", "db", "archive", "--before", "2026-07-01", "--to", str(tmp_path / "a.db"))
+    assert desk_team.scalar("SELECT count(*) FROM callback") == 0
+    items = json.loads(ok(cli, "--json", "shift", "show", "1").stdout)["items"]
+    assert [(i["kind"], i["ref_id"]) for i in items] == [("promise", 1)] and "报价回电" in items[0]["text"]
