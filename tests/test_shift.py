@@ -198,6 +198,11 @@ def test_chinese_screens(cli, desk_team, monkeypatch):
     assert all(len(line) <= 80 for line in screen.splitlines())
     shown = ok(cli, "shift", "show", "1").stdout
     assert "交接班 #1" in shown and "检查项" in shown
+    long = "晚高峰来电较多，已全部登记；有一位客户情绪激动，已安抚，需跟进，明早九点前回电确认" * 2
+    ok(cli, "--as", "赵敏", "shift", "hand", "--to", "刘洋", "--at", "2026-11-23 19:55", "--note", long, *CHECKS)
+    today = ok(cli, "--as", "刘洋", "today").stdout
+    assert "等你接班的交接 (2)" in today and all(len(line) <= 80 for line in today.splitlines())
+    assert "赵敏" in today and "11-23 19:55" in today  # the person and the time are never cut for the note
     error = cli("--as", "赵敏", "shift", "take", "1")
     assert error.exit_code == 1 and error.stderr.startswith("错误：") and "刘洋" in error.stderr
 

@@ -210,7 +210,7 @@ def show(
     for label, value in lines:
         console.print(Text.assemble((f"{label}: ", "bold"), value))
     if d.checks:
-        t = table(_("Checklist"), _("OK"), _("Note"))
+        t = table(_("Checklist"), _("OK"), _("Note"), text=(_("Note"),))
         for c in d.checks:
             t.add_row(Text(c.item), _("ok") if c.ok else Text(_("not ok"), style="bold red"), Text(c.note or ""))
         console.print(t)

@@ -62,7 +62,7 @@ def _render(st, work) -> None:
 
     if work.handovers:  # a shift handed to me that I have not yet taken or refused comes first
         heading(_("Shift handovers waiting for you"), len(work.handovers), len(work.handovers))
-        t = table("#", _("Time"), _("From"), _("Items"), _("Note"))
+        t = table("#", _("Time"), _("From"), _("Items"), _("Note"), text=(_("Note"),))
         for h in work.handovers:
             t.add_row(str(h.id), late(short(h.at) + " " + _("late")) if h.late else Text(short(h.at)), data(h.from_name),
                       str(h.items), data(" ".join((h.note or "").split())))
