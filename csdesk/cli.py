@@ -153,6 +153,7 @@ COMMAND_MODULES = [
     "project",
     "adjust",
     "payment",
+    "shift",
     # areas added by later issues go here
     "report",
     "remind",

@@ -127,6 +127,16 @@ DEFAULTS: dict[str, Any] = {
         # Repeat overdue announcements on this cadence ("1d", "4h"); "" announces each only once.
         "repeat_overdue_every": "",
     },
+    "shift": {
+        # Shift handovers (交接班, `csdesk shift`). The local times shifts start; each shift runs until
+        # the next start, the last one until the first start of the next day (08:00–20:00, 20:00–08:00).
+        "starts": ["08:00", "20:00"],
+        # The checklist every handover answers, each item ok or not (shift hand --check 设备正常=ok).
+        "checklist": ["设备正常", "工单已派", "待办已交代"],
+        # A handover not taken this long after it was made is announced (once) by the reminder run to
+        # both people and the incoming person's supervisor.
+        "take_within": "30m",
+    },
     "notify": {
         # Where `remind run --mail` sends notices. Each [notify.channels.NAME] table is one channel:
         # type = "email" | "wecom" | "dingtalk"; serves = ["*"] or role names and staff names;
@@ -315,6 +325,9 @@ def validate(settings: Settings) -> None:
     from csdesk.workflows.visit_rules import load_rules  # stdlib-only module: the visit rules' own checks
 
     load_rules(settings)
+    from csdesk.workflows.shift_rules import load_shift_rules  # stdlib-only too: the [shift] checks
+
+    load_shift_rules(settings)
 
 
 def _default(key: str) -> Any:

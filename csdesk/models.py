@@ -511,3 +511,65 @@ class ArchiveMarker(SQLModel, table=True):
     first_at: Optional[datetime] = utc_column()
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by: Optional[str] = Field(default=None, max_length=60)
+
+
+# --- shift handovers (issue 17): ShiftHandover, ShiftCheck, ShiftItem ----------------------------------
+
+
+class ShiftHandover(SQLModel, table=True):
+    """交接班: the outgoing person (`from_id`) hands the shift to the incoming one (`to_id`) at `at`.
+
+    status: handed → taken | refused. `shift_start`/`shift_end` bound the shift handed over and
+    `next_end` ends the next one (from the [shift] settings at the time). A supervisor's review of the
+    day sets reviewed_by/reviewed_at. Its checklist answers and the open items of the moment are kept
+    beside it (ShiftCheck, ShiftItem) and never change.
+    """
+
+    __tablename__ = "shift_handover"
+    __table_args__ = (
+        sa.Index("ix_shift_handover_status_at", "status", "at"),
+        sa.Index("ix_shift_handover_to_status", "to_id", "status"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    from_id: int = Field(foreign_key="staff.id", index=True)
+    to_id: int = Field(foreign_key="staff.id")
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    shift_start: datetime = Field(sa_type=UTCDateTime)
+    shift_end: datetime = Field(sa_type=UTCDateTime)
+    next_end: datetime = Field(sa_type=UTCDateTime)
+    note: Optional[str] = None
+    status: str = Field(default="handed", max_length=10)  # handed | taken | refused
+    taken_at: Optional[datetime] = utc_column()
+    taker_note: Optional[str] = None
+    refused_at: Optional[datetime] = utc_column()
+    refuse_reason: Optional[str] = Field(default=None, max_length=500)
+    reviewed_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    reviewed_at: Optional[datetime] = utc_column()
+
+
+class ShiftCheck(SQLModel, table=True):
+    """One checklist item of a handover ([shift] checklist) and its answer."""
+
+    __tablename__ = "shift_check"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    handover_id: int = Field(foreign_key="shift_handover.id", index=True)
+    item: str = Field(max_length=60)
+    ok: bool
+    note: Optional[str] = Field(default=None, max_length=500)
+
+
+class ShiftItem(SQLModel, table=True):
+    """One open item at the moment of a handover: a complaint, a callback or a promise made in the shift.
+
+    `ref_id` names the complaint or callback by id without a foreign key: the log is the department's
+    record and stays when `db archive` moves the complaint or callback; `text` keeps what it was then.
+    """
+
+    __tablename__ = "shift_item"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    handover_id: int = Field(foreign_key="shift_handover.id", index=True)
+    kind: str = Field(max_length=10)  # complaint | callback | promise
+    ref_id: int
+    text: str = Field(max_length=200)
+    due_at: Optional[datetime] = utc_column()

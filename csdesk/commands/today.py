@@ -60,6 +60,14 @@ def _render(st, work) -> None:
     console.print(Text(_("Today {day} — {name} ({role})").format(
         day=work.day, name=work.person, role=ROLE_LABELS.get(work.role, work.role) if not is_english() else work.role), style="bold"))
 
+    if work.handovers:  # a shift handed to me that I have not yet taken or refused comes first
+        heading(_("Shift handovers waiting for you"), len(work.handovers), len(work.handovers))
+        t = table("#", _("Time"), _("From"), _("Items"), _("Note"), text=(_("Note"),))
+        for h in work.handovers:
+            t.add_row(str(h.id), late(short(h.at) + " " + _("late")) if h.late else Text(short(h.at)), data(h.from_name),
+                      str(h.items), data(" ".join((h.note or "").split())))
+        console.print(t)
+
     heading(_("My complaints"), len(work.complaints), work.complaints_total)
     if work.complaints:
         t = table("#", _("Status"), _("Level"), _("Customer"), _("Next deadline"), _("Left"), _("Summary"))

@@ -221,3 +221,12 @@ def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
                     f"{fmt_money(s.outstanding)} {s.days_overdue} days overdue, {s.customer_code} {s.customer_name or ''}".rstrip(),
         ))
     return out
+
+
+@collector("shift handovers")
+def shift_handovers(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    """交接班: a handover not taken in time (both people and the incoming person's supervisor), and a
+    refused one (the refuser's supervisor and the person who handed over) — each announced once."""
+    from csdesk.workflows.shift import announcements
+
+    return announcements(desk, now)

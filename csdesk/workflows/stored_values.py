@@ -67,6 +67,8 @@ def _choices() -> dict[tuple[str, str], set[str]]:
         ("adjustment", "responsible", "csdesk.workflows.projects", "RESPONSIBLE_LABELS"),
         ("instalment", "due_event", "csdesk.workflows.payments", "EVENTS"),
         ("payment", "method", "csdesk.workflows.payments", "METHODS"),
+        ("shift_handover", "status", "csdesk.workflows.shift", "STATUSES"),
+        ("shift_item", "kind", "csdesk.workflows.shift", "KINDS"),
     ]
     out: dict[tuple[str, str], set[str]] = {}
     for table, column, module, name in wanted:

@@ -39,6 +39,7 @@ class Today:
     instalments: list[Any]
     instalments_total: int
     team: list[TeamLine] = field(default_factory=list)
+    handovers: list[Any] = field(default_factory=list)  # shift handovers waiting for this person to take (csdesk/workflows/shift.py)
 
 
 def _team(session, me_id: int) -> list[Any]:
@@ -110,10 +111,12 @@ def todays_work(desk: Desk, limit: int = 20) -> Today:
     adjustments, adjustments_total = list_adjustments(desk, owner_id=actor.id, due_by=day, limit=limit)
     instalments, instalments_total = list_instalments(desk, overdue=True, due_within=0, owner=actor.name, limit=limit)
     team = _team_lines(desk, _team(desk.session, actor.id)) if actor.rank >= ROLE_RANK["supervisor"] else []
+    from csdesk.workflows.shift import waiting_for
+
     return Today(
         actor.name, actor.role, day.isoformat(),
         complaints.rows, complaints.total, callbacks.rows, callbacks.total,
-        adjustments, adjustments_total, instalments, instalments_total, team,
+        adjustments, adjustments_total, instalments, instalments_total, team, waiting_for(desk, actor.id),
     )
 
 
