@@ -221,3 +221,6 @@ def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
                     f"{fmt_money(s.outstanding)} {s.days_overdue} days overdue, {s.customer_code} {s.customer_name or ''}".rstrip(),
         ))
     return out
+
+
+import csdesk.workflows.qa  # noqa: E402,F401 — registers the quality checks' collector (a score below the pass mark)
