@@ -459,5 +459,6 @@ def demo_qa(desk: Desk, rng: random.Random, made: dict[str, Any]) -> list[str]:
             failed += not info.passed
     finally:
         desk.actor = saved
-    return [f"  quality:    {len(calls)} calls with a recording; {len(result.drawn)} drawn for {period} (seed 2026), "
-            f"{scored} scored, {failed} below the pass mark"]
+    return ["  " + _("quality:    {calls} calls with a recording; {drawn} drawn for {period} (seed 2026), {scored} scored, "
+                   "{failed} below the pass mark").format(calls=len(calls), drawn=len(result.drawn), period=period,
+                                                          scored=scored, failed=failed)]
