@@ -16,6 +16,7 @@ CallId = Annotated[int, typer.Argument(help="The call's number (# in qa list or 
 
 def _kind(kind: str) -> str:
     from csdesk.i18n import label
+    from csdesk.workflows.calls import KINDS
 
     return label(kind, KINDS.get(kind, kind))
 
