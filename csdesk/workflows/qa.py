@@ -436,7 +436,8 @@ def demo_qa(desk: Desk, rng: random.Random, made: dict[str, Any]) -> list[str]:
 
     session = desk.session
     tz = desk.tz
-    calls = session.exec(select(Call).where(Call.voided_at.is_(None), Call.kind.in_(["inquiry", "complaint", "repair"]))).all()
+    # The phone system records what comes through it (hotline and phone), not WeChat, e-mail or a visit.
+    calls = session.exec(select(Call).where(Call.voided_at.is_(None), Call.channel.in_(["hotline", "phone"]))).all()
     for call in calls:
         call.recording = f"rec/{call.at.astimezone(tz):%Y%m%d}/{call.id:07d}.mp3"
         session.add(call)
