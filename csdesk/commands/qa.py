@@ -150,9 +150,9 @@ def show(ctx: typer.Context, call_id: CallId, json_: JsonOpt = False) -> None:
     s = view.score
     console.print(Text("  " + _("score: {score} (pass mark {mark}), by {name}, {at}").format(
         score=_score_text(s.weighted, s.passed), mark=f"{s.pass_mark:.2f}", name=s.scorer or "—", at=dates.fmt(s.scored_at, tz))))
-    for item, weight in view.checklist.items():
-        value = s.items.get(item)
-        console.print(Text(f"    {item}  {value if value is not None else '—'}/5  " + _("weight {w}").format(w=weight)))
+    for item, value in s.items.items():  # as scored (the checklist in the settings may have changed since)
+        weight = view.checklist.get(item)
+        console.print(Text(f"    {item}  {value}/5" + ("  " + _("weight {w}").format(w=weight) if weight is not None else "")))
     if s.note:
         console.print(Text("  " + _("note") + f": {s.note}"))
     for old in view.history[:-1]:
