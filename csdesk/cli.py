@@ -155,6 +155,7 @@ COMMAND_MODULES = [
     "payment",
     "shift",
     # areas added by later issues go here
+    "qa",
     "report",
     "remind",
     "notify_cmd",

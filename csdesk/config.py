@@ -137,6 +137,17 @@ DEFAULTS: dict[str, Any] = {
         # both people and the incoming person's supervisor.
         "take_within": "30m",
     },
+    "qa": {
+        # Call quality checks (质检). The checklist: "item=weight"; every item is scored 1–5 and the call's
+        # score is the weighted mean (1–5). Items are typed as named here (qa score --item 礼貌用语=5).
+        "items": ["礼貌用语=20", "问题确认=25", "解决方案=30", "服务态度=15", "结束规范=10"],
+        # A weighted score below this (on the 1–5 scale) fails: the agent's supervisor is told by the reminder run.
+        "pass_mark": 3.5,
+        # Calls drawn per agent by `qa sample` when --per-agent is not given.
+        "per_agent": 5,
+        # Besides supervisors and above, these staff (names) may draw samples and score calls.
+        "group": [],
+    },
     "notify": {
         # Where `remind run --mail` sends notices. Each [notify.channels.NAME] table is one channel:
         # type = "email" | "wecom" | "dingtalk"; serves = ["*"] or role names and staff names;
@@ -259,6 +270,7 @@ _INT_RANGES = {
     "smtp.port": (1, 65535),
     "smtp.timeout": (1, 600),
     "reminders.instalment_lead_days": (0, 3650),
+    "qa.per_agent": (1, 1000),
 }
 # Durations of (business) time that must be more than zero; "" means off where the default is "".
 _DURATIONS = ("sla.first_response.*", "sla.resolution.*", "escalation.resolution.*", "callbacks.retry_delay",
@@ -319,6 +331,7 @@ def validate(settings: Settings) -> None:
     if not 0 < ratio <= 1:
         raise _bad("reminders.sla_warn_ratio", f"must be more than 0 and at most 1, not {ratio!r}")
     settings.tz  # the zone
+    _check_qa(data["qa"])
     _check_business(data)
     _check_categories(data["complaint_categories"])
     _check_warranty(data["projects"]["warranty"])
@@ -373,3 +386,29 @@ def _check_warranty(text: str) -> None:
     months = span.years * 12 + span.months
     if span.days or not 0 < months <= 600:
         raise _bad("projects.warranty", f"{text!r} is not 1 month to 50 years in months or years (24m, 2y)")
+
+
+def qa_items(values: list) -> dict[str, int]:
+    """The quality checklist, `["礼貌用语=20", …]` → {"礼貌用语": 20, …}; ValueError says what is wrong."""
+    items: dict[str, int] = {}
+    for value in values:
+        name, sep, weight = str(value).partition("=")
+        name, weight = name.strip(), weight.strip()
+        if not sep or not name or not weight.isdigit() or not 0 < int(weight) <= 1000:
+            raise ValueError(f"{value!r} is not \"item=weight\" (a name and a whole number from 1 to 1000)")
+        if name in items:
+            raise ValueError(f"{name!r} is listed twice")
+        items[name] = int(weight)
+    if not items:
+        raise ValueError("the checklist is empty")
+    return items
+
+
+def _check_qa(qa: dict) -> None:
+    try:
+        qa_items(qa["items"])
+    except ValueError as exc:
+        raise _bad("qa.items", str(exc)) from None
+    mark = qa["pass_mark"]
+    if isinstance(mark, bool) or not 1 <= mark <= 5:
+        raise _bad("qa.pass_mark", f"must be from 1 to 5 (the scale of the checklist), not {mark!r}")

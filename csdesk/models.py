@@ -134,6 +134,8 @@ class Call(SQLModel, table=True):
     voided_at: Optional[datetime] = utc_column()
     voided_by_id: Optional[int] = Field(default=None)
     void_reason: Optional[str] = Field(default=None, max_length=500)
+    # Where the phone system keeps the call's recording (a file name, URL or id), for quality checks (0011).
+    recording: Optional[str] = Field(default=None, max_length=500)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -573,3 +575,39 @@ class ShiftItem(SQLModel, table=True):
     ref_id: int
     text: str = Field(max_length=200)
     due_at: Optional[datetime] = utc_column()
+
+
+# --- call quality checks (issue 17, 质检): QaSample, QaScore ------------------------------------------
+
+
+class QaSample(SQLModel, table=True):
+    """A call drawn for a quality check (`qa sample`): which, for which period, by which draw (seed), and
+    who listens to it. A call is drawn once, ever."""
+
+    __tablename__ = "qa_sample"
+    __table_args__ = (sa.Index("ix_qa_sample_period_assigned", "period", "assigned_to_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", sa_column_kwargs={"unique": True})
+    period: str = Field(max_length=7)  # YYYY-MM: the month whose calls the draw was over
+    seed: int = Field(sa_type=sa.BigInteger)
+    assigned_to_id: int = Field(foreign_key="staff.id")
+    sampled_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    sampled_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class QaScore(SQLModel, table=True):
+    """One scoring of a sampled call against the checklist (`qa score`). A rescore is a new row; the
+    newest row is the call's score. `items` is JSON {item: 1–5}; `weighted` is the weighted mean × 100
+    (an integer: 4.35 is 435), judged against the pass mark in force when it was scored."""
+
+    __tablename__ = "qa_score"
+    __table_args__ = (sa.Index("ix_qa_score_call_scored", "call_id", "scored_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id")
+    scorer_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    items: str
+    weighted: int
+    pass_mark: int  # × 100, as in force when scored
+    passed: bool
+    note: Optional[str] = None
+    scored_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -41,6 +41,7 @@ from csdesk.reporting.fmt import change_ratio, fmt_change, fmt_value  # noqa: F4
 from csdesk.reporting.jsondata import report_json  # noqa: F401
 from csdesk.reporting.money import compute_money, money_details  # noqa: F401
 from csdesk.reporting.overdue import overdue_details
+from csdesk.reporting.qa import compute_qa
 from csdesk.reporting.periods import (  # noqa: F401
     KIND_LABELS, KINDS, Period, last_complete_period, parse_period, period_of, previous_period,
 )
@@ -56,6 +57,7 @@ AREA_COMPUTATIONS: list[tuple[str, Callable]] = [
     ("visits", compute_visits),
     ("adjustments", compute_adjustments),
     ("money", compute_money),
+    ("qa", compute_qa),
 ]
 
 

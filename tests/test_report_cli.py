@@ -51,7 +51,7 @@ def test_xlsx_writes_the_workbook_and_says_where(month, cli, tmp_path):
     result = cli("report", "monthly", "--period", "2026-10", "--xlsx", str(path))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert f"to {path} (11 sheets)" in result.stderr
+    assert f"to {path} (12 sheets)" in result.stderr
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "汇总"
     assert not list(tmp_path.glob(".*partial"))

@@ -10,8 +10,8 @@ import openpyxl
 from test_reports import EXPECTED, at, month  # noqa: F401 — the shared hand-counted dataset fixture
 
 D = Decimal
-ZH_SHEETS = ["汇总", "图表", "通话", "投诉", "回访", "调整整改", "款项", "人员", "期末逾期事项", "分项统计", "指标说明"]
-EN_SHEETS = ["Summary", "Charts", "Calls", "Complaints", "Return visits", "Adjustments", "Money", "Per agent", "Overdue at end",
+ZH_SHEETS = ["汇总", "图表", "通话", "投诉", "回访", "调整整改", "款项", "质检", "人员", "期末逾期事项", "分项统计", "指标说明"]
+EN_SHEETS = ["Summary", "Charts", "Calls", "Complaints", "Return visits", "Adjustments", "Money", "Quality checks", "Per agent", "Overdue at end",
              "Breakdowns", "Definitions"]
 
 
@@ -62,7 +62,7 @@ def test_every_headline_figure_in_the_workbook(month, tmp_path):
         assert same(cur, value), (key, cur, value)
         assert same(prev, previous), (key, prev, previous)
         # a rate's change in percentage points, as on the terminal
-        assert same(change, (value - previous) * (100 if FIGURES[key].unit == "rate" else 1)), key
+        assert same(change, None if value is None or previous is None else (value - previous) * (100 if FIGURES[key].unit == "rate" else 1)), key
     assert wb["汇总"]["A1"].value.startswith("月报 2026年10月")
 
 

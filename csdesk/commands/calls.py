@@ -26,6 +26,7 @@ def log_call(
     open_complaint: Annotated[bool, typer.Option("--open-complaint", help="Also open a complaint from this call (--kind complaint); you own it.")] = False,
     severity: Annotated[str | None, typer.Option("--severity", help="With --open-complaint: normal (default) | serious | major.")] = None,
     category: Annotated[str | None, typer.Option("--category", help="With --open-complaint: quality | installation | attitude | delay | billing | other (default).")] = None,
+    recording: Annotated[str | None, typer.Option("--recording", help="The phone system's reference to the call's recording (file, URL or id), for quality checks.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Log a call; a known number finds the customer, an unknown one creates one.
@@ -41,7 +42,8 @@ def log_call(
     length = dates.parse_duration(duration) if duration else None
     result = st.write(lambda desk: log(desk, phone, kind, summary, name=name, channel=channel, direction=direction,
                                        at=when, duration=length, project=project, resolved=resolved,
-                                       open_complaint=open_complaint, severity=severity, category=category))
+                                       open_complaint=open_complaint, severity=severity, category=category,
+                                       recording=recording))
     if want_json(ctx, json_):
         print_json(ctx, result)
         return
@@ -107,6 +109,7 @@ def _render_call(ctx, c) -> None:
         ("agent", c.agent), ("duration", f"{c.duration_s // 60}m{c.duration_s % 60:02d}s" if c.duration_s is not None else None),
         ("project", c.project), ("complaint", f"#{c.complaint_id}" if c.complaint_id else None),
         ("resolved", "yes (first contact)" if c.resolved else "no"), ("summary", c.summary),
+        ("recording", c.recording),
     ]
     if c.voided_at is not None:
         rows += [("voided", f"{dates.fmt(c.voided_at, tz)} by {c.voided_by or '—'}"), ("reason", c.void_reason)]
@@ -144,6 +147,7 @@ def calls_edit(
     channel: Annotated[str | None, typer.Option("--channel", help="hotline | phone | wechat | visit | email | other")] = None,
     direction: Annotated[str | None, typer.Option("--direction", help="in | out")] = None,
     resolved: Annotated[bool | None, typer.Option("--resolved/--not-resolved", help="Settled on first contact, or not.", show_default=False)] = None,
+    recording: Annotated[str | None, typer.Option("--recording", help="The recording's reference in the phone system ('' takes it off).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Correct a call (the agent who logged it, or a supervisor or above); recorded in the audit trail.
@@ -157,7 +161,8 @@ def calls_edit(
     when = dates.parse_when(at, tz=st.settings.tz, future=False) if at else None
     length = dates.parse_duration(duration) if duration else None
     info = st.write(lambda desk: edit_call(desk, call_id, kind=kind, summary=summary, customer=customer, project=project,
-                                           at=when, duration=length, channel=channel, direction=direction, resolved=resolved))
+                                           at=when, duration=length, channel=channel, direction=direction, resolved=resolved,
+                                           recording=recording))
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:

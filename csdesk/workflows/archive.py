@@ -46,7 +46,8 @@ CHUNK = 900
 # Insert order (parents first); deletes run in the reverse order.
 MOVED_TABLES = [
     "project", "call", "complaint", "complaint_event", "callback_series", "callback", "adjustment",
-    "instalment", "payment", "payment_allocation", "collection_step", "notice", "delivery", "audit_entry",
+    "instalment", "payment", "payment_allocation", "collection_step", "qa_sample", "qa_score", "notice", "delivery",
+    "audit_entry",
 ]
 # Copied into the archive so that its rows' links hold, never deleted from the live database (a digest
 # carries notices that stay as well as notices that move).
@@ -246,6 +247,14 @@ def make_plan(session, before: date, cutoff_at: datetime, tz) -> Plan:
             value = ex(select(func.min(when)).where(table.c.id.in_(ids))).scalar()
             if value is not None:
                 first.append(_aware(value))
+
+    # A call's quality checks (its sample, its scores) move with it.
+    for name in ("qa_sample", "qa_score"):
+        m[name] = set()
+        if name in t:
+            table = t[name]
+            for ids in _chunks(m["call"]):
+                m[name].update(ex(select(table.c.id).where(table.c.call_id.in_(ids))).scalars())
 
     # Notices and audit rows about what moves.
     entities = [name for name in MOVED_TABLES if name not in ("notice", "delivery", "audit_entry") and m[name]]

@@ -44,6 +44,17 @@ class CallLogged:
     complaint: Any = None  # the complaint opened from this call (log-call --open-complaint): a ComplaintInfo
 
 
+def check_recording(value: str) -> str | None:
+    """A recording reference from the phone system (file name, URL, id): one line, at most 500; '' is none."""
+    from csdesk.i18n import _
+    from csdesk.text import check_text
+
+    value = check_text(value.strip(), _("the recording reference"), lines=False)
+    if len(value) > 500:
+        raise InvalidValue(_("The recording reference is longer than 500 characters."))
+    return value or None
+
+
 def log_call(
     desk: Desk,
     phone: str,
@@ -59,6 +70,7 @@ def log_call(
     open_complaint: bool = False,
     severity: str | None = None,
     category: str | None = None,
+    recording: str | None = None,
 ) -> CallLogged:
     """Log a call. A known number finds its customer; an unknown one creates one (named, or unnamed).
 
@@ -110,6 +122,7 @@ def log_call(
         phone_raw=phone.strip()[:40], agent_id=actor.id, kind=kind, summary=summary,
         duration_s=int(duration.total_seconds()) if duration is not None else None,
         project_id=project_id, first_contact_resolved=resolved, created_at=desk.now,
+        recording=check_recording(recording) if recording is not None else None,
     )
     session.add(call)
     audit(desk, "call.log", call)
@@ -200,6 +213,7 @@ def edit_call(
     channel: str | None = None,
     direction: str | None = None,
     resolved: bool | None = None,
+    recording: str | None = None,
 ) -> CallInfo:
     """Correct a call (the agent who logged it, or a supervisor+); the change is its own audit entry.
 
@@ -234,6 +248,8 @@ def edit_call(
         call.duration_s = seconds
     if resolved is not None:
         call.first_contact_resolved = resolved
+    if recording is not None:
+        call.recording = check_recording(recording)
     if customer is not None:
         target = find_customer(session, customer)
         if target.id != call.customer_id:

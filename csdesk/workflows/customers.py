@@ -57,6 +57,7 @@ class CallInfo:
     voided_at: datetime | None = None  # calls void: out of lists, counts and reports, still readable
     voided_by: str | None = None
     void_reason: str | None = None
+    recording: str | None = None  # the phone system's reference to the call's recording (quality checks)
 
 
 @dataclass
@@ -344,7 +345,7 @@ def call_info(session, call: Call, customer: Customer | None = None, agent_name:
     return CallInfo(
         call.id, call.at, call.direction, call.channel, call.kind, call.summary, customer.code, customer.name,
         call.phone, agent_name, call.duration_s, project, call.complaint_id, call.first_contact_resolved,
-        call.voided_at, voided_by, call.void_reason,
+        call.voided_at, voided_by, call.void_reason, call.recording,
     )
 
 

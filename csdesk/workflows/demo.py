@@ -139,6 +139,7 @@ from csdesk.workflows.complaints import demo_complaints  # noqa: E402
 from csdesk.workflows.projects import demo_projects  # noqa: E402
 from csdesk.workflows.callbacks import demo_callbacks  # noqa: E402
 from csdesk.workflows.shift import demo_shifts  # noqa: E402
+from csdesk.workflows.qa import demo_qa  # noqa: E402
 
 STEPS: list[tuple[str, Callable[[Desk, random.Random, dict[str, Any]], list[str]]]] = [
     ("department", base_department),
@@ -146,6 +147,7 @@ STEPS: list[tuple[str, Callable[[Desk, random.Random, dict[str, Any]], list[str]
     ("projects", demo_projects),
     ("callbacks", demo_callbacks),
     ("shifts", demo_shifts),
+    ("quality checks", demo_qa),
 ]
 
 NEXT_STEPS = [
@@ -157,6 +159,7 @@ NEXT_STEPS = [
     "csdesk --db {db} complaint sla 1",
     "csdesk --db {db} --as 王芳 callback list --due week",
     "csdesk --db {db} report monthly --period current",
+    "csdesk --db {db} --as 李娜 qa list --unscored",
     "csdesk --db {db} remind list --limit 20",
     "csdesk --db {db} shift list --limit 10",
     "csdesk --db {db} audit --limit 10",

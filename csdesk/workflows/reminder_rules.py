@@ -230,3 +230,4 @@ def shift_handovers(desk: Desk, now: datetime, settings) -> list[Announcement]:
     from csdesk.workflows.shift import announcements
 
     return announcements(desk, now)
+import csdesk.workflows.qa  # noqa: E402,F401 — registers the quality checks' collector (a score below the pass mark)
