@@ -31,7 +31,7 @@ async def bench(db_path: str, who: str, rounds: int, seed: int) -> dict:
 
     from csdesk import config
     from csdesk.db import Database, resolve
-    from csdesk.desk.app import CustomerScreen, DeskApp, QueueScreen
+    from csdesk.desk.app import DeskApp
     from csdesk.desk.backend import Backend
     from csdesk.models import Customer, CustomerPhone
 
@@ -61,7 +61,7 @@ async def bench(db_path: str, who: str, rounds: int, seed: int) -> dict:
                 await pilot.pause()
                 results["lookup"].append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            app.push_screen(CustomerScreen(rng.choice(codes)))
+            app.open_customer(rng.choice(codes))  # as Enter in the caller box does
             await pilot.pause()
             await app.workers.wait_for_complete()
             await pilot.pause()
@@ -79,7 +79,7 @@ async def bench(db_path: str, who: str, rounds: int, seed: int) -> dict:
             app.pop_screen()
             await pilot.pause()
             t0 = time.perf_counter()
-            app.push_screen(QueueScreen())
+            app.action_queue()  # as F2 does
             await pilot.pause()
             await app.workers.wait_for_complete()
             await pilot.pause()

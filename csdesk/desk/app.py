@@ -295,6 +295,15 @@ class CustomerScreen(DeskScreen):
         self.code = code
         self.view = None
 
+    def switch_to(self, code: str) -> None:
+        """The same screen, kept between visits, for another customer: emptied first, so that nothing of
+        the customer before shows while this one's card loads."""
+        self.code, self.view = code, None
+        if self.is_mounted:
+            self.query_one("#card", Static).update("")
+            for selector in ("#complaints", "#callbacks", "#projects", "#calls"):
+                self._reset(selector)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(id="card")
@@ -320,8 +329,10 @@ class CustomerScreen(DeskScreen):
         from csdesk.workflows.complaints import list_complaints
         from csdesk.workflows.customers import customer_view
 
+        code = self.code
+
         def load(desk):
-            view = customer_view(desk, self.code, calls=5)
+            view = customer_view(desk, code, calls=5)
             complaints = list_complaints(desk, customer=view.customer.code, limit=20)
             return view, complaints
 
@@ -330,7 +341,8 @@ class CustomerScreen(DeskScreen):
         except Exception as exc:  # noqa: BLE001
             self.app.deliver(self.app.show_error, exc)
             return
-        self.app.deliver(self.show, view, complaints)
+        if code == self.code:  # the screen has not moved on to another customer meanwhile
+            self.app.deliver(self.show, view, complaints)
 
     def show(self, view, complaints) -> None:
         self.view = view
@@ -372,7 +384,7 @@ class CustomerScreen(DeskScreen):
 
     @on(DataTable.RowSelected, "#complaints")
     def open_complaint_row(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(ComplaintScreen(int(event.row_key.value)))
+        self.app.open_complaint(int(event.row_key.value))
 
     def _selected(self, selector: str) -> str | None:
         table = self.query_one(selector, DataTable)
@@ -560,6 +572,13 @@ class ComplaintScreen(DeskScreen):
         super().__init__()
         self.complaint_id = complaint_id
 
+    def switch_to(self, complaint_id: int) -> None:
+        self.complaint_id = complaint_id
+        if self.is_mounted:
+            self.query_one("#head", Static).update("")
+            for selector in ("#deadlines", "#timeline"):
+                self.query_one(selector, DataTable).clear()
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(id="head")
@@ -578,12 +597,14 @@ class ComplaintScreen(DeskScreen):
     def refresh_data(self) -> None:
         from csdesk.workflows.complaints import complaint_view
 
+        complaint_id = self.complaint_id
         try:
-            view = self.backend.read(lambda desk: complaint_view(desk, self.complaint_id))
+            view = self.backend.read(lambda desk: complaint_view(desk, complaint_id))
         except Exception as exc:  # noqa: BLE001
             self.app.deliver(self.app.show_error, exc)
             return
-        self.app.deliver(self.show, view)
+        if complaint_id == self.complaint_id:
+            self.app.deliver(self.show, view)
 
     def show(self, view) -> None:
         c = view.complaint
@@ -741,7 +762,7 @@ class QueueScreen(DeskScreen):
 
     @on(DataTable.RowSelected, "#q-complaints")
     def open_complaint(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(ComplaintScreen(int(event.row_key.value)))
+        self.app.open_complaint(int(event.row_key.value))
 
     @on(DataTable.RowSelected, "#q-callbacks")
     def visit_row(self, event: DataTable.RowSelected) -> None:
@@ -824,7 +845,7 @@ class TeamScreen(DeskScreen):
 
     @on(DataTable.RowSelected, "#t-near")
     def open_complaint(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(ComplaintScreen(int(event.row_key.value)))
+        self.app.open_complaint(int(event.row_key.value))
 
 
 # -- the app ----------------------------------------------------------------------------------------
@@ -847,6 +868,7 @@ class DeskApp(App):
         self.backend = backend
         self.refresh_every = refresh
         self.person = None
+        self._screens_kept: dict[type, Screen] = {}
 
     def on_mount(self) -> None:
         self.push_screen(CallerScreen())
@@ -915,12 +937,28 @@ class DeskApp(App):
         self.deliver(self.show_status, done(result))
         self.deliver(after)
 
+    def _kept(self, kind: type, *args):
+        """One screen of each kind, composed once and kept between visits (composing a screen with its
+        tables costs more than filling it); a second one only while the kept one is already open below."""
+        kept = self._screens_kept.get(kind)
+        if kept is None:
+            kept = self._screens_kept[kind] = kind(*args)
+            self.install_screen(kept, name=f"kept-{kind.__name__}")
+        elif kept in self.screen_stack:
+            return kind(*args)
+        elif args:
+            kept.switch_to(*args)
+        return kept
+
     def open_customer(self, code: str) -> None:
-        self.push_screen(CustomerScreen(code))
+        self.push_screen(self._kept(CustomerScreen, code))
+
+    def open_complaint(self, complaint_id: int) -> None:
+        self.push_screen(self._kept(ComplaintScreen, complaint_id))
 
     def action_queue(self) -> None:
         if not isinstance(self.screen, QueueScreen):
-            self.push_screen(QueueScreen())
+            self.push_screen(self._kept(QueueScreen))
 
     def action_team(self) -> None:
         from csdesk.workflows import ROLE_RANK
@@ -929,7 +967,7 @@ class DeskApp(App):
             self.show_status(_("The team board is for supervisors and above"), error=True)
             return
         if not isinstance(self.screen, TeamScreen):
-            self.push_screen(TeamScreen())
+            self.push_screen(self._kept(TeamScreen))
 
     def record_visit(self, callback_id: int, screen: DeskScreen) -> None:
         def save(values):
