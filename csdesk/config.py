@@ -63,6 +63,26 @@ DEFAULTS: dict[str, Any] = {
         "major_level": 3,
         "key_account_level": 3,
     },
+    "assignment": {
+        # Who gets a complaint or callback created without a named assignee (complaint open without
+        # --assign, log-call --open-complaint, a visit rule whose own person has left); `--assign auto`
+        # asks for these rules explicitly. The rules of `order` are tried in turn; the first to find
+        # someone active, not in `absent` and (complaints) of the complaint's level or above wins:
+        #   account_manager: the account manager of a customer whose tier is in `manager_tiers`;
+        #   category: the person, or "role:ROLE", named for the complaint's category in `by_category`;
+        #   opener: whoever opens it (首问负责制), or — when it starts above their level — the first
+        #     person of that level up their reporting line (left out by --assign auto and by visit rules);
+        #   fallback: `fallback` among the active staff of `pool_role` (or of the complaint's level,
+        #     when higher): "round_robin" (in turn) or "fewest_open" (fewest open complaints + callbacks).
+        "order": ["account_manager", "category", "opener", "fallback"],
+        "manager_tiers": ["key", "vip"],
+        # e.g. by_category = {billing = "赵敏", installation = "role:supervisor"} (keys: complaint_categories)
+        "by_category": {},
+        "fallback": "round_robin",
+        "pool_role": "specialist",
+        # Names of people away (leave, training): every rule passes them by.
+        "absent": [],
+    },
     "export": {
         # Customer phone numbers are masked (138****5678) in exports unless asked otherwise.
         "mask_phones": True,
@@ -142,7 +162,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Tables whose keys are names people choose (checked by the code that reads them, not here).
-NAMED_TABLES = ("notify.channels",)
+NAMED_TABLES = ("notify.channels", "assignment.by_category")
 
 SECRET_WORDS = ("password", "secret", "token", "webhook")
 
@@ -312,6 +332,7 @@ def validate(settings: Settings) -> None:
     _check_business(data)
     _check_categories(data["complaint_categories"])
     _check_warranty(data["projects"]["warranty"])
+    _check_assignment(data["assignment"])
     from csdesk.workflows.visit_rules import load_rules  # stdlib-only module: the visit rules' own checks
 
     load_rules(settings)
@@ -360,3 +381,22 @@ def _check_warranty(text: str) -> None:
     months = span.years * 12 + span.months
     if span.days or not 0 < months <= 600:
         raise _bad("projects.warranty", f"{text!r} is not 1 month to 50 years in months or years (24m, 2y)")
+
+
+def _check_assignment(a: dict) -> None:
+    rules = ("account_manager", "category", "opener", "fallback")  # csdesk.workflows.assignment.RULES
+    for rule in a["order"]:
+        if rule not in rules:
+            raise _bad("assignment.order", f"{rule!r} is not a rule (use: {', '.join(rules)})")
+    if a["fallback"] not in ("round_robin", "fewest_open"):
+        raise _bad("assignment.fallback", f"{a['fallback']!r} is not round_robin or fewest_open")
+    if a["pool_role"] not in _ROLES:
+        raise _bad("assignment.pool_role", f"{a['pool_role']!r} is not a role (use one of: {', '.join(_ROLES)})")
+    for tier in a["manager_tiers"]:
+        if tier not in ("standard", "vip", "key"):
+            raise _bad("assignment.manager_tiers", f"{tier!r} is not a tier (standard, vip, key)")
+    for key, value in a["by_category"].items():
+        if not isinstance(value, str) or not value.strip():
+            raise _bad(f"assignment.by_category.{key}", "must be a staff name or \"role:ROLE\" in quotes")
+        if value.strip().lower().startswith("role:") and value.split(":", 1)[1].strip().lower() not in _ROLES:
+            raise _bad(f"assignment.by_category.{key}", f"{value!r} names no role (use one of: {', '.join(_ROLES)})")
