@@ -117,6 +117,7 @@ COMMAND_MODULES = [
     "adjust",
     "payment",
     # areas added by later issues go here
+    "assign",
     "report",
     "remind",
     "notify_cmd",

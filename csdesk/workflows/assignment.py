@@ -371,3 +371,51 @@ def _first_assignee(session, entity: str, row) -> int | None:
     first = session.exec(select(ComplaintEvent.to_value).where(ComplaintEvent.complaint_id == row.id, ComplaintEvent.kind == "assigned")
                          .order_by(ComplaintEvent.id).limit(1)).first()
     return int(first) if first and str(first).isdigit() else (row.owner_id if row.assign_rule == "opener" else row.assignee_id)
+
+
+# ---- the demo ----------------------------------------------------------------------------------------
+
+DEMO_GRADES = {"陈建国": "senior", "张丽华": "senior", "李娜": "senior", "周涛": "intermediate", "王芳": "intermediate",
+               "刘洋": "intermediate", "赵敏": "junior", "孙磊": "junior", "吴静": "junior"}
+
+
+def demo_assignment(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
+    """Grades for the demo staff, one key account left without a manager, and a few complaints the rules
+    assigned (`--assign auto`): an account manager's, and some in turn among the specialists."""
+    from datetime import timedelta
+
+    from csdesk.workflows import audit, snapshot
+    from csdesk.workflows.complaints import open_complaint
+
+    session = desk.session
+    for staff in session.exec(select(Staff)).all():
+        grade = DEMO_GRADES.get(staff.name)
+        if grade and grade != staff.grade:
+            before = snapshot(staff)
+            staff.grade = grade
+            session.add(staff)
+            audit(desk, "staff.edit", staff, before=before)
+    key = [c for c in session.exec(select(Customer).where(Customer.tier == "key").order_by(Customer.id)).all()]
+    if key:
+        before = snapshot(key[-1])
+        key[-1].manager_id = None
+        session.add(key[-1])
+        audit(desk, "customer.edit", key[-1], before=before)
+    vip = session.exec(select(Customer).where(Customer.tier == "vip", Customer.manager_id.is_not(None)).order_by(Customer.id)).first()
+    plain = list(session.exec(select(Customer).where(Customer.tier == "standard").order_by(Customer.id).limit(40)).all())
+    chosen = ([vip] if vip else []) + rng.sample(plain, min(4, len(plain)))
+    summaries = ["回电不及时，客户不满", "上门时间一改再改", "发票迟迟未开", "维修后又出现同样问题", "客服态度冷淡"]
+    categories = ["attitude", "delay", "billing", "quality", "attitude"]
+    rules: dict[str, int] = {}
+    ids = []
+    for i, customer in enumerate(chosen):
+        info = open_complaint(desk, severity="normal", category=categories[i], summary=summaries[i], customer_id=customer.id,
+                              at=desk.now - timedelta(hours=3 + 5 * i), assign="auto")
+        rules[info.assign_rule] = rules.get(info.assign_rule, 0) + 1
+        ids.append(info.id)
+    done = ", ".join(f"{n} {rule}" for rule, n in sorted(rules.items()))
+    return [f"  assignment: grades {sum(g == 'senior' for g in DEMO_GRADES.values())} senior 高级, "
+            f"{sum(g == 'intermediate' for g in DEMO_GRADES.values())} intermediate 中级, "
+            f"{sum(g == 'junior' for g in DEMO_GRADES.values())} junior 初级; {len(chosen)} complaints assigned by the rules ({done}; "
+            f"assign explain {ids[0] if ids else 1}); "
+            f"{1 if key else 0} key account without a manager (customer list --tier key --unmanaged)"]

@@ -138,12 +138,14 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
 from csdesk.workflows.complaints import demo_complaints  # noqa: E402
 from csdesk.workflows.projects import demo_projects  # noqa: E402
 from csdesk.workflows.callbacks import demo_callbacks  # noqa: E402
+from csdesk.workflows.assignment import demo_assignment  # noqa: E402
 
 STEPS: list[tuple[str, Callable[[Desk, random.Random, dict[str, Any]], list[str]]]] = [
     ("department", base_department),
     ("complaints", demo_complaints),
     ("projects", demo_projects),
     ("callbacks", demo_callbacks),
+    ("assignment", demo_assignment),
 ]
 
 NEXT_STEPS = [
@@ -153,6 +155,7 @@ NEXT_STEPS = [
     "csdesk --db {db} calls list --since -1d",
     "csdesk --db {db} complaint list --overdue",
     "csdesk --db {db} complaint sla 1",
+    "csdesk --db {db} customer list --tier key --unmanaged",
     "csdesk --db {db} --as 王芳 callback list --due week",
     "csdesk --db {db} report monthly --period current",
     "csdesk --db {db} remind list --limit 20",

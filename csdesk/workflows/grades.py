@@ -126,3 +126,38 @@ def unmanaged_key_accounts(session, limit: int | None = None) -> tuple[list[Unma
             manager.id if manager else None, grade, grade_label(grade) if grade else None, reason, _(REASONS[reason])))
     total = len(out)
     return (out[:limit] if limit is not None else out), total
+
+
+def unmanaged_announcements(desk, settings) -> list:
+    """For the reminder run: each key account without a qualified manager, announced once per situation
+    (customer, reason, manager) to the manager (when still active) and the first active person above
+    them; with no manager, or nobody above, to the department's managers (客服经理), else to the
+    escalation.default_assignee of level 2."""
+    from csdesk.workflows.complaints import notice_boss
+    from csdesk.workflows.reminders import Announcement
+
+    session = desk.session
+    rows, _total = unmanaged_key_accounts(session)
+    if not rows:
+        return []
+    heads = [s.id for s in session.exec(select(Staff).where(Staff.role == "manager", Staff.active == True).order_by(Staff.id)).all()]  # noqa: E712
+    out = []
+    for r in rows:
+        recipients: list[int] = []
+        if r.manager_id is not None and r.reason != "inactive":
+            recipients.append(r.manager_id)
+        boss = notice_boss(session, settings, r.manager_id, 2) if r.manager_id is not None else None
+        if boss is None and r.manager_id is None:
+            boss = notice_boss(session, settings, None, 2)
+        if boss is not None and boss not in recipients:
+            recipients.append(boss)
+        if len(recipients) == (1 if r.reason == "junior" else 0):
+            recipients += [h for h in heads if h not in recipients]
+        if not recipients:
+            continue
+        message = _("Key account {code} {name} has no qualified manager: {why}{who}.").format(
+            code=r.code, name=r.name or "", why=r.reason_label, who=f" ({r.manager})" if r.manager else "")
+        out.append(Announcement(
+            key=f"customer.unmanaged:{r.id}:{r.reason}:{r.manager_id or 0}", kind="key_account_unmanaged", entity="customer",
+            entity_id=r.id, recipients=recipients, message=message))
+    return out

@@ -221,3 +221,10 @@ def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
                     f"{fmt_money(s.outstanding)} {s.days_overdue} days overdue, {s.customer_code} {s.customer_name or ''}".rstrip(),
         ))
     return out
+
+
+@collector("key accounts without a qualified manager")
+def unmanaged_key_accounts(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.workflows.grades import unmanaged_announcements  # staff grades (issue 17)
+
+    return unmanaged_announcements(desk, settings)
