@@ -384,19 +384,22 @@ def _check_warranty(text: str) -> None:
 
 
 def _check_assignment(a: dict) -> None:
+    from csdesk.i18n import _
+
     rules = ("account_manager", "category", "opener", "fallback")  # csdesk.workflows.assignment.RULES
     for rule in a["order"]:
         if rule not in rules:
-            raise _bad("assignment.order", f"{rule!r} is not a rule (use: {', '.join(rules)})")
+            raise _bad("assignment.order", _("{value!r} is not a rule (use: {choices})").format(value=rule, choices=", ".join(rules)))
     if a["fallback"] not in ("round_robin", "fewest_open"):
-        raise _bad("assignment.fallback", f"{a['fallback']!r} is not round_robin or fewest_open")
+        raise _bad("assignment.fallback", _("{value!r} is not round_robin or fewest_open").format(value=a["fallback"]))
     if a["pool_role"] not in _ROLES:
-        raise _bad("assignment.pool_role", f"{a['pool_role']!r} is not a role (use one of: {', '.join(_ROLES)})")
+        raise _bad("assignment.pool_role", _("{value!r} is not a role (use: {choices})").format(value=a["pool_role"], choices=", ".join(_ROLES)))
     for tier in a["manager_tiers"]:
         if tier not in ("standard", "vip", "key"):
-            raise _bad("assignment.manager_tiers", f"{tier!r} is not a tier (standard, vip, key)")
+            raise _bad("assignment.manager_tiers", _("{value!r} is not a tier (use: {choices})").format(value=tier, choices="standard, vip, key"))
     for key, value in a["by_category"].items():
         if not isinstance(value, str) or not value.strip():
-            raise _bad(f"assignment.by_category.{key}", "must be a staff name or \"role:ROLE\" in quotes")
+            raise _bad(f"assignment.by_category.{key}", _("must be a staff name or \"role:ROLE\" in quotes"))
         if value.strip().lower().startswith("role:") and value.split(":", 1)[1].strip().lower() not in _ROLES:
-            raise _bad(f"assignment.by_category.{key}", f"{value!r} names no role (use one of: {', '.join(_ROLES)})")
+            raise _bad(f"assignment.by_category.{key}", _("{value!r} is not a role (use: {choices})").format(
+                value=value.split(":", 1)[1].strip(), choices=", ".join(_ROLES)))

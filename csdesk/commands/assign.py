@@ -40,7 +40,7 @@ def explain(
         t = table(_("rule"), _("candidate"), _("outcome"), _("why"), text=(_("why"),))
         for s in result.steps:
             outcome = _("chosen") if s.outcome == "chosen" else _("skipped")
-            t.add_row(s.rule_label, s.candidate or "", outcome, "" if s.outcome == "chosen" else s.text)
+            t.add_row(s.rule_label, s.candidate or "", outcome, "" if s.outcome == "chosen" and not s.via else s.text)
         console.print(t)
 
 

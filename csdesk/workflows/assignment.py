@@ -307,16 +307,24 @@ def _is_en() -> bool:
     return is_english()
 
 
-def step_text(step: dict[str, Any]) -> str:
+def step_text(step: dict[str, Any], categories: dict[str, str] | None = None) -> str:
+    """One step of a decision in words; `categories`: the settings' category labels (Chinese screens)."""
     if step["outcome"] == "chosen":
+        if step.get("via"):
+            return _("{name}: the first person of the complaint's level up {via}'s reporting line").format(
+                name=step.get("candidate"), via=step["via"])
         return _("{name} chosen").format(name=step.get("candidate"))
     template = _REASONS.get(step.get("reason") or "")
     if template is None:
         return step.get("reason") or ""
     level = step.get("level")
+    tier, category = step.get("tier") or "", step.get("category") or ""
+    if not _is_en():
+        from csdesk.workflows.customers import TIER_LABELS
+
+        tier, category = TIER_LABELS.get(tier, tier), (categories or {}).get(category, category)
     return _(template).format(name=step.get("candidate") or "", role=_role(step.get("role")), level=level or "",
-                              needed=_role(ROLES[level - 1]) if level else "", tier=step.get("tier") or "",
-                              category=step.get("category") or "")
+                              needed=_role(ROLES[level - 1]) if level else "", tier=tier, category=category)
 
 
 @dataclass
@@ -327,6 +335,7 @@ class ExplainStep:
     candidate: str | None
     reason: str | None
     text: str
+    via: str | None = None  # the opener whose reporting line led to the one chosen
 
 
 @dataclass
@@ -348,10 +357,11 @@ def explain(desk: Desk, entity: str, row_id: int) -> Explanation:
     model = Complaint if entity == "complaint" else Callback
     row = session.get(model, row_id)
     if row is None:
-        raise NotFound(_("No {what} #{id}.").format(what=_("complaint") if entity == "complaint" else _("callback"), id=row_id))
+        raise NotFound((_("No complaint #{id}.") if entity == "complaint" else _("No callback #{id}.")).format(id=row_id))
     detail = json.loads(row.assign_detail) if row.assign_detail else {}
+    labels = {k.strip().lower(): v.strip() for k, _sep, v in (str(i).partition("=") for i in desk.settings["complaint_categories"])}
     steps = [ExplainStep(s["rule"], rule_label(s["rule"]), s["outcome"],
-                         s.get("candidate"), s.get("reason"), step_text(s)) for s in detail.get("steps", [])]
+                         s.get("candidate"), s.get("reason"), step_text(s, labels), s.get("via")) for s in detail.get("steps", [])]
     chosen = next((s.candidate for s in steps if s.outcome == "chosen"), None)
     names = dict(session.exec(select(Staff.id, Staff.name)).all())
     if chosen is None and row.assign_rule in ("named", "opener"):
