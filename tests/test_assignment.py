@@ -224,3 +224,15 @@ def test_installed_command_assigns_and_explains(office):
     shown = subprocess.run(cmd + ["assign", "explain", str(cid), "--json"], capture_output=True, text=True, env=env, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert (json.loads(shown.stdout)["rule"], json.loads(shown.stdout)["assignee"]) == ("account_manager", "刘洋")
+
+
+def test_the_readme_example_is_a_valid_settings_file(tmp_path):
+    from csdesk import config
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: assignment -->")[1].split("<!-- /section: assignment -->")[0]
+    example = section.split("```toml")[1].split("```")[0]
+    settings(example)
+    loaded = config.load(tmp_path / "desk.db")
+    assert loaded["assignment"]["by_category"] == {"billing": "赵敏", "installation": "role:supervisor"}
+    assert loaded["assignment"]["order"] == list(config.DEFAULTS["assignment"]["order"])

@@ -68,7 +68,7 @@ def test_staff_carry_a_grade_intermediate_unless_told(graded):
 
 def test_a_junior_cannot_be_made_a_key_accounts_manager(graded):
     before = graded.dump()
-    with pytest.raises(InvalidValue, match="刘洋 is junior and cannot manage the key account"):
+    with pytest.raises(InvalidValue, match="刘洋 is junior and cannot manage a key account"):
         with graded.desk(as_="王芳") as desk:
             add_customer(desk, "大客户", ["13811112222"], tier="key", manager="刘洋")
     assert graded.dump() == before
@@ -212,7 +212,7 @@ def test_cli_refusals_are_one_error_line(graded, cli):
     before = graded.dump()
     result = cli("--as", "王芳", "customer", "add", "大客户", "--phone", "13811112222", "--tier", "key", "--manager", "刘洋")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: 刘洋 is junior and cannot manage the key account")
+    assert result.stderr.startswith("Error: 刘洋 is junior and cannot manage a key account")
     assert "Traceback" not in result.stderr
     result = cli("--as", "李娜", "staff", "edit", "王芳", "--grade", "特级")
     assert result.exit_code == 1 and result.stderr.startswith("Error: Unknown grade")

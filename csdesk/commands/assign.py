@@ -32,6 +32,10 @@ def explain(
         return
     what = _("Complaint #{id}").format(id=result.id) if entity == "complaint" else _("Callback #{id}").format(id=result.id)
     console = out()
+    if result.rule is None:
+        console.print(_("{what} ({code}) is assigned to {name}; no assignment rule chose it (a visit rule's own choice, "
+                        "or made before the rules).").format(what=what, code=result.customer_code, name=result.assignee or "-"))
+        return
     console.print(_("{what} ({code}): given to {name} by the rule: {rule}.").format(
         what=what, code=result.customer_code, name=result.chosen or "-", rule=result.rule_label))
     if result.assignee and result.assignee != result.chosen:

@@ -369,7 +369,7 @@ def explain(desk: Desk, entity: str, row_id: int) -> Explanation:
         chosen = names.get(first) if first else None
     customer = session.get(Customer, row.customer_id)
     return Explanation(entity, row.id, customer.code, names.get(row.assignee_id) if row.assignee_id else None, chosen,
-                       row.assign_rule, rule_label(row.assign_rule) if row.assign_rule else _("not recorded (made before the assignment rules)"),
+                       row.assign_rule, rule_label(row.assign_rule) if row.assign_rule else _("none recorded"),
                        detail.get("level", getattr(row, "level", None)), steps)
 
 

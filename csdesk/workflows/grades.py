@@ -53,13 +53,16 @@ def check_customer(session, customer: Customer, before: dict | None = None) -> N
     manager = session.get(Staff, customer.manager_id)
     if manager is None or (manager.grade or DEFAULT_GRADE) in QUALIFIED:
         return
-    code = customer.code or _("the new customer")
+    code = customer.code
     if before is not None and before.get("tier") != "key" and before.get("manager_id") == customer.manager_id:
         raise InvalidValue(_(
             "{code} cannot become a key account while its account manager {name} is junior: only intermediate "
             "or senior staff may manage key accounts."
         ).format(code=code, name=manager.name), hint=_("Give it another manager first (customer edit --manager), or raise "
                                                         "{name}'s grade (staff edit --grade).").format(name=manager.name))
+    if code is None:  # a new customer
+        raise InvalidValue(_("{name} is junior and cannot manage a key account: only intermediate or senior staff may "
+                             "manage key accounts.").format(name=manager.name))
     raise InvalidValue(_(
         "{name} is junior and cannot manage the key account {code}: only intermediate or senior staff may manage key accounts."
     ).format(code=code, name=manager.name))
