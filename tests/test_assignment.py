@@ -176,6 +176,9 @@ def test_callbacks_auto_and_a_visit_whose_person_has_left(office):
     row = office.scalar(f"SELECT assign_rule FROM callback WHERE complaint_id = {info.id}")
     who = office.scalar(f"SELECT s.name FROM callback c JOIN staff s ON s.id = c.assignee_id WHERE c.complaint_id = {info.id}")
     assert (row, who) == ("round_robin", "王芳")
+    visit = office.scalar(f"SELECT id FROM callback WHERE complaint_id = {info.id}")
+    steps = _explain(office, visit, "callback").steps
+    assert [(s.rule, s.reason) for s in steps] == [("account_manager", "tier"), ("opener", "visit_rule"), ("round_robin", None)]
 
 
 # ---- the commands ----------------------------------------------------------------------------------

@@ -133,8 +133,11 @@ class _Chooser:
             return None
         return self.chosen("category", staff, category=category) if self.fit("category", staff) else None
 
-    def opener(self, explicit: bool) -> Pick | None:
+    def opener(self, explicit: bool | str) -> Pick | None:
         actor = self.desk.actor
+        if explicit == "visit":
+            self.skip("opener", "visit_rule")
+            return None
         if explicit:
             self.skip("opener", "auto")
             return None
@@ -203,7 +206,7 @@ def open_items(session, ids: list[int]) -> dict[int, int]:
     return load
 
 
-def _run(ch: _Chooser, customer: Customer, category: str | None, explicit: bool, kind: str) -> Pick:
+def _run(ch: _Chooser, customer: Customer, category: str | None, explicit: bool | str, kind: str) -> Pick:
     for rule in ch.conf.order:
         if rule == "account_manager":
             pick = ch.account_manager(customer)
@@ -252,7 +255,7 @@ def pick_for_callback(desk: Desk, customer_id: int, assign: str | None = None, a
     if not (explicit or automatic):
         return None
     customer = desk.session.get(Customer, customer_id)
-    pick = _run(_Chooser(desk, Callback, None), customer, None, True, "callback")
+    pick = _run(_Chooser(desk, Callback, None), customer, None, True if explicit else "visit", "callback")
     if pick.staff is None:
         if explicit:
             raise _refuse(pick)
@@ -287,6 +290,7 @@ _REASONS = {
     "unknown": N_("{name}, named for the category {category}, is not a staff member"),
     "auto": N_("left out: --assign auto asks for the rules"),
     "no_opener": N_("nobody opened it by hand (made automatically)"),
+    "visit_rule": N_("made by a visit rule whose own person has left"),
     "bad_role": N_("{role} is not a role"),
     "role_level": N_("a {role} cannot take a level-{level} complaint"),
     "nobody": N_("nobody active and present is a {role}"),
