@@ -156,6 +156,7 @@ COMMAND_MODULES = [
     "shift",
     # areas added by later issues go here
     "qa",
+    "assign",
     "report",
     "remind",
     "notify_cmd",

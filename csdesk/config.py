@@ -63,6 +63,26 @@ DEFAULTS: dict[str, Any] = {
         "major_level": 3,
         "key_account_level": 3,
     },
+    "assignment": {
+        # Who gets a complaint or callback created without a named assignee (complaint open without
+        # --assign, log-call --open-complaint, a visit rule whose own person has left); `--assign auto`
+        # asks for these rules explicitly. The rules of `order` are tried in turn; the first to find
+        # someone active, not in `absent` and (complaints) of the complaint's level or above wins:
+        #   account_manager: the account manager of a customer whose tier is in `manager_tiers`;
+        #   category: the person, or "role:ROLE", named for the complaint's category in `by_category`;
+        #   opener: whoever opens it (首问负责制), or — when it starts above their level — the first
+        #     person of that level up their reporting line (left out by --assign auto and by visit rules);
+        #   fallback: `fallback` among the active staff of `pool_role` (or of the complaint's level,
+        #     when higher): "round_robin" (in turn) or "fewest_open" (fewest open complaints + callbacks).
+        "order": ["account_manager", "category", "opener", "fallback"],
+        "manager_tiers": ["key", "vip"],
+        # e.g. by_category = {billing = "赵敏", installation = "role:supervisor"} (keys: complaint_categories)
+        "by_category": {},
+        "fallback": "round_robin",
+        "pool_role": "specialist",
+        # Names of people away (leave, training): every rule passes them by.
+        "absent": [],
+    },
     "export": {
         # Customer phone numbers are masked (138****5678) in exports unless asked otherwise.
         "mask_phones": True,
@@ -163,7 +183,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Tables whose keys are names people choose (checked by the code that reads them, not here).
-NAMED_TABLES = ("notify.channels",)
+NAMED_TABLES = ("notify.channels", "assignment.by_category")
 
 SECRET_WORDS = ("password", "secret", "token", "webhook")
 
@@ -335,6 +355,7 @@ def validate(settings: Settings) -> None:
     _check_business(data)
     _check_categories(data["complaint_categories"])
     _check_warranty(data["projects"]["warranty"])
+    _check_assignment(data["assignment"])
     from csdesk.workflows.visit_rules import load_rules  # stdlib-only module: the visit rules' own checks
 
     load_rules(settings)
@@ -412,3 +433,25 @@ def _check_qa(qa: dict) -> None:
     mark = qa["pass_mark"]
     if isinstance(mark, bool) or not 1 <= mark <= 5:
         raise _bad("qa.pass_mark", f"must be from 1 to 5 (the scale of the checklist), not {mark!r}")
+
+
+def _check_assignment(a: dict) -> None:
+    from csdesk.i18n import _
+
+    rules = ("account_manager", "category", "opener", "fallback")  # csdesk.workflows.assignment.RULES
+    for rule in a["order"]:
+        if rule not in rules:
+            raise _bad("assignment.order", _("{value!r} is not a rule (use: {choices})").format(value=rule, choices=", ".join(rules)))
+    if a["fallback"] not in ("round_robin", "fewest_open"):
+        raise _bad("assignment.fallback", _("{value!r} is not round_robin or fewest_open").format(value=a["fallback"]))
+    if a["pool_role"] not in _ROLES:
+        raise _bad("assignment.pool_role", _("{value!r} is not a role (use: {choices})").format(value=a["pool_role"], choices=", ".join(_ROLES)))
+    for tier in a["manager_tiers"]:
+        if tier not in ("standard", "vip", "key"):
+            raise _bad("assignment.manager_tiers", _("{value!r} is not a tier (use: {choices})").format(value=tier, choices="standard, vip, key"))
+    for key, value in a["by_category"].items():
+        if not isinstance(value, str) or not value.strip():
+            raise _bad(f"assignment.by_category.{key}", _("must be a staff name or \"role:ROLE\" in quotes"))
+        if value.strip().lower().startswith("role:") and value.split(":", 1)[1].strip().lower() not in _ROLES:
+            raise _bad(f"assignment.by_category.{key}", _("{value!r} is not a role (use: {choices})").format(
+                value=value.split(":", 1)[1].strip(), choices=", ".join(_ROLES)))

@@ -59,6 +59,8 @@ class Staff(SQLModel, table=True):
     # The operating-system login (SQLite) or database role (PostgreSQL) this person works under; once
     # anyone has one, csdesk acts as the person bound to the current login (migration 0007).
     login: Optional[str] = Field(default=None, unique=True, index=True, max_length=60)  # a unique index: no table rebuild
+    # junior 初级 | intermediate 中级 | senior 高级: only intermediate and senior manage key accounts (0012).
+    grade: str = Field(default="intermediate", max_length=12, sa_column_kwargs={"server_default": "intermediate"})
 
 
 class Customer(SQLModel, table=True):
@@ -205,6 +207,9 @@ class Complaint(SQLModel, table=True):
     breach_count: int = Field(default=0)  # resolution deadlines missed over the complaint's life
     created_at: Optional[datetime] = utc_column()
     updated_at: Optional[datetime] = utc_column()
+    # The assignment rule that chose the assignee, and the decision as JSON (workflows/assignment.py, 0012).
+    assign_rule: Optional[str] = Field(default=None, max_length=20)
+    assign_detail: Optional[str] = Field(default=None)
 
 
 class ComplaintEvent(SQLModel, table=True):
@@ -310,6 +315,9 @@ class Callback(SQLModel, table=True):
     closed_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
     created_at: Optional[datetime] = utc_column()
     created_by_id: Optional[int] = Field(default=None, foreign_key="staff.id")
+    # The assignment rule that chose the assignee, and the decision as JSON (workflows/assignment.py, 0012).
+    assign_rule: Optional[str] = Field(default=None, max_length=20)
+    assign_detail: Optional[str] = Field(default=None)
 
 
 # --- projects, adjustments and money (issue 5): Adjustment, Instalment, Payment, CollectionStep --

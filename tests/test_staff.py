@@ -197,7 +197,7 @@ def test_cli_first_staff_then_acting(cli, db):
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "id": 2, "name": "张强", "role": "manager", "role_label": "客服经理", "reports_to": "陈总", "email": None, "active": True,
-        "login": None,
+        "login": None, "grade": "intermediate", "grade_label": "intermediate",
     }
 
 

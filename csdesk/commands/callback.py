@@ -94,7 +94,7 @@ def schedule(
     customer: Annotated[Optional[str], typer.Option("--customer", help="Customer code or phone.")] = None,
     for_: Annotated[Optional[str], typer.Option("--for", help="What it is about: complaint:ID, project:CODE or call:ID.")] = None,
     purpose: Annotated[Optional[str], typer.Option("--purpose", help="promise | complaint-visit | handover-visit | acceptance-visit | warranty-visit | periodic | payment | other")] = None,
-    assign: Annotated[Optional[str], typer.Option("--assign", help="Who calls (staff name; default: you).")] = None,
+    assign: Annotated[Optional[str], typer.Option("--assign", help="Who calls (staff name, or auto for the assignment rules; default: you).")] = None,
     note_: Annotated[Optional[str], typer.Option("--note", help="What the call is for.")] = None,
     every: Annotated[Optional[str], typer.Option("--every", help="Repeat: '3 months', 2w, 90d, 1y.")] = None,
     count: Annotated[Optional[int], typer.Option("--count", help="How many visits in the series.")] = None,

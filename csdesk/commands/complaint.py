@@ -54,7 +54,7 @@ def open_(
     summary: Annotated[str | None, typer.Option("--summary", help="What the customer complains about.")] = None,
     project: Annotated[str | None, typer.Option("--project", help="The project code it is about.")] = None,
     call: Annotated[int | None, typer.Option("--call", help="The call it came in on (links the call; its customer, time and summary are the defaults).")] = None,
-    assign: Annotated[str | None, typer.Option("--assign", help="Who handles it (default: you, or the first person of its level above you).")] = None,
+    assign: Annotated[str | None, typer.Option("--assign", help="Who handles it: a name, or auto for the assignment rules (default: the rules in [assignment]; without any, you or the first person of its level above you).")] = None,
     at: AtOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -80,6 +80,11 @@ def open_(
     typer.echo(info.id)
     note(f"Opened complaint #{info.id} for {info.customer_code} {info.customer_name or ''}".rstrip()
          + f" — {info.severity_label} {info.category_label}, {info.level_name}, assigned to {info.assignee}; {_due(st, info)}.")
+    if info.assign_rule not in (None, "opener", "named"):  # chosen by the [assignment] rules (csdesk assign explain ID)
+        from csdesk.i18n import _
+        from csdesk.workflows.assignment import rule_label
+
+        note(_("{name} was chosen by the assignment rule: {rule}.").format(name=info.assignee, rule=rule_label(info.assign_rule)))
 
 
 @app.command("list")

@@ -84,12 +84,17 @@ def list_(
     tier: Annotated[str | None, typer.Option("--tier", help="standard | vip | key")] = None,
     search: Annotated[str | None, typer.Option("--search", help="Part of a name, company, code, address or number.")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 50,
+    unmanaged: Annotated[bool, typer.Option("--unmanaged", help="Only key accounts without a qualified manager (active, intermediate or senior).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """List customers, newest first.
 
     Example: csdesk customer list --tier key --search 装饰
     """
+    if unmanaged:  # csdesk customer list --tier key --unmanaged (commands/assign.py)
+        from csdesk.commands.assign import list_unmanaged
+
+        return list_unmanaged(ctx, tier, search, limit, json_)
     from csdesk.workflows.customers import TIER_LABELS, list_customers
 
     rows, total = state(ctx).read(lambda desk: list_customers(desk, tier, search, limit))

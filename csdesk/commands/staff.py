@@ -7,17 +7,20 @@ from typing import Annotated
 import typer
 
 from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+from csdesk.i18n import N_
 
 app = typer.Typer(no_args_is_help=True)
+GRADE_HELP = N_("junior | intermediate | senior (default: intermediate); only intermediate and senior staff may manage key accounts.")
 
 
 def _render(ctx, rows, json_: bool) -> None:
     if want_json(ctx, json_):
         print_json(ctx, rows)
         return
-    t = table("name", "role", "reports to", "email", "login", "active")
+    t = table("name", "role", "grade", "reports to", "email", "login", "active")
     for s in rows:
-        t.add_row(s.name, f"{s.role} {s.role_label}", s.reports_to or "", s.email or "", s.login or "", "yes" if s.active else "no")
+        t.add_row(s.name, f"{s.role} {s.role_label}", s.grade_label, s.reports_to or "", s.email or "", s.login or "",
+                  "yes" if s.active else "no")
     out().print(t)
 
 
@@ -29,6 +32,7 @@ def add(
     reports_to: Annotated[str | None, typer.Option("--reports-to", help="Name of their superior (escalations go there).")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
     login: Annotated[str | None, typer.Option("--login", help="Their operating-system login (PostgreSQL: database role); once anyone has one, csdesk acts as the login's person.")] = None,
+    grade: Annotated[str | None, typer.Option("--grade", help=GRADE_HELP)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Add a staff member. The first one needs nobody acting; after that, --as someone of that role or above.
@@ -37,7 +41,7 @@ def add(
     """
     from csdesk.workflows.staff import add_staff
 
-    info = state(ctx).write(lambda desk: add_staff(desk, name, role, reports_to, email, login=login))
+    info = state(ctx).write(lambda desk: add_staff(desk, name, role, reports_to, email, login=login, grade=grade))
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
@@ -83,6 +87,7 @@ def edit(
     email: Annotated[str | None, typer.Option("--email", help="'' clears it.")] = None,
     rename: Annotated[str | None, typer.Option("--rename", help="A new name.")] = None,
     login: Annotated[str | None, typer.Option("--login", help="Bind their OS login (PostgreSQL: database role); '' unbinds.")] = None,
+    grade: Annotated[str | None, typer.Option("--grade", help=GRADE_HELP)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change someone's role, superior, email, name or login. You edit people you outrank (directors: anyone);
@@ -92,7 +97,8 @@ def edit(
     """
     from csdesk.workflows.staff import edit_staff
 
-    info = state(ctx).write(lambda desk: edit_staff(desk, name, role=role, reports_to=reports_to, email=email, rename=rename, login=login))
+    info = state(ctx).write(lambda desk: edit_staff(desk, name, role=role, reports_to=reports_to, email=email, rename=rename, login=login,
+                                                                grade=grade))
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:

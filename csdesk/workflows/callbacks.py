@@ -33,6 +33,7 @@ from csdesk.errors import InvalidTransition, InvalidValue, NotFound, PermissionD
 from csdesk.models import AuditEntry, Call, Callback, CallbackSeries, Customer, CustomerPhone, Project, Staff
 from csdesk.workflows import ROLE_RANK, Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows import visit_rules as vr
+from csdesk.workflows import assignment
 from csdesk.workflows.customers import customer_by_phone, find_customer, register_section
 from csdesk.workflows.staff import find_staff, register_open_work
 
@@ -368,6 +369,8 @@ def _new_callback(desk: Desk, **fields) -> Callback:
     cb = Callback(status="pending", attempts=0, created_at=desk.now,
                   created_by_id=desk.actor.id if desk.actor else None, **fields)
     cb.first_due_at = cb.due_at
+    if cb.assignee_id is None:  # a rule's visit whose own person has left: the [assignment] rules choose
+        assignment.assign_new_callback(desk, cb)
     desk.session.add(cb)
     return cb
 
@@ -422,7 +425,8 @@ def schedule_callback(
         "complaint-visit" if kind == "complaint" else "periodic" if repeating else "promise")
     if purpose == "complaint-visit" and kind != "complaint":
         raise InvalidValue("a complaint visit needs the complaint: --for complaint:ID")
-    who = find_staff(session, assignee) if assignee else session.get(Staff, actor.id)
+    pick = assignment.pick_for_callback(desk, cust.id, assignee)  # --assign auto: the [assignment] rules
+    who = pick.staff if pick else find_staff(session, assignee) if assignee else session.get(Staff, actor.id)
     note = _text(note, "the note")
     if due < desk.now - timedelta(minutes=1):
         raise InvalidValue(f"the due time {dates.fmt(due, desk.tz)} is in the past (now is {dates.fmt(desk.now, desk.tz)})",
@@ -431,7 +435,7 @@ def schedule_callback(
         customer_id=cust.id, phone=number, purpose=purpose,
         complaint_id=row.id if kind == "complaint" else None,
         project_id=row.id if kind == "project" else (row.project_id if kind in ("call", "complaint") else None),
-        call_id=row.id if kind == "call" else None, assignee_id=who.id, note=note,
+        call_id=row.id if kind == "call" else None, assignee_id=who.id, note=note, **assignment.stored(pick, assignee),
     )
 
     if not (every or rrule):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
@@ -39,6 +39,7 @@ from csdesk.models import Call, Complaint, ComplaintEvent, Customer, Project, St
 from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows.customers import find_customer, register_section
 from csdesk.workflows.staff import find_staff, first_boss, register_open_work
+from csdesk.workflows import assignment
 
 SEVERITIES = {"normal": "一般", "serious": "较重", "major": "重大"}
 STATUSES = {"open": "待响应", "acknowledged": "处理中", "on_hold": "挂起", "resolved": "已解决", "closed": "已关闭", "void": "作废"}
@@ -385,6 +386,7 @@ class ComplaintInfo:
     response_breached: bool
     resolution_breached: bool
     breach_count: int
+    assign_rule: str | None = None  # set by complaint open: the rule that chose the assignee (workflows/assignment.py)
 
 
 @dataclass
@@ -743,7 +745,10 @@ def open_complaint(
     if when < desk.now - _PAST_LIMIT:
         raise InvalidValue(f"opening the complaint at {dates.fmt(when, desk.tz)} is more than a year ago; check --at")
     level = _start_level(r, severity, cust)
-    if assign:
+    pick = assignment.pick_for_complaint(desk, cust, category, level, assign)  # the [assignment] rules
+    if pick is not None:
+        handler = pick.staff
+    elif assign:
         handler = find_staff(session, assign)
         if ROLE_RANK[handler.role] < level:
             raise PermissionDenied(
@@ -761,13 +766,14 @@ def open_complaint(
     c = Complaint(
         customer_id=cust.id, project_id=project_id, call_id=call.id if call is not None else None, severity=severity,
         category=category, summary=summary, status="open", level=level, owner_id=actor.id, assignee_id=handler.id,
-        opened_at=when, created_at=desk.now, updated_at=desk.now,
+        opened_at=when, created_at=desk.now, updated_at=desk.now, **assignment.stored(pick, assign),
     )
     session.add(c)
     session.flush()
     _record(desk, c, "opened", when, None, level, note=summary)
     if handler.id != actor.id:
-        _record(desk, c, "assigned", when, actor.id, handler.id, note="starts above the opener's level" if not assign else None)
+        _record(desk, c, "assigned", when, actor.id, handler.id, note=f"assignment rule: {pick.rule}" if pick is not None and pick.rule != "opener" else
+                "starts above the opener's level" if not assign else None)
     session.flush()
     _refresh(c, compute_sla(_events(session, c.id), severity, desk.now, calendar(desk.settings), r))
     session.add(c)
@@ -777,7 +783,7 @@ def open_complaint(
         call.complaint_id = c.id
         session.add(call)
         audit(desk, "call.complaint", call, before=before)
-    return _info(session, c, r, customer=cust)
+    return replace(_info(session, c, r, customer=cust), assign_rule=c.assign_rule)
 
 
 # ---- actions ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from csdesk import phones
 from csdesk.errors import Conflict, InvalidValue, NotFound
 from csdesk.models import Call, Customer, CustomerPhone, Staff
 from csdesk.workflows import Desk, audit, check_limit, snapshot
+from csdesk.workflows.grades import check_customer
 
 TIERS = ("standard", "vip", "key")
 TIER_LABELS = {"standard": "普通", "vip": "VIP", "key": "重点客户"}
@@ -143,6 +144,7 @@ def set_manager(desk: Desk, customer: Customer, manager) -> None:
     """Give the customer another account manager (a Staff row), recorded; used by the hand-over."""
     before = snapshot(customer)
     customer.manager_id = manager.id
+    check_customer(desk.session, customer)
     customer.updated_at = desk.now
     desk.session.add(customer)
     audit(desk, "customer.manager", customer, before=before)
@@ -221,6 +223,7 @@ def create_customer(
         created_at=desk.now,
         updated_at=desk.now,
     )
+    check_customer(session, customer)
     session.add(customer)
     session.flush()
     customer.code = f"C{customer.id:06d}"
@@ -287,6 +290,7 @@ def edit_customer(
             current.append(number)
     if not current:
         raise InvalidValue("a customer must keep at least one phone number")
+    check_customer(session, customer, before)
     if current != before["phones"]:
         existing = {p.number: p for p in session.exec(select(CustomerPhone).where(CustomerPhone.customer_id == customer.id)).all()}
         for number, row in existing.items():

@@ -140,6 +140,7 @@ from csdesk.workflows.projects import demo_projects  # noqa: E402
 from csdesk.workflows.callbacks import demo_callbacks  # noqa: E402
 from csdesk.workflows.shift import demo_shifts  # noqa: E402
 from csdesk.workflows.qa import demo_qa  # noqa: E402
+from csdesk.workflows.assignment import demo_assignment  # noqa: E402
 
 STEPS: list[tuple[str, Callable[[Desk, random.Random, dict[str, Any]], list[str]]]] = [
     ("department", base_department),
@@ -148,6 +149,7 @@ STEPS: list[tuple[str, Callable[[Desk, random.Random, dict[str, Any]], list[str]
     ("callbacks", demo_callbacks),
     ("shifts", demo_shifts),
     ("quality checks", demo_qa),
+    ("assignment", demo_assignment),
 ]
 
 NEXT_STEPS = [
@@ -157,6 +159,7 @@ NEXT_STEPS = [
     "csdesk --db {db} calls list --since -1d",
     "csdesk --db {db} complaint list --overdue",
     "csdesk --db {db} complaint sla 1",
+    "csdesk --db {db} customer list --tier key --unmanaged",
     "csdesk --db {db} --as 王芳 callback list --due week",
     "csdesk --db {db} report monthly --period current",
     "csdesk --db {db} --as 李娜 qa list --unscored",

@@ -16,6 +16,7 @@ from csdesk.errors import InvalidValue
 from csdesk.models import Customer, CustomerPhone, Staff
 from csdesk.workflows import Desk, audit, snapshot
 from csdesk.workflows.customers import _check_tier, _text
+from csdesk.workflows.grades import check_import_row
 
 HEADERS = {
     "name": ("姓名", "客户姓名", "客户名称", "客户", "名称", "联系人", "name", "customer", "customer name", "full name"),
@@ -177,6 +178,7 @@ def _check_rows(desk: Desk, rows: list[tuple[int, dict[str, str]]]) -> tuple[lis
                 if managers[manager] is None:
                     raise InvalidValue(f"no active staff member named {manager!r}")
                 fields["manager_id"] = managers[manager]
+                check_import_row(desk.session, fields["tier"], fields["manager_id"])
             checked.append(_Row(line, name, numbers, fields))
         except InvalidValue as exc:
             problems.append(f"line {line}: {exc.message}")

@@ -230,4 +230,13 @@ def shift_handovers(desk: Desk, now: datetime, settings) -> list[Announcement]:
     from csdesk.workflows.shift import announcements
 
     return announcements(desk, now)
+
+
+@collector("key accounts without a qualified manager")
+def unmanaged_key_accounts(desk: Desk, now: datetime, settings) -> list[Announcement]:
+    from csdesk.workflows.grades import unmanaged_announcements  # staff grades (issue 17)
+
+    return unmanaged_announcements(desk, settings)
+
+
 import csdesk.workflows.qa  # noqa: E402,F401 — registers the quality checks' collector (a score below the pass mark)

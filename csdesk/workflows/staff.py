@@ -9,6 +9,7 @@ from sqlmodel import func, select
 from csdesk.errors import Conflict, InvalidValue, NotFound, PermissionDenied
 from csdesk.models import Project, Staff
 from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor, Desk, audit, snapshot
+from csdesk.workflows.grades import check_grade, check_lowering, grade_label
 
 
 @dataclass
@@ -21,12 +22,14 @@ class StaffInfo:
     email: str | None
     active: bool
     login: str | None = None
+    grade: str = "intermediate"  # junior | intermediate | senior (workflows/grades.py)
+    grade_label: str = ""
 
 
 def _info(session, staff: Staff) -> StaffInfo:
     boss = session.get(Staff, staff.reports_to_id) if staff.reports_to_id else None
     return StaffInfo(staff.id, staff.name, staff.role, ROLE_LABELS[staff.role], boss.name if boss else None, staff.email,
-                     staff.active, staff.login)
+                     staff.active, staff.login, staff.grade, grade_label(staff.grade))
 
 
 def find_staff(session, name: str, active_only: bool = True) -> Staff:
@@ -91,7 +94,7 @@ def _check_email(email: str | None) -> str | None:
 
 
 def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, email: str | None = None,
-              login: str | None = None) -> StaffInfo:
+              login: str | None = None, grade: str | None = None) -> StaffInfo:
     session = desk.session
     name = (name or "").strip()
     if not name or len(name) > 60:
@@ -116,7 +119,7 @@ def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, e
     if email is not None and email and ("@" not in email or " " in email.strip() or unsafe(email, lines=False)):
         raise InvalidValue(f"{email!r} is not an email address")
     staff = Staff(name=name, role=role, reports_to_id=boss_id, email=(email or None), active=True, created_at=desk.now,
-                  login=_check_login(session, login, None))
+                  login=_check_login(session, login, None), grade=check_grade(grade))
     _check_first_login(session, staff)
     session.add(staff)
     audit(desk, "staff.add", staff)
@@ -233,13 +236,15 @@ def edit_staff(
     email: str | None = None,
     rename: str | None = None,
     login: str | None = None,
+    grade: str | None = None,
 ) -> StaffInfo:
-    """Change a staff member's role, superior ('' for none), email ('' clears), name or login ('' unbinds)."""
+    """Change a staff member's role, superior ('' for none), email ('' clears), name, login ('' unbinds) or grade."""
     session = desk.session
     actor = desk.require_actor()
     staff = find_staff(session, name, active_only=False)
     before = snapshot(staff)
-    asked = {k for k, v in (("name", rename), ("role", role), ("reports_to_id", reports_to), ("email", email), ("login", login))
+    asked = {k for k, v in (("name", rename), ("role", role), ("reports_to_id", reports_to), ("email", email), ("login", login),
+                                          ("grade", grade))
              if v is not None}
     _check_may_edit(actor, staff, asked)
     if rename is not None:
@@ -272,6 +277,9 @@ def edit_staff(
     if login is not None:
         staff.login = _check_login(session, login, staff.id)
         _check_first_login(session, staff)
+    if grade is not None:
+        staff.grade = check_grade(grade)
+        check_lowering(session, staff, staff.grade)
     after = snapshot(staff)
     changes = {k for k in after if before.get(k) != after.get(k)}
     if not changes:
