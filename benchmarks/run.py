@@ -63,10 +63,11 @@ class Bench:
 BENCHMARKS: list[Bench] = [
     # issue 2
     Bench("--help", (), ("--help",), 0.25, uses_db=False, issue="2"),
-    Bench("log-call (busiest customer)", ("log-call",), ("--phone", "{busy_phone}", "--kind", "inquiry", "--summary", "run.py benchmark: 询问保修期"), 0.6, 0.15, acting=True, issue="2"),
-    Bench("log-call (typical customer)", ("log-call",), ("--phone", "{typical_phone}", "--kind", "repair", "--summary", "run.py benchmark: 卫生间漏水"), 0.6, 0.15, acting=True, issue="2"),
-    Bench("customer show (busiest)", ("customer", "show"), ("{busy_phone}",), 0.6, 0.15, issue="2"),
-    Bench("customer show (typical)", ("customer", "show"), ("{typical_phone}",), 0.6, 0.15, issue="2"),
+    Bench("log-call (busiest customer)", ("log-call",), ("--phone", "{busy_phone}", "--kind", "inquiry", "--summary", "run.py benchmark: 询问保修期"), 0.6, 0.1, acting=True, issue="2, 14"),
+    Bench("log-call (typical customer)", ("log-call",), ("--phone", "{typical_phone}", "--kind", "repair", "--summary", "run.py benchmark: 卫生间漏水"), 0.6, 0.1, acting=True, issue="2, 14"),
+    Bench("customer show (busiest)", ("customer", "show"), ("{busy_phone}",), 0.6, 0.1, issue="2, 14"),
+    Bench("customer show (typical)", ("customer", "show"), ("{typical_phone}",), 0.6, 0.1, issue="2, 14"),
+    Bench("today (a specialist)", ("today",), (), 0.6, 0.1, acting=True, issue="14"),
     Bench("calls list --customer (busiest)", ("calls", "list"), ("--customer", "{busy_phone}"), None),
     Bench("calls list (latest 50)", ("calls", "list"), (), None),
     Bench("calls list --kind complaint --since -7d", ("calls", "list"), ("--kind", "complaint", "--since", "-7d"), None),
