@@ -54,13 +54,41 @@ class CsdeskGroup(TyperGroup):
                 first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
                 typer.echo(_("Error: database: {problem}").format(problem=visible(first, lines=False)), err=True)
                 raise typer.Exit(1) from None
-            if isinstance(exc, (OSError, UnicodeError)) and not isinstance(exc, (BrokenPipeError,)):
+            if isinstance(exc, BrokenPipeError):
+                # `csdesk … | head`: the reader has all it wanted; a closed pipe is not an error.
+                _silence_stdout()
+                raise typer.Exit(0) from None
+            if isinstance(exc, (OSError, UnicodeError)):
                 typer.echo(_("Error: {message}").format(message=visible(exc, lines=False)), err=True)
                 raise typer.Exit(1) from None
             if isinstance(exc, ClickException):
                 # Usage errors (exit 2) quote the typed value too ("Invalid value for '--kind': …").
                 exc.message = visible(exc.message, lines=False)
             raise
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so that nothing left to flush fails again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _stdout_is_null() -> bool:
+    import os
+    import sys
+
+    try:
+        here, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (here.st_dev, here.st_ino) == (null.st_dev, null.st_ino)
 
 
 app = typer.Typer(
@@ -174,6 +202,7 @@ def main() -> None:
     import sys
 
     _build_only(_named_command(sys.argv[1:]))
+    was_null = _stdout_is_null()
     try:
         app()
         code = 0
@@ -181,6 +210,10 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
             print(exc.code, file=sys.stderr)
+        if code == 1 and (type(sys.stdout).__name__ == "PacifyFlushWrapper" or (not was_null and _stdout_is_null())):
+            # A closed pipe (`csdesk report monthly | head -1`): click and rich both exit 1 on it (rich
+            # after pointing stdout at /dev/null). The reader had what it wanted: not an error.
+            code = 0
     try:
         sys.stdout.flush()
         sys.stderr.flush()
