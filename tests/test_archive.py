@@ -138,7 +138,7 @@ def test_archive_moves_finished_work_and_keeps_open_work(demo, cli, tmp_path):
     assert entry["counts"]["call"] == made["counts"]["call"]
     shown = cli("db", "archives")
     assert shown.exit_code == 0
-    assert entry["sha256"] in shown.stdout and f"call {made['counts']['call']}" in shown.stdout
+    assert entry["sha256"] in shown.stdout and f"calls {made['counts']['call']}" in shown.stdout
     assert "2026-11-23" in shown.stdout  # the period's last day
     trail = cli("--json", "audit", "--entity", f"archive:{entry['id']}")
     assert trail.exit_code == 0, trail.stderr

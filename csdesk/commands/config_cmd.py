@@ -52,7 +52,7 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
     # about them (comments) in the interface language.
     echo(_("# from {file}").format(file=settings.source) if settings.source else _("# no settings file: all defaults"))
     if identities := identity_line(state(ctx)):  # who may act as whom (csdesk/workflows/identity.py)
-        echo(_("# identities: {identities}").format(identities=identities))
+        echo(_("# identities {identities}").format(identities=identities))
 
     def key_lines(path: str, key: str, value) -> None:
         if words := describe(path):

@@ -561,15 +561,15 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
     tz = settings.tz
     cutoff_at = cutoff_instant(before, tz)
     if cutoff_at > now:
-        raise InvalidValue(_("--before {before} is in the future; only finished work of the past is archived.").format(before=before))
+        raise InvalidValue(_("--before {before} is in the future; only finished work of the past is archived").format(before=before))
     to = to.expanduser().resolve()
     if database.target.path is not None and to == database.target.path:
-        raise InvalidValue(_("The archive file must not be the database itself."))
+        raise InvalidValue(_("the archive file must not be the database itself"))
     if not to.parent.is_dir():
-        raise InvalidValue(_("Folder {folder} does not exist.").format(folder=to.parent))
+        raise InvalidValue(_("folder {folder} does not exist").format(folder=to.parent))
     finish_pending(database)
     if to.exists():
-        raise Conflict(_("{file} already exists; choose a new file name for the archive.").format(file=to))
+        raise Conflict(_("{file} already exists; choose a new file name for the archive").format(file=to))
 
     def plan_it(session):
         desk = Desk(session=session, settings=settings, now=now, actor=resolve_actor(session, actor_name))
@@ -582,7 +582,7 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
                            {k: len(v) for k, v in plan.references.items()}, _sum_money(plan.money), plan.rows)
     if dry_run or plan.rows == 0:
         if plan.rows == 0 and not dry_run:
-            raise Conflict(_("Nothing finished before {before} to archive; no file was written.").format(before=before))
+            raise Conflict(_("nothing finished before {before} to archive; no file was written").format(before=before))
         return result
 
     partial = _partial(to)
@@ -596,7 +596,7 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
         t0 = clock.monotonic()
         problems = verify_file(partial, plan)
         if problems:
-            raise ArchiveMismatch(_("The archive file does not add up; nothing was moved."), details=problems)
+            raise ArchiveMismatch(_("the archive file does not add up; nothing was moved"), details=problems)
         _fsync(partial)
         timings["verify"] = clock.monotonic() - t0
         _crash_point("verified")
@@ -614,7 +614,7 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
             again = make_plan(session, before, cutoff_at, tz)
             if again.moved != plan.moved or again.money != plan.money:
                 changed = [name for name in MOVED_TABLES if again.moved[name] != plan.moved[name]]
-                raise Conflict(_("The database changed while the archive was written (in: {tables}); nothing was moved.").format(
+                raise Conflict(_("the database changed while the archive was written (in: {tables}); nothing was moved").format(
                     tables=_(", ").join(table_label(c) for c in changed) or _("money")),
                                hint=_("run the same db archive command again"))
             t = _tables()
@@ -685,7 +685,7 @@ def _write_live(database, fn):
         return database.write(fn)
     except IntegrityError as exc:
         first = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["integrity error"])[0]
-        raise CsdeskError(_("The live database refused the move ({problem}); nothing was moved.").format(problem=first)) from None
+        raise CsdeskError(_("the live database refused the move ({problem}); nothing was moved").format(problem=first)) from None
 
 
 def _file_size(database) -> int | None:
