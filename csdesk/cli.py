@@ -193,6 +193,26 @@ def _build_only(name: str | None) -> None:
         app.registered_groups, app.registered_commands = groups, commands
 
 
+_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion_for_named_shell(argv: list[str]) -> None:
+    """`csdesk --show-completion zsh` (or `--install-completion fish`): the shell named, not the one typer
+    detects from the parent process — so a script for another shell can be written from this one."""
+    for i, arg in enumerate(argv[1:], 1):
+        option, _, named = arg.partition("=")
+        if option not in ("--show-completion", "--install-completion"):
+            continue
+        if not named and i + 1 < len(argv) and argv[i + 1] in _SHELLS:
+            named = argv.pop(i + 1)
+        if named in _SHELLS:
+            argv[i] = option
+            from typer import _completion_shared, completion
+
+            completion._get_shell_name = _completion_shared._get_shell_name = lambda: named
+        return
+
+
 def main() -> None:
     """The `csdesk` command. Leaves through os._exit once the output is flushed: tearing down the
     interpreter (every module and object of SQLAlchemy, pydantic, typer, rich …) would add ~0.1 s to
@@ -201,6 +221,7 @@ def main() -> None:
     import os
     import sys
 
+    _completion_for_named_shell(sys.argv)
     _build_only(_named_command(sys.argv[1:]))
     was_null = _stdout_is_null()
     try:
