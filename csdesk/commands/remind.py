@@ -37,7 +37,7 @@ def run(
     bad = st.database.went_past
     tz = st.settings.tz
     if result.skipped:
-        note(_("Another reminder run is in progress on {database}; nothing done.").format(database=st.database.target.label))
+        note(_("another remind run is in progress on {database}; nothing done").format(database=st.database.target.label))
         return
     if want_json(ctx, json_):
         data = {
