@@ -168,7 +168,7 @@ def db_copy(
             if not tasks:
                 progress.start()  # only once the copy itself begins, not for a refusal
             if name not in tasks:
-                tasks[name] = progress.add_task(name, total=max(total, 1))
+                tasks[name] = progress.add_task(_table_label(name), total=max(total, 1))
             progress.update(tasks[name], completed=done)
 
         try:
@@ -230,7 +230,7 @@ def db_archive(
             if not tasks:
                 bar.start()
             if name not in tasks:
-                tasks[name] = bar.add_task(name, total=max(total, 1))
+                tasks[name] = bar.add_task(_table_label(name), total=max(total, 1))
             bar.update(tasks[name], completed=done)
     try:
         result = archive_database(st.database, st.settings, st.acting_name(), day, to, when, dry_run=dry_run,
@@ -312,6 +312,12 @@ def db_archives(
         counts = _(", ").join(f"{table_label(name)} {n}" for name, n in a.counts.items() if n)
         console.print(Text(_("#{id} rows: {counts}").format(id=a.id, counts=counts)))
         console.print(Text(f"#{a.id} sha256: {a.sha256}"))
+
+
+def _table_label(name: str) -> str:
+    from csdesk.workflows.archive import table_label
+
+    return table_label(name)
 
 
 ARCHIVE_STATES = {"missing": N_("MISSING"), "ok": N_("ok"), "changed": N_("CHANGED"), "present": N_("present")}

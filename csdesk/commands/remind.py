@@ -58,10 +58,9 @@ def run(
         when = dates.fmt(result.now, tz)
         summary = (_("Reminder run {time} (dry run): would announce {count}, announced before {already}, in breach {breaches}.")
                    if dry_run else _("Reminder run {time}: announced {count}, announced before {already}, in breach {breaches}."))
-        line = Text(summary.format(time=when, count=len(result.notices), already=result.already, breaches=result.breaches))
-        if result.breaches:
-            line.append("  ").append(_("BREACHED"), style="bold red")
-        console.print(line)
+        # "in breach N" is the word; red besides when N > 0.
+        console.print(Text(summary.format(time=when, count=len(result.notices), already=result.already, breaches=result.breaches),
+                           style="bold red" if result.breaches else ""))
         for action in result.actions:
             console.print(Text("  " + (_("would: {action}").format(action=action) if dry_run else action)))
         for person, notices in sorted(result.by_person().items()):
