@@ -33,6 +33,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from csdesk.i18n import N_, _
+
 __all__ = ["DEFAULT_BUSINESS_HOURS", "DEFAULT_TIMEZONE", "BusinessCalendar", "Interval"]
 
 UTC = timezone.utc
@@ -52,7 +54,7 @@ DEFAULT_BUSINESS_HOURS: dict[str, Any] = {
     "extra_workdays": [],
 }
 _DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index == date.weekday()
-_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that depends on the locale
+_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that depends on the locale; _() when shown
 _MAKE_UP = "make-up workday (调休)"
 _EXTRA = "extra workday"
 # More consecutive days than this without a single window means the calendar can never be satisfied.
@@ -84,13 +86,13 @@ class BusinessCalendar:
         try:
             self.zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise ValueError(f"unknown time zone {tz!r}") from None
+            raise ValueError(_("unknown time zone {name!r}").format(name=tz)) from None
         cfg = {**DEFAULT_BUSINESS_HOURS, **(business or {})}
         # Per weekday: sorted, non-overlapping (start, end) in minutes after local midnight.
         self._schedule = tuple(_parse_windows(f"business.{k}", cfg[k]) for k in _DAY_KEYS)
         country = cfg["country"]
         if not isinstance(country, str):
-            raise ValueError(f"business.country: {country!r} is not a country code")
+            raise ValueError(_("business.country: {country!r} is not a country code").format(country=country))
         self.country = country.strip().upper()
         self._closures = _parse_dates("business.closures", cfg["closures"])
         self._extra = _parse_dates("business.extra_workdays", cfg["extra_workdays"])
@@ -135,7 +137,7 @@ class BusinessCalendar:
                 self._holidays_by_year[year] = holidays.country_holidays(self.country, years=year)
             except NotImplementedError:
                 raise ValueError(
-                    f"business.country: {self.country!r} is not a country the holidays package knows"
+                    _("business.country: {country!r} is not a country the holidays package knows").format(country=self.country)
                 ) from None
         return self._holidays_by_year[year]
 
@@ -181,7 +183,7 @@ class BusinessCalendar:
             kind, spans = self._day(d)
             empty = 0 if spans else empty + 1
             if until is None and empty > _MAX_EMPTY_DAYS:
-                raise ValueError("no working time in the calendar")
+                raise ValueError(_("no working time in the calendar"))
             yield d, kind, [(max(a, start), b) for a, b in spans if b > start]
             d += timedelta(days=1)
 
@@ -293,7 +295,7 @@ class BusinessCalendar:
         while self._cum[-1] < target:
             quiet_since = max(self._last_working, _shift(origin, -1)) if self._last_working else _shift(origin, -1)
             if (self._last - quiet_since).days > _MAX_EMPTY_DAYS:
-                raise ValueError("no working time in the calendar")
+                raise ValueError(_("no working time in the calendar"))
             self._cover(self._first, _shift(self._last, 1))
         j = bisect_left(self._cum, target, 1) - 1
         found = self._starts[j] + (target - self._cum[j])
@@ -301,7 +303,7 @@ class BusinessCalendar:
         for run_first, run_last in self._long_runs:
             lo, hi = max(run_first, origin), min(run_last, answer_day - timedelta(days=1))
             if (hi - lo).days + 1 > _MAX_EMPTY_DAYS:
-                raise ValueError("no working time in the calendar")
+                raise ValueError(_("no working time in the calendar"))
         return _EPOCH + timedelta(microseconds=found)
 
     def explain(self, start: datetime, duration: timedelta, paused: Sequence[Interval] = ()) -> list[str]:
@@ -310,48 +312,62 @@ class BusinessCalendar:
         _check_duration(duration)
         pauses = _merge(paused)
         fmt = self._fmt
-        lines = [f"Opened {fmt(start_utc)}; business time allowed: {_fmt_td(duration)}"]
-        lines += [f"On hold {fmt(a)} → {fmt(b)}: working time inside does not count" for a, b in pauses]
+        lines = [_("Opened {time}; business time allowed: {allowed}").format(time=fmt(start_utc), allowed=_fmt_td(duration))]
+        lines += [_("On hold {start} → {end}: working time inside does not count").format(start=fmt(a), end=fmt(b)) for a, b in pauses]
         if not duration:
-            return lines + [f"Deadline: {fmt(start_utc)} (nothing to count)"]
+            return lines + [_("Deadline: {time} (nothing to count)").format(time=fmt(start_utc))]
         remaining, total, started = duration, timedelta(0), False
         for d, kind, spans in self._walk(start_utc):
-            day = f"{d.isoformat()} ({_DAY_ABBR[d.weekday()]})"
+            day = f"{d.isoformat()} ({_(_DAY_ABBR[d.weekday()])})"
             if not self._day(d)[1]:
-                lines.append(f"{day} skipped: {kind}")
+                lines.append(_("{day} skipped: {kind}").format(day=day, kind=_day_kind(kind)))
                 continue
             if kind in (_MAKE_UP, _EXTRA):
                 hours = ", ".join(f"{w.start:%H:%M}-{w.end:%H:%M}" for w in self.windows(d))
-                lines.append(f"{day} is a {kind}: working {hours}")
+                lines.append(_("{day} is a {kind}: working {hours}").format(day=day, kind=_day_kind(kind), hours=hours))
             for a, b in spans:
                 pieces, held = _subtract(a, b, pauses)
                 steps = [(p, True) for p in pieces] + [(h, False) for h in held]
                 for (pa, pb), counted in sorted(steps):
                     if not counted:
-                        lines.append(f"  {fmt(pa)} → {self._hm(pb)} on hold: {_fmt_td(pb - pa)} not counted")
+                        lines.append("  " + _("{start} → {end} on hold: {length} not counted").format(
+                            start=fmt(pa), end=self._hm(pb), length=_fmt_td(pb - pa)))
                         continue
                     if not started and pa != start_utc:
-                        lines.append(f"Counting starts {fmt(pa)}")
+                        lines.append(_("Counting starts {time}").format(time=fmt(pa)))
                     started = True
                     if remaining <= pb - pa:
                         end = pa + remaining
-                        lines.append(f"  {fmt(pa)} → {self._hm(end)}: +{_fmt_td(remaining)}, "
-                                     f"total {_fmt_td(duration)} — all business time used")
-                        return lines + [f"Deadline: {fmt(end)} ({end:%Y-%m-%d %H:%M} UTC)"]
+                        lines.append("  " + _("{start} → {end}: +{length}, total {total} — all business time used").format(
+                            start=fmt(pa), end=self._hm(end), length=_fmt_td(remaining), total=_fmt_td(duration)))
+                        return lines + [_("Deadline: {time} ({utc} UTC)").format(time=fmt(end), utc=f"{end:%Y-%m-%d %H:%M}")]
                     remaining -= pb - pa
                     total += pb - pa
-                    lines.append(f"  {fmt(pa)} → {self._hm(pb)}: +{_fmt_td(pb - pa)}, total {_fmt_td(total)}")
+                    lines.append("  " + _("{start} → {end}: +{length}, total {total}").format(
+                        start=fmt(pa), end=self._hm(pb), length=_fmt_td(pb - pa), total=_fmt_td(total)))
         raise AssertionError("unreachable: _walk is endless or raises")
 
     def _fmt(self, t: datetime) -> str:
         local = t.astimezone(self.zone)
-        return f"{local:%Y-%m-%d %H:%M} ({_DAY_ABBR[local.weekday()]})"
+        return f"{local:%Y-%m-%d %H:%M} ({_(_DAY_ABBR[local.weekday()])})"
 
     def _hm(self, t: datetime) -> str:
         return f"{t.astimezone(self.zone):%H:%M}"
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def _day_kind(kind: str) -> str:
+    """A day's kind (explain) in the interface language; a holiday keeps the holidays package's name."""
+    if kind.startswith("holiday: "):
+        return _("holiday: {name}").format(name=kind[len("holiday: "):])
+    return _(_DAY_KINDS.get(kind, kind))
+
+
+_DAY_KINDS = {"closure": N_("closure"), "workday": N_("workday"), "weekend": N_("weekend"),
+              _MAKE_UP: N_("make-up workday"), _EXTRA: N_("extra workday")}
+_DAY_WORDS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 def _to_utc(t: datetime, what: str) -> datetime:
@@ -423,29 +439,29 @@ def _subtract(a: datetime, b: datetime, pauses: list[_Span]) -> tuple[list[_Span
 
 def _parse_windows(key: str, value: Any) -> tuple[tuple[int, int], ...]:
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{key}: expected a list of \"HH:MM-HH:MM\" windows, got {value!r}")
+        raise ValueError(_("{key}: expected a list of \"HH:MM-HH:MM\" windows, got {value!r}").format(key=key, value=value))
     out = []
     for text in value:
         m = _WINDOW_RE.fullmatch(text) if isinstance(text, str) else None
         if not m:
-            raise ValueError(f"{key}: {text!r} is not HH:MM-HH:MM")
+            raise ValueError(_("{key}: {text!r} is not HH:MM-HH:MM").format(key=key, text=text))
         h1, m1, h2, m2 = map(int, m.groups())
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:  # "24:00" may close the last window
-            raise ValueError(f"{key}: {text!r} is not a time of day (00:00-24:00)")
+            raise ValueError(_("{key}: {text!r} is not a time of day (00:00-24:00)").format(key=key, text=text))
         if end <= start:
-            raise ValueError(f"{key}: {text!r} ends before it starts")
+            raise ValueError(_("{key}: {text!r} ends before it starts").format(key=key, text=text))
         out.append((start, end))
     out.sort()
     for (_s1, e1), (s2, _e2) in zip(out, out[1:]):
         if s2 < e1:
-            raise ValueError(f"{key}: windows overlap in {list(value)!r}")
+            raise ValueError(_("{key}: windows overlap in {windows!r}").format(key=key, windows=list(value)))
     return tuple(out)
 
 
 def _parse_dates(key: str, value: Any) -> frozenset[date]:
     if not isinstance(value, (list, tuple, set, frozenset)):
-        raise ValueError(f"{key}: expected a list of YYYY-MM-DD dates, got {value!r}")
+        raise ValueError(_("{key}: expected a list of YYYY-MM-DD dates, got {value!r}").format(key=key, value=value))
     out = set()
     for item in value:
         if isinstance(item, date) and not isinstance(item, datetime):  # TOML bare dates arrive parsed
@@ -456,7 +472,7 @@ def _parse_dates(key: str, value: Any) -> frozenset[date]:
                 raise ValueError
             out.add(date.fromisoformat(item.strip()))
         except ValueError:
-            raise ValueError(f"{key}: {item!r} is not a YYYY-MM-DD date") from None
+            raise ValueError(_("{key}: {item!r} is not a YYYY-MM-DD date").format(key=key, item=item)) from None
     return frozenset(out)
 
 

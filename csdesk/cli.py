@@ -58,7 +58,11 @@ class CsdeskGroup(TyperGroup):
                 first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
                 typer.echo(_("Error: database: {problem}").format(problem=visible(first, lines=False)), err=True)
                 raise typer.Exit(1) from None
-            if isinstance(exc, (OSError, UnicodeError)) and not isinstance(exc, (BrokenPipeError,)):
+            if isinstance(exc, BrokenPipeError):
+                # `csdesk … | head`: the reader has all it wanted; a closed pipe is not an error.
+                _silence_stdout()
+                raise typer.Exit(0) from None
+            if isinstance(exc, (OSError, UnicodeError)):
                 typer.echo(_("Error: {message}").format(message=visible(exc, lines=False)), err=True)
                 raise typer.Exit(1) from None
             if isinstance(exc, ClickException):
@@ -98,6 +102,29 @@ def _add_wide(group) -> None:
         cmd.callback = callback
 
     walk(group)
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so that nothing left to flush fails again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _stdout_is_null() -> bool:
+    import os
+    import sys
+
+    try:
+        here, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (here.st_dev, here.st_ino) == (null.st_dev, null.st_ino)
 
 
 app = typer.Typer(
@@ -205,6 +232,30 @@ def _build_only(name: str | None) -> None:
         app.registered_groups, app.registered_commands = groups, commands
 
 
+_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion_for_named_shell(argv: list[str]) -> None:
+    """`csdesk --show-completion zsh` (or `--install-completion fish`): the shell named, not the one typer
+    detects from the parent process — so a script for another shell can be written from this one."""
+    import os
+
+    if os.environ.get("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"):
+        return  # typer's options then take the shell's name themselves
+    for i, arg in enumerate(argv[1:], 1):
+        option, _, named = arg.partition("=")
+        if option not in ("--show-completion", "--install-completion"):
+            continue
+        if not named and i + 1 < len(argv) and argv[i + 1] in _SHELLS:
+            named = argv.pop(i + 1)
+        if named in _SHELLS:
+            argv[i] = option
+            from typer import _completion_shared, completion
+
+            completion._get_shell_name = _completion_shared._get_shell_name = lambda: named
+        return
+
+
 def main() -> None:
     """The `csdesk` command. Leaves through os._exit once the output is flushed: tearing down the
     interpreter (every module and object of SQLAlchemy, pydantic, typer, rich …) would add ~0.1 s to
@@ -213,7 +264,9 @@ def main() -> None:
     import os
     import sys
 
+    _completion_for_named_shell(sys.argv)
     _build_only(_named_command(sys.argv[1:]))
+    was_null = _stdout_is_null()
     try:
         app()
         code = 0
@@ -221,6 +274,10 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
             print(exc.code, file=sys.stderr)
+        if code == 1 and (type(sys.stdout).__name__ == "PacifyFlushWrapper" or (not was_null and _stdout_is_null())):
+            # A closed pipe (`csdesk report monthly | head -1`): click and rich both exit 1 on it (rich
+            # after pointing stdout at /dev/null). The reader had what it wanted: not an error.
+            code = 0
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import N_, _
 
 # Every key that exists, with its default. Later areas add their sections here.
 DEFAULTS: dict[str, Any] = {
@@ -182,6 +183,65 @@ DEFAULTS: dict[str, Any] = {
     },
 }
 
+# What `config show` says about each section and key, in the interface language (the keys stay as
+# they are written in the file). A key without its own line is explained by its section's.
+DESCRIPTIONS: dict[str, str] = {
+    "timezone": N_("Time zone that times are read and shown in; the database stores UTC."),
+    "agent": N_("Who is acting when neither --as nor CSDESK_AGENT says (a staff name)."),
+    "lang": N_("Interface language: zh (Chinese) or en; --lang and CSDESK_LANG win over it."),
+    "business": N_("Business hours: working windows per weekday (the gap between two is the lunch break), holidays and closures."),
+    "business.country": N_("Public holidays and make-up working days of this country."),
+    "business.closures": N_("Company closures, as YYYY-MM-DD."),
+    "business.extra_workdays": N_("Extra working days, as YYYY-MM-DD."),
+    "complaint_categories": N_("Complaint categories as \"key=label\": the key is typed (--category quality), the label is shown."),
+    "sla": N_("Business time allowed per severity for the first response and for the resolution (4h, 1h30m)."),
+    "sla.first_response": N_("Time to the first response, per severity."),
+    "sla.resolution": N_("Time to the resolution, per severity."),
+    "levels": N_("What each complaint level is called (1 specialist … 4 director)."),
+    "escalation": N_("Escalation: the time a complaint gets on reaching each level, and who takes it."),
+    "escalation.resolution": N_("Resolution time granted on reaching each level."),
+    "escalation.default_assignee": N_("Who takes complaints escalated to a level when nobody of that level is above the assignee (\"\" = the least busy)."),
+    "escalation.major_level": N_("The level major complaints start at."),
+    "escalation.key_account_level": N_("The level key accounts' complaints start at."),
+    "export": N_("Exports (workbooks, CSV, mail)."),
+    "export.mask_phones": N_("Mask customers' phone numbers (138****5678) in exports."),
+    "projects": N_("Projects: warranty, adjustments."),
+    "projects.warranty": N_("Warranty when project add has no --warranty (24m, 2y)."),
+    "projects.adjustment_days": N_("An adjustment without --due falls due this many days later (0: no due date)."),
+    "projects.responsible": N_("Who can be responsible for an adjustment."),
+    "collection": N_("Collecting payments: the dunning ladder and who may record each step."),
+    "collection.ladder": N_("Days after the due date at which each dunning step falls due (-1: off)."),
+    "collection.roles": N_("The lowest role that may record each step."),
+    "callbacks": N_("Callbacks: retries and the default time of day."),
+    "callbacks.retry_delay": N_("After an unanswered try, the next is due this much business time later."),
+    "callbacks.max_attempts": N_("Unanswered tries before a callback counts as missed."),
+    "callbacks.default_time": N_("A due date without a time of day means by this time that day."),
+    "visit_rules": N_("Rules that create return visits; each can be switched off with enabled = false."),
+    "smtp": N_("The mail server for reminder digests and mailed reports (the password comes from the environment)."),
+    "desk": N_("The full-screen desk."),
+    "desk.refresh": N_("Seconds between refreshes of csdesk desk."),
+    "reminders": N_("Reminder runs (remind run)."),
+    "reminders.callback_lead": N_("Announce a callback this long before it is due."),
+    "reminders.sla_warn_ratio": N_("Warn when this share of a complaint's allowance is used."),
+    "reminders.instalment_lead_days": N_("Announce instalments falling due this many days ahead."),
+    "reminders.repeat_overdue_every": N_("Repeat overdue announcements on this cadence (\"\": only once)."),
+    "notify": N_("Where remind run --mail sends notices: mail, WeCom and DingTalk channels."),
+    "notify.channels": N_("One [notify.channels.NAME] table per channel: type, serves, webhook or webhook_env."),
+    "notify.resend_unknown_after": N_("A message of unknown fate is sent again, with the same id, at most this often."),
+    "notify.timeout": N_("Seconds to wait for a chat robot's answer."),
+}
+
+
+def describe(key: str) -> str | None:
+    """`config show`'s line about a section or key, in the interface language (None: none of its own)."""
+    text = DESCRIPTIONS.get(key)
+    return _(text) if text else None
+
+
+# What a setting's type is called in an error ("must be a number").
+_KIND_WORDS = {"int": N_("a whole number"), "float": N_("a number"), "str": N_("text in quotes"), "bool": N_("true or false"),
+               "list": N_("a list"), "dict": N_("a table"), "value": N_("a value")}
+
 # Tables whose keys are names people choose (checked by the code that reads them, not here).
 NAMED_TABLES = ("notify.channels", "assignment.by_category")
 
@@ -227,10 +287,10 @@ def _merge(base: dict, over: dict, path: str = "") -> dict:
     for key, value in over.items():
         where = f"{path}{key}"
         if key not in base:
-            raise InvalidValue(f"config: unknown key {where!r}")
+            raise InvalidValue(_("config: unknown key {where!r}").format(where=where))
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
-                raise InvalidValue(f"config: {where!r} must be a table")
+                raise InvalidValue(_("config: {where!r} must be a table").format(where=where))
             if where in NAMED_TABLES:
                 out[key] = copy.deepcopy(value)
                 continue
@@ -239,7 +299,7 @@ def _merge(base: dict, over: dict, path: str = "") -> dict:
             if base[key] is not None and type(value) is not type(base[key]) and not (
                 isinstance(base[key], float) and isinstance(value, int)
             ):
-                raise InvalidValue(f"config: {where!r} must be a {type(base[key]).__name__}")
+                raise InvalidValue(_("config: {where!r} must be {kind}").format(where=where, kind=_(_KIND_WORDS.get(type(base[key]).__name__, "value"))))
             out[key] = value
     return out
 
@@ -267,9 +327,9 @@ def load(db_path: Path | None = None) -> Settings:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidValue(f"config file {path} does not exist") from None
+        raise InvalidValue(_("config file {path} does not exist").format(path=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidValue(f"config file {path}: {exc}") from None
+        raise InvalidValue(_("config file {path}: {exc}").format(path=path, exc=exc)) from None
     settings = Settings(_merge(DEFAULTS, raw), source=path)
     validate(settings)
     return settings
@@ -309,7 +369,7 @@ def _leaves(node: Any, path: str = ""):
 
 
 def _bad(key: str, reason: str) -> InvalidValue:
-    return InvalidValue(f"config: {key}: {reason}")
+    return InvalidValue(_("config: {key}: {reason}").format(key=key, reason=reason))
 
 
 def validate(settings: Settings) -> None:
@@ -330,26 +390,26 @@ def validate(settings: Settings) -> None:
         if isinstance(value, list):
             for item in value:
                 if not isinstance(item, str):
-                    example = f", such as {default[0]!r}" if isinstance(default, list) and default else ""
-                    raise _bad(key, f"{item!r} is not text in quotes{example}")
+                    example = _(", such as {example!r}").format(example=default[0]) if isinstance(default, list) and default else ""
+                    raise _bad(key, _("{item!r} is not text in quotes{example}").format(item=item, example=example))
                 if unsafe(item, lines=False):
-                    raise _bad(key, "contains control characters")
+                    raise _bad(key, _("contains control characters"))
         elif isinstance(value, str) and unsafe(value, lines=False):
-            raise _bad(key, "contains control characters")
+            raise _bad(key, _("contains control characters"))
         for pattern, (low, high) in _INT_RANGES.items():
             if fnmatchcase(key, pattern) and not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
-                raise _bad(key, f"must be a whole number from {low} to {high}, not {value!r}")
+                raise _bad(key, _("must be a whole number from {low} to {high}, not {value!r}").format(low=low, high=high, value=value))
         if any(fnmatchcase(key, p) for p in _DURATIONS) and not (value == "" and default == ""):
             try:
                 if not isinstance(value, str) or dates.parse_duration(value).total_seconds() <= 0:
                     raise InvalidValue("")
             except InvalidValue:
-                raise _bad(key, f"{value!r} is not a duration of more than 0 like \"4h\" or \"1h30m\"") from None
+                raise _bad(key, _("{value!r} is not a duration of more than 0 like \"4h\" or \"1h30m\"").format(value=value)) from None
         if fnmatchcase(key, "collection.roles.*") and value not in _ROLES:
-            raise _bad(key, f"{value!r} is not a role (use one of: {', '.join(_ROLES)})")
+            raise _bad(key, _("{value!r} is not a role (use one of: {roles})").format(value=value, roles=', '.join(_ROLES)))
     ratio = data["reminders"]["sla_warn_ratio"]
     if not 0 < ratio <= 1:
-        raise _bad("reminders.sla_warn_ratio", f"must be more than 0 and at most 1, not {ratio!r}")
+        raise _bad("reminders.sla_warn_ratio", _("must be more than 0 and at most 1, not {ratio!r}").format(ratio=ratio))
     settings.tz  # the zone
     _check_qa(data["qa"])
     _check_business(data)
@@ -377,24 +437,24 @@ def _check_business(data: dict) -> None:
     try:
         BusinessCalendar(data["timezone"], data["business"])
     except ValueError as exc:
-        raise InvalidValue(f"config: {exc}") from None
+        raise InvalidValue(_("config: {exc}").format(exc=exc)) from None
     country = data["business"]["country"].strip().upper()
     if country and country != DEFAULTS["business"]["country"]:
         import holidays
 
         if country not in holidays.list_supported_countries():
-            raise _bad("business.country", f"{country!r} is not a country the holidays package knows (e.g. CN, HK, TW, SG)")
+            raise _bad("business.country", _("{country!r} is not a country the holidays package knows (e.g. CN, HK, TW, SG)").format(country=country))
 
 
 def _check_categories(items: list) -> None:
     import re
 
     if not items:
-        raise _bad("complaint_categories", "is empty")
+        raise _bad("complaint_categories", _("is empty"))
     for item in items:
         key = item.partition("=")[0].strip().lower()
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,19}", key):
-            raise _bad("complaint_categories", f"{item!r} is not \"key=标签\" (key: a-z, 0-9, _ -, up to 20)")
+            raise _bad("complaint_categories", _("{item!r} is not \"key=标签\" (key: a-z, 0-9, _ -, up to 20)").format(item=item))
 
 
 def _check_warranty(text: str) -> None:
@@ -406,7 +466,7 @@ def _check_warranty(text: str) -> None:
         raise _bad("projects.warranty", exc.message) from None
     months = span.years * 12 + span.months
     if span.days or not 0 < months <= 600:
-        raise _bad("projects.warranty", f"{text!r} is not 1 month to 50 years in months or years (24m, 2y)")
+        raise _bad("projects.warranty", _("{text!r} is not 1 month to 50 years in months or years (24m, 2y)").format(text=text))
 
 
 def qa_items(values: list) -> dict[str, int]:

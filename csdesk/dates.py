@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import _
 
 UTC = timezone.utc
 
@@ -41,7 +42,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue(f"unknown time zone {name!r}") from None
+        raise InvalidValue(_("unknown time zone {name!r}").format(name=name)) from None
 
 
 NOW_YEARS = (1970, 2999)
@@ -54,12 +55,12 @@ def now() -> datetime:
         try:
             value = datetime.fromisoformat(fixed.strip())
         except ValueError:
-            raise InvalidValue(f"CSDESK_NOW={fixed!r} is not an ISO 8601 time such as 2026-11-24T14:30:00+08:00") from None
+            raise InvalidValue(_("CSDESK_NOW={fixed!r} is not an ISO 8601 time such as 2026-11-24T14:30:00+08:00").format(fixed=fixed)) from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         # Rules add and subtract up to a century (payment spans, archives): keep far from year 1 and 9999.
         if not NOW_YEARS[0] <= value.year <= NOW_YEARS[1]:
-            raise InvalidValue(f"CSDESK_NOW={fixed!r} is outside the years {NOW_YEARS[0]}–{NOW_YEARS[1]}")
+            raise InvalidValue(_("CSDESK_NOW={fixed!r} is outside the years {first}–{last}").format(fixed=fixed, first=NOW_YEARS[0], last=NOW_YEARS[1]))
         return value.astimezone(UTC)
     return datetime.now(UTC)
 
@@ -75,8 +76,8 @@ def refuse_future(value: datetime, tz: ZoneInfo | None = None, option: str = "--
     if value > now() + FUTURE_SLACK:
         shown = fmt(value, tz) if tz is not None else value.astimezone(UTC).isoformat(timespec="minutes")
         raise InvalidValue(
-            f"{option} {shown} is in the future; a change can only be recorded now or earlier",
-            hint="looking ahead is for reading only (e.g. csdesk remind run --dry-run --now …)",
+            _("{option} {shown} is in the future; a change can only be recorded now or earlier").format(option=option, shown=shown),
+            hint=_("looking ahead is for reading only (e.g. csdesk remind run --dry-run --now …)"),
         )
     return value
 
@@ -96,7 +97,7 @@ def _parse_clock(text: str) -> time:
     text = text.replace("点半", "点30").rstrip("分")
     m = re.fullmatch(r"(\d{1,2})(?::|点|：)?(\d{2})?(?::(\d{2}))?(am|pm)?", text)
     if not m:
-        raise InvalidValue(f"{raw!r} is not a time of day (use HH:MM)")
+        raise InvalidValue(_("{raw!r} is not a time of day (use HH:MM)").format(raw=raw))
     hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
     half = m.group(4) or half
     if half == "pm" and hour < 12:
@@ -106,7 +107,7 @@ def _parse_clock(text: str) -> time:
     if half == "noon" and hour < 6:  # 中午1点 is 13:00
         hour += 12
     if hour > 23 or minute > 59 or second > 59:
-        raise InvalidValue(f"{text!r} is not a time of day (use HH:MM)")
+        raise InvalidValue(_("{raw!r} is not a time of day (use HH:MM)").format(raw=text))
     return time(hour, minute, second)
 
 
@@ -140,7 +141,7 @@ def parse_when(
     raw = text
     text = (text or "").strip().lower()
     if not text:
-        raise InvalidValue("date/time is empty")
+        raise InvalidValue(_("date/time is empty"))
     base = (at or now()).astimezone(tz)
 
     if text == "now" or text == "现在":
@@ -175,11 +176,11 @@ def parse_when(
             elif unit in _SPAN_UNITS:
                 moved = base + relativedelta(**{_SPAN_UNITS[unit]: sign * amount})
             else:
-                raise InvalidValue(f"{raw!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)")
+                raise InvalidValue(_("{raw!r}: unknown unit {unit!r} (use m, h, d, w, mo, y)").format(raw=raw, unit=unit))
         except (OverflowError, ValueError):
-            raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)") from None
+            raise InvalidValue(_("{raw!r} is out of range (years 1900–2200)").format(raw=raw)) from None
         if not (1900 <= moved.year <= 2200):
-            raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)")
+            raise InvalidValue(_("{raw!r} is out of range (years 1900–2200)").format(raw=raw))
         return moved.astimezone(UTC)
 
     words = text.split()
@@ -242,9 +243,9 @@ def parse_when(
         try:
             day = date(*(int(p) for p in words[0].replace("/", "-").split("-")))
         except ValueError:
-            raise InvalidValue(f"{raw!r} is not a date (no such day)") from None
+            raise InvalidValue(_("{raw!r} is not a date (no such day)").format(raw=raw)) from None
         if not (1900 <= day.year <= 2200):
-            raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)")
+            raise InvalidValue(_("{raw!r} is out of range (years 1900–2200)").format(raw=raw))
         return _local(day, clock, tz).astimezone(UTC)
     try:
         value = datetime.fromisoformat(iso.upper() if "t" in iso else iso)
@@ -253,14 +254,14 @@ def parse_when(
             value = datetime.combine(date.fromisoformat(iso), default_time)
         except ValueError:
             raise InvalidValue(
-                f"{raw!r} is not a date/time (try 2026-11-24 14:30, today 14:30, tomorrow, fri 10:00, +3d, -2h)"
+                _("{raw!r} is not a date/time (try 2026-11-24 14:30, today 14:30, tomorrow, fri 10:00, +3d, -2h)").format(raw=raw)
             ) from None
     if len(iso) == 10:
         value = datetime.combine(value.date(), default_time)
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     if not (1900 <= value.year <= 2200):
-        raise InvalidValue(f"{raw!r} is out of range (years 1900–2200)")
+        raise InvalidValue(_("{raw!r} is out of range (years 1900–2200)").format(raw=raw))
     return value.astimezone(UTC)
 
 
@@ -274,7 +275,7 @@ def parse_duration(text: str) -> timedelta:
     raw = text
     text = (text or "").strip().lower().replace(" ", "")
     if not text:
-        raise InvalidValue("duration is empty")
+        raise InvalidValue(_("duration is empty"))
     if re.fullmatch(r"[0-9]+", text):
         text += "m"
     m = re.fullmatch(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m(?:in)?)?(?:([0-9]+)s)?", text)
@@ -282,15 +283,15 @@ def parse_duration(text: str) -> timedelta:
         if re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", text):
             mins, secs = text.split(":")
             return timedelta(minutes=int(mins), seconds=int(secs))
-        raise InvalidValue(f"{raw!r} is not a duration (try 5m30s, 1h30m, 2h, 45)")
+        raise InvalidValue(_("{raw!r} is not a duration (try 5m30s, 1h30m, 2h, 45)").format(raw=raw))
     d, h, mi, s = (int(g or 0) for g in m.groups())
     # Sum in seconds first: timedelta() itself overflows (a traceback) long before a number is too long to type.
     seconds = ((d * 24 + h) * 60 + mi) * 60 + s
     if seconds > 366 * 86400:
-        raise InvalidValue(f"{raw!r} is too long a duration")
+        raise InvalidValue(_("{raw!r} is too long a duration").format(raw=raw))
     total = timedelta(seconds=seconds)
     if total > timedelta(days=366):
-        raise InvalidValue(f"{raw!r} is too long a duration")
+        raise InvalidValue(_("{raw!r} is too long a duration").format(raw=raw))
     return total
 
 
@@ -305,10 +306,10 @@ def parse_span(text: str):
     text = (text or "").strip().lower()
     m = re.fullmatch(r"(\d+)\s*([a-z]+|天|周|个月|月|年)", text)
     if not m or m.group(2) not in _SPAN_UNITS:
-        raise InvalidValue(f"{raw!r} is not a span (try 3 months, 24m, 2y, 90d, 2w)")
+        raise InvalidValue(_("{raw!r} is not a span (try 3 months, 24m, 2y, 90d, 2w)").format(raw=raw))
     amount = int(m.group(1))
     if amount <= 0 or amount > 1200:
-        raise InvalidValue(f"{raw!r}: the number must be between 1 and 1200")
+        raise InvalidValue(_("{raw!r}: the number must be between 1 and 1200").format(raw=raw))
     return relativedelta(**{_SPAN_UNITS[m.group(2)]: amount})
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from csdesk.errors import CsdeskError, DatabaseMissing, InvalidValue
+from csdesk.i18n import _
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
@@ -61,7 +62,7 @@ def expand_path(path: str | Path) -> Path:
     except RuntimeError:  # pathlib: "Could not determine home directory."
         from csdesk.errors import InvalidValue
 
-        raise InvalidValue(f"{str(path)!r}: no such user's home folder to expand ~ in") from None
+        raise InvalidValue(_("{path!r}: no such user's home folder to expand ~ in").format(path=str(path))) from None
 
 
 def resolve(option: str | None) -> Target:
@@ -208,7 +209,7 @@ def _check_integers(conn, cursor, statement, parameters, context, executemany) -
         item = stack.pop()
         if type(item) is int:
             if not -INT64 - 1 <= item <= INT64:
-                raise InvalidValue(f"{item} is too large a number (the largest is {INT64})")
+                raise InvalidValue(_("{item} is too large a number (the largest is {largest})").format(item=item, largest=INT64))
         elif isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, (list, tuple)):
@@ -237,8 +238,8 @@ def make_engine(target: Target):
         postgres = url.get_backend_name() == "postgresql"
         if not postgres:
             raise InvalidValue(
-                f"cannot use {target.label}: csdesk works with a SQLite file or a PostgreSQL URL",
-                hint="e.g. --db ~/desk.db or --db postgresql+psycopg://user@host/dbname",
+                _("cannot use {label}: csdesk works with a SQLite file or a PostgreSQL URL").format(label=target.label),
+                hint=_("e.g. --db ~/desk.db or --db postgresql+psycopg://user@host/dbname"),
             )
         # jit=off: PostgreSQL's JIT compiles the visit-rules query for 1.5 s to save nothing (measured 35×
         # slower than without; csdesk's queries are short).
@@ -254,13 +255,13 @@ def make_engine(target: Target):
         return engine
     except ModuleNotFoundError as exc:
         raise InvalidValue(
-            f"cannot use {target.label}: driver {exc.name} is not installed",
-            hint="pip install 'csdesk[postgres]'",
+            _("cannot use {label}: driver {driver} is not installed").format(label=target.label, driver=exc.name),
+            hint=_("pip install 'csdesk[postgres]'"),
         ) from None
     except InvalidValue:
         raise
     except Exception as exc:  # a malformed URL
-        raise InvalidValue(f"cannot use database URL {target.label}: {exc}") from None
+        raise InvalidValue(_("cannot use database URL {label}: {exc}").format(label=target.label, exc=exc)) from None
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -295,10 +296,10 @@ def _cannot_open(target: Target, exc: BaseException) -> CsdeskError:
     hint = None
     if not target.is_sqlite:
         if "does not exist" in reason and "database" in reason:
-            hint = f"create the empty database first (createdb NAME, or CREATE DATABASE NAME), then: csdesk --db {target.label} init"
+            hint = _("create the empty database first (createdb NAME, or CREATE DATABASE NAME), then: csdesk --db {label} init").format(label=target.label)
         else:
-            hint = "check the server, the user and the password (PGPASSWORD or ~/.pgpass keeps it out of the URL)"
-    return DatabaseMissing(f"cannot open database {target.label}: {reason}", hint=hint)
+            hint = _("check the server, the user and the password (PGPASSWORD or ~/.pgpass keeps it out of the URL)")
+    return DatabaseMissing(_("cannot open database {label}: {reason}").format(label=target.label, reason=reason), hint=hint)
 
 
 class Database:
@@ -353,20 +354,20 @@ class Database:
         """
         from csdesk.migrations import HEAD
 
-        hint = f"create it with: csdesk --db {self.target.label} init"
+        hint = _("create it with: csdesk --db {label} init").format(label=self.target.label)
         if self.target.is_sqlite and not self.exists():
-            raise DatabaseMissing(f"no database at {self.target.label}", hint=hint)
+            raise DatabaseMissing(_("no database at {label}").format(label=self.target.label), hint=hint)
         version = self.schema_version()
         if version is None:
-            raise DatabaseMissing(f"{self.target.label} is not a csdesk database (no schema)", hint=hint)
+            raise DatabaseMissing(_("{label} is not a csdesk database (no schema)").format(label=self.target.label), hint=hint)
         if any_schema:
             return version
         refuse_newer(version)
         if version != HEAD:
             backup = "csdesk db backup FILE" if self.target.is_sqlite else "pg_dump"
             raise DatabaseMissing(
-                f"database schema is at revision {version}, this csdesk needs {HEAD}",
-                hint=f"back it up ({backup}), then run: csdesk db upgrade",
+                _("database schema is at revision {version}, this csdesk needs {head}").format(version=version, head=HEAD),
+                hint=_("back it up ({backup}), then run: csdesk db upgrade").format(backup=backup),
             )
         return version
 
@@ -407,16 +408,17 @@ class Database:
 
         label = self.target.label
         if read_only_file(self.target.path):
-            raise ReadOnlyDatabase(f"{label} is read-only here (the file or its folder cannot be written): "
-                                   "read commands work, changes are refused")
+            raise ReadOnlyDatabase(_("{label} is read-only here (the file or its folder cannot be written): "
+                                     "read commands work, changes are refused").format(label=label))
         try:
             with self.engine.connect() as conn:
                 marker = conn.execute(text('SELECT "before", source FROM archive_marker LIMIT 1')).first()
         except DBAPIError:
             marker = None  # no such table: a schema from before archives, or not a csdesk database yet
         if marker is not None:
-            raise ReadOnlyDatabase(f"{label} is an archive of the work finished before {marker[0]} (moved out of "
-                                   f"{marker[1]}); archives are read-only: record changes in the live database")
+            raise ReadOnlyDatabase(_("{label} is an archive of the work finished before {before} (moved out of "
+                                     "{source}); archives are read-only: record changes in the live database").format(
+                label=label, before=marker[0], source=marker[1]))
         self._writable = True
 
     def _leave_out_skipped(self, state) -> None:
@@ -499,7 +501,7 @@ class Database:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()]
             problems = [] if rows == ["ok"] else rows
             for row in conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
-                problems.append(f"foreign key: {row[0]} row {row[1]} points to a missing {row[2]}")
+                problems.append(_("foreign key: {table} row {row} points to a missing {parent}").format(table=row[0], row=row[1], parent=row[2]))
             conn.execute(text("SELECT 1"))
         return problems
 
@@ -514,22 +516,22 @@ class Database:
 
         if not self.target.is_sqlite:
             raise InvalidValue(
-                "db backup copies SQLite files; a PostgreSQL database is backed up with the server's own tools",
-                hint=f"pg_dump --format=custom --file {dest.name or 'desk.dump'} '{self.target.label}'",
+                _("db backup copies SQLite files; a PostgreSQL database is backed up with the server's own tools"),
+                hint=_("pg_dump --format=custom --file {dump} '{label}'").format(dump=dest.name or 'desk.dump', label=self.target.label),
             )
         dest = expand_path(dest)
         source = self.target.path
         if dest == source:
-            raise InvalidValue("the backup file must not be the database itself")
+            raise InvalidValue(_("the backup file must not be the database itself"))
         if dest in {source.with_name(source.name + s) for s in ("-wal", "-shm", "-journal")}:
-            raise InvalidValue(f"{dest.name} is the database's own {dest.name[len(source.name):]} file; choose a new file name")
+            raise InvalidValue(_("{name} is the database's own {suffix} file; choose a new file name").format(name=dest.name, suffix=dest.name[len(source.name):]))
         if dest.exists() or dest.is_symlink():
-            raise InvalidValue(f"{dest} already exists; choose a new file name")
+            raise InvalidValue(_("{dest} already exists; choose a new file name").format(dest=dest))
         version = self.schema_version()
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InvalidValue(f"cannot make the folder {dest.parent}: {exc.strerror or exc}") from None
+            raise InvalidValue(_("cannot make the folder {parent}: {problem}").format(parent=dest.parent, problem=exc.strerror or exc)) from None
         _remove_stale_partials(dest)
         partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
         try:
@@ -561,7 +563,7 @@ class Database:
             try:
                 os.link(partial, dest)  # never over a file that appeared meanwhile
             except FileExistsError:
-                raise InvalidValue(f"{dest} already exists; choose a new file name") from None
+                raise InvalidValue(_("{dest} already exists; choose a new file name").format(dest=dest)) from None
             except OSError:
                 os.rename(partial, dest)  # a file system without hard links
             _fsync_folder(dest.parent)
@@ -595,7 +597,8 @@ class Database:
                     last, called = conn.execute(text(f"SELECT last_value, is_called FROM {seq}")).one()
                     nxt = last + 1 if called else last
                     if top is not None and nxt <= top:
-                        problems.append(f"sequence {seq} would give {table.name}.{column.name} {nxt}, but {top} is taken")
+                        problems.append(_("sequence {seq} would give {column} {next}, but {top} is taken").format(
+                            seq=seq, column=f"{table.name}.{column.name}", next=nxt, top=top))
         return problems
 
 
@@ -603,17 +606,17 @@ def _check_copy(dst, version: str | None) -> None:
     """A backup copy is whole (SQLite's integrity check) and holds the schema it was copied at."""
     rows = [r[0] for r in dst.execute("PRAGMA integrity_check").fetchall()]
     if rows != ["ok"]:
-        raise CsdeskError(f"the backup copy failed SQLite's integrity check ({rows[0]}); nothing was written")
+        raise CsdeskError(_("the backup copy failed SQLite's integrity check ({problem}); nothing was written").format(problem=rows[0]))
     try:
         copied = dst.execute("SELECT version_num FROM alembic_version").fetchone()
     except Exception:  # noqa: BLE001 — no such table: not a csdesk schema
         copied = None
     if copied is None or copied[0] != version:
-        raise CsdeskError(f"the backup copy is not at the database's schema {version}; nothing was written")
+        raise CsdeskError(_("the backup copy is not at the database's schema {version}; nothing was written").format(version=version))
     if version in known_revisions():
         tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "audit_entry" not in tables or "staff" not in tables:
-            raise CsdeskError("the backup copy lacks csdesk's tables; nothing was written")
+            raise CsdeskError(_("the backup copy lacks csdesk's tables; nothing was written"))
 
 
 def _backup_failed(dest: Path, exc: BaseException) -> CsdeskError:
@@ -622,11 +625,11 @@ def _backup_failed(dest: Path, exc: BaseException) -> CsdeskError:
 
     text = str(exc).strip() or type(exc).__name__
     if getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in text or "database or disk is full" in text:
-        return CsdeskError(f"cannot write the backup {dest}: the disk is full; nothing was written",
-                           hint="free some space, or back up to another disk")
+        return CsdeskError(_("cannot write the backup {dest}: the disk is full; nothing was written").format(dest=dest),
+                           hint=_("free some space, or back up to another disk"))
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror
-    return CsdeskError(f"cannot write the backup {dest}: {text}; nothing was written")
+    return CsdeskError(_("cannot write the backup {dest}: {text}; nothing was written").format(dest=dest, text=text))
 
 
 def _remove_stale_partials(dest: Path) -> None:
@@ -674,7 +677,7 @@ def refuse_newer(version: str | None) -> None:
 
     if version is not None and version not in known_revisions():
         raise SchemaTooNew(
-            f"this database is at schema {version}, newer than this csdesk ({HEAD}): install a newer csdesk"
+            _("this database is at schema {version}, newer than this csdesk ({head}): install a newer csdesk").format(version=version, head=HEAD)
         )
 
 
@@ -690,9 +693,9 @@ def file_mode() -> int:
     except ValueError:
         mode = -1
     if not 0 <= mode <= 0o777 or not mode & 0o600 == 0o600:
-        raise InvalidValue(f"CSDESK_DB_MODE={raw!r} is not a file mode the owner can read and write (e.g. 600 or 640)")
+        raise InvalidValue(_("CSDESK_DB_MODE={raw!r} is not a file mode the owner can read and write (e.g. 600 or 640)").format(raw=raw))
     if mode & 0o007:
-        raise InvalidValue(f"CSDESK_DB_MODE={raw!r} would let every user of this machine at customer data; use 600, 640 or 660")
+        raise InvalidValue(_("CSDESK_DB_MODE={raw!r} would let every user of this machine at customer data; use 600, 640 or 660").format(raw=raw))
     return mode
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from csdesk.i18n import _
+
 
 def smtp_settings(settings) -> dict:
     smtp = settings["smtp"]
@@ -56,7 +58,7 @@ def send_message(settings, to_addr: str, subject: str, body: str, attachments: l
 
     cfg = smtp_settings(settings)
     if not cfg["host"] or not cfg["from_addr"]:
-        raise OSError("smtp.host and smtp.from_addr are not configured")
+        raise OSError(_("smtp.host and smtp.from_addr are not configured"))
     msg = build_message(cfg, to_addr, subject, body, attachments, msg_id, mask=bool(settings["export"]["mask_phones"]))
     with smtplib.SMTP(cfg["host"], cfg["port"], timeout=cfg["timeout"]) as smtp:
         if cfg["starttls"]:

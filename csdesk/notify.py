@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from csdesk.errors import CsdeskError, InvalidValue
+from csdesk.i18n import _
 
 KINDS = ("email", "wecom", "dingtalk")
 ROLES = ("specialist", "supervisor", "manager", "director")
@@ -67,8 +68,8 @@ class Channel:
     def url(self) -> str:
         url = self.webhook or (os.environ.get(self.webhook_env, "") if self.webhook_env else "")
         if not url:
-            raise Refused(f"channel {self.name}: no webhook (environment variable {self.webhook_env} is empty)"
-                          if self.webhook_env else f"channel {self.name}: no webhook")
+            raise Refused(_("channel {name}: no webhook (environment variable {webhook_env} is empty)").format(name=self.name, webhook_env=self.webhook_env)
+                          if self.webhook_env else _("channel {name}: no webhook").format(name=self.name))
         return url
 
     def signing_secret(self) -> str:
@@ -77,7 +78,7 @@ class Channel:
         if self.secret_env:
             value = os.environ.get(self.secret_env, "")
             if not value:
-                raise Refused(f"channel {self.name}: the signing secret's environment variable {self.secret_env} is empty")
+                raise Refused(_("channel {name}: the signing secret's environment variable {secret_env} is empty").format(name=self.name, secret_env=self.secret_env))
             return value
         return ""
 
@@ -96,41 +97,41 @@ def channels(settings) -> list[Channel]:
     raw = settings["notify"]["channels"]
     out: list[Channel] = []
     for name, table in raw.items():
-        where = f"config: notify.channels.{name}"
+        where = _("config: {key}").format(key=f"notify.channels.{name}")
         if not isinstance(table, dict):
-            raise InvalidValue(f"{where} must be a table")
+            raise InvalidValue(_("{where} must be a table").format(where=where))
         if not re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", name):
-            raise InvalidValue(f"{where}: a channel name is 1-40 letters, digits, - or _")
+            raise InvalidValue(_("{where}: a channel name is 1-40 letters, digits, - or _").format(where=where))
         unknown = sorted(set(table) - _KEYS)
         if unknown:
-            raise InvalidValue(f"{where}: unknown key {unknown[0]!r}")
+            raise InvalidValue(_("{where}: unknown key {key!r}").format(where=where, key=unknown[0]))
         kind = table.get("type", name if name in KINDS else "")
         if kind not in KINDS:
-            raise InvalidValue(f"{where}: type must be one of {', '.join(KINDS)}")
+            raise InvalidValue(_("{where}: type must be one of {kinds}").format(where=where, kinds=', '.join(KINDS)))
         serves = table.get("serves", ["*"])
         if isinstance(serves, str):
             serves = [serves]
         if not isinstance(serves, list) or not all(isinstance(s, str) and s.strip() for s in serves):
-            raise InvalidValue(f"{where}: serves must be a list of role names and staff names, or [\"*\"]")
+            raise InvalidValue(_("{where}: serves must be a list of role names and staff names, or [\"*\"]").format(where=where))
         for key in ("webhook", "webhook_env", "secret", "secret_env", "format"):
             if not isinstance(table.get(key, ""), str):
-                raise InvalidValue(f"{where}: {key} must be a string")
+                raise InvalidValue(_("{where}: {key} must be a string").format(where=where, key=key))
         if not isinstance(table.get("enabled", True), bool):
-            raise InvalidValue(f"{where}: enabled must be true or false")
+            raise InvalidValue(_("{where}: enabled must be true or false").format(where=where))
         fmt = table.get("format", "markdown")
         if kind == "wecom" and fmt not in ("markdown", "text"):
-            raise InvalidValue(f"{where}: format must be markdown or text")
+            raise InvalidValue(_("{where}: format must be markdown or text").format(where=where))
         if kind == "dingtalk" and fmt != "markdown":
-            raise InvalidValue(f"{where}: a DingTalk channel sends markdown")
+            raise InvalidValue(_("{where}: a DingTalk channel sends markdown").format(where=where))
         if kind != "email":
             if not table.get("webhook") and not table.get("webhook_env"):
-                raise InvalidValue(f"{where}: a {kind} channel needs webhook or webhook_env")
+                raise InvalidValue(_("{where}: a {kind} channel needs webhook or webhook_env").format(where=where, kind=kind))
             if table.get("webhook") and not re.match(r"https?://", table["webhook"]):
-                raise InvalidValue(f"{where}: webhook must be an http(s) URL")
+                raise InvalidValue(_("{where}: webhook must be an http(s) URL").format(where=where))
         elif any(table.get(k) for k in ("webhook", "webhook_env", "secret", "secret_env")):
-            raise InvalidValue(f"{where}: an email channel sends through [smtp]; it has no webhook or secret")
+            raise InvalidValue(_("{where}: an email channel sends through [smtp]; it has no webhook or secret").format(where=where))
         if kind != "dingtalk" and (table.get("secret") or table.get("secret_env")):
-            raise InvalidValue(f"{where}: only a dingtalk channel has a signing secret")
+            raise InvalidValue(_("{where}: only a dingtalk channel has a signing secret").format(where=where))
         out.append(Channel(
             name=name, kind=kind, serves=tuple(s.strip() for s in serves), enabled=table.get("enabled", True),
             webhook=table.get("webhook", ""), webhook_env=table.get("webhook_env", ""),
@@ -147,7 +148,7 @@ def find_channel(settings, name: str) -> Channel:
         if ch.name == name:
             return ch
     known = ", ".join(c.name for c in channels(settings)) or "none"
-    raise InvalidValue(f"no notify channel named {name!r} (configured: {known})")
+    raise InvalidValue(_("no notify channel named {name!r} (configured: {known})").format(name=name, known=known))
 
 
 def resend_after(settings):
@@ -159,16 +160,16 @@ def resend_after(settings):
     try:
         period = dates.parse_duration(text)
     except InvalidValue as exc:
-        raise InvalidValue(f"config: notify.resend_unknown_after: {exc.message}") from None
+        raise InvalidValue(_("config: notify.resend_unknown_after: {message}").format(message=exc.message)) from None
     if period < timedelta(0):
-        raise InvalidValue("config: notify.resend_unknown_after must not be negative")
+        raise InvalidValue(_("config: notify.resend_unknown_after must not be negative"))
     return period
 
 
 def timeout(settings) -> float:
     value = settings["notify"]["timeout"]
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 300:
-        raise InvalidValue("config: notify.timeout must be a number of seconds between 0 and 300")
+        raise InvalidValue(_("config: notify.timeout must be a number of seconds between 0 and 300"))
     return float(value)
 
 
@@ -248,7 +249,7 @@ def send_mail(settings, to_addr: str, subject: str, body: str, msg_id: str) -> A
 
     cfg = smtp_settings(settings)
     if not cfg["host"] or not cfg["from_addr"]:
-        raise Refused("smtp.host and smtp.from_addr are not configured")
+        raise Refused(_("smtp.host and smtp.from_addr are not configured"))
     msg = build_message(cfg, to_addr, subject, body, msg_id=msg_id)
     phase = {"data": False, "answer": None}
     try:
@@ -279,7 +280,7 @@ def send_mail(settings, to_addr: str, subject: str, body: str, msg_id: str) -> A
             return Answer(phase["answer"][0], _text(phase["answer"][1]))
         error = f"{type(exc).__name__}: {exc}"[:300]
         if phase["data"]:
-            raise Unknown(f"no answer after the mail was sent ({error})") from None
+            raise Unknown(_("no answer after the mail was sent ({error})").format(error=error)) from None
         raise Refused(error) from None
     code, text = phase["answer"] or (250, b"")
     return Answer(code, _text(text))
@@ -338,10 +339,10 @@ def send_chat(channel: Channel, title: str, text: str, wait: float) -> Answer:
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (socket.timeout, TimeoutError)):
-            raise Unknown(channel.hide(f"no answer within {wait:g} s")) from None
-        raise Refused(channel.hide(f"cannot reach the service: {reason}")) from None
+            raise Unknown(channel.hide(_("no answer within {seconds:g} s").format(seconds=wait))) from None
+        raise Refused(channel.hide(_("cannot reach the service: {reason}").format(reason=reason))) from None
     except (socket.timeout, TimeoutError, http.client.RemoteDisconnected, ConnectionResetError) as exc:
-        raise Unknown(channel.hide(f"no answer ({type(exc).__name__}: {exc})"[:300])) from None
+        raise Unknown(channel.hide(_("no answer ({problem})").format(problem=f"{type(exc).__name__}: {exc}")[:300])) from None
     except OSError as exc:
         if sent:
             raise Unknown(channel.hide(f"{type(exc).__name__}: {exc}"[:300])) from None
@@ -375,7 +376,7 @@ def send_test(settings, name: str, to: str | None, now) -> dict:
     try:
         return _send_test(settings, ch, to, dates.fmt(now, settings.tz))
     except (Refused, Unknown) as exc:
-        raise type(exc)(f"{ch.name} ({ch.kind}): {exc.message}") from None
+        raise type(exc)(_("{channel} ({kind}): {problem}").format(channel=ch.name, kind=ch.kind, problem=exc.message)) from None
 
 
 def _send_test(settings, ch: Channel, to: str | None, when: str) -> dict:
@@ -384,13 +385,13 @@ def _send_test(settings, ch: Channel, to: str | None, when: str) -> dict:
     if ch.kind == "email":
         address = to or settings["smtp"].get("from_addr") or ""
         if not address:
-            raise InvalidValue("say where to write: --to ADDRESS (smtp.from_addr is not set either)")
-        answer = send_mail(settings, address, "csdesk 通知测试 test message",
-                           f"csdesk 通知测试 — a test message from csdesk, {when}.\n", f"<csdesk-test-{uuid.uuid4().hex}@csdesk>")
+            raise InvalidValue(_("say where to write: --to ADDRESS (smtp.from_addr is not set either)"))
+        answer = send_mail(settings, address, _("csdesk test message"),
+                           _("A test message from csdesk, {time}.").format(time=when) + "\n", f"<csdesk-test-{uuid.uuid4().hex}@csdesk>")
     else:
         if to:
-            raise InvalidValue("--to is for email channels; a chat robot posts to its own group")
-        title = "csdesk 通知测试 test"
-        text = (f"### {title}\n" if ch.format == "markdown" else "") + f"csdesk 通知测试 — a test message from csdesk, {when}."
+            raise InvalidValue(_("--to is for email channels; a chat robot posts to its own group"))
+        title = _("csdesk test message")
+        text = (f"### {title}\n" if ch.format == "markdown" else "") + _("A test message from csdesk, {time}.").format(time=when)
         answer = send_chat(ch, title, text, timeout(settings))
     return {"channel": ch.name, "kind": ch.kind, "status": answer.status, "answer": answer.body}

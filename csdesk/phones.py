@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import _
 
 DEFAULT_REGION = "CN"
 _JUNK = re.compile(r"[\s\-().·/]")
@@ -22,33 +23,37 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
 
     text = (raw or "").strip()
     if not text:
-        raise InvalidValue("phone number is empty")
+        raise InvalidValue(_("phone number is empty"))
     compact = _JUNK.sub("", text)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if not re.fullmatch(r"\+?\d+", compact):
-        raise InvalidValue(f"{raw!r} is not a phone number (only digits, spaces, dashes, brackets and a leading + are allowed)")
+        raise InvalidValue(_("{raw!r} is not a phone number (only digits, spaces, dashes, brackets and a leading + are allowed)").format(raw=raw))
     try:
         number = phonenumbers.parse(compact, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidValue(f"{raw!r} is not a phone number ({exc._msg})") from None
+        why = {
+            exc.INVALID_COUNTRY_CODE: _("unknown country code"), exc.NOT_A_NUMBER: _("not a number"),
+            exc.TOO_SHORT_AFTER_IDD: _("too short"), exc.TOO_SHORT_NSN: _("too short"), exc.TOO_LONG: _("too long"),
+        }.get(exc.error_type, exc._msg)
+        raise InvalidValue(_("{raw!r} is not a phone number ({why})").format(raw=raw, why=why)) from None
     if not phonenumbers.is_valid_number(number):
         reason = phonenumbers.is_possible_number_with_reason(number)
         why = {
-            ValidationResult.TOO_SHORT: "too short",
-            ValidationResult.TOO_LONG: "too long",
-            ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-            ValidationResult.INVALID_LENGTH: "wrong length",
-            ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "missing the area code",
-        }.get(reason, "no such mobile prefix or area code")
+            ValidationResult.TOO_SHORT: _("too short"),
+            ValidationResult.TOO_LONG: _("too long"),
+            ValidationResult.INVALID_COUNTRY_CODE: _("unknown country code"),
+            ValidationResult.INVALID_LENGTH: _("wrong length"),
+            ValidationResult.IS_POSSIBLE_LOCAL_ONLY: _("missing the area code"),
+        }.get(reason, _("no such mobile prefix or area code"))
         if number.country_code == 86:
             # phonenumbers calls most wrong lengths "possible"; say what a person got wrong.
             national = str(number.national_number)
             if national[:2] in ("13", "14", "15", "16", "17", "18", "19") and len(national) != 11:
-                why = f"a mobile number has 11 digits, this one has {len(national)}"
+                why = _("a mobile number has 11 digits, this one has {count}").format(count=len(national))
             elif not compact.startswith(("+", "0")) and national[0] in "2345678" and len(national) <= 8:
-                why = "missing the area code, e.g. 010-62345678"
-        raise InvalidValue(f"{raw!r} is not a valid phone number ({why})")
+                why = _("missing the area code, e.g. 010-62345678")
+        raise InvalidValue(_("{raw!r} is not a valid phone number ({why})").format(raw=raw, why=why))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

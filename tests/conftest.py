@@ -42,7 +42,7 @@ def _environment(tmp_path, monkeypatch):
     # and tests of the Chinese interface delete this (tests/test_i18n.py).
     monkeypatch.setenv("CSDESK_LANG", "en")
     monkeypatch.setenv("CSDESK_DB", str(tmp_path / "desk.db"))
-    # Workflows called directly (no command chose a language) speak English too.
+    # Workflows called directly (not through the CLI, which chooses the language) speak English too.
     from csdesk import i18n
 
     i18n.set_language("en")

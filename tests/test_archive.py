@@ -132,13 +132,13 @@ def test_archive_moves_finished_work_and_keeps_open_work(demo, cli, tmp_path):
         assert checked.exit_code == 0, checked.stdout + checked.stderr
     listed = cli("--json", "db", "archives", "--check")
     assert listed.exit_code == 0, listed.stderr
-    (entry,) = json.loads(listed.stdout)
+    (entry,) = json.loads(listed.stdout)["items"]
     assert entry["file"] == str(target.resolve()) and entry["intact"] is True and entry["present"] is True
     assert entry["before"] == "2026-11-24" and entry["rows"] == made["rows"] and entry["created_by"] == MANAGER
     assert entry["counts"]["call"] == made["counts"]["call"]
     shown = cli("db", "archives")
     assert shown.exit_code == 0
-    assert entry["sha256"] in shown.stdout and f"call {made['counts']['call']}" in shown.stdout
+    assert entry["sha256"] in shown.stdout and f"calls {made['counts']['call']}" in shown.stdout
     assert "2026-11-23" in shown.stdout  # the period's last day
     trail = cli("--json", "audit", "--entity", f"archive:{entry['id']}")
     assert trail.exit_code == 0, trail.stderr
@@ -272,7 +272,7 @@ def test_a_partial_file_left_after_the_commit_is_finished_by_db_archives(demo, c
     target.rename(f"{target}.partial")
     listed = cli("--json", "db", "archives", "--check")
     assert listed.exit_code == 0
-    (entry,) = json.loads(listed.stdout)
+    (entry,) = json.loads(listed.stdout)["items"]
     assert entry["present"] and entry["intact"] and target.exists()
 
 

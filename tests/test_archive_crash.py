@@ -120,7 +120,7 @@ def test_killed_at_each_stage_leaves_the_old_or_the_new_state(demo, cli, tmp_pat
     assert _state(cli, live, original, target, "after the rerun") == "new"
     assert not Path(f"{target}.partial").exists()
     assert db_sound(cli, live)
-    listed = json.loads(cli("--db", live, "--json", "db", "archives", "--check").stdout)
+    listed = json.loads(cli("--db", live, "--json", "db", "archives", "--check").stdout)["items"]
     assert [a["intact"] for a in listed] == [True]
 
 

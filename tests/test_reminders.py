@@ -236,6 +236,6 @@ def test_cli_remind_run_and_list(team, only_test_collector, cli):
     quiet = cli("remind", "run", "--quiet")
     assert quiet.exit_code == 0 and quiet.stdout == ""
     listed = cli("remind", "list", "--json")
-    assert [r["message"] for r in json.loads(listed.stdout)] == ["call #2 needs a callback", "call #1 needs a callback"]
+    assert [r["message"] for r in json.loads(listed.stdout)["items"]] == ["call #2 needs a callback", "call #1 needs a callback"]
     bad = cli("remind", "run", "--now", "not a date")
     assert bad.exit_code == 1 and bad.stderr.startswith("Error:")

@@ -13,7 +13,7 @@ from rich.cells import cell_len
 AGENT = "王芳"
 MONEY = re.compile(r"¥-?[\d,]*\.?\d*(?!…)(?![\d.,])")  # an amount inside free text shortened with … is text
 WHOLE_MONEY = re.compile(r"¥-?\d{1,3}(,\d{3})*\.\d{2}$")
-CODE = re.compile(r"(?<![A-Za-z0-9])([CP])(\d+)(?![\d,.])")
+CODE = re.compile(r"(?<![A-Za-z0-9])([CP])(\d+)(?![\d,.…])")  # a code inside free text shortened with … is text
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,17 @@ def _toml_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
+    if isinstance(value, dict):  # a TOML inline table, as it would be written in the file
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _toml_key(key: str) -> str:
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
 
 
 @app.command("show")
@@ -34,18 +44,32 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
     if want_json(ctx, json_):
         print_json(ctx, {"source": str(settings.source) if settings.source else None, "settings": data})
         return
-    typer.echo(f"# from {settings.source}" if settings.source else "# no config file: all defaults")
+    from csdesk.commands.common import echo
+    from csdesk.config import describe
+    from csdesk.i18n import _
+
+    # TOML a person can paste into the settings file: the keys as they are written there, the words
+    # about them (comments) in the interface language.
+    echo(_("# from {file}").format(file=settings.source) if settings.source else _("# no settings file: all defaults"))
     if identities := identity_line(state(ctx)):  # who may act as whom (csdesk/workflows/identity.py)
-        typer.echo(f"# identities {identities}")
-    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    for key, value in scalars.items():
-        typer.echo(f"{key} = {_toml_value(value)}")
+        echo(_("# identities {identities}").format(identities=identities))
+
+    def key_lines(path: str, key: str, value) -> None:
+        if words := describe(path):
+            echo(f"# {words}")
+        echo(f"{key} = {_toml_value(value)}")
+
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            key_lines(key, key, value)
     for section, values in data.items():
         if isinstance(values, dict):
-            typer.echo(f"\n[{section}]")
+            echo("")
+            if words := describe(section):
+                echo(f"# {words}")
+            echo(f"[{section}]")
             for key, value in values.items():
-                typer.echo(f"{key} = {_toml_value(value)}")
-
+                key_lines(f"{section}.{key}", key, value)
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="config", help="Settings: show the effective configuration.")

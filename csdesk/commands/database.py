@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from csdesk.commands.common import JsonOpt, NowOpt, note, print_json, state, want_json
+from csdesk.i18n import N_, _
 
 app = typer.Typer(help="The database: upgrade, check, backup, copy, archive.", no_args_is_help=True)
 
@@ -25,13 +26,14 @@ def init(ctx: typer.Context) -> None:
     database = st.database
     if database.exists() and database.schema_version() is not None:
         refuse_newer(database.schema_version())
-        note(f"{database.target.label} is already a csdesk database (schema {database.schema_version()}); nothing done.")
-        note("Use `csdesk db upgrade` to bring an older one to the current schema.")
+        note(_("{database} is already a csdesk database (schema {schema}); nothing done.").format(
+            database=database.target.label, schema=database.schema_version()))
+        note(_("Use `csdesk db upgrade` to bring an older one to the current schema."))
         return
     database.create_file()
-    _, after = upgrade(database.engine)
-    note(f"Created {database.target.label} (schema {after}).")
-    note("Next: csdesk staff add 你的名字 --role supervisor")
+    _before, after = upgrade(database.engine)
+    note(_("Created {database} (schema {schema}).").format(database=database.target.label, schema=after))
+    note(_("Next: csdesk staff add YOUR-NAME --role supervisor"))
 
 
 @app.command("upgrade")
@@ -46,13 +48,16 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     database = state(ctx).database
     if not database.exists():
-        raise DatabaseMissing(f"no database at {database.target.label}", hint="create it with: csdesk init")
+        raise DatabaseMissing(_("no database at {label}").format(label=database.target.label),
+                              hint=_("create it with: csdesk init"))
     refuse_newer(database.schema_version())
     before, after = upgrade(database.engine)
     if before == after:
-        note(f"Schema already current ({after}).")
+        note(_("Schema already current ({schema}).").format(schema=after))
+    elif before:
+        note(_("Upgraded {database} from {before} to {after}.").format(database=database.target.label, before=before, after=after))
     else:
-        note(f"Upgraded {database.target.label} from {before or 'empty'} to {after}.")
+        note(_("Upgraded the empty {database} to {after}.").format(database=database.target.label, after=after))
 
 
 @app.command("check")
@@ -71,7 +76,8 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     database = state(ctx).database
     if not database.exists():
-        raise DatabaseMissing(f"no database at {database.target.label}", hint="create it with: csdesk init")
+        raise DatabaseMissing(_("no database at {label}").format(label=database.target.label),
+                              hint=_("create it with: csdesk init"))
     version = database.schema_version()
     refuse_newer(version)
     problems = database.integrity()
@@ -86,22 +92,27 @@ def db_check(ctx: typer.Context, json_: JsonOpt = False) -> None:
     if want_json(ctx, json_):
         print_json(ctx, result)
     else:
-        typer.echo(f"database: {result['database']}")
-        typer.echo(f"integrity: {result['integrity']}")
+        from csdesk.commands.common import echo
+
+        echo(_("database: {database}").format(database=result["database"]))
+        echo(_("integrity: ok") if not problems else _("integrity: failed"))
         for p in problems:
-            typer.echo(f"  {p}")
-        typer.echo(f"values: {result['values'] if not problems else 'not checked'}")
+            echo(f"  {p}")
+        echo(_("values: not checked") if problems or version is None else
+             _("values: ok") if not bad else _("values: failed"))
         for line in bad:
-            typer.echo(f"  {line}")
-        typer.echo(f"schema: {version} ({'current' if version == HEAD else f'needs upgrade to {HEAD}: csdesk db upgrade'})")
+            echo(f"  {line}")
+        echo(_("schema: {schema} (current)").format(schema=version) if version == HEAD else
+             _("schema: {schema} (needs upgrade to {head}: csdesk db upgrade)").format(schema=version, head=HEAD))
         if identities := identity_line(state(ctx)):  # who may act as whom (csdesk/workflows/identity.py)
-            typer.echo(f"identities: {identities}")
+            echo(_("identities: {identities}").format(identities=identities))
     if problems:
-        raise CsdeskError("integrity check failed")
+        raise CsdeskError(_("integrity check failed"))
     if bad:
-        raise CsdeskError(f"{len(bad)} stored values do not parse", hint="correct or remove those rows; until then commands that read them fail, and remind run skips them")
+        raise CsdeskError(_("{count} stored values do not parse").format(count=len(bad)),
+                          hint=_("correct or remove those rows; until then commands that read them fail, and remind run skips them"))
     if version != HEAD:
-        raise CsdeskError(f"schema {version} is not current ({HEAD})", hint="csdesk db upgrade")
+        raise CsdeskError(_("schema {schema} is not current ({head})").format(schema=version, head=HEAD), hint="csdesk db upgrade")
     from csdesk.commands.complaint import warn_calendar
 
     warn_calendar(state(ctx))  # on stderr: a year in use without its make-up workdays
@@ -120,7 +131,8 @@ def db_backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The
     database = state(ctx).database
     database.require(any_schema=True)
     pages = database.backup(file)
-    note(f"Backed up {database.target.label} to {file.expanduser().resolve()} ({pages} pages).")
+    note(_("Backed up {database} to {file} ({pages} pages).").format(
+        database=database.target.label, file=file.expanduser().resolve(), pages=pages))
 
 
 @app.command("copy")
@@ -156,7 +168,7 @@ def db_copy(
             if not tasks:
                 progress.start()  # only once the copy itself begins, not for a refusal
             if name not in tasks:
-                tasks[name] = progress.add_task(name, total=max(total, 1))
+                tasks[name] = progress.add_task(_table_label(name), total=max(total, 1))
             progress.update(tasks[name], completed=done)
 
         try:
@@ -169,13 +181,16 @@ def db_copy(
         return
     from csdesk.commands.common import out, table
 
-    t = table("table", "rows", "money (fen)")
+    from csdesk.workflows.archive import table_label
+
+    t = table(_("Table"), _("Rows"), _("Money (fen)"), text=(_("Money (fen)"),))
     for tc in result.tables:
-        t.add_row(tc.table, str(tc.rows), ", ".join(f"{k} {v}" for k, v in tc.totals_fen.items()))
+        t.add_row(table_label(tc.table), str(tc.rows), ", ".join(f"{k} {v}" for k, v in tc.totals_fen.items()))
     out().print(t)
-    note(f"Copied {result.rows} rows in {len(result.tables)} tables from {result.source} to {result.target} "
-         f"(schema {result.schema}); row counts and money totals match.")
-    note(f"Next: point every agent's --db / CSDESK_DB at {result.target}, and keep {result.source} as a backup.")
+    note(_("Copied {rows} rows in {tables} tables from {source} to {target} (schema {schema}); row counts and money totals match.").format(
+        rows=result.rows, tables=len(result.tables), source=result.source, target=result.target, schema=result.schema))
+    note(_("Next: point every agent's --db / CSDESK_DB at {target}, and keep {source} as a backup.").format(
+        target=result.target, source=result.source))
 
 
 @app.command("archive")
@@ -215,7 +230,7 @@ def db_archive(
             if not tasks:
                 bar.start()
             if name not in tasks:
-                tasks[name] = bar.add_task(name, total=max(total, 1))
+                tasks[name] = bar.add_task(_table_label(name), total=max(total, 1))
             bar.update(tasks[name], completed=done)
     try:
         result = archive_database(st.database, st.settings, st.acting_name(), day, to, when, dry_run=dry_run,
@@ -228,22 +243,25 @@ def db_archive(
         return
     from csdesk.commands.common import out, table
 
-    t = table("table", "rows")
+    from csdesk.workflows.archive import table_label
+
+    t = table(_("Table"), _("Rows"))
     for name, count in result.counts.items():
-        t.add_row(name, str(count))
+        t.add_row(table_label(name), str(count))
     out().print(t)
-    copies = ", ".join(f"{n} {k}" for k, n in result.references.items() if n)
+    copies = _(", ").join(f"{table_label(k)} {n}" for k, n in result.references.items() if n)
     if result.dry_run:
-        note(f"Dry run: {result.rows} rows finished before {result.before} would move to {result.file} "
-             f"(with reference copies of {copies}); nothing was written.")
+        note(_("Dry run: {rows} rows finished before {before} would move to {file} (with reference copies of {copies}); nothing was written.").format(
+            rows=result.rows, before=result.before, file=result.file, copies=copies or "-"))
         return
-    note(f"Archived {result.rows} rows finished before {result.before} to {result.file} "
-         f"({result.size_bytes} bytes, sha256 {result.sha256[:12]}…); row counts, money totals and integrity verified.")
+    note(_("Archived {rows} rows finished before {before} to {file} ({size} bytes, sha256 {sha}…); row counts, money totals and integrity verified.").format(
+        rows=result.rows, before=result.before, file=result.file, size=result.size_bytes, sha=result.sha256[:12]))
     if result.vacuumed:
-        note(f"Live database: {result.live_bytes_before} bytes before, {result.live_bytes_after} after VACUUM.")
+        note(_("Live database: {before} bytes before, {after} after VACUUM.").format(
+            before=result.live_bytes_before, after=result.live_bytes_after))
     else:
-        note("The live file shrinks on disk after VACUUM: csdesk db archive … --vacuum next time, or sqlite3 FILE 'VACUUM' when nobody works.")
-    note(f"Read it with: csdesk --db {result.file} report annual …")
+        note(_("The live file shrinks on disk after VACUUM: csdesk db archive … --vacuum next time, or sqlite3 FILE 'VACUUM' when nobody works."))
+    note(_("Read it with: csdesk --db {file} report annual …").format(file=result.file))
 
 
 @app.command("archives")
@@ -266,29 +284,43 @@ def db_archives(
     finish_pending(st.database)
     rows = st.read(lambda desk: list_archives(desk, check=check))
     if want_json(ctx, json_):
-        print_json(ctx, rows)
+        from csdesk.commands.common import print_list
+
+        print_list(ctx, rows, len(rows))
         return
     from rich.text import Text
 
     from csdesk.commands.common import out, table
 
+    from csdesk.workflows.archive import table_label
+
     tz = st.settings.tz
-    t = table("#", "file", "period", "rows", "sha256", "made", "state")
+    t = table("#", _("File"), _("Period"), _("Rows"), "sha256", _("Made"), _("State"), text=(_("File"),), optional=(_("Made"), "sha256"))
     for a in rows:
         first = dates.to_local(a.first_at, tz).date().isoformat() if a.first_at else "…"
         last = (a.before - timedelta(days=1)).isoformat()
-        state_ = "missing" if not a.present else ("ok" if a.intact else "CHANGED" if a.intact is False else "present")
+        state_ = ARCHIVE_STATES["missing" if not a.present else ("ok" if a.intact else "changed" if a.intact is False else "present")]
         t.add_row(str(a.id), Text(a.file), f"{first} ~ {last}", str(a.rows), a.sha256[:12],
-                  f"{dates.fmt(a.created_at, tz)} {a.created_by or ''}".strip(), state_)
+                  f"{dates.fmt(a.created_at, tz)} {a.created_by or ''}".strip(),
+                  Text(_(state_), style="bold red" if a.intact is False or not a.present else ""))
     if not rows:
-        note("No archives yet: csdesk db archive --before DATE --to FILE makes one.")
+        note(_("No archives yet: csdesk db archive --before DATE --to FILE makes one."))
         return
     console = out()
     console.print(t)
     for a in rows:
-        counts = ", ".join(f"{name} {n}" for name, n in a.counts.items() if n)
-        console.print(Text(f"#{a.id} rows: {counts}"))
+        counts = _(", ").join(f"{table_label(name)} {n}" for name, n in a.counts.items() if n)
+        console.print(Text(_("#{id} rows: {counts}").format(id=a.id, counts=counts)))
         console.print(Text(f"#{a.id} sha256: {a.sha256}"))
+
+
+def _table_label(name: str) -> str:
+    from csdesk.workflows.archive import table_label
+
+    return table_label(name)
+
+
+ARCHIVE_STATES = {"missing": N_("MISSING"), "ok": N_("ok"), "changed": N_("CHANGED"), "present": N_("present")}
 
 
 def register(root: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from csdesk.commands.common import JsonOpt, out, print_json, state, table, want_json
+from csdesk.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -14,8 +15,8 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("test")
 def test(
     ctx: typer.Context,
-    channel: Annotated[str, typer.Argument(help="A channel name from [notify.channels] (or email).")],
-    to: Annotated[str | None, typer.Option("--to", help="email: the address to write to (default: smtp.from_addr).")] = None,
+    channel: Annotated[str, typer.Argument(help="A channel name from [notify.channels] (or email).", metavar="CHANNEL")],
+    to: Annotated[str | None, typer.Option("--to", help="email: the address to write to (default: smtp.from_addr).", metavar="ADDRESS")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Send one test message through a channel and print the service's answer. Records nothing.
@@ -29,8 +30,10 @@ def test(
     if want_json(ctx, json_):
         print_json(ctx, answer)
         return
-    typer.echo(f"{answer['channel']} ({answer['kind']}): accepted — {answer['status']} {answer['answer']}")
+    from csdesk.commands.common import echo
 
+    echo(_("{channel} ({kind}): accepted — {status} {answer}").format(
+        channel=answer["channel"], kind=answer["kind"], status=answer["status"], answer=answer["answer"]))
 
 
 @app.command("status")
@@ -45,15 +48,19 @@ def status(ctx: typer.Context, json_: JsonOpt = False) -> None:
     st = state(ctx)
     rows = st.read(channel_status)
     if want_json(ctx, json_):
-        print_json(ctx, rows)
+        from csdesk.commands.common import print_list
+
+        print_list(ctx, rows, len(rows))
         return
     from rich.text import Text
 
     tz = st.settings.tz
-    t = table("channel", "type", "on", "serves", "pending", "unknown", "sent", "last sent", "last error")
+    t = table(_("Channel"), _("Type"), _("On"), _("Serves"), _("Waiting"), _("Unknown"), _("Sent"), _("Last sent"), _("Last error"),
+              text=(_("Serves"), _("Last error")), optional=(_("Last error"), _("Serves"), _("Type")))
     for r in rows:
-        t.add_row(Text(r.channel), r.kind, "yes" if r.enabled else "no", Text(", ".join(r.serves)), str(r.pending),
-                  str(r.unknown), str(r.sent), dates.fmt(r.last_sent, tz) if r.last_sent else "", Text(r.last_error or ""))
+        t.add_row(Text(r.channel), r.kind, _("yes") if r.enabled else _("no"), Text(", ".join(r.serves)), str(r.pending),
+                  Text(str(r.unknown), style="bold yellow" if r.unknown else ""), str(r.sent),
+                  dates.fmt(r.last_sent, tz) if r.last_sent else "", Text(r.last_error or ""))
     out().print(t)
 
 

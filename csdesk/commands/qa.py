@@ -98,7 +98,7 @@ def qa_list(
     period: Annotated[str | None, typer.Option("--period", help="The month sampled: 2026-11.")] = None,
     unscored: Annotated[bool, typer.Option("--unscored", help="Only calls not scored yet.")] = False,
     checker: Annotated[str | None, typer.Option("--checker", help="Assigned to this person (a name, or me).")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (the count of all is on stderr).")] = 50,
     json_: JsonOpt = False,
 ) -> None:
     """List the sampled calls, newest first, with their scores.

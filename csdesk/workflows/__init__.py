@@ -11,16 +11,22 @@ from typing import Any
 
 from csdesk.config import Settings
 from csdesk.errors import InvalidValue, PermissionDenied
+from csdesk.i18n import _, label
 
 ROLES = ("specialist", "supervisor", "manager", "director")
 ROLE_RANK = {role: i + 1 for i, role in enumerate(ROLES)}
 ROLE_LABELS = {"specialist": "客服专员", "supervisor": "客服主管", "manager": "客服经理", "director": "分管副总"}
 
 
+def role_label(role: str) -> str:
+    """A role as the interface language says it: 客服主管 / supervisor (an unknown role as it is)."""
+    return label(role, ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+
 def check_limit(limit: int) -> int:
     """How many rows a list shows (--limit): at least one."""
     if limit < 1:
-        raise InvalidValue("--limit must be at least 1")
+        raise InvalidValue(_("--limit must be at least 1"))
     return limit
 
 
@@ -55,15 +61,17 @@ class Desk:
     def require_actor(self) -> Actor:
         if self.actor is None:
             raise PermissionDenied(
-                "nobody is acting: say who you are with --as NAME or CSDESK_AGENT",
-                hint="csdesk staff list shows the names",
+                _("nobody is acting: say who you are with --as NAME or CSDESK_AGENT"),
+                hint=_("csdesk staff list shows the names"),
             )
         return self.actor
 
     def require_rank(self, role: str, doing: str) -> Actor:
         actor = self.require_actor()
         if actor.rank < ROLE_RANK[role]:
-            raise PermissionDenied(f"{doing} needs a {role} or above; {actor.name} is a {actor.role}")
+            # `doing` is the caller's words (marked for the catalogue there, or English as given).
+            raise PermissionDenied(_("{doing} needs a {role} or above; {name} is a {their_role}").format(
+                doing=_(doing), role=role_label(role), name=actor.name, their_role=role_label(actor.role)))
         return actor
 
 

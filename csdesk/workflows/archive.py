@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from csdesk.errors import Conflict, CsdeskError, InvalidValue
+from csdesk.i18n import N_, _
 
 CHUNK = 900
 # Insert order (parents first); deletes run in the reverse order.
@@ -54,6 +55,20 @@ MOVED_TABLES = [
 REFERENCE_TABLES = ["staff", "customer", "customer_phone", "digest"]
 FINISHED_CALLBACK = ("done", "missed", "cancelled")
 FINISHED_PROJECT = ("settled", "archived")
+# What the tables are called on screen (db archive, db archives, db copy); JSON keeps the table names.
+TABLE_LABELS = {
+    "project": N_("projects"), "call": N_("calls"), "complaint": N_("complaints"), "complaint_event": N_("complaint events"),
+    "callback_series": N_("callback series"), "callback": N_("callbacks"), "adjustment": N_("adjustments"),
+    "instalment": N_("instalments"), "payment": N_("payments"), "payment_allocation": N_("payment allocations"),
+    "collection_step": N_("dunning steps"), "notice": N_("notices"), "delivery": N_("deliveries"),
+    "audit_entry": N_("audit entries"), "staff": N_("staff"), "customer": N_("customers"),
+    "customer_phone": N_("customer phones"), "digest": N_("digests"),
+}
+
+
+def table_label(name: str) -> str:
+    """A table's name in the interface language (an unknown table keeps its own name)."""
+    return _(TABLE_LABELS[name]) if name in TABLE_LABELS else name
 
 
 class ArchiveMismatch(CsdeskError):
@@ -479,19 +494,19 @@ def verify_file(path: Path, plan: Plan) -> list[str]:
         with engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()]
             if rows != ["ok"]:
-                problems.extend(f"integrity: {r}" for r in rows[:10])
+                problems.extend(_("integrity: {problem}").format(problem=r) for r in rows[:10])
             for row in conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()[:10]:
-                problems.append(f"foreign key: {row[0]} row {row[1]} points to a missing {row[2]}")
+                problems.append(_("foreign key: {table} row {row} points to a missing {parent}").format(table=row[0], row=row[1], parent=row[2]))
             for name, want in plan.file_counts().items():
                 got = conn.execute(select(func.count()).select_from(t[name])).scalar()
                 if got != want:
-                    problems.append(f"{name}: {want} rows to archive, {got} in the file")
+                    problems.append(_("{table}: {want} rows to archive, {got} in the file").format(table=name, want=want, got=got))
             got_money = money_totals(conn, plan.moved["project"])
             if got_money != plan.money:
                 bad = sorted(k for k in set(got_money) | set(plan.money) if got_money.get(k) != plan.money.get(k))
-                problems.append(f"money totals differ for {len(bad)} projects (first: project id {bad[0]})")
+                problems.append(_("money totals differ for {count} projects (first: project id {id})").format(count=len(bad), id=bad[0]))
             if conn.execute(select(func.count()).select_from(t["archive_marker"])).scalar() != 1:
-                problems.append("the archive marker is missing")
+                problems.append(_("the archive marker is missing"))
     finally:
         engine.dispose()
     return problems
@@ -555,19 +570,19 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
     tz = settings.tz
     cutoff_at = cutoff_instant(before, tz)
     if cutoff_at > now:
-        raise InvalidValue(f"--before {before} is in the future; only finished work of the past is archived")
+        raise InvalidValue(_("--before {before} is in the future; only finished work of the past is archived").format(before=before))
     to = to.expanduser().resolve()
     if database.target.path is not None and to == database.target.path:
-        raise InvalidValue("the archive file must not be the database itself")
+        raise InvalidValue(_("the archive file must not be the database itself"))
     if not to.parent.is_dir():
-        raise InvalidValue(f"folder {to.parent} does not exist")
+        raise InvalidValue(_("folder {folder} does not exist").format(folder=to.parent))
     finish_pending(database)
     if to.exists():
-        raise Conflict(f"{to} already exists; choose a new file name for the archive")
+        raise Conflict(_("{file} already exists; choose a new file name for the archive").format(file=to))
 
     def plan_it(session):
         desk = Desk(session=session, settings=settings, now=now, actor=resolve_actor(session, actor_name))
-        desk.require_rank("manager", "archiving finished work")
+        desk.require_rank("manager", _("archiving finished work"))
         return make_plan(session, before, cutoff_at, tz), desk.actor
 
     plan, actor = database.read(plan_it)
@@ -576,7 +591,7 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
                            {k: len(v) for k, v in plan.references.items()}, _sum_money(plan.money), plan.rows)
     if dry_run or plan.rows == 0:
         if plan.rows == 0 and not dry_run:
-            raise Conflict(f"nothing finished before {before} to archive; no file was written")
+            raise Conflict(_("nothing finished before {before} to archive; no file was written").format(before=before))
         return result
 
     partial = _partial(to)
@@ -590,7 +605,7 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
         t0 = clock.monotonic()
         problems = verify_file(partial, plan)
         if problems:
-            raise ArchiveMismatch("the archive file does not add up; nothing was moved", details=problems)
+            raise ArchiveMismatch(_("the archive file does not add up; nothing was moved"), details=problems)
         _fsync(partial)
         timings["verify"] = clock.monotonic() - t0
         _crash_point("verified")
@@ -608,9 +623,9 @@ def archive_database(database, settings, actor_name: str | None, before: date, t
             again = make_plan(session, before, cutoff_at, tz)
             if again.moved != plan.moved or again.money != plan.money:
                 changed = [name for name in MOVED_TABLES if again.moved[name] != plan.moved[name]]
-                raise Conflict("the database changed while the archive was written (in: "
-                               f"{', '.join(changed) or 'money'}); nothing was moved",
-                               hint="run the same db archive command again")
+                raise Conflict(_("the database changed while the archive was written (in: {tables}); nothing was moved").format(
+                    tables=_(", ").join(table_label(c) for c in changed) or _("money")),
+                               hint=_("run the same db archive command again"))
             t = _tables()
             conn = session.connection()
             sqlite = conn.dialect.name == "sqlite"
@@ -679,7 +694,7 @@ def _write_live(database, fn):
         return database.write(fn)
     except IntegrityError as exc:
         first = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["integrity error"])[0]
-        raise CsdeskError(f"the live database refused the move ({first}); nothing was moved") from None
+        raise CsdeskError(_("the live database refused the move ({problem}); nothing was moved").format(problem=first)) from None
 
 
 def _file_size(database) -> int | None:
@@ -779,11 +794,12 @@ def archived_in(session, start: datetime, end: datetime) -> list[ArchivedNote]:
         return []
     notes = []
     for a in rows:
-        notes.append(ArchivedNote(a.file, a.before, (
-            f"Finished work from before {a.before} was archived to {a.file} ({a.rows} rows); the figures here leave it out. "
-            f"For the full figures run the report on the archive too: csdesk --db {a.file} report …")))
+        notes.append(ArchivedNote(a.file, a.before, _(
+            "Finished work from before {before} was archived to {file} ({rows} rows); the figures here leave it out. "
+            "For the full figures run the report on the archive too: csdesk --db {file} report …").format(
+                before=a.before, file=a.file, rows=a.rows)))
     if marker is not None:
-        notes.append(ArchivedNote("", marker.before, (
-            f"This is an archive: it holds only the work finished before {marker.before} that was moved out of {marker.source}; "
-            "open and later work is in the live database.")))
+        notes.append(ArchivedNote("", marker.before, _(
+            "This is an archive: it holds only the work finished before {before} that was moved out of {source}; "
+            "open and later work is in the live database.").format(before=marker.before, source=marker.source)))
     return notes

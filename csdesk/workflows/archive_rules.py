@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlmodel import func, select
 
 from csdesk import dates
+from csdesk.i18n import _
 from csdesk.models import Archive, Call, Staff
 from csdesk.workflows import Desk
 from csdesk.workflows.reminders import Announcement, collector
@@ -45,11 +46,14 @@ def archive_due(desk: Desk, now: datetime, settings) -> list[Announcement]:
     if not managers:
         return []
     cut, name = suggested_cut(today)
-    since = (f"the last archive ({dates.fmt(last.created_at, desk.tz)}, {last.file})" if last is not None
-             else f"the oldest call ({dates.fmt(anchor, desk.tz)}) and nothing has been archived yet")
+    command = f"csdesk db archive --before {cut.isoformat()} --to {name}"
+    if last is not None:
+        message = _("Time to archive: more than half a year has passed since the last archive ({time}, {file}): {command}").format(
+            time=dates.fmt(last.created_at, desk.tz), file=last.file, command=command)
+    else:
+        message = _("Time to archive: more than half a year has passed since the oldest call ({time}) and nothing has been archived yet: {command}").format(
+            time=dates.fmt(anchor, desk.tz), command=command)
     return [Announcement(
         key=f"archive.due:{last.id if last is not None else 0}", kind="archive_due", entity="archive",
-        entity_id=last.id if last is not None else 0, recipients=list(managers),
-        message=f"归档 More than half a year has passed since {since}: "
-                f"csdesk db archive --before {cut.isoformat()} --to {name}",
+        entity_id=last.id if last is not None else 0, recipients=list(managers), message=message,
     )]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from csdesk.errors import Conflict, CsdeskError, InvalidValue
+from csdesk.i18n import _
 
 BATCH = 2000
 BATCH_MAX = 100_000  # rows per insert; more only costs memory (and a huge number overflows the driver)
@@ -104,9 +105,9 @@ def check_empty(target) -> str | None:
         foreign = sorted(present - set(tables) - {"alembic_version"})
         if foreign:
             raise Conflict(
-                f"{target.target.label} holds tables that are not csdesk's ({', '.join(foreign[:5])}); "
-                "db copy only fills an empty database",
-                hint="create a new empty database for csdesk (createdb NAME)",
+                _("{label} holds tables that are not csdesk's ({tables}); db copy only fills an empty database").format(
+                    label=target.target.label, tables=", ".join(foreign[:5])),
+                hint=_("create a new empty database for csdesk (createdb NAME)"),
             )
         full = []
         for name in [t.name for t, _, _ in _tables() if t.name in present]:
@@ -115,8 +116,8 @@ def check_empty(target) -> str | None:
                 full.append(f"{name} {count}")
         if full:
             raise Conflict(
-                f"{target.target.label} is not empty (rows in: {', '.join(full)}); db copy only fills an empty database",
-                hint="copy into a new empty database (createdb NAME), never over one in use",
+                _("{label} is not empty (rows in: {tables}); db copy only fills an empty database").format(label=target.target.label, tables=', '.join(full)),
+                hint=_("copy into a new empty database (createdb NAME), never over one in use"),
             )
     return version
 
@@ -129,11 +130,11 @@ def copy_database(source, target, batch: int = BATCH, progress: Callable[[str, i
     from csdesk.migrations import HEAD, upgrade
 
     if batch < 1:
-        raise InvalidValue("--batch must be at least 1")
+        raise InvalidValue(_("--batch must be at least 1"))
     if batch > BATCH_MAX:
-        raise InvalidValue(f"--batch must be at most {BATCH_MAX} rows")
+        raise InvalidValue(_("--batch must be at most {largest} rows").format(largest=BATCH_MAX))
     if source.target.url == target.target.url:
-        raise InvalidValue("the target is the database being copied; name another one with --to")
+        raise InvalidValue(_("the target is the database being copied; name another one with --to"))
     source.require()
     check_empty(target)
     target.create_file()
@@ -186,7 +187,7 @@ def copy_database(source, target, batch: int = BATCH, progress: Callable[[str, i
                             raise _failed(table.name, done, exc) from None
                 results.append(expected)
             if writer.dialect.name == "postgresql":
-                for table, _, _ in tables:
+                for table, _k, _c in tables:
                     for column in table.primary_key.columns:
                         seq = writer.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": f'"{table.name}"', "c": column.name}).scalar()
                         if seq is None:
@@ -198,15 +199,16 @@ def copy_database(source, target, batch: int = BATCH, progress: Callable[[str, i
                         sequences.append(seq)
             # Verify inside the transaction: a copy that does not add up is never committed.
             problems = []
-            for want, (table, _, _) in zip(results, tables):
+            for want, (table, _k, _c) in zip(results, tables):
                 got = _measure(writer, table)
                 if got.rows != want.rows:
-                    problems.append(f"{table.name}: {want.rows} rows in the source, {got.rows} copied")
+                    problems.append(_("{table}: {want} rows in the source, {got} copied").format(table=table.name, want=want.rows, got=got.rows))
                 for column, total in want.totals_fen.items():
                     if got.totals_fen.get(column) != total:
-                        problems.append(f"{table.name}.{column}: total {total} in the source, {got.totals_fen.get(column)} copied")
+                        problems.append(_("{table}: total {want} in the source, {got} copied").format(
+                            table=f"{table.name}.{column}", want=total, got=got.totals_fen.get(column)))
             if problems:
-                raise CopyMismatch("the copy does not add up; nothing was copied", details=problems)
+                raise CopyMismatch(_("the copy does not add up; nothing was copied"), details=problems)
     finally:
         source.engine.dispose()
         target.engine.dispose()
@@ -217,6 +219,6 @@ def _failed(table: str, done: int, exc) -> CsdeskError:
     orig = getattr(exc, "orig", exc)
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     return CsdeskError(
-        f"copying table {table} failed after {done} rows: {first}; nothing was copied",
-        hint="correct that row in the source database, then run db copy again",
+        _("copying table {table} failed after {done} rows: {first}; nothing was copied").format(table=table, done=done, first=first),
+        hint=_("correct that row in the source database, then run db copy again"),
     )

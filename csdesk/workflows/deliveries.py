@@ -26,6 +26,7 @@ from typing import Any
 from sqlmodel import select
 
 from csdesk import notify
+from csdesk.i18n import _
 
 
 @dataclass
@@ -53,7 +54,7 @@ def routes(session, settings) -> Routes:
     for ch in chans:
         for who in ch.serves:
             if who not in ("*", "all") and who not in names and who.removeprefix("role:") not in notify.ROLES:
-                warnings.append(f"channel {ch.name} serves {who!r}, who is neither a staff member nor a role")
+                warnings.append(_("channel {channel} serves {who!r}, who is neither a staff member nor a role").format(channel=ch.name, who=who))
     return Routes(dict(by_staff), warnings)
 
 
@@ -84,7 +85,7 @@ def deliver_pending(database, settings, now: datetime) -> dict[str, Any]:
     report: dict[str, Any] = {"sent": 0, "notices_mailed": 0, "failed": [], "unknown": [], "waiting": 0,
                               "pending": 0, "channels": {}, "warnings": []}
     if not chans:
-        report["warnings"].append("no channel to send through: set smtp.host and smtp.from_addr, or add [notify.channels]")
+        report["warnings"].append(_("no channel to send through: set smtp.host and smtp.from_addr, or add [notify.channels]"))
     for ch in chans:
         mine = {"sent": 0, "notices": 0, "failed": 0, "unknown": 0, "waiting": 0}
         report["channels"][ch.name] = mine
@@ -179,11 +180,17 @@ def _plan_digests(database, settings, ch: notify.Channel) -> list[dict]:
             chunks = [items[i:i + notify.MAIL_NOTICES] for i in range(0, len(items), notify.MAIL_NOTICES)]
             for k, chunk in enumerate(chunks, 1):
                 part = f" ({k}/{len(chunks)})" if len(chunks) > 1 else ""
-                lines = [f"{name}，您好：", "", f"csdesk 提醒 ({len(chunk)} 条) — reminders:", ""]
-                lines += [f"- [{dates.fmt(at, tz)}] {message}" for _, at, message in chunk]
-                lines += ["", "— csdesk remind run"]
+                # The digest is written in the language of the run that sends it (cron's CSDESK_LANG or
+                # the settings' lang); the notices' own lines are as they were recorded.
+                lines = [_("Hello {name},").format(name=name), "",
+                         (_("csdesk has 1 reminder for you:") if len(chunk) == 1 else
+                          _("csdesk has {count} reminders for you:").format(count=len(chunk))), ""]
+                lines += [f"- [{dates.fmt(at, tz)}] {message}" for _n, at, message in chunk]
+                lines += ["", _("— csdesk remind run")]
+                subject = (_("csdesk: 1 reminder for {name}") if len(chunk) == 1 else
+                           _("csdesk: {count} reminders for {name}")).format(count=len(chunk), name=name)
                 plans.append({"recipient_id": staff_id, "recipient": name, "address": email,
-                              "subject": f"csdesk: {len(chunk)} 条提醒 reminders for {name}{part}",
+                              "subject": subject + part,
                               "body": "\n".join(lines), "ids": [n for n, _, _ in chunk],
                               "message_id": f"<csdesk-{uuid.uuid4().hex}@{_domain(settings)}>"})
     else:
@@ -194,9 +201,9 @@ def _plan_digests(database, settings, ch: notify.Channel) -> list[dict]:
             sections.append((f"{name} ({len(items)})",
                              [(n, notify.mask_numbers(f"[{dates.fmt(at, tz)}] {message}")) for n, at, message in items]))
         total = len(rows)
-        title = f"csdesk 提醒 reminders: {total} 条"
+        title = _("csdesk: 1 reminder") if total == 1 else _("csdesk: {count} reminders").format(count=total)
         ref = uuid.uuid4().hex
-        footer = f"— csdesk remind run · {ref[:10]} · {{part}}"
+        footer = _("— csdesk remind run · {ref} · {{part}}").format(ref=ref[:10])
         for text, ids in notify.chat_parts(title, sections, ch.limit, markdown, footer):
             plans.append({"recipient_id": None, "recipient": None, "address": None, "subject": title,
                           "body": text, "ids": ids, "message_id": f"<csdesk-{uuid.uuid4().hex}@{_domain(settings)}>"})
@@ -240,7 +247,7 @@ def _send_and_record(database, settings, ch, digest: dict, now, wait, report, mi
         error = str(exc.message)[:300]
         database.write(lambda s: _after(s, digest["id"], "failed", error, now))
         mine["failed"] += 1
-        report["failed"].append({"channel": ch.name, "recipient": digest["recipient"] or "the group", "error": error,
+        report["failed"].append({"channel": ch.name, "recipient": digest["recipient"], "error": error,
                                  "notices": digest["notices"]})
         return
     database.write(lambda s: _after(s, digest["id"], "sent", None, now))

@@ -16,6 +16,7 @@ from sqlmodel import select, text
 
 from csdesk import dates
 from csdesk.errors import Conflict
+from csdesk.i18n import _
 from csdesk.workflows import Desk, audit
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -108,7 +109,7 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
     for day_back in range(30, -1, -1):
         day = today - timedelta(days=day_back)
         per_day = rng.randint(4, 8) if day.weekday() >= 5 else rng.randint(30, 55)
-        for _ in range(per_day):
+        for _i in range(per_day):
             at = dates.local_datetime(day, time(8, 30), tz) + timedelta(minutes=rng.randint(0, 10 * 60))
             if at >= desk.now:
                 continue
@@ -128,9 +129,10 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
         audit(desk, "call.log", call, flush=False)
     made["calls"] = len(calls)
     return [
-        f"  staff:      {len(STAFF)} (1 director 分管副总, 1 manager 客服经理, 2 supervisors 客服主管, 5 specialists 客服专员)",
-        f"  customers:  {len(customers)} ({sum(c.tier == 'key' for c in customers)} key accounts, {sum(c.tier == 'vip' for c in customers)} VIP)",
-        f"  calls:      {len(calls)} over the last 31 days",
+        "  " + _("staff:      {count} (1 director, 1 manager, 2 supervisors, 5 specialists)").format(count=len(STAFF)),
+        "  " + _("customers:  {count} ({key} key accounts, {vip} VIP)").format(
+            count=len(customers), key=sum(c.tier == "key" for c in customers), vip=sum(c.tier == "vip" for c in customers)),
+        "  " + _("calls:      {count} over the last 31 days").format(count=len(calls)),
     ]
 
 
@@ -173,13 +175,13 @@ def _first_reminder_run(database, settings, now) -> list[str]:
     """What cron would announce right now: the same `remind run` a department schedules every 5 minutes."""
     from collections import Counter
 
-    from csdesk.workflows.reminders import remind_run
+    from csdesk.workflows.reminders import kind_label, remind_run
 
     result = remind_run(database, settings, now)
     kinds = Counter(n.kind for n in result.notices)
     people = len(result.by_person())
-    lines = [f"  reminders:  first `remind run` announced {len(result.notices)} things to {people} people "
-             f"({', '.join(f'{n} {k}' for k, n in kinds.most_common())})"]
+    lines = ["  " + _("reminders:  the first `remind run` announced {count} things to {people} people ({kinds})").format(
+        count=len(result.notices), people=people, kinds=_(", ").join(f"{kind_label(k)} {n}" for k, n in kinds.most_common()))]
     lines.extend(f"              {line}" for line in result.actions[:3])
     return lines
 
@@ -227,7 +229,7 @@ def _build(database, settings, seed: int, label: str):
 
     rng = random.Random(seed)
     made: dict[str, Any] = {}
-    lines = [f"Built a sample department in {label}:"]
+    lines = [_("Built a sample department in {database}:").format(database=label)]
     now = dates.now()
     for title, step in STEPS:
         def run(session, step=step):
@@ -255,12 +257,12 @@ def build_demo(database, settings, seed: int = 2026) -> list[str]:
     if database.exists():
         if not _is_demo(database):
             raise Conflict(
-                f"{target.label} already holds data that is not a csdesk demo; the demo only writes into a new file",
+                _("{database} already holds data that is not a csdesk demo; the demo only writes into a new file").format(database=target.label),
                 hint="csdesk demo --db another-file.db",
             )
         database.engine.dispose()
         if not target.is_sqlite:
-            raise Conflict("an earlier demo is in this PostgreSQL database; drop it first")
+            raise Conflict(_("an earlier demo is in this PostgreSQL database; drop it first"))
         database._engine = None
     final = database
     if target.is_sqlite:
@@ -295,10 +297,10 @@ def build_demo(database, settings, seed: int = 2026) -> list[str]:
 
     db_arg = target.label if " " not in target.label else f"'{target.label}'"
     lines.append("")
-    lines.append("Try next:")
+    lines.append(_("Try next:"))
     lines.extend("  " + cmd.format(db=db_arg, phone=display(phone).replace(" ", "")) for cmd in NEXT_STEPS)
     lines.append("")
-    lines.append("Work in it all day — the full-screen desk (F2 my queue, F3 team board, Ctrl+Q quits):")
+    lines.append(_("Work in it all day — the full-screen desk (F2 my queue, F3 team board, Ctrl+Q quits):"))
     lines.append(f"  export CSDESK_DB={db_arg}")
     lines.append("  csdesk --as 王芳 desk")
     return lines

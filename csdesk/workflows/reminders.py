@@ -28,9 +28,24 @@ from typing import Any, Callable
 from sqlmodel import select
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import N_, _
 from csdesk.workflows import check_limit
 
 BATCH = 200
+# What each kind of notice is called on screen (remind list, the demo); JSON keeps the kind.
+NOTICE_KINDS = {
+    "callback_due": N_("callback due"), "callback_overdue": N_("callback overdue"), "callback_missed": N_("callback missed"),
+    "sla_warning": N_("SLA warning"), "sla_breach": N_("SLA breached"), "complaint_escalated": N_("complaint escalated"),
+    "adjustment_overdue": N_("adjustment overdue"), "instalment_due": N_("instalment due"),
+    "instalment_overdue": N_("instalment overdue"), "dunning_step": N_("dunning step due"), "archive_due": N_("archive due"),
+}
+# Kinds that are late: shown with a word and colour that survive NO_COLOR and a pipe.
+LATE_KINDS = ("callback_overdue", "callback_missed", "sla_breach", "adjustment_overdue", "instalment_overdue")
+
+
+def kind_label(kind: str) -> str:
+    """A notice kind in the interface language (a kind added elsewhere without a label: as it is)."""
+    return _(NOTICE_KINDS[kind]) if kind in NOTICE_KINDS else kind
 # Series a batched rule pass handles per transaction: ~0.1-0.3 s of work on a 2-core server, so that
 # log-call and the other writers never wait long; between two batches the run pauses STEP_PAUSE so a
 # waiting writer gets the lock (SQLite's busy handler polls, it does not queue).
@@ -75,7 +90,7 @@ class RunResult:
     def by_person(self) -> dict[str, list[NoticeOut]]:
         out: dict[str, list[NoticeOut]] = defaultdict(list)
         for n in self.notices:
-            out[n.recipient or "(nobody)"].append(n)
+            out[n.recipient or _("(nobody)")].append(n)
         return dict(out)
 
 
@@ -112,7 +127,7 @@ def repeat_suffix(settings, due: datetime, now: datetime) -> str:
         return ""
     period = dates.parse_duration(every)
     if period <= timedelta(0):
-        raise InvalidValue("reminders.repeat_overdue_every must be a positive duration")
+        raise InvalidValue(_("config: reminders.repeat_overdue_every must be a positive duration"))
     n = int((now - due) / period)
     return f":r{n}" if n > 0 else ""
 
@@ -188,7 +203,7 @@ def remind_run(database, settings, now: datetime, dry_run: bool = False, mail: b
                 return lines, made, more
 
             if not batched:
-                lines, made, _ = (database.read if dry_run else database.write)(act)
+                lines, made, _more = (database.read if dry_run else database.write)(act)
                 result.actions.extend(lines)
                 result.notices.extend(made)
                 continue
@@ -281,16 +296,36 @@ class NoticeRow:
     mail_status: str
 
 
-def list_notices(desk, since: datetime | None = None, recipient: str | None = None, limit: int = 100) -> list[NoticeRow]:
-    from csdesk.models import Notice, Staff
+def _notice_filter(desk, query, since: datetime | None, recipient: str | None):
+    from csdesk.models import Notice
 
-    query = select(Notice, Staff.name).outerjoin(Staff, Staff.id == Notice.recipient_id)
     if since:
         query = query.where(Notice.created_at >= since)
     if recipient:
-        from csdesk.workflows.staff import find_staff
+        if recipient.strip().lower() in ("me", "我"):
+            staff_id = desk.require_actor().id
+        else:
+            from csdesk.workflows.staff import find_staff
 
-        query = query.where(Notice.recipient_id == find_staff(desk.session, recipient, active_only=False).id)
+            staff_id = find_staff(desk.session, recipient, active_only=False).id
+        query = query.where(Notice.recipient_id == staff_id)
+    return query
+
+
+def list_notices(desk, since: datetime | None = None, recipient: str | None = None, limit: int = 100) -> list[NoticeRow]:
+    """The announcements made, newest first; `recipient` may be `me` (the person acting)."""
+    from csdesk.models import Notice, Staff
+
     check_limit(limit)
+    query = _notice_filter(desk, select(Notice, Staff.name).outerjoin(Staff, Staff.id == Notice.recipient_id), since, recipient)
     rows = desk.session.exec(query.order_by(Notice.id.desc()).limit(limit)).all()
     return [NoticeRow(n.id, n.created_at, n.kind, name, n.message, n.mail_status) for n, name in rows]
+
+
+def count_notices(desk, since: datetime | None = None, recipient: str | None = None) -> int:
+    """How many announcements `list_notices` would show without its limit."""
+    from sqlalchemy import func
+
+    from csdesk.models import Notice
+
+    return desk.session.exec(_notice_filter(desk, select(func.count()).select_from(Notice), since, recipient)).one()

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from csdesk.i18n import N_, _
+
 SHOWN = 60  # characters of a bad value shown
 
 
@@ -29,16 +31,16 @@ class BadValue:
     reason: str
 
     def line(self) -> str:
-        return f"{self.table} #{self.row_id} {self.column} = {self.value}: {self.reason}"
+        return f"{self.table} #{self.row_id} {self.column} = {self.value}: {_(self.reason)}"
 
 
 _SHAPES = {
     # csdesk gives C000123 and P000123; any capital letter and digits, as codes from elsewhere may be.
-    ("customer", "code"): (re.compile(r"[A-Z]\d+"), "not a customer code (C000123)"),
-    ("project", "code"): (re.compile(r"[A-Z]\d+"), "not a project code (P000123)"),
-    ("customer_phone", "number"): (re.compile(r"\+\d{5,15}"), "not a phone number in E.164 (+8613812345678)"),
-    ("call", "phone"): (re.compile(r"\+\d{5,15}"), "not a phone number in E.164 (+8613812345678)"),
-    ("callback", "phone"): (re.compile(r"\+\d{5,15}"), "not a phone number in E.164 (+8613812345678)"),
+    ("customer", "code"): (re.compile(r"[A-Z]\d+"), N_("not a customer code (C000123)")),
+    ("project", "code"): (re.compile(r"[A-Z]\d+"), N_("not a project code (P000123)")),
+    ("customer_phone", "number"): (re.compile(r"\+\d{5,15}"), N_("not a phone number in E.164 (+8613812345678)")),
+    ("call", "phone"): (re.compile(r"\+\d{5,15}"), N_("not a phone number in E.164 (+8613812345678)")),
+    ("callback", "phone"): (re.compile(r"\+\d{5,15}"), N_("not a phone number in E.164 (+8613812345678)")),
 }
 
 
@@ -97,7 +99,7 @@ def _checker(table, column, dialect, choices):
 
     if isinstance(impl, (sa.DateTime, sa.Date)):
         process = kind._cached_result_processor(dialect, None)  # exactly what loading a row runs
-        what = "a time" if isinstance(impl, sa.DateTime) else "a date"
+        what = _("not a time ({problem})") if isinstance(impl, sa.DateTime) else _("not a date ({problem})")
 
         def check(value):
             if process is None:
@@ -105,24 +107,24 @@ def _checker(table, column, dialect, choices):
             try:
                 process(value)
             except Exception as exc:  # noqa: BLE001 — any failure to read is the finding
-                return f"not {what} ({exc})"
+                return what.format(problem=exc)
             return None
 
         return check
     if isinstance(impl, sa.Boolean):
-        return lambda value: None if value in (0, 1, True, False) else "not a yes/no flag (0 or 1)"
+        return lambda value: None if value in (0, 1, True, False) else _("not a yes/no flag (0 or 1)")
     if isinstance(impl, sa.Integer):
         if column.name.endswith("_fen"):
-            return lambda value: None if type(value) is int else "not an amount in fen (a whole number)"
-        return lambda value: None if type(value) is int else "not a whole number"
+            return lambda value: None if type(value) is int else _("not an amount in fen (a whole number)")
+        return lambda value: None if type(value) is int else _("not a whole number")
     if isinstance(impl, sa.String):
         def check(value):
             if not isinstance(value, str):
-                return "not text"
+                return _("not text")
             if shape is not None and not shape[0].fullmatch(value):
                 return shape[1]
             if allowed is not None and value not in allowed:
-                return f"not one of {', '.join(sorted(allowed))}"
+                return _("not one of {choices}").format(choices=", ".join(sorted(allowed)))
             return None
 
         return check
