@@ -115,7 +115,12 @@ def find_customer(session, ref: str) -> Customer:
         return follow_merges(session, customer)
     if not re.search(r"\d", ref):
         return _customer_by_name(session, ref)
-    number = phones.normalize(ref)
+    try:
+        number = phones.normalize(ref)
+    except InvalidValue:
+        if re.fullmatch(r"[\d\s\-+().]+", ref):
+            raise  # typed as a number: say what is wrong with it
+        return _customer_by_name(session, ref)  # a name with digits in it (华府2期)
     customer = customer_by_phone(session, number)
     if customer is None:
         raise NotFound(_("no customer with phone {phone}").format(phone=phones.display(number)),
@@ -437,6 +442,7 @@ def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo
     if _CODE.match(term):
         row = session.exec(select(Customer).where(Customer.code == term.upper())).first()
         if row is not None:
+            row = follow_merges(session, row)  # a merged duplicate's code leads to the kept customer
             found[row.id] = row
     elif len(digits) >= 3 and re.fullmatch(r"[\d\s\-+().]+", term):
         if term.startswith("+"):
@@ -456,7 +462,8 @@ def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo
     if not found and not digits:
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         for row in session.exec(
-            select(Customer).where(Customer.name.ilike(like, escape="\\")).order_by(Customer.id.desc()).limit(limit)
+            select(Customer).where(Customer.name.ilike(like, escape="\\"), Customer.merged_into_id.is_(None))
+            .order_by(Customer.id.desc()).limit(limit)
         ).all():
             found[row.id] = row
     return [info(session, c) for c in list(found.values())[:limit]]
