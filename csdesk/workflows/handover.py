@@ -88,6 +88,9 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     customers = session.exec(select(Customer).where(Customer.manager_id == person.id, Customer.merged_into_id.is_(None))
                              .order_by(Customer.id)).all()
 
+    from csdesk.workflows.callbacks import PURPOSES
+    from csdesk.workflows.calls import choice_label
+
     result = HandoverResult(person.name, other.name, dry_run)
     add = result.items.append
     for c in assigned:
@@ -95,9 +98,9 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     for c in owned:
         add(HandoverItem("complaint (owned)", f"#{c.id}", _short(c.summary)))
     for cb in callbacks:
-        add(HandoverItem("callback", f"#{cb.id}", f"{cb.purpose} {_short(cb.note, 30)}".strip()))
+        add(HandoverItem("callback", f"#{cb.id}", f"{choice_label(cb.purpose, PURPOSES)} {_short(cb.note, 30)}".strip()))
     for s in series:
-        add(HandoverItem("visit series", f"#{s.id}", f"{s.rule} {s.purpose}"))
+        add(HandoverItem("visit series", f"#{s.id}", f"{choice_label(s.purpose, PURPOSES)} ({s.rule})"))
     for p in projects:
         add(HandoverItem("project", p.code or f"#{p.id}", _short(p.name)))
     codes = {p.id: p.code for p in projects}
