@@ -41,6 +41,9 @@ def _environment(tmp_path, monkeypatch):
     # The interface is Chinese by default; tests written against the English messages ask for English,
     # and tests of the Chinese interface delete this (tests/test_i18n.py).
     monkeypatch.setenv("CSDESK_LANG", "en")
+    from csdesk import i18n
+
+    i18n.set_language("en")  # workflows called in-process speak it too (the CLI chooses again from the env)
     monkeypatch.setenv("CSDESK_DB", str(tmp_path / "desk.db"))
     # Workflows called directly (not through the CLI, which chooses the language) speak English too.
     from csdesk import i18n

@@ -100,6 +100,8 @@ def test_cli_audit_json(cli, history):
     result = cli("--json", "audit", "--since", "today 10:30")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
+    assert data["total"] == 2
+    data = data["items"]
     assert [(r["action"], r["at"], r["actor"]) for r in data] == [
         ("call.log", "2026-11-24T12:00:00+08:00", "王芳"),
         ("customer.edit", "2026-11-24T11:00:00+08:00", "李娜"),

@@ -155,7 +155,7 @@ def test_reschedule_and_cancel(cli, desk):
     refused(cli("--as", "王芳", "callback", "cancel", "1", "--reason", " "), "cancelling needs --reason")
     r = ok(cli("--as", "王芳", "callback", "cancel", "1", "--reason", "客户已来电，问题已解决"))
     assert r.stderr == "Cancelled callback #1.\n"
-    audit = json.loads(ok(cli("audit", "--entity", "callback:1", "--json")).stdout)
+    audit = json.loads(ok(cli("audit", "--entity", "callback:1", "--json")).stdout)["items"]
     assert [a["action"] for a in audit] == ["callback.cancel", "callback.reschedule", "callback.schedule"]
     assert audit[1]["after"]["reason"] == "客户出差"
 
@@ -192,9 +192,9 @@ def test_customer_show_has_the_visits(cli, desk):
     ok(cli("--as", "王芳", "callback", "schedule", "--phone", PHONE, "--due", "today 11:00"))
     ok(cli("--as", "王芳", "callback", "done", "2", "--reached", "--unsatisfied", "--score", "2", "--note", "嫌慢"))
     r = ok(cli("customer", "show", PHONE))
-    assert "回访 callbacks" in r.stdout and "确认上门时间" in r.stdout and "已接通 不满意" in r.stdout and "嫌慢" in r.stdout
+    assert "Callbacks" in r.stdout and "确认上门时间" in r.stdout and "已接通 不满意" in r.stdout and "嫌慢" in r.stdout
     data = json.loads(ok(cli("customer", "show", PHONE, "--json")).stdout)
-    rows = dict((title, rows) for title, rows in data["sections"])["回访 callbacks"]
+    rows = data["sections"]["callbacks"]
     assert [(r["id"], r["status"]) for r in rows] == [(1, "待回访"), (2, "已完成")]
 
 

@@ -391,7 +391,7 @@ def test_customer_show_lists_pending_and_recent_visits(act, spread):
 
     attempt(act, spread["overdue"], "reached", NOW, satisfied=False, score=2, note="嫌回电太慢")
     view = act("王芳", NOW, lambda d: customer_view(d, PHONE))
-    rows = dict(view.sections)["回访 callbacks"]
+    rows = view.sections["callbacks"]
     assert [(r["id"], r["status"]) for r in rows] == [
         (spread["today"], "待回访"), (spread["monday"], "待回访"), (spread["later"], "待回访"), (spread["overdue"], "已完成")]
     assert (rows[-1]["outcome"], rows[-1]["score"], rows[-1]["note"]) == ("已接通 不满意", 2, "嫌回电太慢")

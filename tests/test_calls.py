@@ -136,12 +136,16 @@ def test_project_must_belong_to_the_customer(zhang):
     assert zhang.dump() == before
 
 
-def test_open_items_show_the_customers_projects(zhang):
+def test_the_brief_shows_the_customer_and_the_calls_before_this_one(zhang):
     add_project(zhang, "P2026-001", "C000001")
     with zhang.desk(as_="王芳") as desk:
-        logged = log_call(desk, "13812345678", "repair", "x")
-    sections = dict(logged.open_items)
-    assert any(row.get("code") == "P2026-001" for rows in sections.values() for row in rows)
+        first = log_call(desk, "13812345678", "repair", "x")
+    with zhang.desk(as_="王芳") as desk:
+        logged = log_call(desk, "13812345678", "inquiry", "y")
+    brief = logged.brief
+    assert (brief.code, brief.tier, brief.tier_label) == ("C000001", "vip", "VIP")
+    assert [c.id for c in brief.calls] == [first.call.id] and brief.calls_total == 1
+    assert (brief.complaints, brief.callbacks, brief.instalments, brief.money_overdue) == ([], [], [], 0)
 
 
 @pytest.mark.parametrize(
@@ -239,23 +243,25 @@ def test_cli_log_call_prints_id_and_message(cli, zhang):
                  "--duration", "5m30s", "--channel", "hotline")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "1\n"
-    assert result.stderr == "Logged call #1 for C000001 张伟.\n"
+    assert result.stderr == "Call #1 logged for C000001 张伟 (VIP).\n"
     assert zhang.scalar("SELECT duration_s FROM call WHERE id = 1") == 330
 
 
 def test_cli_unknown_number_creates_customer(cli, zhang):
     result = cli("--as", "王芳", "log-call", "--phone", "139 0000 1111", "--kind", "inquiry", "--summary", "问价")
     assert result.exit_code == 0
-    assert result.stderr == "Logged call #1 for C000002 (未登记姓名 unnamed) — new customer.\n"
+    assert result.stderr == "Call #1 logged for C000002 (no name yet), a new customer.\n"
     result = cli("--as", "王芳", "log-call", "--phone", "13700002222", "--kind", "inquiry", "--summary", "问价", "--name", "赵六")
-    assert result.stderr == "Logged call #2 for C000003 赵六 — new customer.\n"
+    assert result.stderr == "Call #2 logged for C000003 赵六, a new customer.\n"
 
 
-def test_cli_log_call_shows_open_projects(cli, zhang):
+def test_cli_log_call_prints_only_the_id_and_the_brief_on_stderr(cli, zhang):
     add_project(zhang, "P2026-001", "C000001")
+    cli("--as", "王芳", "log-call", "--phone", "13812345678", "--kind", "repair", "--summary", "first call")
     result = cli("--as", "王芳", "log-call", "--phone", "13812345678", "--kind", "repair", "--summary", "x")
     assert result.exit_code == 0
-    assert "P2026-001" in result.stdout
+    assert result.stdout == "2\n"
+    assert "Latest calls (1)" in result.stderr and "first call" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -316,10 +322,11 @@ def test_cli_calls_list(cli, calls):
     result = cli("calls", "list", "--since", "yesterday", "--kind", "complaint")
     assert result.exit_code == 0
     assert "call 4" in result.stdout and "call 2" not in result.stdout
-    assert "2026-11-23 17:00" in result.stdout and "投诉" in result.stdout and "010 62345678" in result.stdout
-    assert result.stderr == "1 calls.\n"
+    assert "2026-11-23 17:00" in result.stdout and "complaint" in result.stdout and "010 62345678" in result.stdout
+    assert result.stderr == ""
     data = json.loads(cli("--json", "calls", "list", "--agent", "李娜", "--customer", "13900001111").stdout)
-    assert [(c["summary"], c["at"], c["agent"], c["customer_code"]) for c in data] == [
+    assert data["total"] == 1
+    assert [(c["summary"], c["at"], c["agent"], c["customer_code"]) for c in data["items"]] == [
         ("call 5", "2026-11-24T08:30:00+08:00", "李娜", "C000002"),
     ]
 

@@ -111,8 +111,8 @@ def test_usage_errors_exit_2(cli, desk, args):
 
 
 def test_global_options_come_before_the_command(cli, desk):
-    assert cli("--json", "staff", "list").stdout.lstrip().startswith("[")
-    assert cli("staff", "list", "--json").stdout.lstrip().startswith("[")
+    assert json.loads(cli("--json", "staff", "list").stdout)["total"] >= 1
+    assert json.loads(cli("staff", "list", "--json").stdout)["total"] >= 1
     assert cli("staff", "list", "--as", "王芳").exit_code == 2  # --as is a global option only
 
 
@@ -167,7 +167,7 @@ def test_json_parses_and_times_carry_the_offset(cli, desk, args, expect_times):
 
 
 def test_json_call_time_is_the_wall_clock_entered(cli, desk):
-    data = json.loads(cli("--json", "calls", "list").stdout)
+    data = json.loads(cli("--json", "calls", "list").stdout)["items"]
     assert data[0]["at"] == "2026-11-24T09:30:00+08:00"
     assert data[0]["phone"] == "+8613812345678" and data[0]["id"] == 1 and data[0]["customer_code"] == "C000001"
 
@@ -177,7 +177,7 @@ def test_stdout_carries_data_and_stderr_messages(cli, desk):
     assert (result.stdout, result.stderr) == ("C000002\n", "Added C000002 李四 (139 0000 1111).\n")
     result = cli("customer", "list")
     assert "C000002" in result.stdout and "shown" not in result.stdout
-    assert result.stderr == "2 of 2 customers shown.\n"
+    assert result.stderr == ""  # all shown: no "Showing 50 of 926" line
 
 
 # ---- a missing database -----------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_call_list_fits_an_80_column_terminal_without_cropping(cli, desk, monkey
     result = cli("calls", "list")
     assert result.exit_code == 0
     assert max(cell_len(line) for line in result.stdout.splitlines()) <= 80
-    for whole in ("2026-11-24 10:00", "2026-11-24 09:30", "138 1234 5678", "C000001", "王芳", "投诉"):
+    for whole in ("2026-11-24 10:00", "2026-11-24 09:30", "138 1234 5678", "C000001", "王芳", "complaint"):
         assert whole in result.stdout  # ids, times, phones are never cut
     # The summary is shortened with … on its one line; --wide shows it whole.
     assert "安装" in result.stdout and "…" in result.stdout

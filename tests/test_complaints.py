@@ -534,7 +534,7 @@ def test_log_call_can_open_the_complaint_from_the_call(desk_):
     assert (c.call_id, c.severity, c.category_label, c.opened_at, c.owner, c.summary) == (
         logged.call.id, "serious", "安装施工", sh(2026, 11, 24, 9, 40), "王芳", "安装师傅迟到两小时")
     assert desk_.db.scalar("SELECT complaint_id FROM call WHERE id = :i", i=logged.call.id) == c.id
-    assert [row["#"] for title, rows in logged.open_items if title == "投诉 complaints" for row in rows] == [c.id]
+    assert [row.id for row in logged.brief.complaints] == [c.id]
     with pytest.raises(InvalidValue, match="--open-complaint is for complaint calls"):
         desk_("王芳", sh(2026, 11, 24, 10), lambda d: log_call(d, PHONE, "inquiry", "问保修", open_complaint=True))
     # A call already linked cannot open a second complaint.
@@ -603,7 +603,7 @@ def test_customer_show_and_staff_deactivation_see_complaints(desk_):
 
     c = opened(desk_, sh(2026, 11, 24, 9))
     shown = desk_("王芳", sh(2026, 11, 24, 15), lambda d: customer_view(d, PHONE))
-    rows = dict(shown.sections)["投诉 complaints"]
+    rows = shown.sections["complaints"]
     assert [(r["#"], r["status"], r["assignee"], r["due"]) for r in rows] == [(c.id, "待响应 open", "王芳", "OVERDUE 2026-11-24 14:30")]
     with pytest.raises(Conflict, match=r"王芳 still owns open work: 1 complaints assigned to them, not yet closed, 1 complaints they own"):
         desk_("李娜", sh(2026, 11, 24, 15), lambda d: deactivate_staff(d, "王芳"))

@@ -286,12 +286,14 @@ def test_cli_edit_clear_manager_and_phones(cli, zhang):
 def test_cli_list_and_search(cli, several):
     result = cli("customer", "list", "--tier", "key")
     assert result.exit_code == 0
-    assert "C000004" in result.stdout and "赵六" in result.stdout and "重点客户" in result.stdout
+    assert "C000004" in result.stdout and "赵六" in result.stdout and "key account" in result.stdout
     assert "张伟" not in result.stdout
-    assert result.stderr == "2 of 2 customers shown.\n"
+    assert result.stderr == ""
     data = json.loads(cli("--json", "customer", "list", "--search", "华府").stdout)
     assert data["total"] == 2
-    assert [c["code"] for c in data["customers"]] == ["C000004", "C000001"]
+    assert [c["code"] for c in data["items"]] == ["C000004", "C000001"]
+    cut = cli("customer", "list", "--search", "华府", "--limit", "1")
+    assert cut.stderr == "Showing 1 of 2; use --limit to see more.\n"
 
 
 def test_cli_show_by_phone_and_by_code(cli, zhang):
@@ -299,10 +301,10 @@ def test_cli_show_by_phone_and_by_code(cli, zhang):
     for ref in ("C000001", "+86 10 6234 5678"):
         result = cli("customer", "show", ref)
         assert result.exit_code == 0
-        lines = result.stdout.splitlines()
+        lines = [line.rstrip() for line in result.stdout.splitlines()]
         assert lines[0] == "C000001 张伟  VIP"
-        assert "  phones   138 1234 5678, 010 62345678" in lines
-        assert "  manager  李娜" in lines
+        assert "  Phones           138 1234 5678, 010 62345678" in lines
+        assert "  Account manager  李娜" in lines
         assert "卫生间漏水" in result.stdout and "2026-11-24 09:30" in result.stdout
     data = json.loads(cli("customer", "show", "13812345678", "--json").stdout)
     assert data["call_count"] == 1

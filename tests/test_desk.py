@@ -112,14 +112,14 @@ def test_the_call_loop_from_the_card_to_the_queue_and_the_cli(customers, cli):
     card, queue = run(go())
     assert "卫生间漏水 [/x]" in card  # the call, shown as text
     assert "墙面开裂" in queue  # my complaint, in my queue
-    calls = json.loads(cli("--json", "calls", "list").stdout)
+    calls = json.loads(cli("--json", "calls", "list").stdout)["items"]
     assert [c["summary"] for c in calls if c["customer_code"] == "C000001"] == ["卫生间漏水 [/x]"]
     complaints = json.loads(cli("--json", "complaint", "list").stdout)
     assert [(c["id"], c["severity"], c["owner"]) for c in complaints["rows"]] == [(1, "serious", "王芳")]
     callbacks = json.loads(cli("--as", "王芳", "--json", "callback", "list", "--due", "all").stdout)
     assert [(c["note"], c["due_at"]) for c in callbacks["rows"]] == [("确认维修时间", "2026-11-25T10:00:00+08:00")]
     audit = json.loads(cli("--json", "audit").stdout)
-    assert {"call", "complaint", "callback"} <= {row["entity"] for row in (audit["rows"] if isinstance(audit, dict) else audit)}
+    assert {"call", "complaint", "callback"} <= {row["entity"] for row in audit["items"]}
 
 
 def test_a_refused_action_shows_its_reason_and_changes_nothing(customers, cli):

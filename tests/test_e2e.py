@@ -62,7 +62,7 @@ def test_a_first_day_at_the_desk(run, tmp_path):
     proc = run("--db", db, "--as", "王芳", "log-call", "--phone", "+86-138-1234-5678", "--kind", "repair",
                "--summary", "卫生间漏水", "--at", "today 9:30", "--duration", "5m")
     assert proc.stdout == "1\n"
-    assert proc.stderr == "Logged call #1 for C000001 张伟.\n"
+    assert proc.stderr == "Call #1 logged for C000001 张伟 (VIP).\n"
 
     # An unknown caller becomes a customer to complete later.
     proc = run("--db", db, "--as", "王芳", "log-call", "--phone", "13900001111", "--kind", "inquiry", "--summary", "问价格")
@@ -80,7 +80,7 @@ def test_a_first_day_at_the_desk(run, tmp_path):
     data = json.loads(run("--db", db, "--json", "customer", "show", "C000001").stdout)
     assert data["calls"][0]["at"] == "2026-11-24T09:30:00+08:00" and data["calls"][0]["duration_s"] == 300
 
-    audit = json.loads(run("--db", db, "--json", "audit").stdout)
+    audit = json.loads(run("--db", db, "--json", "audit").stdout)["items"]
     assert [(a["action"], a["actor"]) for a in audit] == [
         ("call.log", "王芳"), ("customer.add", "王芳"), ("call.log", "王芳"), ("customer.add", "王芳"),
         ("staff.add", "李娜"), ("staff.add", None),

@@ -46,7 +46,8 @@ def marked(team, cli):
 def test_log_call_with_markup_saves_once_and_shows_the_open_items(marked, team, cli):
     # The second call shows the customer's open items (the complaint, the callback) holding markup.
     result = _ok(cli("--as", "王芳", "log-call", "--phone", "13812345678", "--kind", "inquiry", "--summary", MARKUP))
-    assert "[/平方米]" in result.stdout
+    assert result.stdout == "2\n"
+    assert "[/平方米]" in result.stderr
     assert team.scalar("SELECT count(*) FROM call") == 2
 
 
@@ -147,7 +148,7 @@ def test_json_escapes_c1_and_bidi_controls_too(team, cli):
     _poke(team, "UPDATE call SET summary = :s", s=stored)
     out = _ok(cli("calls", "list", "--json")).stdout
     assert not any(ch in out for ch in "\x1b\x9b\u202e\u2066")
-    assert json.loads(out)[0]["summary"] == stored
+    assert json.loads(out)["items"][0]["summary"] == stored
 
 
 def test_errors_show_typed_control_characters_visibly(team, cli):

@@ -81,7 +81,7 @@ def test_a_director_acts_for_someone_and_the_audit_says_so(bound, cli, login):
     result = cli("--as", "王芳", "log-call", "--phone", "13812345678", "--kind", "inquiry", "--summary", "代录", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["call"]["agent"] == "王芳"
-    rows = json.loads(cli("audit", "--entity", "call", "--json").stdout)
+    rows = json.loads(cli("audit", "--entity", "call", "--json").stdout)["items"]
     assert (rows[0]["actor"], rows[0]["admin"]) == ("王芳", "陈总")
     assert "王芳 (by 陈总)" in cli("audit", "--entity", "call").stdout
     assert bound.scalar("SELECT admin_id FROM audit_entry WHERE action = 'call.log'") == 1

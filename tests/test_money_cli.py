@@ -44,7 +44,7 @@ def test_adjust_edit_from_the_command_line(desk, cli):
         "客厅灯带不亮", "2026-12-05", "supplier", "1200.00", "company")
     r = cli("--as", "王芳", "--json", "adjust", "edit", "1", "--payer", "contractor")
     assert json.loads(r.stdout)["payer"] == "contractor"
-    trail = json.loads(cli("--json", "audit", "--entity", "adjustment:1").stdout)
+    trail = json.loads(cli("--json", "audit", "--entity", "adjustment:1").stdout)["items"]
     assert [a["action"] for a in trail].count("adjustment.edit") == 2
 
 

@@ -123,7 +123,7 @@ def test_chase_and_the_dunning_history(desk, cli):
     data = json.loads(cli("--json", "project", "show", "P000001").stdout)
     assert [(s["step"], s["by"]) for s in data["dunning"]] == [("reminder", "王芳"), ("lawyer", "张强"), ("call", "王芳")]
     assert data["dunning"][1]["at"] == "2026-11-24T09:00:00+08:00"
-    entry = json.loads(cli("--json", "audit", "--entity", "collection_step:3").stdout)[0]
+    entry = json.loads(cli("--json", "audit", "--entity", "collection_step:3").stdout)["items"][0]
     assert (entry["after"]["skipped"], entry["after"]["reason"]) == (["call", "notice"], "客户失联")
     assert data["next_steps"] == []  # the lawyer's letter is the last rung
 
@@ -156,7 +156,7 @@ def test_payment_list_and_aging(desk, cli):
 def test_edit_assign_and_adjust_list(desk, cli):
     r = cli("--as", "李娜", "project", "assign", "P000001", "李娜")
     assert r.exit_code == 0 and "now owned by 李娜" in r.stderr
-    audit = json.loads(cli("--json", "audit", "--entity", "project:1").stdout)
+    audit = json.loads(cli("--json", "audit", "--entity", "project:1").stdout)["items"]
     assert any(a["action"] == "project.assign" for a in audit)
     cli("--as", "王芳", "project", "handover", "P000001", "--at", "-1d")
     cli("--as", "王芳", "adjust", "add", "--project", "P000001", "--item", "灯带不亮", "--due", "+2d")
@@ -169,8 +169,8 @@ def test_edit_assign_and_adjust_list(desk, cli):
 
 def test_customer_show_lists_projects_and_money_owed(desk, cli):
     text = cli("customer", "show", "C000001").stdout
-    assert "项目 projects" in text and "P000001" in text
-    assert "欠款 money owed" in text and "首款" in text
+    assert "Projects" in text and "P000001" in text
+    assert "Money owed" in text and "首款" in text
 
 
 @pytest.mark.parametrize("group", ["project", "adjust", "payment"])

@@ -347,8 +347,8 @@ def test_customer_show_has_projects_and_money_owed(desk_db):
         record_payment(desk, code, Decimal("30000"))
         view = customer_view(desk, "C000001")
     sections = dict(view.sections)
-    assert sections["项目 projects"][0]["code"] == code
-    assert sections["项目 projects"][0]["outstanding"] == Decimal("70000.00")
-    owed = sections["欠款 money owed"]
+    assert sections["projects"][0]["code"] == code
+    assert sections["projects"][0]["outstanding"] == Decimal("70000.00")
+    owed = sections["money_owed"]
     assert [(r["instalment"], r["outstanding"], r["days overdue"]) for r in owed] == [("二期款", Decimal("40000.00"), 1)]
     assert owed[0]["next step"] == "reminder 提醒"

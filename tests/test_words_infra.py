@@ -133,7 +133,7 @@ def test_remind_list_json_shape_total_and_me(announced, cli, chinese):
 def test_notify_status_and_db_archives_lists(team, cli, chinese):
     status = cli("notify", "status")
     assert status.exit_code == 0
-    assert "通道" in status.stdout and "待发" in status.stdout
+    assert "渠道" in status.stdout and "待发" in status.stdout
     _no_english(status.stdout)
     data = json.loads(cli("notify", "status", "--json").stdout)
     assert data["total"] == len(data["items"]) == 1 and data["items"][0]["channel"] == "email"

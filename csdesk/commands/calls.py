@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, out, print_json, state, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, want_json
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -48,25 +48,91 @@ def log_call(
         print_json(ctx, result)
         return
     typer.echo(result.call.id)
-    who = f"{result.customer_code} {result.customer_name or '(未登记姓名 unnamed)'}"
-    note(f"Logged call #{result.call.id} for {who}" + (" — new customer" if result.new_customer else "") + ".")
+    render_brief(result, tz)
+
+
+def render_brief(result, tz) -> None:
+    """On stderr, in about 15 lines that fit the terminal (80 columns): who is calling and what is open
+    for them — so that stdout carries only the new call's id."""
+    from datetime import timedelta
+
+    from rich.text import Text
+
+    from csdesk import dates
+    from csdesk.commands.common import _data_console_class
+    from csdesk.i18n import _
+    from csdesk.money import fmt_money
+    from csdesk.workflows.calls import KINDS, choice_label
+    from csdesk.workflows.complaints import fmt_business
+
+    b = result.brief
+    console = _data_console_class()(stderr=True, highlight=False, soft_wrap=False)
+    year = dates.to_local(result.call.at, tz).year
+
+    def show(*parts) -> None:
+        console.print(Text.assemble(*parts), no_wrap=True, overflow="ellipsis")
+
+    def short(value) -> str:
+        local = dates.to_local(value, tz)
+        return local.strftime("%m-%d %H:%M") if local.year == year else local.strftime("%Y-%m-%d")
+
+    def late(text: str):
+        return (text, "bold red")
+
+    def part(title: str, shown: int, total: int) -> str:
+        count = _("{shown} of {total}").format(shown=shown, total=total) if shown < total else str(total)
+        return f"{title} ({count})"
+
+    who = f"{b.code} {b.name or _('(no name yet)')}"
+    if result.new_customer:
+        show((_("Call #{id} logged for {who}, a new customer.").format(id=result.call.id, who=who), "bold"))
+    else:
+        show((_("Call #{id} logged for {who} ({tier}).").format(id=result.call.id, who=who, tier=b.tier_label), "bold"))
     if result.complaint is not None:
         c = result.complaint
-        note(f"Opened complaint #{c.id} ({c.severity_label} {c.category_label}, {c.level_name}), assigned to {c.assignee}.")
-    if result.open_items:
-        from csdesk.commands.customer import render_sections
-
-        render_sections(out(), result.open_items)
+        show(_("Opened complaint #{id} ({severity}, {category}), assigned to {assignee}.").format(
+            id=c.id, severity=c.severity_label, category=c.category_label, assignee=c.assignee))
+    if b.complaints:
+        show((part(_("Open complaints"), len(b.complaints), b.complaints_total), "bold"))
+        for row in b.complaints:
+            left = ""
+            if row.business_left_s is not None:
+                text = fmt_business(timedelta(seconds=abs(row.business_left_s)))
+                if row.business_left_s < 0:
+                    left = late(_("overdue {time}").format(time=text))
+                elif row.business_left_s <= 2 * 3600:
+                    left = (_("due soon, {time} left").format(time=text), "bold yellow")
+                else:
+                    left = _("{time} left").format(time=text)
+            due = _("next deadline {time}").format(time=short(row.next_due)) if row.next_due else ""
+            show(f"  #{row.id} {row.status_label} L{row.level} {row.severity_label}  {due} ", left, f"  {row.summary}")
+    if b.callbacks:
+        title = part(_("Callbacks due within 7 days"), len(b.callbacks), b.callbacks_total)
+        if b.callbacks_overdue:
+            title += " " + _("{n} overdue").format(n=b.callbacks_overdue)
+        show((title, "bold"))
+        for cb in b.callbacks:
+            due = late(f"{short(cb.due_at)} " + _("overdue")) if cb.overdue else short(cb.due_at)
+            show(f"  #{cb.id} ", due, f" {cb.purpose_label} {cb.assignee or _('(nobody)')}  {cb.note or cb.subject or ''}")
+    if b.instalments:
+        show(late(_("Money overdue: {amount} (instalments: {n})").format(amount=fmt_money(b.money_overdue), n=b.instalments_total)))
+        for i in b.instalments[:2]:
+            show(f"  {i.project_code} {i.name} {fmt_money(i.outstanding)} ",
+                 late(_("{days} days overdue").format(days=i.days_overdue)))
+    if b.calls:
+        show((part(_("Latest calls"), len(b.calls), b.calls_total), "bold"))
+        for c in b.calls:
+            show(f"  #{c.id} {short(c.at)} {choice_label(c.kind, KINDS)} {c.agent or ''}  {c.summary}")
 
 
 def calls_list(
     ctx: typer.Context,
     since: Annotated[str | None, typer.Option("--since", help="From (today, -7d, 2026-11-01 …).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Before.")] = None,
-    agent: Annotated[str | None, typer.Option("--agent", help="Staff name.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind")] = None,
-    customer: Annotated[str | None, typer.Option("--customer", help="Code or phone.")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    agent: Annotated[str | None, typer.Option("--agent", help="Staff name, or me.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="inquiry | complaint | repair | suggestion | followup | payment | other")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="The customer's code, any of their numbers, or their name.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 50,
     json_: JsonOpt = False,
 ) -> None:
     """List calls, newest first.
@@ -75,47 +141,56 @@ def calls_list(
     """
     from csdesk import dates
     from csdesk.commands.customer import render_calls
-    from csdesk.workflows.calls import list_calls
+    from csdesk.workflows.calls import count_calls, list_calls
 
     st = state(ctx)
     tz = st.settings.tz
     since_at = dates.parse_when(since, tz=tz, future=False) if since else None
     until_at = dates.parse_when(until, tz=tz, future=False) if until else None
-    rows = st.read(lambda desk: list_calls(desk, since_at, until_at, agent, kind, customer, limit))
+    rows, total = st.read(lambda desk: (list_calls(desk, since_at, until_at, agent, kind, customer, limit),
+                                        count_calls(desk, since_at, until_at, agent, kind, customer)))
     if want_json(ctx, json_):
-        print_json(ctx, rows)
+        print_list(ctx, rows, total)
         return
     out().print(render_calls(rows, tz))
-    note(f"{len(rows)} calls.")
+    cut_note(len(rows), total)
 
 
 def _render_call(ctx, c) -> None:
     from rich.text import Text
 
     from csdesk import dates
+    from csdesk.commands.customer import fields
+    from csdesk.i18n import _
     from csdesk.phones import display
-    from csdesk.workflows.calls import CHANNELS, DIRECTIONS, KINDS
+    from csdesk.workflows.calls import CHANNELS, DIRECTIONS, KINDS, choice_label
 
     tz = state(ctx).settings.tz
     console = out()
-    head = Text(f"call #{c.id}  ", style="bold")
+    head = Text(_("Call #{id}").format(id=c.id) + "  ", style="bold")
     if c.voided_at is not None:
-        head.append("VOID 作废", style="bold red")
+        head.append(_("VOID"), style="bold red")
     console.print(head)
     rows = [
-        ("when", dates.fmt(c.at, tz)), ("direction", f"{c.direction} {DIRECTIONS.get(c.direction, '')}"),
-        ("channel", f"{c.channel} {CHANNELS.get(c.channel, '')}"), ("kind", f"{c.kind} {KINDS.get(c.kind, '')}"),
-        ("customer", f"{c.customer_code} {c.customer_name or ''}".strip()), ("phone", display(c.phone) if c.phone else None),
-        ("agent", c.agent), ("duration", f"{c.duration_s // 60}m{c.duration_s % 60:02d}s" if c.duration_s is not None else None),
-        ("project", c.project), ("complaint", f"#{c.complaint_id}" if c.complaint_id else None),
-        ("resolved", "yes (first contact)" if c.resolved else "no"), ("summary", c.summary),
-        ("recording", c.recording),
+        (_("When"), dates.fmt(c.at, tz)), (_("Direction"), choice_label(c.direction, DIRECTIONS)),
+        (_("Channel"), choice_label(c.channel, CHANNELS)), (_("Kind"), choice_label(c.kind, KINDS)),
+        (_("Customer"), f"{c.customer_code} {c.customer_name or ''}".strip()), (_("Phone"), display(c.phone) if c.phone else None),
+        (_("Agent"), c.agent), (_("Duration"), dates_duration(c.duration_s)),
+        (_("Project"), c.project), (_("Complaint"), f"#{c.complaint_id}" if c.complaint_id else None),
+        (_("Resolved"), _("yes, on first contact") if c.resolved else _("no")), (_("Summary"), c.summary),
+        (_("Recording"), c.recording),
     ]
     if c.voided_at is not None:
-        rows += [("voided", f"{dates.fmt(c.voided_at, tz)} by {c.voided_by or '—'}"), ("reason", c.void_reason)]
-    for label, value in rows:
-        if value:
-            console.print(Text(f"  {label:10} {value}"))
+        rows += [(_("Voided"), _("{time} by {name}").format(time=dates.fmt(c.voided_at, tz), name=c.voided_by or "—")),
+                 (_("Reason"), c.void_reason)]
+    fields(console, rows)
+
+
+def dates_duration(seconds: int | None) -> str | None:
+    """5m30s: how long a call lasted."""
+    if seconds is None:
+        return None
+    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 CallId = Annotated[int, typer.Argument(help="The call's number (# in calls list).", metavar="ID")]
@@ -140,7 +215,7 @@ def calls_edit(
     call_id: CallId,
     kind: Annotated[str | None, typer.Option("--kind", help="inquiry | complaint | repair | suggestion | followup | payment | other")] = None,
     summary: Annotated[str | None, typer.Option("--summary")] = None,
-    customer: Annotated[str | None, typer.Option("--customer", help="Move it to this customer (code or phone).")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Move it to this customer (code, phone or name).")] = None,
     project: Annotated[str | None, typer.Option("--project", help="Project code ('' takes it off); must be the customer's.")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When it really happened (not in the future).")] = None,
     duration: Annotated[str | None, typer.Option("--duration", help="How long: 5m30s, 2m, 1h.")] = None,
@@ -166,7 +241,9 @@ def calls_edit(
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
-        note(f"Updated call #{info.id}.")
+        from csdesk.i18n import _
+
+        note(_("Updated call #{id}.").format(id=info.id))
 
 
 def calls_void(
@@ -185,7 +262,9 @@ def calls_void(
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
-        note(f"Voided call #{info.id}.")
+        from csdesk.i18n import _
+
+        note(_("Voided call #{id}.").format(id=info.id))
 
 
 def register(root: typer.Typer) -> None:

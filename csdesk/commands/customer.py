@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+from csdesk.i18n import N_
+from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -44,14 +45,16 @@ def add(
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
+        from csdesk.i18n import _
+
         typer.echo(info.code)
-        note(f"Added {info.code} {info.display_name} ({_phones(info.phones)}).")
+        note(_("Added {code} {name} ({phones}).").format(code=info.code, name=info.display_name, phones=_phones(info.phones)))
 
 
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    customer: Annotated[str, typer.Argument(help="Code or any phone number of the customer.")],
+    customer: Annotated[str, typer.Argument(help="The customer's code, any of their numbers, or their name.")],
     name: Annotated[str | None, typer.Option("--name")] = None,
     phone: Annotated[list[str] | None, typer.Option("--add-phone", help="Add a number (repeatable).")] = None,
     remove_phone: Annotated[list[str] | None, typer.Option("--remove-phone", help="Remove a number (repeatable).")] = None,
@@ -75,7 +78,9 @@ def edit(
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
-        note(f"Updated {info.code} {info.display_name}.")
+        from csdesk.i18n import _
+
+        note(_("Updated {code} {name}.").format(code=info.code, name=info.display_name))
 
 
 @app.command("list")
@@ -95,49 +100,96 @@ def list_(
         from csdesk.commands.assign import list_unmanaged
 
         return list_unmanaged(ctx, tier, search, limit, json_)
-    from csdesk.workflows.customers import TIER_LABELS, list_customers
+    from csdesk.i18n import _
+    from csdesk.workflows.customers import list_customers, tier_label
 
     rows, total = state(ctx).read(lambda desk: list_customers(desk, tier, search, limit))
     if want_json(ctx, json_):
-        print_json(ctx, {"total": total, "customers": rows})
+        print_list(ctx, rows, total)
         return
-    t = table("code", "name", "phones", "tier", "company", "manager")
+    headers = (_("Code"), _("Name"), _("Phones"), _("Tier"), _("Company"), _("Account manager"))
+    t = table(*headers, text=(headers[1], headers[4]), optional=(headers[5], headers[4]))
     for c in rows:
-        t.add_row(c.code, c.display_name, _phones(c.phones), TIER_LABELS[c.tier], c.company or "", c.manager or "")
+        t.add_row(c.code, c.display_name, _phones(c.phones), tier_label(c.tier), c.company or "", c.manager or "")
     out().print(t)
-    note(f"{len(rows)} of {total} customers shown.")
+    cut_note(len(rows), total)
 
 
 def render_calls(calls, tz, title: str | None = None):
     from csdesk import dates
+    from csdesk.i18n import _
     from csdesk.phones import display
-    from csdesk.workflows.calls import CHANNELS, DIRECTIONS, KINDS
+    from csdesk.workflows.calls import CHANNELS, DIRECTIONS, KINDS, choice_label
 
-    t = table("#", "when", "dir", "channel", "kind", "customer", "phone", "agent", "summary", title=title)
+    h = {k: _(v) for k, v in (("when", N_("When")), ("channel", N_("Via")), ("kind", N_("Kind")),
+                               ("customer", N_("Customer")), ("phone", N_("Phone")), ("agent", N_("Agent")),
+                               ("summary", N_("Summary")))}
+    t = table("#", h["when"], h["channel"], h["kind"], h["customer"], h["phone"], h["agent"], h["summary"], title=title,
+              text=(h["summary"], h["customer"]), optional=(h["channel"], h["agent"], h["phone"]))
     for c in calls:
+        # The channel, and the direction when the call went out (most calls come in).
+        via = choice_label(c.channel, CHANNELS) + (" " + choice_label(c.direction, DIRECTIONS) if c.direction == "out" else "")
         t.add_row(
-            str(c.id), dates.fmt(c.at, tz), DIRECTIONS.get(c.direction, c.direction), CHANNELS.get(c.channel, c.channel),
-            KINDS.get(c.kind, c.kind), f"{c.customer_code} {c.customer_name or ''}".strip(), display(c.phone) if c.phone else "",
+            str(c.id), dates.fmt(c.at, tz), via,
+            choice_label(c.kind, KINDS), f"{c.customer_code} {c.customer_name or ''}".strip(), display(c.phone) if c.phone else "",
             c.agent or "", c.summary if len(c.summary) <= 60 else c.summary[:59] + "…",
         )
     return t
 
 
+# The columns of the card's sections (their row keys stay English: JSON, the desk), shown through _().
+SECTION_COLUMNS = {
+    "#": "#", "id": "#", "code": N_("Code"), "opened": N_("Opened"), "status": N_("Status"), "level": N_("Level"),
+    "severity": N_("Severity"), "category": N_("Category"), "assignee": N_("Assignee"), "due": N_("Due"),
+    "summary": N_("Summary"), "when": N_("When"), "purpose": N_("Purpose"), "about": N_("About"), "tries": N_("Tries"),
+    "outcome": N_("Outcome"), "score": N_("Score"), "note": N_("Note"), "name": N_("Name or site"), "stage": N_("Stage"),
+    "owner": N_("Owner"), "contract": N_("Contract"), "paid": N_("Paid"), "outstanding": N_("Outstanding"),
+    "overdue": N_("Overdue"), "open adjustments": N_("Open adjustments"), "warranty": N_("Warranty"),
+    "project": N_("Project"), "instalment": N_("Instalment"), "days overdue": N_("Days overdue"),
+    "last step": N_("Last step"), "next step": N_("Next step"),
+}
+SECTION_TEXT = ("summary", "note", "name", "about", "outcome", "category")  # free text: shortened with … when short of room
+SECTION_OPTIONAL = ("about", "tries", "score", "outcome", "opened", "category", "warranty", "open adjustments", "contract",
+                    "paid", "owner", "assignee", "last step", "next step", "level")  # left out first, in this order
+
+
 def render_sections(console, sections) -> None:
-    for title, rows in sections:
+    """The card's sections (customers.register_section): {key: rows}, each titled in the interface language."""
+    from csdesk.i18n import _
+    from csdesk.workflows.customers import section_title
+
+    for key, rows in sections.items():
         if not rows:
             continue
         columns = list(rows[0].keys())
-        t = table(*columns, title=title)
+        header = {c: _(SECTION_COLUMNS[c]) if c in SECTION_COLUMNS else c for c in columns}
+        t = table(*header.values(), title=section_title(key), text=tuple(header[c] for c in SECTION_TEXT if c in header),
+                  optional=tuple(header[c] for c in SECTION_OPTIONAL if c in header))
         for row in rows:
             t.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
         console.print(t)
 
 
+def fields(console, rows) -> None:
+    """A card's label/value lines, aligned whatever the width of the labels (Chinese ones are wide);
+    empty values are left out, and values are data (never markup)."""
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in rows:
+        if value:
+            grid.add_row(label, Text(str(value)))
+    console.print(Padding(grid, (0, 0, 0, 2), expand=False))
+
+
 @app.command("show")
 def show(
     ctx: typer.Context,
-    customer: Annotated[str, typer.Argument(help="Code or any phone number.")],
+    customer: Annotated[str, typer.Argument(help="The customer's code, any of their numbers, or their name.")],
     calls: Annotated[int, typer.Option("--calls", help="How many recent calls to show.")] = 10,
     json_: JsonOpt = False,
 ) -> None:
@@ -145,7 +197,9 @@ def show(
 
     Example: csdesk customer show 138-1234-5678
     """
-    from csdesk.workflows.customers import TIER_LABELS, customer_view
+    from csdesk.commands.common import heading
+    from csdesk.i18n import _
+    from csdesk.workflows.customers import customer_view, section_title, tier_label
 
     st = state(ctx)
     view = st.read(lambda desk: customer_view(desk, customer, max(calls, 0)))
@@ -154,18 +208,16 @@ def show(
         return
     c = view.customer
     console = out()
-    from csdesk.commands.common import heading
-
-    console.print(heading(f"{c.code} {c.display_name}", f"  {TIER_LABELS[c.tier]}"))
-    for label, value in (("phones", _phones(c.phones)), ("company", c.company), ("address", c.address),
-                         ("manager", c.manager), ("source", c.source), ("notes", c.notes)):
-        if value:
-            console.print(f"  {label:8} {value}", markup=False)
+    console.print(heading(f"{c.code} {c.display_name}", f"  {tier_label(c.tier)}"))
+    fields(console, ((_("Phones"), _phones(c.phones)), (_("Company"), c.company), (_("Address"), c.address),
+                     (_("Account manager"), c.manager), (_("Source"), c.source), (_("Notes"), c.notes)))
     render_sections(console, view.sections)
     if view.calls:
-        console.print(render_calls(view.calls, st.settings.tz, title=f"最近通话 latest calls ({len(view.calls)} of {view.call_count})"))
+        shown = len(view.calls)
+        count = _("{shown} of {total}").format(shown=shown, total=view.call_count) if shown < view.call_count else str(shown)
+        console.print(render_calls(view.calls, st.settings.tz, title=f"{section_title('calls')} ({count})"))
     else:
-        console.print("  no calls yet")
+        console.print("  " + _("No calls yet."))
 
 
 @app.command("import")
@@ -194,22 +246,28 @@ def import_(
         progress_cm = Progress(transient=True, console=Console(stderr=True))
     if progress_cm is not None:
         with progress_cm as progress:
-            task = progress.add_task("importing", total=len(rows))
+            from csdesk.i18n import _
+
+            task = progress.add_task(_("Importing"), total=len(rows))
             result = st.write(lambda desk: import_customers(desk, rows, file.name, dry_run, lambda n: progress.update(task, completed=n)))
     else:
         result = st.write(lambda desk: import_customers(desk, rows, file.name, dry_run))
     if want_json(ctx, json_):
         print_json(ctx, result)
         return
-    verb = "Would import" if dry_run else "Imported"
-    note(f"{verb} {result.rows} rows from {file.name}: {result.created} new customers, {result.updated} updated, {result.unchanged} unchanged.")
+    from csdesk.i18n import _
+
+    message = (_("Would import {rows} rows from {file}: {created} new customers, {updated} updated, {unchanged} unchanged.")
+               if dry_run else
+               _("Imported {rows} rows from {file}: {created} new customers, {updated} updated, {unchanged} unchanged."))
+    note(message.format(rows=result.rows, file=file.name, created=result.created, updated=result.updated, unchanged=result.unchanged))
 
 
 @app.command("merge")
 def merge(
     ctx: typer.Context,
-    duplicate: Annotated[str, typer.Argument(help="The duplicate (code or phone): it goes away.")],
-    into: Annotated[str, typer.Option("--into", help="The customer to keep (code or phone).")],
+    duplicate: Annotated[str, typer.Argument(help="The duplicate (code, phone or name): it goes away.")],
+    into: Annotated[str, typer.Option("--into", help="The customer to keep (code, phone or name).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would move; change nothing.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -218,23 +276,26 @@ def merge(
 
     Example: csdesk --as 李娜 customer merge C000057 --into C000012 --dry-run
     """
-    from csdesk.workflows.merge import merge_customers
+    from csdesk.i18n import _
+    from csdesk.workflows.merge import MOVED_LABELS, merge_customers
 
     result = state(ctx).write(lambda desk: merge_customers(desk, duplicate, into, dry_run=dry_run))
     if want_json(ctx, json_):
         print_json(ctx, result)
         return
-    t = table("what", "count", "items")
+    what_h, count_h, items_h = _("What"), _("Count"), _("Items")
+    t = table(what_h, count_h, items_h, text=(items_h,))
     for what, refs in result.moved.items():
         shown = ", ".join(refs[:12]) + (f" … (+{len(refs) - 12})" if len(refs) > 12 else "")
-        t.add_row(what, str(len(refs)), shown)
+        t.add_row(_(MOVED_LABELS.get(what, what)), str(len(refs)), shown)
     for name, value in result.filled.items():
-        t.add_row(f"filled {name}", "", value)
+        t.add_row(_("filled in: {field}").format(field=_(MOVED_LABELS.get(name, name))), "", value)
     for line in result.ended:
-        t.add_row("ended", "", line)
+        t.add_row(_("ended"), "", line)
     out().print(t)
-    verb = "Would merge" if dry_run else "Merged"
-    note(f"{verb} {result.duplicate} into {result.kept} {result.kept_name or ''}".rstrip() + ".")
+    kept = f"{result.kept} {result.kept_name or ''}".rstrip()
+    message = _("Would merge {duplicate} into {kept}.") if dry_run else _("Merged {duplicate} into {kept}.")
+    note(message.format(duplicate=result.duplicate, kept=kept))
 
 
 def register(root: typer.Typer) -> None:

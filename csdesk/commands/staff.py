@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+from csdesk.commands.common import JsonOpt, note, out, print_json, print_list, state, table, want_json
 from csdesk.i18n import N_
 
 app = typer.Typer(no_args_is_help=True)
@@ -14,13 +14,15 @@ GRADE_HELP = N_("junior | intermediate | senior (default: intermediate); only in
 
 
 def _render(ctx, rows, json_: bool) -> None:
+    from csdesk.i18n import _
+
     if want_json(ctx, json_):
-        print_json(ctx, rows)
+        print_list(ctx, rows, len(rows))
         return
-    t = table("name", "role", "grade", "reports to", "email", "login", "active")
+    headers = (_("Name"), _("Role"), _("Grade"), _("Reports to"), _("Email"), _("Login"), _("Active"))
+    t = table(*headers, text=(headers[0],), optional=(headers[5], headers[4], headers[3]))
     for s in rows:
-        t.add_row(s.name, f"{s.role} {s.role_label}", s.grade_label, s.reports_to or "", s.email or "", s.login or "",
-                  "yes" if s.active else "no")
+        t.add_row(s.name, s.role_label, s.grade_label, s.reports_to or "", s.email or "", s.login or "", _("yes") if s.active else _("no"))
     out().print(t)
 
 
@@ -45,7 +47,9 @@ def add(
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
-        note(f"Added {info.name} ({info.role} {info.role_label}).")
+        from csdesk.i18n import _
+
+        note(_("Added {name} ({role}).").format(name=info.name, role=info.role_label))
 
 
 @app.command("list")
@@ -64,7 +68,7 @@ def list_(
 
 
 @app.command("deactivate")
-def deactivate(ctx: typer.Context, name: Annotated[str, typer.Argument()], json_: JsonOpt = False) -> None:
+def deactivate(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The staff member's name.")], json_: JsonOpt = False) -> None:
     """Deactivate someone who left; refused while they still own open work.
 
     Example: csdesk --as 李主管 staff deactivate 王芳
@@ -75,7 +79,9 @@ def deactivate(ctx: typer.Context, name: Annotated[str, typer.Argument()], json_
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
-        note(f"Deactivated {info.name}.")
+        from csdesk.i18n import _
+
+        note(_("Deactivated {name}.").format(name=info.name))
 
 
 @app.command("edit")
@@ -102,7 +108,9 @@ def edit(
     if want_json(ctx, json_):
         print_json(ctx, info)
     else:
-        note(f"Updated {info.name} ({info.role} {info.role_label}).")
+        from csdesk.i18n import _
+
+        note(_("Updated {name} ({role}).").format(name=info.name, role=info.role_label))
 
 
 @app.command("handover")
@@ -118,21 +126,24 @@ def handover(
 
     Example: csdesk --as 李娜 staff handover 王芳 --to 赵敏 --dry-run
     """
-    from csdesk.workflows.handover import hand_over
+    from csdesk.i18n import _
+    from csdesk.workflows.handover import WHAT_LABELS, hand_over
 
     result = state(ctx).write(lambda desk: hand_over(desk, name, to, dry_run=dry_run))
     if want_json(ctx, json_):
         print_json(ctx, result)
         return
-    t = table("what", "#", "item")
+    what_h, item_h = _("What"), _("Item")
+    t = table(what_h, "#", item_h, text=(item_h,))
     for item in result.items:
-        t.add_row(item.what, item.ref, item.text)
+        t.add_row(_(WHAT_LABELS.get(item.what, item.what)), item.ref, item.text)
     if result.items:
         out().print(t)
-    verb = "Would hand over" if dry_run else "Handed over"
-    note(f"{verb} {len(result.items)} open items from {result.name} to {result.to}.")
+    message = (_("Would hand over {n} open items from {name} to {to}.") if dry_run
+               else _("Handed over {n} open items from {name} to {to}."))
+    note(message.format(n=len(result.items), name=result.name, to=result.to))
     for line in result.left:
-        note(f"Still open, not moved: {line}.")
+        note(_("Still open, not moved: {what}.").format(what=line))
 
 
 def identity_line(st) -> str | None:

@@ -36,10 +36,10 @@ def _render(st, work) -> None:
 
     from csdesk import dates
     from csdesk.commands.common import table
-    from csdesk.i18n import _, is_english
+    from csdesk.i18n import _
     from csdesk.money import fmt_money
-    from csdesk.workflows import ROLE_LABELS
     from csdesk.workflows.complaints import fmt_business
+    from csdesk.workflows.staff import role_label
 
     tz = st.settings.tz
     console = out()
@@ -58,7 +58,7 @@ def _render(st, work) -> None:
         console.print(Text(f"{title} ({count}){extra}", style="bold"))
 
     console.print(Text(_("Today {day} — {name} ({role})").format(
-        day=work.day, name=work.person, role=ROLE_LABELS.get(work.role, work.role) if not is_english() else work.role), style="bold"))
+        day=work.day, name=work.person, role=role_label(work.role)), style="bold"))
 
     if work.handovers:  # a shift handed to me that I have not yet taken or refused comes first
         heading(_("Shift handovers waiting for you"), len(work.handovers), len(work.handovers))
@@ -70,7 +70,8 @@ def _render(st, work) -> None:
 
     heading(_("My complaints"), len(work.complaints), work.complaints_total)
     if work.complaints:
-        t = table("#", _("Status"), _("Level"), _("Customer"), _("Next deadline"), _("Left"), _("Summary"))
+        h = (_("Status"), _("Level"), _("Customer"), _("Next deadline"), _("Left"), _("Summary"))
+        t = table("#", *h, text=(h[5],), optional=(h[1], h[0]))
         for row in work.complaints:
             left = ""
             if row.business_left_s is not None:
@@ -84,7 +85,8 @@ def _render(st, work) -> None:
     heading(_("Callbacks due today"), len(work.callbacks), work.callbacks_total,
             _(", {n} overdue").format(n=overdue_calls) if overdue_calls else "")
     if work.callbacks:
-        t = table("#", _("Due"), _("Customer"), _("Phone"), _("Purpose"), _("Note"))
+        h = (_("Due"), _("Customer"), _("Phone"), _("Purpose"), _("Note"))
+        t = table("#", *h, text=(h[4], h[1]), optional=(h[3],))
         for cb in work.callbacks:
             due = late(f"{short(cb.due_at)} " + _("overdue")) if cb.overdue else Text(short(cb.due_at))
             t.add_row(str(cb.id), due, data(f"{cb.customer_code} {cb.customer_name or ''}".strip()), cb.phone or "",
@@ -93,7 +95,8 @@ def _render(st, work) -> None:
 
     heading(_("Adjustments due on my projects"), len(work.adjustments), work.adjustments_total)
     if work.adjustments:
-        t = table("#", _("Project"), _("Due"), _("Status"), _("Item"))
+        h = (_("Project"), _("Due"), _("Status"), _("Item"))
+        t = table("#", *h, text=(h[3],), optional=(h[2],))
         for a in work.adjustments:
             due = a.due_on.strftime("%m-%d") if a.due_on else ""
             t.add_row(str(a.id), a.project_code, late(due + " " + _("overdue")) if a.overdue else Text(due),
@@ -102,7 +105,8 @@ def _render(st, work) -> None:
 
     heading(_("Instalments due on my projects"), len(work.instalments), work.instalments_total)
     if work.instalments:
-        t = table(_("Project"), _("Instalment"), _("Outstanding"), _("Due"), _("Customer"))
+        h = (_("Project"), _("Instalment"), _("Outstanding"), _("Due"), _("Customer"))
+        t = table(*h, text=(h[4], h[1]), optional=(h[4],))
         for i in work.instalments:
             due = i.due_on.strftime("%m-%d") if i.due_on else ""
             days = _("{days} days overdue").format(days=i.days_overdue) if i.days_overdue > 0 else _("due today")
@@ -112,9 +116,10 @@ def _render(st, work) -> None:
 
     if work.team:
         console.print(Text(_("My team"), style="bold"))
-        t = table(_("Name"), _("Role"), _("Complaints"), _("Past deadline"), _("Callbacks due"), _("Callbacks overdue"))
+        h = (_("Name"), _("Role"), _("Complaints"), _("Past deadline"), _("Callbacks due"), _("Callbacks overdue"))
+        t = table(*h, text=(h[0],), optional=(h[1],))
         for line in work.team:
-            t.add_row(data(line.name), ROLE_LABELS.get(line.role, line.role) if not is_english() else line.role,
+            t.add_row(data(line.name), role_label(line.role),
                       str(line.complaints), late(str(line.complaints_overdue)) if line.complaints_overdue else "0",
                       str(line.callbacks_due), late(str(line.callbacks_overdue)) if line.callbacks_overdue else "0")
         console.print(t)

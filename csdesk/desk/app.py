@@ -363,12 +363,12 @@ class CustomerScreen(DeskScreen):
             table.add_row(str(row.id), row.status_label, f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
                           left_text(row.business_left_s), plain(row.summary), key=str(row.id))
         table = self._reset("#callbacks")
-        # The customer card's sections come titled by their areas ("回访 callbacks", "项目 projects").
-        for r in next((rows for title, rows in view.sections if "callback" in title), []):
+        # The customer card's sections, by their stable keys (customers.register_section).
+        for r in view.sections.get("callbacks", []):
             table.add_row(str(r.get("id")), r.get("when", ""), r.get("purpose", ""), plain(r.get("status", "")),
                           plain(r.get("assignee", "")), plain(r.get("note", "")), key=str(r.get("id")))
         table = self._reset("#projects")
-        for r in next((rows for title, rows in view.sections if "projects" in title), []):
+        for r in view.sections.get("projects", []):
             table.add_row(r.get("code", ""), plain(r.get("name", "")), plain(r.get("stage", "")), r.get("outstanding", ""),
                           Text(str(r.get("overdue", "")), style="bold red" if str(r.get("overdue", "0.00")) not in ("0.00", "") else ""),
                           plain(r.get("owner", "")), key=r.get("code"))

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import select
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import _
 from csdesk.models import AuditEntry
 from csdesk.workflows import Desk, check_limit
 
@@ -28,19 +29,31 @@ class AuditRow:
     admin: str | None = None  # the director who acted for `actor`, if any
 
 
-def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = None, limit: int = 50) -> list[AuditRow]:
-    query = select(AuditEntry)
+def _audit_filters(entity: str | None, since: datetime | None) -> list:
+    where = []
     if entity:
         m = re.fullmatch(r"([a-z_]+)(?::(\d+))?", entity.strip().lower())
         if not m:
-            raise InvalidValue(f"{entity!r} is not an entity (use e.g. customer:12 or call)")
-        query = query.where(AuditEntry.entity == m.group(1))
+            raise InvalidValue(_("{entity!r} is not an entity (use e.g. customer:12 or call)").format(entity=entity))
+        where.append(AuditEntry.entity == m.group(1))
         if m.group(2):
-            query = query.where(AuditEntry.entity_id == int(m.group(2)))
+            where.append(AuditEntry.entity_id == int(m.group(2)))
     if since:
-        query = query.where(AuditEntry.at >= since)
+        where.append(AuditEntry.at >= since)
+    return where
+
+
+def count_audit(desk: Desk, entity: str | None = None, since: datetime | None = None) -> int:
+    """How many entries list_audit would list without its limit."""
+    from sqlmodel import func
+
+    return desk.session.exec(select(func.count()).select_from(AuditEntry).where(*_audit_filters(entity, since))).one()
+
+
+def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = None, limit: int = 50) -> list[AuditRow]:
+    where = _audit_filters(entity, since)
     check_limit(limit)
-    rows = desk.session.exec(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
+    rows = desk.session.exec(select(AuditEntry).where(*where).order_by(AuditEntry.id.desc()).limit(limit)).all()
     return [
         AuditRow(r.id, r.at, r.actor, r.action, r.entity, r.entity_id,
                  _local_times(json.loads(r.before), desk.tz) if r.before else None,

@@ -1413,7 +1413,7 @@ def satisfaction_stats(desk: Desk, by: str = "agent", since: datetime | None = N
 # --- what other screens show --------------------------------------------------------------------
 
 
-@register_section("回访 callbacks")
+@register_section("callbacks")
 def _customer_section(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     """Pending visits (all, up to 10) then the 5 latest finished ones, with their outcomes."""
     pending = list(session.exec(select(Callback).where(Callback.customer_id == customer_id, Callback.status == "pending")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,10 +10,11 @@ from sqlmodel import select
 
 from csdesk import phones
 from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
+from csdesk.i18n import N_, _
 from csdesk.models import Call, Customer, Project, Staff
 from csdesk.workflows import ROLE_RANK, Desk, audit, check_limit, snapshot
 from csdesk.workflows.customers import (
-    CallInfo, _text, call_info, create_customer, customer_by_phone, find_customer, open_items,
+    CallInfo, _text, call_info, create_customer, customer_by_phone, find_customer,
 )
 
 KINDS = {
@@ -22,6 +23,16 @@ KINDS = {
 }
 CHANNELS = {"hotline": "热线", "phone": "电话", "wechat": "微信", "visit": "到访", "email": "邮件", "other": "其他"}
 DIRECTIONS = {"in": "来电", "out": "去电"}
+# The names of the choices in messages ("unknown kind 'chat'"), callbacks' included.
+CHOICE_NAMES = {"kind": N_("kind"), "channel": N_("channel"), "direction": N_("direction"),
+                "purpose": N_("purpose"), "outcome": N_("outcome")}
+
+
+def choice_label(key: str, choices: dict[str, str]) -> str:
+    """A choice shown to a person: its Chinese label, or in English its key (inquiry, hotline, in)."""
+    from csdesk.i18n import label
+
+    return label(key, choices.get(key, key))
 
 
 def check_choice(value: str | None, choices: dict[str, str], what: str) -> str:
@@ -31,7 +42,8 @@ def check_choice(value: str | None, choices: dict[str, str], what: str) -> str:
     for key, label in choices.items():
         if value == label:
             return key
-    raise InvalidValue(f"unknown {what} {value!r} (use one of: {', '.join(choices)})")
+    raise InvalidValue(_("unknown {what} {value!r} (use one of: {choices})").format(
+        what=_(CHOICE_NAMES[what]) if what in CHOICE_NAMES else what, value=value, choices=", ".join(choices)))
 
 
 @dataclass
@@ -40,7 +52,7 @@ class CallLogged:
     customer_code: str
     customer_name: str | None
     new_customer: bool
-    open_items: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    brief: Any = None  # what the agent needs while the customer is on the line (caller_brief.CallerBrief)
     complaint: Any = None  # the complaint opened from this call (log-call --open-complaint): a ComplaintInfo
 
 
@@ -81,22 +93,22 @@ def log_call(
     actor = desk.require_actor()
     kind = check_choice(kind, KINDS, "kind")
     if open_complaint and kind != "complaint":
-        raise InvalidValue("--open-complaint is for complaint calls (--kind complaint)")
+        raise InvalidValue(_("--open-complaint is for complaint calls (--kind complaint)"))
     if not open_complaint and (severity or category):
-        raise InvalidValue("--severity and --category go with --open-complaint")
+        raise InvalidValue(_("--severity and --category go with --open-complaint"))
     channel = check_choice(channel, CHANNELS, "channel")
     direction = check_choice(direction, DIRECTIONS, "direction")
     summary = (summary or "").strip()
     if not summary:
-        raise InvalidValue("a call needs a summary (--summary)")
+        raise InvalidValue(_("a call needs a summary (--summary)"))
     if len(summary) > 4000:
-        raise InvalidValue("the summary is longer than 4000 characters")
+        raise InvalidValue(_("the summary is longer than 4000 characters"))
     from csdesk.text import check_text
 
-    summary = check_text(summary, "the summary")
+    summary = check_text(summary, _("the summary"))
     at = at or desk.now
     if at > desk.now + timedelta(minutes=5):
-        raise InvalidValue("a call cannot be logged in the future (check --at)")
+        raise InvalidValue(_("a call cannot be logged in the future (check --at)"))
     number = phones.normalize(phone)
     customer = customer_by_phone(session, number)
     new = customer is None
@@ -113,9 +125,9 @@ def log_call(
     if project:
         row = session.exec(select(Project).where(Project.code == project.strip().upper())).first()
         if row is None:
-            raise InvalidValue(f"no project with code {project.strip().upper()}")
+            raise InvalidValue(_("no project with code {code}").format(code=project.strip().upper()))
         if row.customer_id != customer.id:
-            raise InvalidValue(f"project {row.code} belongs to another customer")
+            raise InvalidValue(_("project {code} belongs to another customer").format(code=row.code))
         project_id = row.id
     call = Call(
         at=at, direction=direction, channel=channel, customer_id=customer.id, phone=number,
@@ -132,10 +144,33 @@ def log_call(
 
         complaint = open_from_call(desk, severity=severity or "normal", category=category or "other",
                                    call_id=call.id, customer_id=customer.id, project=project)
+    from csdesk.workflows.caller_brief import caller_brief
+
     return CallLogged(
         call_info(session, call, customer, actor.name), customer.code, customer.name, new,
-        open_items(desk, customer.id), complaint,
+        caller_brief(desk, customer.id, exclude_call=call.id), complaint,
     )
+
+
+def _call_filters(desk: Desk, since, until, agent, kind, customer) -> list:
+    session = desk.session
+    where = [Call.voided_at.is_(None)]  # a voided call is out of every list (calls show still reads it)
+    if since:
+        where.append(Call.at >= since)
+    if until:
+        where.append(Call.at < until)
+    if agent:
+        if agent.strip().lower() in ("me", "我"):
+            where.append(Call.agent_id == desk.require_actor().id)
+        else:
+            from csdesk.workflows.staff import find_staff
+
+            where.append(Call.agent_id == find_staff(session, agent, active_only=False).id)
+    if kind:
+        where.append(Call.kind == check_choice(kind, KINDS, "kind"))
+    if customer:
+        where.append(Call.customer_id == find_customer(session, customer).id)
+    return where
 
 
 def list_calls(
@@ -147,30 +182,27 @@ def list_calls(
     customer: str | None = None,
     limit: int = 50,
 ) -> list[CallInfo]:
+    """Calls, newest first; `agent` may be "me" (the person acting). count_calls counts them all."""
     session = desk.session
-    query = select(Call, Customer, Staff.name).join(Customer, Customer.id == Call.customer_id).outerjoin(Staff, Staff.id == Call.agent_id)
-    query = query.where(Call.voided_at.is_(None))  # a voided call is out of every list (calls show still reads it)
-    if since:
-        query = query.where(Call.at >= since)
-    if until:
-        query = query.where(Call.at < until)
-    if agent:
-        from csdesk.workflows.staff import find_staff
-
-        query = query.where(Call.agent_id == find_staff(session, agent, active_only=False).id)
-    if kind:
-        query = query.where(Call.kind == check_choice(kind, KINDS, "kind"))
-    if customer:
-        query = query.where(Call.customer_id == find_customer(session, customer).id)
     check_limit(limit)
-    rows = session.exec(query.order_by(Call.at.desc(), Call.id.desc()).limit(limit)).all()
+    where = _call_filters(desk, since, until, agent, kind, customer)
+    query = select(Call, Customer, Staff.name).join(Customer, Customer.id == Call.customer_id).outerjoin(Staff, Staff.id == Call.agent_id)
+    rows = session.exec(query.where(*where).order_by(Call.at.desc(), Call.id.desc()).limit(limit)).all()
     return [call_info(session, call, cust, agent_name) for call, cust, agent_name in rows]
+
+
+def count_calls(desk: Desk, since=None, until=None, agent=None, kind=None, customer=None) -> int:
+    """How many calls list_calls would list without its limit."""
+    from sqlmodel import func
+
+    where = _call_filters(desk, since, until, agent, kind, customer)
+    return desk.session.exec(select(func.count()).select_from(Call).where(*where)).one()
 
 
 def get_call(session, call_id: int) -> Call:
     call = session.get(Call, call_id) if isinstance(call_id, int) and 0 < call_id < 2**63 else None
     if call is None:
-        raise NotFound(f"no call #{call_id}", hint="csdesk calls list shows recent calls")
+        raise NotFound(_("no call #{id}").format(id=call_id), hint=_("csdesk calls list shows recent calls"))
     return call
 
 
@@ -182,9 +214,15 @@ def show_call(desk: Desk, call_id: int) -> CallInfo:
 def _may_change(desk: Desk, call: Call, doing: str):
     actor = desk.require_actor()
     if actor.id != call.agent_id and actor.rank < ROLE_RANK["supervisor"]:
-        raise PermissionDenied(f"only the agent who logged call #{call.id} or a supervisor or above can {doing} it; {actor.name} is a {actor.role}")
+        from csdesk.workflows.staff import role_label
+
+        message = (_("only the agent who logged call #{id} or a supervisor or above can correct it; {name} is a {role}")
+                   if doing == "correct" else
+                   _("only the agent who logged call #{id} or a supervisor or above can void it; {name} is a {role}"))
+        raise PermissionDenied(message.format(id=call.id, name=actor.name, role=role_label(actor.role)))
     if call.voided_at is not None:
-        raise InvalidTransition(f"call #{call.id} is void ({call.void_reason}); a voided call cannot be changed")
+        raise InvalidTransition(_("call #{id} is void ({reason}); a voided call cannot be changed").format(
+            id=call.id, reason=call.void_reason))
     return actor
 
 
@@ -194,10 +232,10 @@ def _linked_elsewhere(session, call: Call) -> list[str]:
 
     links = []
     if call.complaint_id:
-        links.append(f"complaint #{call.complaint_id}")
-    for model, label in ((Complaint, "complaint"), (Callback, "callback"), (Adjustment, "adjustment")):
+        links.append(_("complaint #{id}").format(id=call.complaint_id))
+    for model, label in ((Complaint, N_("complaint #{id}")), (Callback, N_("callback #{id}")), (Adjustment, N_("adjustment #{id}"))):
         ids = session.exec(select(model.id).where(model.call_id == call.id)).all()
-        links += [f"{label} #{i}" for i in ids if f"{label} #{i}" not in links]
+        links += [_(label).format(id=i) for i in ids if _(label).format(id=i) not in links]
     return links
 
 
@@ -229,9 +267,9 @@ def edit_call(
     if summary is not None:
         summary = summary.strip()
         if not summary:
-            raise InvalidValue("a call needs a summary (--summary)")
+            raise InvalidValue(_("a call needs a summary (--summary)"))
         if len(summary) > 4000:
-            raise InvalidValue("the summary is longer than 4000 characters")
+            raise InvalidValue(_("the summary is longer than 4000 characters"))
         call.summary = summary
     if channel is not None:
         call.channel = check_choice(channel, CHANNELS, "channel")
@@ -239,12 +277,12 @@ def edit_call(
         call.direction = check_choice(direction, DIRECTIONS, "direction")
     if at is not None:
         if at > desk.now + timedelta(minutes=5):
-            raise InvalidValue("a call cannot be in the future (check --at)")
+            raise InvalidValue(_("a call cannot be in the future (check --at)"))
         call.at = at
     if duration is not None:
         seconds = int(duration.total_seconds())
         if seconds < 0 or seconds > 24 * 3600:
-            raise InvalidValue("a call lasts between 0 seconds and 24 hours (check --duration)")
+            raise InvalidValue(_("a call lasts between 0 seconds and 24 hours (check --duration)"))
         call.duration_s = seconds
     if resolved is not None:
         call.first_contact_resolved = resolved
@@ -255,14 +293,14 @@ def edit_call(
         if target.id != call.customer_id:
             links = _linked_elsewhere(session, call)
             if links:
-                raise Conflict(f"call #{call.id} cannot move to another customer: {', '.join(links)} hangs on it")
+                raise Conflict(_("call #{id} cannot move to another customer: {links} hangs on it").format(id=call.id, links=", ".join(links)))
             call.customer_id = target.id
             call.phone = None  # the number was the old customer's
     if project is not None:
         if project.strip():
             row = session.exec(select(Project).where(Project.code == project.strip().upper())).first()
             if row is None:
-                raise NotFound(f"no project with code {project.strip().upper()}")
+                raise NotFound(_("no project with code {code}").format(code=project.strip().upper()))
             call.project_id = row.id
         else:
             call.project_id = None
@@ -270,10 +308,10 @@ def edit_call(
         row = session.get(Project, call.project_id)
         if row.customer_id != call.customer_id:
             owner = session.get(Customer, call.customer_id)
-            raise InvalidValue(f"project {row.code} belongs to another customer, not to {owner.code}")
+            raise InvalidValue(_("project {code} belongs to another customer, not to {customer}").format(code=row.code, customer=owner.code))
     after = snapshot(call)
     if all(before.get(k) == after.get(k) for k in after):
-        raise InvalidValue("nothing to change (give at least one new value)")
+        raise InvalidValue(_("nothing to change (give at least one new value)"))
     session.add(call)
     audit(desk, "call.edit", call, before=before)
     return call_info(session, call)
@@ -284,15 +322,15 @@ def void_call(desk: Desk, call_id: int, reason: str) -> CallInfo:
     session = desk.session
     call = get_call(session, call_id)
     if call.voided_at is not None:
-        raise InvalidTransition(f"call #{call.id} is already void ({call.void_reason})")
+        raise InvalidTransition(_("call #{id} is already void ({reason})").format(id=call.id, reason=call.void_reason))
     actor = _may_change(desk, call, "void")
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidValue("voiding a call needs a reason (--reason)")
+        raise InvalidValue(_("voiding a call needs a reason (--reason)"))
     if len(reason) > 500:
-        raise InvalidValue("the reason is longer than 500 characters")
+        raise InvalidValue(_("the reason is longer than 500 characters"))
     if any(ord(ch) < 32 and ch not in "\t" for ch in reason):
-        raise InvalidValue("the reason contains control characters")
+        raise InvalidValue(_("the reason contains control characters"))
     before = snapshot(call)
     call.voided_at = desk.now
     call.voided_by_id = actor.id

@@ -1527,7 +1527,7 @@ def severity_word(severity: str) -> str:
 # ---- what other areas show -------------------------------------------------------------------------------
 
 
-@register_section("投诉 complaints")
+@register_section("complaints")
 def _customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     """On `customer show` and after `log-call`: the customer's active complaints, then the latest others."""
     r = rules(desk.settings)

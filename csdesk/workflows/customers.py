@@ -11,12 +11,24 @@ from sqlmodel import func, or_, select
 
 from csdesk import phones
 from csdesk.errors import Conflict, InvalidValue, NotFound
+from csdesk.i18n import N_, _
 from csdesk.models import Call, Customer, CustomerPhone, Staff
 from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.grades import check_customer
 
 TIERS = ("standard", "vip", "key")
 TIER_LABELS = {"standard": "普通", "vip": "VIP", "key": "重点客户"}
+TIER_WORDS = {"standard": "standard", "vip": "VIP", "key": "key account"}  # the same in English
+# The fields of a customer in messages ("name is longer than 100 characters"), imports' included.
+FIELD_NAMES = {"name": N_("name"), "company": N_("company"), "address": N_("address"), "source": N_("source"),
+               "notes": N_("notes")}
+
+
+def tier_label(tier: str) -> str:
+    """A tier as a person reads it: 重点客户, or in English its key (key, vip, standard)."""
+    from csdesk.i18n import label
+
+    return label(TIER_WORDS.get(tier, tier), TIER_LABELS.get(tier, tier))
 _CODE = re.compile(r"^[A-Za-z]{1,3}\d{1,10}$")
 
 
@@ -36,7 +48,7 @@ class CustomerInfo:
 
     @property
     def display_name(self) -> str:
-        return self.name or "(未登记姓名)"
+        return self.name or _("(no name yet)")
 
 
 @dataclass
@@ -66,9 +78,10 @@ class CustomerView:
     customer: CustomerInfo
     calls: list[CallInfo]
     call_count: int
-    # Filled by the areas that exist: complaints, callbacks, projects, money. Each entry is a
-    # (section title, list of row dicts) pair; see OPEN_ITEM_SECTIONS.
-    sections: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    # Filled by the areas that exist: complaints, callbacks, projects, money. Section key (stable,
+    # English: "complaints", "callbacks", "projects", "money_owed") → row dicts; section_title(key)
+    # gives the title in the interface language. See register_section.
+    sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def info(session, customer: Customer) -> CustomerInfo:
@@ -96,18 +109,24 @@ def find_customer(session, ref: str) -> Customer:
     is refused with the candidates and their codes."""
     ref = (ref or "").strip()
     if not ref:
-        raise InvalidValue("no customer given (use a code like C000123, a phone number or a name)")
+        raise InvalidValue(_("no customer given (use a code like C000123, a phone number or a name)"))
     if _CODE.match(ref):
         customer = session.exec(select(Customer).where(Customer.code == ref.upper())).first()
         if customer is None:
-            raise NotFound(f"no customer with code {ref.upper()}")
+            raise NotFound(_("no customer with code {code}").format(code=ref.upper()))
         return follow_merges(session, customer)
     if not re.search(r"\d", ref):
         return _customer_by_name(session, ref)
-    number = phones.normalize(ref)
+    try:
+        number = phones.normalize(ref)
+    except InvalidValue:
+        if re.fullmatch(r"[\d\s\-+().]+", ref):
+            raise  # typed as a number: say what is wrong with it
+        return _customer_by_name(session, ref)  # a name with digits in it (华府2期)
     customer = customer_by_phone(session, number)
     if customer is None:
-        raise NotFound(f"no customer with phone {phones.display(number)}", hint="csdesk customer add NAME --phone … adds one")
+        raise NotFound(_("no customer with phone {phone}").format(phone=phones.display(number)),
+                       hint=_("csdesk customer add NAME --phone … adds one"))
     return customer
 
 
@@ -123,10 +142,11 @@ def _customer_by_name(session, name: str) -> Customer:
         if len(exact) == 1:
             return exact[0]
     if not exact:
-        raise NotFound(f"no customer named {name!r}", hint="name a customer by code (C000123), phone or name")
+        raise NotFound(_("no customer named {name!r}").format(name=name), hint=_("name a customer by code (C000123), phone or name"))
     shown = [f"{c.code} {c.name}" for c in exact[:10]]
-    more = " …" if len(exact) > 10 else ""
-    raise InvalidValue(f"{name!r} names more than one customer: use a code or a phone number{more}", details=shown)
+    if len(exact) > 10:
+        shown.append("…")
+    raise InvalidValue(_("{name!r} names more than one customer: use a code or a phone number").format(name=name), details=shown)
 
 
 def follow_merges(session, customer: Customer) -> Customer:
@@ -155,7 +175,7 @@ def _check_tier(tier: str | None) -> str:
     aliases = {"普通": "standard", "vip": "vip", "重点": "key", "重点客户": "key", "大客户": "key", "key-account": "key"}
     tier = aliases.get(tier, tier)
     if tier not in TIERS:
-        raise InvalidValue(f"unknown tier {tier!r} (use standard, vip or key)")
+        raise InvalidValue(_("unknown tier {tier!r} (use standard, vip or key)").format(tier=tier))
     return tier
 
 
@@ -166,9 +186,10 @@ def clean_text(value: str | None, what: str, limit: int = 2000, lines: bool = Tr
 
     if value is None:
         return None
+    what = _(FIELD_NAMES[what]) if what in FIELD_NAMES else what
     value = value.strip()
     if len(value) > limit:
-        raise InvalidValue(f"{what} is longer than {limit} characters")
+        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=what, limit=limit))
     value = check_text(value, what, lines)
     return value or None
 
@@ -193,7 +214,8 @@ def _claim_numbers(session, customer_id: int | None, numbers: list[str]) -> list
             continue
         owner = customer_by_phone(session, number)
         if owner is not None and owner.id != customer_id:
-            raise Conflict(f"{phones.display(number)} already belongs to {owner.code} {owner.name or ''}".rstrip())
+            raise Conflict(_("{phone} already belongs to {customer}").format(
+                phone=phones.display(number), customer=f"{owner.code} {owner.name or ''}".rstrip()))
         out.append(number)
     return out
 
@@ -236,9 +258,9 @@ def create_customer(
 def add_customer(desk: Desk, name: str, numbers: list[str], **fields) -> CustomerInfo:
     desk.require_actor()
     if not (name or "").strip():
-        raise InvalidValue("a customer needs a name")
+        raise InvalidValue(_("a customer needs a name"))
     if not numbers:
-        raise InvalidValue("a customer needs at least one phone number (--phone)")
+        raise InvalidValue(_("a customer needs at least one phone number (--phone)"))
     customer = create_customer(desk, name, numbers, **fields)
     return info(desk.session, customer)
 
@@ -265,7 +287,7 @@ def edit_customer(
     before = {**snapshot(customer), "phones": info(session, customer).phones}
     if name is not None:
         if not name.strip():
-            raise InvalidValue("the name cannot be empty")
+            raise InvalidValue(_("the name cannot be empty"))
         customer.name = _text(name, "name", 100, lines=False)
     if tier is not None:
         customer.tier = _check_tier(tier)
@@ -283,13 +305,13 @@ def edit_customer(
     for raw in remove_phones or []:
         number = phones.normalize(raw)
         if number not in current:
-            raise InvalidValue(f"{phones.display(number)} is not one of {customer.code}'s numbers")
+            raise InvalidValue(_("{phone} is not one of {code}'s numbers").format(phone=phones.display(number), code=customer.code))
         current.remove(number)
     for number in _claim_numbers(session, customer.id, add_phones or []):
         if number not in current:
             current.append(number)
     if not current:
-        raise InvalidValue("a customer must keep at least one phone number")
+        raise InvalidValue(_("a customer must keep at least one phone number"))
     check_customer(session, customer, before)
     if current != before["phones"]:
         existing = {p.number: p for p in session.exec(select(CustomerPhone).where(CustomerPhone.customer_id == customer.id)).all()}
@@ -309,7 +331,7 @@ def edit_customer(
     after = {**snapshot(customer), "phones": current}
     changed = {k for k in after if before.get(k) != after.get(k)} - {"updated_at"}
     if not changed:
-        raise InvalidValue("nothing to change (give at least one new value)")
+        raise InvalidValue(_("nothing to change (give at least one new value)"))
     audit(desk, "customer.edit", customer, before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed})
     return info(session, customer)
 
@@ -353,31 +375,47 @@ def call_info(session, call: Call, customer: Customer | None = None, agent_name:
     )
 
 
-# Sections that other areas add to a customer's screen: (title, function(session, customer_id, desk) -> rows).
-OPEN_ITEM_SECTIONS: list = []
+# Sections that other areas add to a customer's card: key → (title, function(session, customer_id, desk)
+# -> rows). The key is stable and English (JSON, the desk); the title is an N_() message shown through _().
+OPEN_ITEM_SECTIONS: dict[str, tuple[str | None, Any]] = {}
+CARD_ORDER = ("complaints", "callbacks", "projects", "money_owed")  # the rest follow in registration order
+SECTION_TITLES = {
+    "complaints": N_("Complaints"), "callbacks": N_("Callbacks"), "projects": N_("Projects"),
+    "money_owed": N_("Money owed"), "calls": N_("Latest calls"),
+}
 
 
-def register_section(title: str):
+def register_section(key: str, title: str | None = None):
+    """`@register_section("callbacks")` on a function(session, customer_id, desk) -> row dicts; `title`
+    (an N_() message) for a section not in SECTION_TITLES."""
     def deco(fn):
-        OPEN_ITEM_SECTIONS.append((title, fn))
+        OPEN_ITEM_SECTIONS[key] = (title, fn)
         return fn
 
     return deco
 
 
+def section_title(key: str) -> str:
+    """A card section's title in the interface language ("calls" included)."""
+    title = SECTION_TITLES.get(key) or (OPEN_ITEM_SECTIONS.get(key) or (None,))[0]
+    return _(title) if title else key
+
+
 # The projects and money-owed sections come from csdesk/workflows/projects.py (imported in open_items).
 
 
-def open_items(desk: Desk, customer_id: int) -> list[tuple[str, list[dict[str, Any]]]]:
+def open_items(desk: Desk, customer_id: int) -> dict[str, list[dict[str, Any]]]:
     import csdesk.workflows.callbacks  # noqa: F401
     import csdesk.workflows.projects  # noqa: F401  (registers the projects and money-owed sections)
     import csdesk.workflows.complaints  # noqa: F401  (registers its section)
 
-    out = []
-    for title, fn in OPEN_ITEM_SECTIONS:
+    out = {}
+    order = [k for k in CARD_ORDER if k in OPEN_ITEM_SECTIONS] + [k for k in OPEN_ITEM_SECTIONS if k not in CARD_ORDER]
+    for key in order:
+        fn = OPEN_ITEM_SECTIONS[key][1]
         rows = fn(desk.session, customer_id, desk)
         if rows:
-            out.append((title, rows))
+            out[key] = rows
     return out
 
 
@@ -409,6 +447,7 @@ def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo
     if _CODE.match(term):
         row = session.exec(select(Customer).where(Customer.code == term.upper())).first()
         if row is not None:
+            row = follow_merges(session, row)  # a merged duplicate's code leads to the kept customer
             found[row.id] = row
     elif len(digits) >= 3 and re.fullmatch(r"[\d\s\-+().]+", term):
         if term.startswith("+"):
@@ -428,7 +467,8 @@ def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo
     if not found and not digits:
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         for row in session.exec(
-            select(Customer).where(Customer.name.ilike(like, escape="\\")).order_by(Customer.id.desc()).limit(limit)
+            select(Customer).where(Customer.name.ilike(like, escape="\\"), Customer.merged_into_id.is_(None))
+            .order_by(Customer.id.desc()).limit(limit)
         ).all():
             found[row.id] = row
     return [info(session, c) for c in list(found.values())[:limit]]

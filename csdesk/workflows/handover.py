@@ -14,9 +14,16 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from csdesk.errors import InvalidValue, PermissionDenied
+from csdesk.i18n import N_, _
 from csdesk.models import Adjustment, Callback, CallbackSeries, Complaint, Customer, Project
 from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, snapshot
-from csdesk.workflows.staff import find_staff, open_work
+from csdesk.workflows.staff import find_staff, open_work, role_label
+
+
+# What moves, as `staff handover` shows it (HandoverItem.what stays English: JSON, the desk).
+WHAT_LABELS = {"complaint (assigned)": N_("complaint (assigned)"), "complaint (owned)": N_("complaint (owned)"),
+               "callback": N_("callback"), "visit series": N_("visit series"), "project": N_("project"),
+               "adjustment": N_("adjustment"), "customer": N_("customer")}
 
 
 @dataclass
@@ -48,21 +55,24 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     person = find_staff(session, name, active_only=False)
     other = find_staff(session, to, active_only=False)
     if other.id == person.id:
-        raise InvalidValue(f"{person.name} cannot hand over to themselves")
+        raise InvalidValue(_("{name} cannot hand over to themselves").format(name=person.name))
     if not other.active:
-        raise InvalidValue(f"{other.name} is no longer active: hand over to an active colleague")
+        raise InvalidValue(_("{name} is no longer active: hand over to an active colleague").format(name=other.name))
     if actor.role != "director" and ROLE_RANK[person.role] >= actor.rank:
-        raise PermissionDenied(
-            f"{actor.name} ({actor.role}) cannot hand over the work of {person.name} ({person.role}): only someone who outranks them can")
+        raise PermissionDenied(_(
+            "{name} ({role}) cannot hand over the work of {other} ({other_role}): only someone who outranks them can").format(
+            name=actor.name, role=role_label(actor.role), other=person.name, other_role=role_label(person.role)))
 
     assigned = session.exec(select(Complaint).where(Complaint.assignee_id == person.id, Complaint.status.in_(NOT_CLOSED))
                             .order_by(Complaint.id)).all()
     too_high = [c for c in assigned if c.level > ROLE_RANK[other.role]]
     if too_high:
         raise PermissionDenied(
-            f"{other.name} ({other.role}) cannot take over {len(too_high)} of {person.name}'s complaints: "
-            "a complaint may only be assigned to someone of its level or above; hand over to someone higher",
-            details=[f"complaint #{c.id} at level {c.level} ({ROLES[c.level - 1]}): {_short(c.summary)}" for c in too_high],
+            _("{name} ({role}) cannot take over {n} of {other}'s complaints: "
+              "a complaint may only be assigned to someone of its level or above; hand over to someone higher").format(
+                name=other.name, role=role_label(other.role), n=len(too_high), other=person.name),
+            details=[_("complaint #{id} at level {level} ({role}): {summary}").format(
+                id=c.id, level=c.level, role=role_label(ROLES[c.level - 1]), summary=_short(c.summary)) for c in too_high],
         )
     owned = session.exec(select(Complaint).where(Complaint.owner_id == person.id, Complaint.status.in_(NOT_CLOSED))
                          .order_by(Complaint.id)).all()
@@ -78,6 +88,9 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     customers = session.exec(select(Customer).where(Customer.manager_id == person.id, Customer.merged_into_id.is_(None))
                              .order_by(Customer.id)).all()
 
+    from csdesk.workflows.callbacks import PURPOSES
+    from csdesk.workflows.calls import choice_label
+
     result = HandoverResult(person.name, other.name, dry_run)
     add = result.items.append
     for c in assigned:
@@ -85,14 +98,14 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     for c in owned:
         add(HandoverItem("complaint (owned)", f"#{c.id}", _short(c.summary)))
     for cb in callbacks:
-        add(HandoverItem("callback", f"#{cb.id}", f"{cb.purpose} {_short(cb.note, 30)}".strip()))
+        add(HandoverItem("callback", f"#{cb.id}", f"{choice_label(cb.purpose, PURPOSES)} {_short(cb.note, 30)}".strip()))
     for s in series:
-        add(HandoverItem("visit series", f"#{s.id}", f"{s.rule} {s.purpose}"))
+        add(HandoverItem("visit series", f"#{s.id}", f"{choice_label(s.purpose, PURPOSES)} ({s.rule})"))
     for p in projects:
         add(HandoverItem("project", p.code or f"#{p.id}", _short(p.name)))
     codes = {p.id: p.code for p in projects}
     for a in adjustments:
-        add(HandoverItem("adjustment", f"#{a.id}", f"{_short(a.item, 30)} (with {codes[a.project_id]})"))
+        add(HandoverItem("adjustment", f"#{a.id}", _("{item} (with {project})").format(item=_short(a.item, 30), project=codes[a.project_id])))
     for cu in customers:
         add(HandoverItem("customer", cu.code, cu.name or ""))
     if dry_run:
@@ -109,7 +122,7 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     for c in owned:
         assign_complaint(desk, c.id, other.name, owner=True)
     for cb in callbacks:
-        reschedule_callback(desk, cb.id, assignee=other.name, reason=f"hand-over from {person.name}")
+        reschedule_callback(desk, cb.id, assignee=other.name, reason=_("hand-over from {name}").format(name=person.name))
     for s in series:  # the callbacks area has no command for a series' assignee: recorded here
         before = snapshot(s)
         s.assignee_id = other.id

@@ -19,10 +19,11 @@ import os
 from sqlmodel import select
 
 from csdesk.errors import PermissionDenied
+from csdesk.i18n import N_, _
 from csdesk.models import Staff
 from csdesk.workflows import Actor
 
-NOT_ENFORCED = "not enforced: no staff member has a login, so anyone may act as anyone with --as"
+NOT_ENFORCED = N_("not enforced: no staff member has a login, so anyone may act as anyone with --as")
 
 
 def os_login() -> str | None:
@@ -52,7 +53,7 @@ def enforced(session) -> bool:
 
 def identity_note(session) -> str | None:
     """One line for `config show` and `db check`: None when identities are enforced."""
-    return None if enforced(session) else NOT_ENFORCED
+    return None if enforced(session) else _(NOT_ENFORCED)
 
 
 def resolve_acting(session, requested: str | None, default: str | None = None) -> Actor | None:
@@ -67,17 +68,18 @@ def resolve_acting(session, requested: str | None, default: str | None = None) -
     if me is None:
         if requested:
             raise PermissionDenied(
-                f"the login {login!r} is bound to no staff member, so it cannot act as {requested!r}",
-                hint="a director binds it: csdesk staff edit NAME --login LOGIN",
+                _("the login {login!r} is bound to no staff member, so it cannot act as {name!r}").format(login=login, name=requested),
+                hint=_("a director binds it: csdesk staff edit NAME --login LOGIN"),
             )
         return None
     if not me.active:
-        raise PermissionDenied(f"{me.name} (login {login!r}) is no longer active and cannot act")
+        raise PermissionDenied(_("{name} (login {login!r}) is no longer active and cannot act").format(name=me.name, login=login))
     if requested is None or requested == me.name:
         return Actor(me.id, me.name, me.role)
     other = resolve_actor(session, requested)
     if me.role != "director":
         raise PermissionDenied(
-            f"the login {login!r} is {me.name}, who cannot act as {other.name}: only a director may act for someone else"
+            _("the login {login!r} is {name}, who cannot act as {other}: only a director may act for someone else").format(
+                login=login, name=me.name, other=other.name)
         )
     return Actor(other.id, other.name, other.role, admin_id=me.id, admin=me.name)

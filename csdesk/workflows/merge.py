@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlmodel import func, select
 
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound
+from csdesk.i18n import N_, _
 from csdesk.models import (
     Call, Callback, CallbackSeries, Complaint, Customer, CustomerPhone, Instalment, Payment, Project, Staff,
 )
@@ -25,6 +26,11 @@ from csdesk.workflows.customers import _CODE, find_customer
 # would mean two visits each time, so the duplicate's is ended.
 ONE_PER_CUSTOMER = ("key", "vip", "owner")
 FILLED = ("name", "company", "address", "manager_id", "source")  # the kept customer's blanks taken from the duplicate
+# What moves, as `customer merge` shows it (the keys of MergeResult.moved and .filled stay English).
+MOVED_LABELS = {"numbers": N_("numbers"), "calls": N_("calls"), "complaints": N_("complaints"),
+                "callbacks": N_("callbacks"), "visit series": N_("visit series"), "projects": N_("projects"),
+                "money": N_("money"), "name": N_("name"), "company": N_("company"), "address": N_("address"),
+                "manager_id": N_("account manager"), "source": N_("source")}
 
 
 @dataclass
@@ -44,10 +50,10 @@ def _duplicate(session, ref: str) -> Customer:
     if _CODE.match(text):
         row = session.exec(select(Customer).where(Customer.code == text.upper())).first()
         if row is None:
-            raise NotFound(f"no customer with code {text.upper()}")
+            raise NotFound(_("no customer with code {code}").format(code=text.upper()))
         if row.merged_into_id is not None:
             kept = session.get(Customer, row.merged_into_id)
-            raise InvalidTransition(f"{row.code} was already merged into {kept.code}")
+            raise InvalidTransition(_("{code} was already merged into {kept}").format(code=row.code, kept=kept.code))
         return row
     return find_customer(session, text)
 
@@ -58,7 +64,7 @@ def merge_customers(desk: Desk, duplicate: str, into: str, dry_run: bool = False
     dup = _duplicate(session, duplicate)
     keep = find_customer(session, into)
     if keep.id == dup.id:
-        raise InvalidValue(f"cannot merge {dup.code} into itself")
+        raise InvalidValue(_("cannot merge {code} into itself").format(code=dup.code))
 
     numbers = session.exec(select(CustomerPhone).where(CustomerPhone.customer_id == dup.id)
                            .order_by(CustomerPhone.position, CustomerPhone.id)).all()
@@ -91,12 +97,13 @@ def merge_customers(desk: Desk, duplicate: str, into: str, dry_run: bool = False
             from csdesk.money import fmt_money
 
             # int(): PostgreSQL sums a bigint column as numeric (a Decimal, which fmt_money reads as yuan)
-            moved["money"] = [f"{instalments} instalments ({fmt_money(int(planned))})", f"{payments} payments ({fmt_money(int(received))})"]
+            moved["money"] = [_("{n} instalments ({amount})").format(n=instalments, amount=fmt_money(int(planned))),
+                              _("{n} payments ({amount})").format(n=payments, amount=fmt_money(int(received)))]
     for name in FILLED:
         if getattr(keep, name) in (None, "") and getattr(dup, name) not in (None, ""):
             value = getattr(dup, name)
             result.filled[name] = session.get(Staff, value).name if name == "manager_id" else str(value)
-    result.ended = [f"visit series #{s.id} ({s.rule}), {keep.code} has its own" for s in doubled]
+    result.ended = [_("visit series #{id} ({rule}), {code} has its own").format(id=s.id, rule=s.rule, code=keep.code) for s in doubled]
     result.moved = {k: v for k, v in moved.items() if v}
     if dry_run:
         return result

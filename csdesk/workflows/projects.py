@@ -842,7 +842,7 @@ def overdue_adjustments(desk: Desk, now: datetime) -> list[AdjustmentInfo]:
 # --- what other areas show --------------------------------------------------------------------
 
 
-@register_section("项目 projects")
+@register_section("projects")
 def _customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
     out = []
@@ -856,7 +856,7 @@ def _customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, 
     return out
 
 
-@register_section("欠款 money owed")
+@register_section("money_owed")
 def _customer_money_owed(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     from csdesk.workflows.payments import owed_by_customer
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import func, select
 
 from csdesk.errors import Conflict, InvalidValue, NotFound, PermissionDenied
+from csdesk.i18n import N_, _
 from csdesk.models import Project, Staff
 from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor, Desk, audit, snapshot
 from csdesk.workflows.grades import check_grade, check_lowering, grade_label
@@ -26,9 +27,16 @@ class StaffInfo:
     grade_label: str = ""
 
 
+def role_label(role: str) -> str:
+    """A role as a person reads it: 客服主管, or in English its key (supervisor)."""
+    from csdesk.i18n import label
+
+    return label(role, ROLE_LABELS.get(role, role))
+
+
 def _info(session, staff: Staff) -> StaffInfo:
     boss = session.get(Staff, staff.reports_to_id) if staff.reports_to_id else None
-    return StaffInfo(staff.id, staff.name, staff.role, ROLE_LABELS[staff.role], boss.name if boss else None, staff.email,
+    return StaffInfo(staff.id, staff.name, staff.role, role_label(staff.role), boss.name if boss else None, staff.email,
                      staff.active, staff.login, staff.grade, grade_label(staff.grade))
 
 
@@ -36,9 +44,9 @@ def find_staff(session, name: str, active_only: bool = True) -> Staff:
     name = (name or "").strip()
     staff = session.exec(select(Staff).where(Staff.name == name)).first()
     if staff is None:
-        raise NotFound(f"no staff member named {name!r}", hint="csdesk staff list shows the names")
+        raise NotFound(_("no staff member named {name!r}").format(name=name), hint=_("csdesk staff list shows the names"))
     if active_only and not staff.active:
-        raise InvalidValue(f"{staff.name} is no longer active")
+        raise InvalidValue(_("{name} is no longer active").format(name=staff.name))
     return staff
 
 
@@ -48,16 +56,17 @@ def resolve_actor(session, name: str | None) -> Actor | None:
         return None
     staff = session.exec(select(Staff).where(Staff.name == name.strip())).first()
     if staff is None:
-        raise PermissionDenied(f"unknown staff member {name!r} given as the person acting", hint="csdesk staff list shows the names")
+        raise PermissionDenied(_("unknown staff member {name!r} given as the person acting").format(name=name),
+                               hint=_("csdesk staff list shows the names"))
     if not staff.active:
-        raise PermissionDenied(f"{staff.name} is no longer active and cannot act")
+        raise PermissionDenied(_("{name} is no longer active and cannot act").format(name=staff.name))
     return Actor(staff.id, staff.name, staff.role)
 
 
 def _check_role(role: str) -> str:
     role = (role or "").strip().lower()
     if role not in ROLES:
-        raise InvalidValue(f"unknown role {role!r} (use one of: {', '.join(ROLES)})")
+        raise InvalidValue(_("unknown role {role!r} (use one of: {choices})").format(role=role, choices=", ".join(ROLES)))
     return role
 
 
@@ -70,10 +79,10 @@ def _check_login(session, login: str | None, staff_id: int | None) -> str | None
     if not login:
         return None
     if len(login) > 60 or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in login):
-        raise InvalidValue(f"{login[:60]!r} is not a login name (1–60 characters, no spaces)")
+        raise InvalidValue(_("{login!r} is not a login name (1–60 characters, no spaces)").format(login=login[:60]))
     holder = session.exec(select(Staff).where(Staff.login == login)).first()
     if holder is not None and holder.id != staff_id:
-        raise Conflict(f"the login {login!r} is already bound to {holder.name}")
+        raise Conflict(_("the login {login!r} is already bound to {name}").format(login=login, name=holder.name))
     return login
 
 
@@ -82,14 +91,14 @@ def _check_first_login(session, staff: Staff) -> None:
     could ever bind the others' logins, or act for anyone, again."""
     others = session.exec(select(Staff.id).where(Staff.login.is_not(None), Staff.id != staff.id).limit(1)).first()
     if others is None and staff.login and staff.role != "director":
-        raise InvalidValue(
-            f"the first login bound must be a director's ({staff.name} is a {staff.role}): bind a director's login first, "
-            "since from then on csdesk acts as the person bound to each login")
+        raise InvalidValue(_(
+            "the first login bound must be a director's ({name} is a {role}): bind a director's login first, "
+            "since from then on csdesk acts as the person bound to each login").format(name=staff.name, role=role_label(staff.role)))
 
 
 def _check_email(email: str | None) -> str | None:
     if email is not None and email and ("@" not in email or " " in email.strip() or len(email) > 200):
-        raise InvalidValue(f"{email[:200]!r} is not an email address")
+        raise InvalidValue(_("{email!r} is not an email address").format(email=email[:200]))
     return email.strip() if email else None
 
 
@@ -98,26 +107,28 @@ def add_staff(desk: Desk, name: str, role: str, reports_to: str | None = None, e
     session = desk.session
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise InvalidValue("a staff name must be 1–60 characters")
+        raise InvalidValue(_("a staff name must be 1–60 characters"))
     from csdesk.text import check_text, unsafe
 
-    name = check_text(name, "the staff name", lines=False)
+    name = check_text(name, _("the staff name"), lines=False)
     role = _check_role(role)
     anyone = session.exec(select(func.count()).select_from(Staff)).one()
     if anyone:
         actor = desk.require_actor()
         if ROLE_RANK[role] > actor.rank:
-            raise PermissionDenied(f"{actor.name} ({actor.role}) cannot add a {role}: nobody can create a role above their own")
+            raise PermissionDenied(_("{name} ({role}) cannot add a {new_role}: nobody can create a role above their own").format(
+                name=actor.name, role=role_label(actor.role), new_role=role_label(role)))
     if session.exec(select(Staff).where(Staff.name == name)).first():
-        raise Conflict(f"there is already a staff member named {name!r}")
+        raise Conflict(_("there is already a staff member named {name!r}").format(name=name))
     boss_id = None
     if reports_to:
         boss = find_staff(session, reports_to)
         if ROLE_RANK[boss.role] <= ROLE_RANK[role]:
-            raise InvalidValue(f"{name} ({role}) cannot report to {boss.name} ({boss.role}): reports_to must be a higher role")
+            raise InvalidValue(_("{name} ({role}) cannot report to {boss} ({boss_role}): reports_to must be a higher role").format(
+                name=name, role=role_label(role), boss=boss.name, boss_role=role_label(boss.role)))
         boss_id = boss.id
     if email is not None and email and ("@" not in email or " " in email.strip() or unsafe(email, lines=False)):
-        raise InvalidValue(f"{email!r} is not an email address")
+        raise InvalidValue(_("{email!r} is not an email address").format(email=email))
     staff = Staff(name=name, role=role, reports_to_id=boss_id, email=(email or None), active=True, created_at=desk.now,
                   login=_check_login(session, login, None), grade=check_grade(grade))
     _check_first_login(session, staff)
@@ -163,7 +174,7 @@ def register_open_work(label: str):
     return deco
 
 
-@register_open_work("projects not yet settled")
+@register_open_work(N_("projects not yet settled"))
 def _open_projects(session, staff_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(Project).where(
@@ -177,7 +188,7 @@ def open_work(session, staff_id: int) -> list[tuple[str, int]]:
     import csdesk.workflows.projects  # noqa: F401  (projects area)
     import csdesk.workflows.complaints  # noqa: F401  (registers its open-work checks)
 
-    return [(label, n) for label, fn in OPEN_WORK_CHECKS if (n := fn(session, staff_id))]
+    return [(_(label), n) for label, fn in OPEN_WORK_CHECKS if (n := fn(session, staff_id))]
 
 
 def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
@@ -185,16 +196,18 @@ def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
     actor = desk.require_rank("supervisor", "deactivating staff")
     staff = find_staff(session, name, active_only=False)
     if not staff.active:
-        raise InvalidValue(f"{staff.name} is already inactive")
+        raise InvalidValue(_("{name} is already inactive").format(name=staff.name))
     if staff.id == actor.id:
-        raise PermissionDenied(f"{actor.name} cannot deactivate themselves: someone who outranks them does it")
+        raise PermissionDenied(_("{name} cannot deactivate themselves: someone who outranks them does it").format(name=actor.name))
     # One must outrank the person; directors, whom nobody outranks, may deactivate one another.
     if ROLE_RANK[staff.role] >= actor.rank and actor.role != "director":
-        raise PermissionDenied(f"{actor.name} ({actor.role}) cannot deactivate a {staff.role} ({staff.name}): only someone who outranks them can")
+        raise PermissionDenied(_("{name} ({role}) cannot deactivate a {other_role} ({other}): only someone who outranks them can").format(
+            name=actor.name, role=role_label(actor.role), other_role=role_label(staff.role), other=staff.name))
     work = open_work(session, staff.id)
     if work:
         what = ", ".join(f"{n} {label}" for label, n in work)
-        raise Conflict(f"{staff.name} still owns open work: {what}", hint=f"hand it over first: csdesk staff handover {staff.name} --to NAME")
+        raise Conflict(_("{name} still owns open work: {what}").format(name=staff.name, what=what),
+                       hint=_("hand it over first: csdesk staff handover {name} --to NAME").format(name=staff.name))
     before = snapshot(staff)
     staff.active = False
     session.add(staff)
@@ -209,10 +222,11 @@ def _check_may_edit(actor: Actor, staff: Staff, changes: set[str]) -> None:
         return
     if staff.id == actor.id:
         if changes - {"email"}:
-            raise PermissionDenied(f"{actor.name} may change only their own email; someone who outranks them changes the rest")
+            raise PermissionDenied(_("{name} may change only their own email; someone who outranks them changes the rest").format(name=actor.name))
         return
     if ROLE_RANK[staff.role] >= actor.rank:
-        raise PermissionDenied(f"{actor.name} ({actor.role}) cannot edit {staff.name} ({staff.role}): only someone who outranks them can")
+        raise PermissionDenied(_("{name} ({role}) cannot edit {other} ({other_role}): only someone who outranks them can").format(
+            name=actor.name, role=role_label(actor.role), other=staff.name, other_role=role_label(staff.role)))
 
 
 def _chain_to(session, start: Staff, target_id: int) -> list[str] | None:
@@ -250,25 +264,27 @@ def edit_staff(
     if rename is not None:
         new_name = rename.strip()
         if not new_name or len(new_name) > 60:
-            raise InvalidValue("a staff name must be 1–60 characters")
+            raise InvalidValue(_("a staff name must be 1–60 characters"))
         if any(ord(ch) < 32 for ch in new_name):
-            raise InvalidValue("a staff name cannot hold control characters")
+            raise InvalidValue(_("a staff name cannot hold control characters"))
         other = session.exec(select(Staff).where(Staff.name == new_name)).first()
         if other is not None and other.id != staff.id:
-            raise Conflict(f"there is already a staff member named {new_name!r}")
+            raise Conflict(_("there is already a staff member named {name!r}").format(name=new_name))
         staff.name = new_name
     if role is not None:
         staff.role = _check_role(role)
         if ROLE_RANK[staff.role] > actor.rank:
-            raise PermissionDenied(f"{actor.name} ({actor.role}) cannot make anyone a {staff.role}: nobody can give a role above their own")
+            raise PermissionDenied(_("{name} ({role}) cannot make anyone a {new_role}: nobody can give a role above their own").format(
+                name=actor.name, role=role_label(actor.role), new_role=role_label(staff.role)))
     if reports_to is not None:
         if reports_to.strip():
             boss = find_staff(session, reports_to)
             if boss.id == staff.id:
-                raise InvalidValue(f"{staff.name} cannot report to themselves")
+                raise InvalidValue(_("{name} cannot report to themselves").format(name=staff.name))
             loop = _chain_to(session, boss, staff.id)
             if loop:
-                raise InvalidValue(f"{staff.name} cannot report to {boss.name}: that makes a loop ({' → '.join([staff.name, *loop])})")
+                raise InvalidValue(_("{name} cannot report to {boss}: that makes a loop ({loop})").format(
+                    name=staff.name, boss=boss.name, loop=" → ".join([staff.name, *loop])))
             staff.reports_to_id = boss.id
         else:
             staff.reports_to_id = None
@@ -283,16 +299,18 @@ def edit_staff(
     after = snapshot(staff)
     changes = {k for k in after if before.get(k) != after.get(k)}
     if not changes:
-        raise InvalidValue("nothing to change (give at least one new value)")
+        raise InvalidValue(_("nothing to change (give at least one new value)"))
     # The ladder must still hold: a superior is a higher role, for this person and for those reporting to them.
     if staff.reports_to_id:
         boss = session.get(Staff, staff.reports_to_id)
         if ROLE_RANK[boss.role] <= ROLE_RANK[staff.role]:
-            raise InvalidValue(f"{staff.name} ({staff.role}) cannot report to {boss.name} ({boss.role}): reports_to must be a higher role")
+            raise InvalidValue(_("{name} ({role}) cannot report to {boss} ({boss_role}): reports_to must be a higher role").format(
+                name=staff.name, role=role_label(staff.role), boss=boss.name, boss_role=role_label(boss.role)))
     below = session.exec(select(Staff).where(Staff.reports_to_id == staff.id, Staff.active == True)).all()  # noqa: E712
     lower = [s.name for s in below if ROLE_RANK[s.role] >= ROLE_RANK[staff.role]]
     if lower:
-        raise InvalidValue(f"{', '.join(lower)} report to {staff.name} and would no longer report to a higher role; change them first")
+        raise InvalidValue(_("{names} report to {name} and would no longer report to a higher role; change them first").format(
+            names=", ".join(lower), name=staff.name))
     session.add(staff)
     audit(desk, "staff.edit", staff, before=before)
     return _info(session, staff)
