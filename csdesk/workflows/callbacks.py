@@ -30,6 +30,7 @@ from sqlmodel import select
 
 from csdesk import dates, phones
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound, PermissionDenied
+from csdesk.i18n import N_, _
 from csdesk.models import AuditEntry, Call, Callback, CallbackSeries, Customer, CustomerPhone, Project, Staff
 from csdesk.workflows import ROLE_RANK, Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows import visit_rules as vr
@@ -54,6 +55,21 @@ RULE_LABELS = {
     "manual": "手工", "complaint": "投诉解决后", "handover": "交付后", "acceptance": "验收后",
     "warranty": "保修期", "key": "重点客户", "vip": "VIP", "owner": "业主",
 }
+# What is shown (N_ here, _() when shown); the Chinese dicts above stay the words also accepted as input.
+PURPOSE_LABELS = {
+    "promise": N_("promised callback"), "complaint-visit": N_("complaint visit"), "handover-visit": N_("handover visit"),
+    "acceptance-visit": N_("acceptance visit"), "warranty-visit": N_("warranty visit"), "periodic": N_("periodic visit"),
+    "payment": N_("payment follow-up"), "other": N_("other"),
+}
+STATUS_LABELS = {"pending": N_("pending"), "done": N_("done"), "missed": N_("missed"), "cancelled": N_("cancelled")}
+OUTCOME_LABELS = {"reached": N_("reached"), "no_answer": N_("no answer"), "wrong_number": N_("wrong number")}
+RULE_WORDS = {
+    "manual": N_("by hand"), "complaint": N_("after a resolved complaint"), "handover": N_("after handover"),
+    "acceptance": N_("after acceptance"), "warranty": N_("warranty"), "key": N_("key account"), "vip": N_("VIP"),
+    "owner": N_("owner"),
+}
+WINDOW_LABELS = {"today": N_("today"), "tomorrow": N_("tomorrow"), "week": N_("this week"), "overdue": N_("overdue"), "all": N_("all")}
+BY_LABELS = {"agent": N_("Agent"), "customer": N_("Customer"), "purpose": N_("Purpose")}
 DUE_WINDOWS = ("today", "tomorrow", "week", "overdue", "all")
 DUE_WORDS = {"今天": "today", "明天": "tomorrow", "本周": "week", "这周": "week", "逾期": "overdue", "全部": "all"}
 BY = ("agent", "customer", "purpose")
@@ -64,6 +80,26 @@ _RULE_PURPOSE = {
 
 
 # --- results ------------------------------------------------------------------------------------
+
+
+def purpose_label(purpose: str) -> str:
+    return _(PURPOSE_LABELS[purpose]) if purpose in PURPOSE_LABELS else purpose
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def outcome_label(outcome: str) -> str:
+    return _(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome
+
+
+def rule_label(rule: str) -> str:
+    return _(RULE_WORDS[rule]) if rule in RULE_WORDS else rule
+
+
+def window_label(window: str) -> str:
+    return _(WINDOW_LABELS[window]) if window in WINDOW_LABELS else window
 
 
 @dataclass
@@ -158,12 +194,14 @@ class VisitMade:
     seq: int | None = None
 
     def line(self, tz) -> str:
-        what = f"{PURPOSES.get(self.purpose, self.purpose)} ({RULE_LABELS.get(self.rule, self.rule)})"
+        what = f"{purpose_label(self.purpose)} ({rule_label(self.rule)})"
         ref = f"#{self.id} " if self.id else ""
-        about = f" {self.project_code}" if self.project_code else (f" complaint #{self.complaint_id}" if self.complaint_id else "")
+        about = (f" {self.project_code}" if self.project_code else
+                 " " + _("complaint #{id}").format(id=self.complaint_id) if self.complaint_id else "")
         who = f" → {self.assignee}" if self.assignee else ""
         name = f" {self.customer_name}" if self.customer_name else ""
-        return f"visit {ref}{what} for {self.customer_code}{name}{about}, due {dates.fmt(self.due_at, tz)}{who}"
+        return _("visit {ref}{what} for {customer}{about}, due {due}{who}").format(
+            ref=ref, what=what, customer=self.customer_code + name, about=about, due=dates.fmt(self.due_at, tz), who=who)
 
 
 @dataclass
@@ -263,14 +301,14 @@ def _infos(session, rows: list[Callback], now: datetime) -> list[CallbackInfo]:
         code, name = customers.get(r.customer_id, ("?", None))
         project_code = project_codes.get(r.project_id) if r.project_id else None
         subject = (
-            f"complaint #{r.complaint_id}" if r.complaint_id else
-            f"project {project_code}" if project_code else
-            f"call #{r.call_id}" if r.call_id else None
+            _("complaint #{id}").format(id=r.complaint_id) if r.complaint_id else
+            _("project {code}").format(code=project_code) if project_code else
+            _("call #{id}").format(id=r.call_id) if r.call_id else None
         )
         out.append(CallbackInfo(
             id=r.id, status=r.status, due_at=r.due_at, overdue=r.status == "pending" and r.due_at < now,
             customer_code=code, customer_name=name, phone=r.phone or main_phone.get(r.customer_id),
-            purpose=r.purpose, purpose_label=PURPOSES.get(r.purpose, r.purpose), subject=subject,
+            purpose=r.purpose, purpose_label=purpose_label(r.purpose), subject=subject,
             complaint_id=r.complaint_id, project_code=project_code, call_id=r.call_id,
             assignee=staff.get(r.assignee_id), attempts=r.attempts, last_attempt_at=r.last_attempt_at,
             outcome=r.outcome, satisfied=r.satisfied, score=r.score, note=r.note, result_note=r.result_note,
@@ -287,7 +325,7 @@ def get_callback(session, callback_id: int, lock: bool = False) -> Callback:
     query = select(Callback).where(Callback.id == callback_id)
     row = session.exec(query.with_for_update() if lock else query).first()
     if row is None:
-        raise NotFound(f"no callback #{callback_id}", hint="csdesk callback list --due all shows the pending ones")
+        raise NotFound(_("no callback #{id}").format(id=callback_id), hint=_("csdesk callback list --due all shows the pending ones"))
     return row
 
 
@@ -317,7 +355,7 @@ def _find_project(session, code: str) -> Project:
         raw = f"P{int(raw.lstrip('P')):06d}"
     project = session.exec(select(Project).where(Project.code == raw)).first()
     if project is None:
-        raise NotFound(f"no project with code {raw}")
+        raise NotFound(_("no project with code {code}").format(code=raw))
     return project
 
 
@@ -355,12 +393,12 @@ def _subject(session, text: str | None) -> tuple[str | None, Any]:
     if kind == "call":
         call = session.get(Call, number)
         if call is None:
-            raise NotFound(f"no call #{number}")
+            raise NotFound(_("no call #{id}").format(id=number))
         return kind, call
     model = _complaint_model()
     row = session.get(model, number) if model is not None else None
     if row is None:
-        raise NotFound(f"no complaint #{number}")
+        raise NotFound(_("no complaint #{id}").format(id=number))
     return kind, row
 
 
@@ -412,7 +450,7 @@ def schedule_callback(
     elif subject_customer:
         cust = session.get(Customer, subject_customer)
     else:
-        raise InvalidValue("say who to call: --phone P, --customer CODE, or --for complaint:ID|project:CODE|call:ID")
+        raise InvalidValue(_("say who to call: --phone P, --customer CODE, or --for complaint:ID|project:CODE|call:ID"))
     if subject_customer and subject_customer != cust.id:
         other = session.get(Customer, subject_customer)
         raise InvalidValue(f"{kind} {_subject_ref(kind, row)} is about {other.code}, not {cust.code}")
@@ -421,12 +459,12 @@ def schedule_callback(
     purpose = _check_choice(purpose, PURPOSES, "purpose") if purpose else (
         "complaint-visit" if kind == "complaint" else "periodic" if repeating else "promise")
     if purpose == "complaint-visit" and kind != "complaint":
-        raise InvalidValue("a complaint visit needs the complaint: --for complaint:ID")
+        raise InvalidValue(_("a complaint visit needs the complaint: --for complaint:ID"))
     who = find_staff(session, assignee) if assignee else session.get(Staff, actor.id)
     note = _text(note, "the note")
     if due < desk.now - timedelta(minutes=1):
-        raise InvalidValue(f"the due time {dates.fmt(due, desk.tz)} is in the past (now is {dates.fmt(desk.now, desk.tz)})",
-                           hint="for back-dated work give --now")
+        raise InvalidValue(_("the due time {due} is in the past (now is {now})").format(due=dates.fmt(due, desk.tz), now=dates.fmt(desk.now, desk.tz)),
+                           hint=_("for back-dated work give --now"))
     fields = dict(
         customer_id=cust.id, phone=number, purpose=purpose,
         complaint_id=row.id if kind == "complaint" else None,
@@ -436,21 +474,21 @@ def schedule_callback(
 
     if not (every or rrule):
         if count is not None or until is not None or exact:
-            raise InvalidValue("--count, --until and --exact are for a repeating callback: give --every SPAN or --rrule RULE too")
+            raise InvalidValue(_("--count, --until and --exact are for a repeating callback: give --every SPAN or --rrule RULE too"))
         cb = _new_callback(desk, due_at=due, **fields)
         audit(desk, "callback.schedule", cb)
         return Scheduled(_infos(session, [cb], desk.now))
 
     if every and rrule:
-        raise InvalidValue("give either --every or --rrule, not both")
+        raise InvalidValue(_("give either --every or --rrule, not both"))
     tz = desk.tz
     rule = vr.every_to_rrule(every) if every else vr.check_rrule(rrule, due, tz)
     rule = vr.month_end_safe(rule, due.astimezone(tz).date())
     if count is not None or until is not None:
         if count is not None and until is not None:
-            raise InvalidValue("give either --count or --until, not both")
+            raise InvalidValue(_("give either --count or --until, not both"))
         if until is not None and until < due.astimezone(tz).date():
-            raise InvalidValue(f"--until {until} is before the first visit ({dates.fmt(due, tz)})")
+            raise InvalidValue(_("--until {until} is before the first visit ({due})").format(until=until, due=dates.fmt(due, tz)))
         parts = vr._parts(rule)
         parts.pop("COUNT", None)
         parts.pop("UNTIL", None)
@@ -458,9 +496,9 @@ def schedule_callback(
     finite = vr.is_finite(rule)
     planned = vr.occurrences(rule, due, tz, limit=vr.MAX_SERIES + 1 if finite else 1)
     if not planned:
-        raise InvalidValue(f"{rule} gives no visit from {dates.fmt(due, tz)} on")
+        raise InvalidValue(_("{rule} gives no visit from {due} on").format(rule=rule, due=dates.fmt(due, tz)))
     if len(planned) > vr.MAX_SERIES:
-        raise InvalidValue(f"that series makes more than {vr.MAX_SERIES} visits; use a smaller --count or an earlier --until")
+        raise InvalidValue(_("that series makes more than {max} visits; use a smaller --count or an earlier --until").format(max=vr.MAX_SERIES))
     series = CallbackSeries(
         customer_id=cust.id, project_id=fields["project_id"], complaint_id=fields["complaint_id"], rule="manual",
         purpose=purpose, rrule=rule, start_at=due, assignee_id=who.id, note=note, active=True, exact=exact,
@@ -504,13 +542,13 @@ def list_callbacks(
     session = desk.session
     status = (status or "pending").strip().lower()
     if status != "all" and status not in STATUSES:
-        raise InvalidValue(f"unknown status {status!r} (use one of: {', '.join(STATUSES)}, all)")
+        raise InvalidValue(_("unknown status {value!r} (use one of: {choices}, all)").format(value=status, choices=", ".join(STATUSES)))
     window = (due or ("today" if status == "pending" else "all")).strip().lower()
     window = DUE_WORDS.get(window, window)
     if window not in DUE_WINDOWS:
-        raise InvalidValue(f"unknown --due {window!r} (use one of: {', '.join(DUE_WINDOWS)})")
+        raise InvalidValue(_("unknown --due {value!r} (use one of: {choices})").format(value=window, choices=", ".join(DUE_WINDOWS)))
     if window == "overdue" and status != "pending":
-        raise InvalidValue("only pending callbacks can be overdue")
+        raise InvalidValue(_("only pending callbacks can be overdue"))
     check_limit(limit)
     conds = []
     if status != "all":
@@ -593,29 +631,31 @@ def record_attempt(
     cb = get_callback(session, callback_id, lock=True)
     if cb.status != "pending":
         raise InvalidTransition(
-            f"callback #{cb.id} is {cb.status} ({STATUSES[cb.status]}); only a pending callback can be tried",
-            hint="csdesk callback schedule … makes a new one")
+            _("callback #{id} is {status}; only a pending callback can be tried").format(id=cb.id, status=status_label(cb.status)),
+            hint=_("csdesk callback schedule … makes a new one"))
     at = (at or desk.now).astimezone(UTC)
     if at > desk.now + timedelta(minutes=5):
-        raise InvalidValue(f"--at {dates.fmt(at, desk.tz)} is in the future")
+        raise InvalidValue(_("--at {when} is in the future").format(when=dates.fmt(at, desk.tz)))
     if cb.last_attempt_at and at < cb.last_attempt_at:
-        raise InvalidValue(f"--at {dates.fmt(at, desk.tz)} is before the last try ({dates.fmt(cb.last_attempt_at, desk.tz)})")
+        raise InvalidValue(_("--at {when} is before the last try ({last})").format(
+            when=dates.fmt(at, desk.tz), last=dates.fmt(cb.last_attempt_at, desk.tz)))
     follows, what = _follows(session, cb)
     if follows is not None and at < follows - timedelta(minutes=1):
-        raise InvalidValue(f"--at {dates.fmt(at, desk.tz)} is before {what} ({dates.fmt(follows, desk.tz)})")
+        raise InvalidValue(_("--at {when} is before {what} ({then})").format(
+            when=dates.fmt(at, desk.tz), what=what, then=dates.fmt(follows, desk.tz)))
     if outcome != "reached" and (satisfied is not None or score is not None):
-        raise InvalidValue("--satisfied, --unsatisfied and --score need --reached")
+        raise InvalidValue(_("--satisfied, --unsatisfied and --score need --reached"))
     if score is not None and not 1 <= score <= 5:
-        raise InvalidValue(f"--score {score}: a score is 1 to 5")
+        raise InvalidValue(_("--score {score}: a score is 1 to 5").format(score=score))
     note = _text(note, "the note")
     is_complaint_visit = cb.complaint_id is not None and cb.purpose == "complaint-visit"
     if outcome == "reached" and is_complaint_visit:
         if satisfied is None:
-            raise InvalidValue(
-                f"callback #{cb.id} is the return visit of complaint #{cb.complaint_id}: say --satisfied or --unsatisfied "
-                "(satisfied closes the complaint, unsatisfied reopens it)")
+            raise InvalidValue(_(
+                "callback #{id} is the return visit of complaint #{complaint}: say --satisfied or --unsatisfied "
+                "(satisfied closes the complaint, unsatisfied reopens it)").format(id=cb.id, complaint=cb.complaint_id))
         if satisfied is False and not note:
-            raise InvalidValue("an unsatisfied complaint visit needs --note: it becomes the reason the complaint is reopened")
+            raise InvalidValue(_("an unsatisfied complaint visit needs --note: it becomes the reason the complaint is reopened"))
         if satisfied:
             _check_may_close(session, actor, cb)
 
@@ -721,21 +761,21 @@ def _close_the_loop(desk: Desk, cb: Callback) -> str | None:
         return None
     complaint = desk.session.get(model, cb.complaint_id)
     if complaint is None:
-        return f"complaint #{cb.complaint_id} no longer exists"
+        return _("complaint #{id} no longer exists").format(id=cb.complaint_id)
     last = complaints.last_entry_at(desk.session, complaint.id)
     if last is not None and cb.last_attempt_at < last:
-        return (f"complaint #{complaint.id} changed after this visit was made (last entry "
-                f"{dates.fmt(last, desk.tz)}): left as it is")
+        return _("complaint #{id} changed after this visit was made (last entry {when}): left as it is").format(
+            id=complaint.id, when=dates.fmt(last, desk.tz))
     if cb.satisfied:
         if complaint.status != "resolved":
-            return f"complaint #{complaint.id} is {complaint.status}, not resolved: left as it is"
+            return _("complaint #{id} is {status}, not resolved: left as it is").format(id=complaint.id, status=complaint.status)
         complaints.close_complaint(desk, complaint.id, visit_id=cb.id, at=cb.last_attempt_at)
-        return f"complaint #{complaint.id} closed (customer satisfied)"
+        return _("complaint #{id} closed (customer satisfied)").format(id=complaint.id)
     if complaint.status not in ("resolved", "closed"):
-        return f"complaint #{complaint.id} is {complaint.status} (being worked on): left as it is"
+        return _("complaint #{id} is {status} (being worked on): left as it is").format(id=complaint.id, status=complaint.status)
     complaints.reopen_after_visit(desk, complaint.id, reason=cb.result_note, visit_id=cb.id, at=cb.last_attempt_at)
     complaint = desk.session.get(model, cb.complaint_id)
-    return f"complaint #{complaint.id} reopened and escalated to level {complaint.level} (customer not satisfied)"
+    return _("complaint #{id} reopened and escalated to level {level} (customer not satisfied)").format(id=complaint.id, level=complaint.level)
 
 
 def reschedule_callback(
@@ -746,19 +786,19 @@ def reschedule_callback(
     session = desk.session
     cb = get_callback(session, callback_id, lock=True)
     if cb.status != "pending":
-        raise InvalidTransition(f"callback #{cb.id} is {cb.status} ({STATUSES[cb.status]}); only a pending callback can be rescheduled")
+        raise InvalidTransition(_("callback #{id} is {status}; only a pending callback can be rescheduled").format(id=cb.id, status=status_label(cb.status)))
     if due is None and assignee is None:
-        raise InvalidValue("give --due WHEN and/or --assign NAME")
+        raise InvalidValue(_("give --due WHEN and/or --assign NAME"))
     before = {"due_at": cb.due_at.isoformat(), "assignee_id": cb.assignee_id}
     if due is not None:
         if due < desk.now - timedelta(minutes=1):
-            raise InvalidValue(f"the new due time {dates.fmt(due, desk.tz)} is in the past (now is {dates.fmt(desk.now, desk.tz)})")
+            raise InvalidValue(_("the new due time {due} is in the past (now is {now})").format(due=dates.fmt(due, desk.tz), now=dates.fmt(desk.now, desk.tz)))
         cb.due_at = due.astimezone(UTC)
     if assignee is not None:
         cb.assignee_id = find_staff(session, assignee).id
     after = {"due_at": cb.due_at.isoformat(), "assignee_id": cb.assignee_id}
     if after == before:
-        raise InvalidValue(f"callback #{cb.id} is already due {dates.fmt(cb.due_at, desk.tz)} for that person: nothing to change")
+        raise InvalidValue(_("callback #{id} is already due {due} for that person: nothing to change").format(id=cb.id, due=dates.fmt(cb.due_at, desk.tz)))
     session.add(cb)
     audit(desk, "callback.reschedule", cb, before=before, after={**after, "reason": _text(reason, "the reason", 500)})
     return _infos(session, [cb], desk.now)[0]
@@ -773,14 +813,14 @@ def cancel_callback(desk: Desk, callback_id: int, reason: str, series: bool = Fa
     cb = get_callback(session, callback_id, lock=True)
     reason = _text(reason, "the reason", 500)
     if not reason:
-        raise InvalidValue("cancelling needs --reason")
+        raise InvalidValue(_("cancelling needs --reason"))
     if cb.status != "pending":
-        raise InvalidTransition(f"callback #{cb.id} is {cb.status} ({STATUSES[cb.status]}); only a pending callback can be cancelled")
+        raise InvalidTransition(_("callback #{id} is {status}; only a pending callback can be cancelled").format(id=cb.id, status=status_label(cb.status)))
     if actor.rank < ROLE_RANK["supervisor"] and actor.id not in (cb.assignee_id, cb.created_by_id):
         raise PermissionDenied(f"callback #{cb.id} is {_names(session, [cb.assignee_id]).get(cb.assignee_id) or 'unassigned'}'s; "
                                f"only its assignee, whoever scheduled it, or a supervisor or above can cancel it")
     if series and not cb.series_id:
-        raise InvalidValue(f"callback #{cb.id} is not part of a series")
+        raise InvalidValue(_("callback #{id} is not part of a series").format(id=cb.id))
     rows = [cb]
     if series:
         rows += list(session.exec(select(Callback).where(
@@ -866,7 +906,7 @@ def _roll_series(desk: Desk, series: CallbackSeries | None, rules=None, cal=None
         assignee_id=_active_staff_id(session, series.assignee_id), note=series.note,
     )
     audit(desk, "callback.schedule", cb)
-    return [f"next visit of the series: #{cb.id}, due {dates.fmt(cb.due_at, desk.tz)}"]
+    return [_("next visit of the series: #{id}, due {due}").format(id=cb.id, due=dates.fmt(cb.due_at, desk.tz))]
 
 
 # --- rules fired by other areas -----------------------------------------------------------------
@@ -1358,9 +1398,9 @@ def satisfaction_stats(desk: Desk, by: str = "agent", since: datetime | None = N
     """Satisfaction of the visits finished in [since, until): per agent (who made the call), customer or purpose."""
     by = (by or "agent").strip().lower()
     if by not in BY:
-        raise InvalidValue(f"unknown --by {by!r} (use one of: {', '.join(BY)})")
+        raise InvalidValue(_("unknown --by {value!r} (use one of: {choices})").format(value=by, choices=", ".join(BY)))
     if since and until and until <= since:
-        raise InvalidValue("--until must be after --since")
+        raise InvalidValue(_("--until must be after --since"))
     session = desk.session
     group = {"agent": func.coalesce(Callback.closed_by_id, Callback.assignee_id), "customer": Callback.customer_id,
              "purpose": Callback.purpose}[by]
@@ -1390,7 +1430,7 @@ def satisfaction_stats(desk: Desk, by: str = "agent", since: datetime | None = N
             labels.update({cid: (code, name) for cid, code, name in session.exec(
                 select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(part))).all()})
     else:
-        labels = {r[0]: (r[0], PURPOSES.get(r[0], r[0])) for r in raw}
+        labels = {r[0]: (r[0], purpose_label(r[0])) for r in raw}
 
     def row(key, label, visits, sat, unsat, scored, score_sum, missed, wrong, attempts) -> SatisfactionRow:
         avg = (Decimal(score_sum) / Decimal(scored)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if scored else None
@@ -1419,14 +1459,14 @@ def _customer_section(session, customer_id: int, desk: Desk) -> list[dict[str, A
     rows = []
     for i in _infos(session, pending + recent, desk.now):
         if i.status == "pending":
-            state = "overdue 逾期" if i.overdue else STATUSES["pending"]
+            state = _("overdue") if i.overdue else status_label("pending")
             when = dates.fmt(i.due_at, desk.tz)
         else:
-            state = STATUSES[i.status]
+            state = status_label(i.status)
             when = dates.fmt(i.closed_at, desk.tz)
-        outcome = OUTCOMES.get(i.outcome, "") if i.outcome else ""
+        outcome = outcome_label(i.outcome) if i.outcome else ""
         if i.satisfied is not None:
-            outcome += " 满意" if i.satisfied else " 不满意"
+            outcome += " " + (_("satisfied") if i.satisfied else _("unsatisfied"))
         rows.append({
             "id": i.id, "when": when, "purpose": i.purpose_label, "status": state, "about": i.subject or "",
             "assignee": i.assignee or "", "tries": i.attempts, "outcome": outcome.strip(),

@@ -35,6 +35,7 @@ from sqlmodel import func, select
 
 from csdesk import dates
 from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
+from csdesk.i18n import N_, _, is_english
 from csdesk.models import Call, Complaint, ComplaintEvent, Customer, Project, Staff
 from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows.customers import find_customer, register_section
@@ -46,15 +47,24 @@ LISTED = ("open", "acknowledged", "on_hold", "resolved", "closed")  # `--status 
 ACTIVE = ("open", "acknowledged", "on_hold")  # the complaint still needs work; its clocks may run
 NOT_CLOSED = ACTIVE + ("resolved",)
 TOP_LEVEL = len(ROLES)
+# What is shown (N_ here, _() when shown); SEVERITIES and STATUSES above are the Chinese words also accepted as input.
+SEVERITY_LABELS = {"normal": N_("normal"), "serious": N_("serious"), "major": N_("major")}
+STATUS_LABELS = {"open": N_("open"), "acknowledged": N_("acknowledged"), "on_hold": N_("on hold"),
+                 "resolved": N_("resolved"), "closed": N_("closed"), "void": N_("void")}
 EVENT_LABELS = {
-    "opened": "立案 opened", "acknowledged": "首次响应 acknowledged", "note": "备注 note", "assigned": "指派 assigned",
-    "owner": "负责人 owner", "held": "挂起 on hold", "resumed": "恢复 resumed", "escalated": "升级 escalated",
-    "resolved": "解决 resolved", "closed": "关闭 closed", "reopened": "重开 reopened",
-    "severity": "严重程度 severity", "edited": "修改 edited", "voided": "作废 voided",
+    "opened": N_("opened"), "acknowledged": N_("first response"), "note": N_("note"), "assigned": N_("assigned"),
+    "owner": N_("owner changed"), "held": N_("put on hold"), "resumed": N_("resumed"), "escalated": N_("escalated"),
+    "resolved": N_("resolved"), "closed": N_("closed"), "reopened": N_("reopened"),
+    "severity": N_("severity changed"), "edited": N_("edited"), "voided": N_("voided"),
 }
+DEADLINE_STATES = {"running": N_("running"), "on hold": N_("on hold"), "breached": N_("breached"), "met": N_("met"),
+                   "late": N_("late"), "escalated": N_("escalated"), "escalated, was late": N_("escalated, was late")}
+CLOCK_LABELS = {"first_response": N_("first response"), "resolution": N_("resolution")}
+_ROLE_LABELS = (N_("specialist"), N_("supervisor"), N_("manager"), N_("director"))
+_DEFAULT_LEVEL_NAMES = ("客服专员", "客服主管", "客服经理", "分管副总")
 # Entries that change no clock: they may be entered after later-dated entries (the order check skips them).
 _CLOCKLESS = ("note", "edited", "severity")
-AUTO = "自动 auto"
+AUTO = N_("automatic")
 _FUTURE_SLACK = timedelta(minutes=5)
 _PAST_LIMIT = timedelta(days=366)  # how far back a complaint may be entered after the fact
 _SUMMARY_LIMIT = 4000
@@ -77,7 +87,14 @@ class Rules:
     key_account_level: int
 
     def level_label(self, level: int) -> str:
-        return f"L{level} {self.level_names.get(level, ROLES[level - 1])}"
+        name = self.level_names.get(level, ROLES[level - 1])
+        if is_english() and name == _DEFAULT_LEVEL_NAMES[level - 1]:
+            name = _ROLE_LABELS[level - 1]  # the default (Chinese) name of the level: its role in English
+        return f"L{level} {name}"
+
+    def category_label(self, key: str) -> str:
+        """A category as configured (`quality=产品质量`): its label, or its key in English."""
+        return key if is_english() else self.categories.get(key, key)
 
     def max_allowance(self) -> timedelta:
         return max([*self.first_response.values(), *self.resolution.values(), *self.level_resolution.values()])
@@ -154,15 +171,31 @@ def fmt_business(td: timedelta) -> str:
 def left_text(left: timedelta | None) -> str:
     if left is None:
         return ""
-    return f"{fmt_business(left)} left" if left >= timedelta(0) else f"overdue {fmt_business(-left)}"
+    if left >= timedelta(0):
+        return _("{time} left").format(time=fmt_business(left))
+    return _("overdue {time}").format(time=fmt_business(-left))
+
+
+def role_word(role: str | int) -> str:
+    """A role (code, or the level that needs it) in the interface language: 客服主管 / supervisor."""
+    rank = role if isinstance(role, int) else ROLE_RANK.get(role, 0)
+    return _(_ROLE_LABELS[rank - 1]) if 1 <= rank <= len(_ROLE_LABELS) else str(role)
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+def severity_label(severity: str) -> str:
+    return _(SEVERITY_LABELS.get(severity, severity))
 
 
 def check_severity(value: str | None) -> str:
     v = (value or "").strip().lower()
     for key, label in SEVERITIES.items():
-        if v in (key, label):
+        if v in (key, label, _(SEVERITY_LABELS[key])):
             return key
-    raise InvalidValue(f"unknown severity {value!r} (use one of: {', '.join(SEVERITIES)})")
+    raise InvalidValue(_("unknown severity {value!r} (use one of: {choices})").format(value=value, choices=", ".join(SEVERITIES)))
 
 
 def check_category(r: Rules, value: str | None) -> str:
@@ -170,7 +203,8 @@ def check_category(r: Rules, value: str | None) -> str:
     for key, label in r.categories.items():
         if v in (key, label.lower()):
             return key
-    raise InvalidValue(f"unknown category {value!r} (use one of: {', '.join(r.categories)})", hint="categories are set in the config: complaint_categories")
+    raise InvalidValue(_("unknown category {value!r} (use one of: {choices})").format(value=value, choices=", ".join(r.categories)),
+                       hint=_("categories are set in the config: complaint_categories"))
 
 
 def check_status(value: str) -> tuple[str, ...]:
@@ -183,10 +217,10 @@ def check_status(value: str) -> tuple[str, ...]:
     if v in ("hold", "held"):
         v = "on_hold"
     for key, label in STATUSES.items():
-        if v in (key, label):
+        if v in (key, label, _(STATUS_LABELS[key])):
             return (key,)
-    raise InvalidValue(f"unknown status {value!r} (use one of: {', '.join(STATUSES)}, active, all)",
-                       hint="all means every status but void; --status void lists the voided ones")
+    raise InvalidValue(_("unknown status {value!r} (use one of: {choices}, active, all)").format(value=value, choices=", ".join(STATUSES)),
+                       hint=_("'all' means every status but void; --status void lists the voided ones"))
 
 
 # ---- the SLA, computed from the events ------------------------------------------------------------
@@ -425,7 +459,8 @@ class Deadline:
     started_at: datetime
     allowance: str
     due: datetime | None
-    state: str  # running | on hold | breached | met | late | superseded
+    state: str  # running | on hold | breached | met | late | escalated | escalated, was late
+    state_label: str
     ended_at: datetime | None
     ended_by: str | None
     business_used: str
@@ -512,7 +547,7 @@ def _load(desk: Desk, complaint_id: int, lock: bool = False) -> Complaint:
         query = query.with_for_update().execution_options(populate_existing=True)
     c = desk.session.exec(query).first()
     if c is None:
-        raise NotFound(f"no complaint #{complaint_id}", hint="csdesk complaint list shows the open ones")
+        raise NotFound(_("no complaint #{id}").format(id=complaint_id), hint=_("csdesk complaint list shows the open ones"))
     return c
 
 
@@ -527,8 +562,8 @@ def _info(session, c: Complaint, r: Rules, names: dict[int, str] | None = None, 
     customer = customer or session.get(Customer, c.customer_id)
     project = session.get(Project, c.project_id).code if c.project_id else None
     return ComplaintInfo(
-        c.id, c.status, STATUSES[c.status], c.level, r.level_label(c.level), c.severity, SEVERITIES[c.severity],
-        c.category, r.categories.get(c.category, c.category), c.summary, customer.code, customer.name,
+        c.id, c.status, status_label(c.status), c.level, r.level_label(c.level), c.severity, severity_label(c.severity),
+        c.category, r.category_label(c.category), c.summary, customer.code, customer.name,
         names.get(c.owner_id, "?"), names.get(c.assignee_id, "?"), project, c.call_id, c.opened_at, c.acked_at,
         c.resolved_at, c.closed_at, c.resolution, c.first_response_due, c.resolution_due, c.next_due,
         c.response_breached, c.resolution_breached, c.breach_count,
@@ -539,29 +574,28 @@ def _text(value: str | None, what: str, required: bool = True) -> str | None:
     value = (value or "").strip()
     if not value:
         if required:
-            raise InvalidValue(f"{what} is empty")
+            raise InvalidValue(_("{what} is empty").format(what=_(what)))
         return None
     if len(value) > _SUMMARY_LIMIT:
-        raise InvalidValue(f"{what} is longer than {_SUMMARY_LIMIT} characters")
+        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=_(what), limit=_SUMMARY_LIMIT))
     from csdesk.text import check_text
 
-    return check_text(value, what)
+    return check_text(value, _(what))
 
 
 def _when(desk: Desk, c: Complaint | None, at: datetime | None, what: str) -> datetime:
     """The time an entry happened: now, or earlier (--at) but never before the complaint's last entry."""
     when = at or desk.now
     if when > desk.now + _FUTURE_SLACK:
-        raise InvalidValue(f"{what} cannot be in the future (check --at)")
+        raise InvalidValue(_("{what} cannot be in the future (check --at)").format(what=_(what)))
     if c is not None:
         last = desk.session.exec(
             select(func.max(ComplaintEvent.at)).where(ComplaintEvent.complaint_id == c.id, ComplaintEvent.kind.not_in(_CLOCKLESS))
         ).one()
         if last is not None and when < last:
-            raise InvalidValue(
-                f"{what} at {dates.fmt(when, desk.tz)} would come before complaint #{c.id}'s last entry "
-                f"({dates.fmt(last, desk.tz)}); entries are made in order"
-            )
+            raise InvalidValue(_(
+                "{what} at {when} would come before complaint #{id}'s last entry ({last}); entries are made in order"
+            ).format(what=_(what), when=dates.fmt(when, desk.tz), id=c.id, last=dates.fmt(last, desk.tz)))
     return when
 
 
@@ -610,16 +644,17 @@ def _commit(desk: Desk, c: Complaint, action: str, before: dict[str, Any], event
 
 
 def _refuse(c: Complaint, doing: str, possible: str) -> InvalidTransition:
-    return InvalidTransition(f"complaint #{c.id} is {c.status} ({STATUSES[c.status]}): cannot {doing}; {possible}")
+    return InvalidTransition(_("complaint #{id} is {status}: cannot {doing}; {possible}").format(
+        id=c.id, status=status_label(c.status), doing=_(doing), possible=_(possible)))
 
 
 _POSSIBLE = {
-    "open": "it can be acknowledged, put on hold, escalated, assigned or resolved",
-    "acknowledged": "it can be put on hold, escalated, assigned or resolved",
-    "on_hold": "resume it (complaint resume), escalate, assign or resolve it",
-    "resolved": "it is closed by a satisfied return visit (or by a supervisor), or reopened",
-    "closed": "it can only be reopened (complaint reopen --reason)",
-    "void": "it was voided (作废) and stays out of every list, deadline and report",
+    "open": N_("it can be acknowledged, put on hold, escalated, assigned or resolved"),
+    "acknowledged": N_("it can be put on hold, escalated, assigned or resolved"),
+    "on_hold": N_("resume it (complaint resume), escalate, assign or resolve it"),
+    "resolved": N_("it is closed by a satisfied return visit (or by a supervisor), or reopened"),
+    "closed": N_("it can only be reopened (complaint reopen --reason)"),
+    "void": N_("it was voided and stays out of every list, deadline and report"),
 }
 
 
@@ -627,9 +662,10 @@ def _require_level(desk: Desk, c: Complaint, doing: str, r: Rules):
     actor = desk.require_actor()
     if actor.rank < c.level:
         raise PermissionDenied(
-            f"complaint #{c.id} is at {r.level_label(c.level)}: {doing} it needs a {ROLES[c.level - 1]} or above; "
-            f"{actor.name} is a {actor.role}",
-            hint="a complaint is resolved and closed by someone of its level or above (complaint assign, or escalate)",
+            _("complaint #{id} is at {level}: {doing} it needs a {role} or above; {name} is a {actor_role}").format(
+                id=c.id, level=r.level_label(c.level), doing=_(doing), role=_(_ROLE_LABELS[c.level - 1]), name=actor.name,
+                actor_role=_(_ROLE_LABELS[actor.rank - 1])),
+            hint=_("a complaint is resolved and closed by someone of its level or above (complaint assign, or escalate)"),
         )
     return actor
 
@@ -717,9 +753,9 @@ def open_complaint(
     if call_id is not None:
         call = session.get(Call, call_id)
         if call is None:
-            raise NotFound(f"no call #{call_id}")
+            raise NotFound(_("no call #{id}").format(id=call_id))
         if call.complaint_id is not None:
-            raise Conflict(f"call #{call.id} is already linked to complaint #{call.complaint_id}")
+            raise Conflict(_("call #{call} is already linked to complaint #{id}").format(call=call.id, id=call.complaint_id))
     if customer_id is not None:
         cust = session.get(Customer, customer_id)
     elif customer:
@@ -727,27 +763,28 @@ def open_complaint(
     elif call is not None:
         cust = session.get(Customer, call.customer_id)
     else:
-        raise InvalidValue("say whose complaint it is: --phone, --customer or --call")
+        raise InvalidValue(_("say whose complaint it is: --phone, --customer or --call"))
     if call is not None and call.customer_id != cust.id:
-        raise InvalidValue(f"call #{call.id} was with another customer, not {cust.code}")
-    summary = _text(summary if summary is not None or call is None else call.summary, "the summary (--summary)")
+        raise InvalidValue(_("call #{call} was with another customer, not {code}").format(call=call.id, code=cust.code))
+    summary = _text(summary if summary is not None or call is None else call.summary, N_("the summary (--summary)"))
     project_id = None
     if project:
         row = session.exec(select(Project).where(Project.code == project.strip().upper())).first()
         if row is None:
-            raise NotFound(f"no project with code {project.strip().upper()}")
+            raise NotFound(_("no project with code {code}").format(code=project.strip().upper()))
         if row.customer_id != cust.id:
-            raise InvalidValue(f"project {row.code} belongs to another customer, not {cust.code}")
+            raise InvalidValue(_("project {project} belongs to another customer, not {code}").format(project=row.code, code=cust.code))
         project_id = row.id
-    when = _when(desk, None, at or (call.at if call is not None else None), "opening the complaint")
+    when = _when(desk, None, at or (call.at if call is not None else None), N_("opening the complaint"))
     if when < desk.now - _PAST_LIMIT:
-        raise InvalidValue(f"opening the complaint at {dates.fmt(when, desk.tz)} is more than a year ago; check --at")
+        raise InvalidValue(_("opening the complaint at {when} is more than a year ago; check --at").format(when=dates.fmt(when, desk.tz)))
     level = _start_level(r, severity, cust)
     if assign:
         handler = find_staff(session, assign)
         if ROLE_RANK[handler.role] < level:
             raise PermissionDenied(
-                f"a {r.level_label(level)} complaint needs a {ROLES[level - 1]} or above; {handler.name} is a {handler.role}"
+                _("a complaint at {level} needs a {role} or above; {name} is a {their_role}").format(
+                    level=r.level_label(level), role=role_word(level), name=handler.name, their_role=role_word(handler.role))
             )
     elif actor.rank >= level:
         handler = session.get(Staff, actor.id)
@@ -755,8 +792,8 @@ def open_complaint(
         handler = handler_for_level(session, desk.settings, actor.id, level, r)
         if handler is None:
             raise Conflict(
-                f"this complaint starts at {r.level_label(level)} and nobody active is a {ROLES[level - 1]} or above",
-                hint=f"add one (staff add), set escalation.default_assignee.{level}, or use --assign",
+                _("this complaint starts at {level} and nobody active is a {role} or above").format(level=r.level_label(level), role=role_word(level)),
+                hint=_("add one (staff add), set escalation.default_assignee.{level}, or use --assign").format(level=level),
             )
     c = Complaint(
         customer_id=cust.id, project_id=project_id, call_id=call.id if call is not None else None, severity=severity,
@@ -790,15 +827,14 @@ def ack_complaint(desk: Desk, complaint_id: int, at: datetime | None = None, not
     c = _load(desk, complaint_id, lock=True)
     if c.status != "open":
         if c.acked_at is not None and c.status in ACTIVE + ("resolved",):
-            raise InvalidTransition(
-                f"complaint #{c.id} was already acknowledged at {dates.fmt(c.acked_at, desk.tz)} "
-                f"(it is {c.status}, {STATUSES[c.status]}); a complaint is acknowledged once"
-            )
-        raise _refuse(c, "acknowledge it", _POSSIBLE[c.status])
-    when = _when(desk, c, at, "the acknowledgement")
+            raise InvalidTransition(_(
+                "complaint #{id} was already acknowledged at {when} (it is {status}); a complaint is acknowledged once"
+            ).format(id=c.id, when=dates.fmt(c.acked_at, desk.tz), status=status_label(c.status)))
+        raise _refuse(c, N_("acknowledge it"), _POSSIBLE[c.status])
+    when = _when(desk, c, at, N_("the acknowledgement"))
     before = snapshot(c)
     c.status, c.acked_at = "acknowledged", when
-    event = _record(desk, c, "acknowledged", when, note=_text(note, "the note", required=False))
+    event = _record(desk, c, "acknowledged", when, note=_text(note, N_("the note"), required=False))
     _commit(desk, c, "ack", before, event, r)
     return _info(desk.session, c, r)
 
@@ -808,12 +844,12 @@ def add_note(desk: Desk, complaint_id: int, text: str, at: datetime | None = Non
     desk.require_actor()
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
-    text = _text(text, "the note")
+    text = _text(text, N_("the note"))
     when = at or desk.now
     if when > desk.now + _FUTURE_SLACK:
-        raise InvalidValue("a note cannot be in the future (check --at)")
+        raise InvalidValue(_("a note cannot be in the future (check --at)"))
     if when < c.opened_at:
-        raise InvalidValue(f"a note cannot come before the complaint was opened ({dates.fmt(c.opened_at, desk.tz)})")
+        raise InvalidValue(_("a note cannot come before the complaint was opened ({when})").format(when=dates.fmt(c.opened_at, desk.tz)))
     before = snapshot(c)
     event = _record(desk, c, "note", when, note=text)
     _commit(desk, c, "note", before, event, r)
@@ -828,25 +864,26 @@ def assign_complaint(desk: Desk, complaint_id: int, name: str, at: datetime | No
     session = desk.session
     c = _load(desk, complaint_id, lock=True)
     if c.status == "closed":
-        raise _refuse(c, "reassign it", _POSSIBLE["closed"])
+        raise _refuse(c, N_("reassign it"), _POSSIBLE["closed"])
     person = find_staff(session, name)
     if owner:
         desk.require_rank("supervisor", "transferring a complaint's ownership (首问负责)")
         if person.id == c.owner_id:
-            raise InvalidValue(f"{person.name} already owns complaint #{c.id}")
+            raise InvalidValue(_("{name} already owns complaint #{id}").format(name=person.name, id=c.id))
     else:
         if actor.id not in (c.assignee_id, c.owner_id) and actor.rank < ROLE_RANK["supervisor"]:
             raise PermissionDenied(
-                f"only complaint #{c.id}'s assignee, its owner or a supervisor or above can reassign it; {actor.name} is a {actor.role}"
+                _("only complaint #{id}'s assignee, its owner or a supervisor or above can reassign it; {name} is a {role}").format(
+                    id=c.id, name=actor.name, role=role_word(actor.role))
             )
         if person.id == c.assignee_id:
-            raise InvalidValue(f"complaint #{c.id} is already assigned to {person.name}")
+            raise InvalidValue(_("complaint #{id} is already assigned to {name}").format(id=c.id, name=person.name))
         if ROLE_RANK[person.role] < c.level:
             raise PermissionDenied(
-                f"complaint #{c.id} is at {r.level_label(c.level)}: it can only be assigned to a {ROLES[c.level - 1]} "
-                f"or above; {person.name} is a {person.role}"
+                _("complaint #{id} is at {level}: it can only be assigned to a {role} or above; {name} is a {their_role}").format(
+                    id=c.id, level=r.level_label(c.level), role=role_word(c.level), name=person.name, their_role=role_word(person.role))
             )
-    when = _when(desk, c, at, "the assignment")
+    when = _when(desk, c, at, N_("the assignment"))
     before = snapshot(c)
     if owner:
         event = _record(desk, c, "owner", when, c.owner_id, person.id)
@@ -863,12 +900,12 @@ def hold_complaint(desk: Desk, complaint_id: int, reason: str, at: datetime | No
     desk.require_actor()
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
-    reason = _text(reason, "the reason (--reason)")
+    reason = _text(reason, N_("the reason (--reason)"))
     if c.status == "on_hold":
-        raise InvalidTransition(f"complaint #{c.id} is already on hold (挂起); resume it first (complaint resume)")
+        raise InvalidTransition(_("complaint #{id} is already on hold; resume it first (complaint resume)").format(id=c.id))
     if c.status not in ("open", "acknowledged"):
-        raise _refuse(c, "put it on hold", _POSSIBLE[c.status])
-    when = _when(desk, c, at, "the hold")
+        raise _refuse(c, N_("put it on hold"), _POSSIBLE[c.status])
+    when = _when(desk, c, at, N_("the hold"))
     before = snapshot(c)
     c.status = "on_hold"
     event = _record(desk, c, "held", when, note=reason)
@@ -882,11 +919,11 @@ def resume_complaint(desk: Desk, complaint_id: int, at: datetime | None = None, 
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
     if c.status != "on_hold":
-        raise _refuse(c, "resume it (it is not on hold)", _POSSIBLE[c.status])
-    when = _when(desk, c, at, "the resumption")
+        raise _refuse(c, N_("resume it (it is not on hold)"), _POSSIBLE[c.status])
+    when = _when(desk, c, at, N_("the resumption"))
     before = snapshot(c)
     c.status = "acknowledged" if c.acked_at is not None else "open"
-    event = _record(desk, c, "resumed", when, note=_text(note, "the note", required=False))
+    event = _record(desk, c, "resumed", when, note=_text(note, N_("the note"), required=False))
     _commit(desk, c, "resume", before, event, r)
     return _info(desk.session, c, r)
 
@@ -902,10 +939,11 @@ def _escalate(desk: Desk, c: Complaint, to_level: int, at: datetime, reason: str
     if handler is None:
         if strict:
             raise Conflict(
-                f"nobody active can take complaint #{c.id} at {r.level_label(to_level)}",
-                hint=f"add a {ROLES[to_level - 1]} (staff add), or set escalation.default_assignee.{to_level} in the config",
+                _("nobody active can take complaint #{id} at {level}").format(id=c.id, level=r.level_label(to_level)),
+                hint=_("add a {role} (staff add), or set escalation.default_assignee.{level} in the config").format(
+                    role=role_word(to_level), level=to_level),
             )
-        note = f"nobody active at {r.level_label(to_level)}: assignee unchanged"
+        note = _("nobody active at {level}: assignee unchanged").format(level=r.level_label(to_level))
     from_level, from_assignee = c.level, c.assignee_id
     actor_id = None if key else (desk.actor.id if desk.actor else None)
     event = _record(desk, c, "escalated", at, from_level, to_level, note=reason, key=key, actor_id=actor_id, visit_id=visit_id)
@@ -922,15 +960,17 @@ def escalate_complaint(desk: Desk, complaint_id: int, reason: str, to_level: int
     desk.require_actor()
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
-    reason = _text(reason, "the reason (--reason)")
+    reason = _text(reason, N_("the reason (--reason)"))
     if c.status not in ACTIVE:
-        raise _refuse(c, "escalate it", _POSSIBLE[c.status])
+        raise _refuse(c, N_("escalate it"), _POSSIBLE[c.status])
     if c.level >= TOP_LEVEL:
-        raise InvalidTransition(f"complaint #{c.id} is already at the top level ({r.level_label(c.level)}); there is nobody above to escalate to")
+        raise InvalidTransition(_("complaint #{id} is already at the top level ({level}); there is nobody above to escalate to").format(
+            id=c.id, level=r.level_label(c.level)))
     target = c.level + 1 if to_level is None else to_level
     if not isinstance(target, int) or target <= c.level or target > TOP_LEVEL:
-        raise InvalidValue(f"complaint #{c.id} is at level {c.level}: --to must be a level from {c.level + 1} to {TOP_LEVEL}")
-    when = _when(desk, c, at, "the escalation")
+        raise InvalidValue(_("complaint #{id} is at level {level}: --to must be a level from {low} to {high}").format(
+            id=c.id, level=c.level, low=c.level + 1, high=TOP_LEVEL))
+    when = _when(desk, c, at, N_("the escalation"))
     before = snapshot(c)
     result, event = _escalate(desk, c, target, when, reason, r)
     _commit(desk, c, "escalate", before, event, r)
@@ -942,11 +982,11 @@ def resolve_complaint(desk: Desk, complaint_id: int, resolution: str, at: dateti
     of the complaint's level or above. Fires `complaint_resolved` (the return visit is scheduled from it)."""
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
-    resolution = _text(resolution, "the resolution (--resolution)")
+    resolution = _text(resolution, N_("the resolution (--resolution)"))
     if c.status not in ACTIVE:
-        raise _refuse(c, "resolve it", _POSSIBLE[c.status])
-    _require_level(desk, c, "resolving", r)
-    when = _when(desk, c, at, "the resolution")
+        raise _refuse(c, N_("resolve it"), _POSSIBLE[c.status])
+    _require_level(desk, c, N_("resolving"), r)
+    when = _when(desk, c, at, N_("the resolution"))
     before = snapshot(c)
     c.status, c.resolved_at, c.resolution = "resolved", when, resolution
     if c.acked_at is None:
@@ -966,24 +1006,24 @@ def close_complaint(desk: Desk, complaint_id: int, without_visit: bool = False, 
     c = _load(desk, complaint_id, lock=True)
     if c.status != "resolved":
         if c.status == "closed":
-            raise InvalidTransition(f"complaint #{c.id} is already closed (已关闭); it can only be reopened")
-        raise _refuse(c, "close it before it is resolved", "resolve it first (complaint resolve --resolution)")
+            raise InvalidTransition(_("complaint #{id} is already closed; it can only be reopened").format(id=c.id))
+        raise _refuse(c, N_("close it before it is resolved"), N_("resolve it first (complaint resolve --resolution)"))
     note = None
     if visit_id is None:
-        _require_level(desk, c, "closing", r)
+        _require_level(desk, c, N_("closing"), r)
         visit_id = hooks.ask("satisfied_visit", desk.session, c.id)
         if visit_id is None:
             if not without_visit:
-                raise InvalidTransition(
-                    f"complaint #{c.id} is resolved but no return visit has found the customer satisfied: it is closed by a "
+                raise InvalidTransition(_(
+                    "complaint #{id} is resolved but no return visit has found the customer satisfied: it is closed by a "
                     "satisfied return visit, or by a supervisor with --without-visit --reason"
-                )
+                ).format(id=c.id))
             desk.require_rank("supervisor", "closing a complaint without a satisfied return visit")
-            note = _text(reason, "the reason (--reason)")
-    when = _when(desk, c, at, "the closing")
+            note = _text(reason, N_("the reason (--reason)"))
+    when = _when(desk, c, at, N_("the closing"))
     before = snapshot(c)
     c.status, c.closed_at = "closed", when
-    event = _record(desk, c, "closed", when, note=note or f"回访满意 satisfied return visit #{visit_id}", visit_id=visit_id)
+    event = _record(desk, c, "closed", when, note=note, visit_id=visit_id)
     _commit(desk, c, "close", before, event, r)
     return _info(desk.session, c, r)
 
@@ -993,10 +1033,10 @@ def reopen_complaint(desk: Desk, complaint_id: int, reason: str, at: datetime | 
     desk.require_actor()
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
-    reason = _text(reason, "the reason (--reason)")
+    reason = _text(reason, N_("the reason (--reason)"))
     if c.status not in ("resolved", "closed"):
-        raise _refuse(c, "reopen it (only resolved or closed complaints are reopened)", _POSSIBLE[c.status])
-    when = _when(desk, c, at, "the reopening")
+        raise _refuse(c, N_("reopen it (only resolved or closed complaints are reopened)"), _POSSIBLE[c.status])
+    when = _when(desk, c, at, N_("the reopening"))
     before = snapshot(c)
     event = _reopen(desk, c, when, reason)
     _commit(desk, c, "reopen", before, event, r)
@@ -1017,14 +1057,14 @@ def reopen_after_visit(desk: Desk, complaint_id: int, reason: str, visit_id: int
     clock starts there, not when the visit was typed in). Called by the callbacks area."""
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
-    reason = _text(reason, "the reason")
+    reason = _text(reason, N_("the reason"))
     if c.status not in ("resolved", "closed"):
-        raise _refuse(c, "reopen it after a return visit", _POSSIBLE[c.status])
-    when = _when(desk, c, at, "the unsatisfied return visit")
+        raise _refuse(c, N_("reopen it after a return visit"), _POSSIBLE[c.status])
+    when = _when(desk, c, at, N_("the unsatisfied return visit"))
     before = snapshot(c)
     event = _reopen(desk, c, when, reason, visit_id)
     if c.level < TOP_LEVEL:
-        _escalate(desk, c, c.level + 1, when, f"回访不满意 unsatisfied return visit #{visit_id}", r, strict=False, visit_id=visit_id)
+        _escalate(desk, c, c.level + 1, when, _("unsatisfied return visit #{id}").format(id=visit_id), r, strict=False, visit_id=visit_id)
     _commit(desk, c, "reopen", before, event, r)
     return _info(desk.session, c, r)
 
@@ -1045,13 +1085,14 @@ def edit_complaint(desk: Desk, complaint_id: int, severity: str | None = None, c
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
     if c.status == "void":
-        raise _refuse(c, "edit it", _POSSIBLE["void"])
+        raise _refuse(c, N_("edit it"), _POSSIBLE["void"])
     if actor.id not in (c.assignee_id, c.owner_id) and actor.rank < ROLE_RANK["supervisor"]:
         raise PermissionDenied(
-            f"only complaint #{c.id}'s assignee, its owner or a supervisor or above can edit it; {actor.name} is a {actor.role}"
+            _("only complaint #{id}'s assignee, its owner or a supervisor or above can edit it; {name} is a {role}").format(
+                id=c.id, name=actor.name, role=role_word(actor.role))
         )
     if all(v is None for v in (severity, category, summary, customer, project)):
-        raise InvalidValue("say what to change: --severity, --category, --summary, --customer or --project")
+        raise InvalidValue(_("say what to change: --severity, --category, --summary, --customer or --project"))
     changes: dict[str, tuple[Any, Any]] = {}
     new_severity = check_severity(severity) if severity is not None else c.severity
     if new_severity != c.severity:
@@ -1061,7 +1102,7 @@ def edit_complaint(desk: Desk, complaint_id: int, severity: str | None = None, c
         if value != c.category:
             changes["category"] = (c.category, value)
     if summary is not None:
-        value = _text(summary, "the summary (--summary)")
+        value = _text(summary, N_("the summary (--summary)"))
         if value != c.summary:
             changes["summary"] = (c.summary, value)
     customer_id = c.customer_id
@@ -1077,7 +1118,7 @@ def edit_complaint(desk: Desk, complaint_id: int, severity: str | None = None, c
         else:
             row = session.exec(select(Project).where(Project.code == code)).first()
             if row is None:
-                raise NotFound(f"no project with code {code}")
+                raise NotFound(_("no project with code {code}").format(code=code))
             project_id = row.id
     elif customer_id != c.customer_id:
         project_id = None  # the old customer's project cannot stay
@@ -1085,19 +1126,18 @@ def edit_complaint(desk: Desk, complaint_id: int, severity: str | None = None, c
         row = session.get(Project, project_id)
         if row.customer_id != customer_id:
             owner = session.get(Customer, customer_id)
-            raise InvalidValue(f"project {row.code} belongs to another customer, not {owner.code}")
+            raise InvalidValue(_("project {project} belongs to another customer, not {code}").format(project=row.code, code=owner.code))
     if project_id != c.project_id:
         changes["project_id"] = (c.project_id, project_id)
     if customer_id != c.customer_id and c.call_id is not None:
         call = session.get(Call, c.call_id)
         if call is not None and call.customer_id != customer_id:
-            raise InvalidValue(
-                f"complaint #{c.id} came in on call #{call.id} with {session.get(Customer, call.customer_id).code}: "
-                "move the call first, or open a new complaint for the other customer"
-            )
+            raise InvalidValue(_(
+                "complaint #{id} came in on call #{call} with {code}: move the call first, or open a new complaint for the other customer"
+            ).format(id=c.id, call=call.id, code=session.get(Customer, call.customer_id).code))
     if not changes:
-        raise InvalidValue(f"complaint #{c.id} already says that: nothing to change")
-    when = _when(desk, c, None, "the edit")
+        raise InvalidValue(_("complaint #{id} already says that: nothing to change").format(id=c.id))
+    when = _when(desk, c, None, N_("the edit"))
     before = snapshot(c)
     events = []
     if "severity" in changes:  # its own entry: the deadlines change with it
@@ -1134,10 +1174,10 @@ def void_complaint(desk: Desk, complaint_id: int, reason: str) -> ComplaintInfo:
     desk.require_rank("supervisor", "voiding a complaint")
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
-    reason = _text(reason, "the reason (--reason)")
+    reason = _text(reason, N_("the reason (--reason)"))
     if c.status == "void":
-        raise InvalidTransition(f"complaint #{c.id} is already void (作废)")
-    when = _when(desk, c, None, "voiding")
+        raise InvalidTransition(_("complaint #{id} is already void").format(id=c.id))
+    when = _when(desk, c, None, N_("voiding"))
     before = snapshot(c)
     event = _record(desk, c, "voided", when, c.status, "void", note=reason)
     c.status = "void"
@@ -1178,14 +1218,14 @@ def auto_escalate(desk: Desk, now: datetime | None = None, dry_run: bool = False
                 _refresh(c, sla)
                 session.add(c)
             continue
-        reason = f"解决时限已过 resolution deadline {dates.fmt(current.due, desk.tz)} passed at {r.level_label(c.level)}"
+        reason = _("resolution deadline {due} passed at {level}").format(due=dates.fmt(current.due, desk.tz), level=r.level_label(c.level))
         key = f"auto-escalate:{c.id}:L{c.level}:{current.due.astimezone(dates.UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
         if dry_run:
             handler = handler_for_level(session, desk.settings, c.assignee_id, c.level + 1, r)
             names = _names(session)
             results.append(EscalationResult(c.id, c.level, c.level + 1, names.get(c.assignee_id, "?"),
                                             handler.name if handler else names.get(c.assignee_id, "?"), now, current.due,
-                                            None if handler else "nobody active at that level: assignee unchanged"))
+                                            None if handler else _("nobody active at that level: assignee unchanged")))
             continue
         at = max(now, _last_at(session, c.id))
         try:
@@ -1215,7 +1255,7 @@ def sla_watch(desk: Desk, now: datetime | None = None, warn_ratio: float = 0.8) 
     """
     now = now or desk.now
     if not 0 < warn_ratio <= 1:
-        raise InvalidValue("warn_ratio must be more than 0 and at most 1")
+        raise InvalidValue(_("warn_ratio must be more than 0 and at most 1"))
     session = desk.session
     r = rules(desk.settings)
     cal = calendar(desk.settings)
@@ -1282,11 +1322,11 @@ def list_complaints(
         conditions.append(Complaint.next_due <= now)
     if due_within is not None:
         if due_within <= timedelta(0):
-            raise InvalidValue("--due-within must be more than 0")
+            raise InvalidValue(_("--due-within must be more than 0"))
         conditions.append(Complaint.next_due <= cal.add(now, due_within))
     if level is not None:
         if not 1 <= level <= TOP_LEVEL:
-            raise InvalidValue(f"--level must be from 1 to {TOP_LEVEL}")
+            raise InvalidValue(_("--level must be from 1 to {top}").format(top=TOP_LEVEL))
         conditions.append(Complaint.level == level)
     if assignee:
         if assignee.strip().lower() in ("me", "我"):
@@ -1315,10 +1355,10 @@ def list_complaints(
             left = cal.elapsed(now, c.next_due) if c.next_due > now else -cal.elapsed(c.next_due, now)
         text = left_text(left)
         if c.status == "on_hold":
-            text = "overdue (on hold)" if c.next_due is not None else "paused (on hold)"
+            text = _("overdue (on hold)") if c.next_due is not None else _("paused (on hold)")
         out.append(ListRow(
-            c.id, c.status, STATUSES[c.status], c.level, r.level_label(c.level), c.severity, SEVERITIES[c.severity],
-            c.category, r.categories.get(c.category, c.category), code, name, names.get(c.assignee_id, "?"),
+            c.id, c.status, status_label(c.status), c.level, r.level_label(c.level), c.severity, severity_label(c.severity),
+            c.category, r.category_label(c.category), code, name, names.get(c.assignee_id, "?"),
             names.get(c.owner_id, "?"), c.opened_at, c.next_due,
             None if c.next_due is None else ("first_response" if c.status == "open" and c.next_due == c.first_response_due else "resolution"),
             c.next_due is not None and c.next_due <= now,
@@ -1329,9 +1369,9 @@ def list_complaints(
 
 def _deadline(clock: Clock, r: Rules, severity: str, now: datetime) -> Deadline:
     if clock.name == "first_response":
-        label = f"首次响应 first response ({SEVERITIES[severity]} {severity})"
+        label = _("first response ({severity})").format(severity=severity_label(severity))
     else:
-        label = f"解决 resolution at {r.level_label(clock.level)}"
+        label = _("resolution at {level}").format(level=r.level_label(clock.level))
     if clock.running:
         if clock.due is None:
             state = "on hold"
@@ -1343,13 +1383,13 @@ def _deadline(clock: Clock, r: Rules, severity: str, now: datetime) -> Deadline:
         state = "late" if clock.breached else "met"
     left = clock.left
     if clock.running:
-        text = left_text(left) + (" (clock stopped)" if clock.due is None else "")
+        text = left_text(left) + (_(" (clock stopped)") if clock.due is None else "")
     elif clock.breached:
-        text = f"{fmt_business(-left)} late"
+        text = _("{time} late").format(time=fmt_business(-left))
     else:
-        text = f"{fmt_business(left)} to spare"
+        text = _("{time} to spare").format(time=fmt_business(left))
     return Deadline(
-        clock.name, label, clock.level, clock.start, fmt_business(clock.allowance), clock.due, state, clock.ended_at,
+        clock.name, label, clock.level, clock.start, fmt_business(clock.allowance), clock.due, state, _(DEADLINE_STATES.get(state, state)), clock.ended_at,
         clock.ended_by, fmt_business(clock.used), int(left.total_seconds()), text,
     )
 
@@ -1360,19 +1400,20 @@ def _event_text(e: ComplaintEvent, names: dict[int, str], r: Rules) -> str:
 
     note = f": {e.note}" if e.note else ""
     if e.kind == "opened":
-        return f"opened at {r.level_label(int(e.to_value))}{note}"
+        return _("opened at {level}").format(level=r.level_label(int(e.to_value))) + note
     if e.kind in ("assigned", "owner"):
         return f"{who(e.from_value)} → {who(e.to_value)}{note}"
     if e.kind == "escalated":
         return f"{r.level_label(int(e.from_value))} → {r.level_label(int(e.to_value))}{note}"
     if e.kind == "reopened":
-        return f"from {e.from_value}{note}"
+        return _("from {status}").format(status=status_label(e.from_value)) + note
     if e.kind == "severity":
-        return f"{severity_word(e.from_value)} → {severity_word(e.to_value)}: deadlines follow the new severity from the opening{note}"
+        return _("{old} → {new}: deadlines follow the new severity from the opening").format(
+            old=severity_word(e.from_value), new=severity_word(e.to_value)) + note
     if e.kind == "voided":
-        return f"was {e.from_value}{note}"
+        return _("was {status}").format(status=status_label(e.from_value)) + note
     if e.kind == "closed" and e.visit_id:
-        return e.note or f"satisfied return visit #{e.visit_id}"
+        return e.note or _("satisfied return visit #{id}").format(id=e.visit_id)
     return e.note or ""
 
 
@@ -1386,8 +1427,8 @@ def complaint_view(desk: Desk, complaint_id: int) -> ComplaintView:
     names = _names(session)
     deadlines = [_deadline(k, r, c.severity, desk.now) for k in (sla.first_response, *sla.resolution)]
     timeline = [
-        EventInfo(e.id, e.at, e.recorded_at, names.get(e.actor_id, "?") if e.actor_id else AUTO, e.kind,
-                  EVENT_LABELS.get(e.kind, e.kind), _event_text(e, names, r), e.visit_id)
+        EventInfo(e.id, e.at, e.recorded_at, names.get(e.actor_id, "?") if e.actor_id else _(AUTO), e.kind,
+                  _(EVENT_LABELS.get(e.kind, e.kind)), _event_text(e, names, r), e.visit_id)
         for e in events
     ]
     hold = next((a for a, b in sla.holds if b is None), None)
@@ -1515,7 +1556,7 @@ def calendar_gaps(settings, years: Iterable[int]) -> list[str]:
 
 
 def severity_word(severity: str) -> str:
-    return f"{SEVERITIES[severity]} {severity}"
+    return severity_label(severity)
 
 
 # ---- what other areas show -------------------------------------------------------------------------------
@@ -1539,10 +1580,10 @@ def _customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str
     tz = desk.tz
     return [
         {
-            "#": c.id, "opened": dates.fmt(c.opened_at, tz), "status": f"{STATUSES[c.status]} {c.status}",
-            "level": r.level_label(c.level), "severity": SEVERITIES[c.severity],
-            "category": r.categories.get(c.category, c.category), "assignee": names.get(c.assignee_id, "?"),
-            "due": ("OVERDUE " if c.next_due <= desk.now else "") + dates.fmt(c.next_due, tz) if c.next_due else "",
+            "#": c.id, "opened": dates.fmt(c.opened_at, tz), "status": status_label(c.status),
+            "level": r.level_label(c.level), "severity": severity_label(c.severity),
+            "category": r.category_label(c.category), "assignee": names.get(c.assignee_id, "?"),
+            "due": (_("overdue") + " " if c.next_due <= desk.now else "") + dates.fmt(c.next_due, tz) if c.next_due else "",
             "summary": c.summary if len(c.summary) <= 40 else c.summary[:39] + "…",
         }
         for c in [*active, *others]
