@@ -11,6 +11,10 @@ from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
+# What the history shows for each audited action of a callback (its code stays in --json and `audit`).
+ACTIONS = {"schedule": N_("scheduled"), "done": N_("done"), "no_answer": N_("no answer"), "wrong_number": N_("wrong number"),
+           "missed": N_("missed"), "reschedule": N_("rescheduled"), "cancel": N_("cancelled"), "move": N_("moved"),
+           "handover": N_("handed over")}
 WHEN_HELP = N_("WHEN: 2026-12-01 14:30, today 15:00, tomorrow, fri 10:00, +3d, +2h, next month, 下周一 (a date alone means by 18:00).")
 
 
@@ -223,7 +227,8 @@ def show(
     t = table(_("When"), _("Who"), _("What"), _("Change"), title=_("History"), text=(_("Change"),))
     for h in detail.history:
         change = ", ".join(f"{k}={_plain(v, tz)}" for k, v in h.changes.items())
-        t.add_row(dates.fmt(h.at, tz), h.actor or "", h.action.removeprefix("callback."), change[:200])
+        action = h.action.removeprefix("callback.")
+        t.add_row(dates.fmt(h.at, tz), h.actor or "", _(ACTIONS[action]) if action in ACTIONS else action, change[:200])
     console.print(t)
 
 

@@ -135,9 +135,9 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
 
 
 # (title, step). Later areas append theirs.
-from csdesk.workflows.complaints import demo_complaints  # noqa: E402
+from csdesk.workflows.complaint_demo import demo_complaints  # noqa: E402
 from csdesk.workflows.projects import demo_projects  # noqa: E402
-from csdesk.workflows.callbacks import demo_callbacks  # noqa: E402
+from csdesk.workflows.callback_demo import demo_callbacks  # noqa: E402
 
 STEPS: list[tuple[str, Callable[[Desk, random.Random, dict[str, Any]], list[str]]]] = [
     ("department", base_department),
