@@ -145,7 +145,7 @@ def list_(
          left(row.business_left_s), row.summary)
         for row in result.rows
     ]
-    t = table(*heads, _("Summary"), text=(_("Summary"),))
+    t = table(*heads, _("Summary"), text=(_("Summary"),), optional=(_("Level"), _("Assignee")))
     # The summary takes the room the other columns leave (each with the space after it, and the table's two
     # edge spaces), one line each, cut with …
     used = sum(max([cell_len(h)] + [cell_len(r[i]) for r in rows]) + 1 for i, h in enumerate(heads)) + 2
