@@ -38,7 +38,7 @@ def refused(result, starts: str):
 def test_schedule_prints_the_id_and_says_what_it_did(cli, desk):
     r = ok(cli("--as", "王芳", "callback", "schedule", "--phone", "138 1234 5678", "--due", "today 15:00", "--note", "报价确认后回电"))
     assert r.stdout == "1\n"
-    assert r.stderr == "Scheduled callback #1 (承诺回电) for C000001 张伟, due 2026-11-24 15:00, assigned to 王芳.\n"
+    assert r.stderr == "Scheduled callback #1 (promised callback) for C000001 张伟, due 2026-11-24 15:00, assigned to 王芳.\n"
 
 
 def test_schedule_json_has_times_with_their_offset(cli, desk):
@@ -93,18 +93,18 @@ def test_list_overdue_first_with_attempts_and_json(cli, desk):
     first = next(i for i, line in enumerate(lines) if line.strip().startswith("1 "))
     second = next(i for i, line in enumerate(lines) if line.strip().startswith("2 "))
     assert first < second
-    assert "逾期 late" in r.stdout and "C000001" in r.stdout and "张伟" in r.stdout and "138 1234 5678" in r.stdout and "承诺回电" in r.stdout
+    assert "overdue" in r.stdout and "C000001" in r.stdout and "张伟" in r.stdout and "138 1234 5678" in r.stdout and "promised callback" in r.stdout
     assert r.stderr == "2 callbacks (today, pending), 1 overdue.\n"
     data = json.loads(ok(cli("--as", "王芳", "callback", "list", "--json")).stdout)
-    assert [(c["id"], c["overdue"], c["attempts"], c["due_at"]) for c in data["rows"]] == [
+    assert [(c["id"], c["overdue"], c["attempts"], c["due_at"]) for c in data["items"]] == [
         (1, True, 1, "2026-11-23T14:30:00+08:00"), (2, False, 0, "2026-11-24T15:00:00+08:00")]
     mine = json.loads(ok(cli("--as", "李娜", "callback", "list", "--assignee", "me", "--json")).stdout)
-    assert [c["id"] for c in mine["rows"]] == [2]
+    assert [c["id"] for c in mine["items"]] == [2]
     # Seen from the next morning, both are overdue; seen from Monday 12:00, only #1 is due that day, not yet late.
     later = json.loads(ok(cli("callback", "list", "--json", "--now", "2026-11-25 09:00")).stdout)
-    assert [c["overdue"] for c in later["rows"]] == [True, True]
+    assert [c["overdue"] for c in later["items"]] == [True, True]
     earlier = json.loads(ok(cli("callback", "list", "--json", "--now", "2026-11-23 12:00")).stdout)
-    assert [(c["id"], c["overdue"]) for c in earlier["rows"]] == [(1, False)]
+    assert [(c["id"], c["overdue"]) for c in earlier["items"]] == [(1, False)]
 
 
 def test_done_no_answer_three_times_then_missed(cli, desk):
@@ -116,16 +116,16 @@ def test_done_no_answer_three_times_then_missed(cli, desk):
     r3 = ok(cli("--as", "王芳", "callback", "done", "1", "--no-answer", env={"CSDESK_NOW": "2026-11-30T10:00:00+08:00"}))
     assert r3.stderr == "Callback #1: no answer (try 3 of 3) — marked missed; 李娜 will be told.\n"
     refused(cli("--as", "王芳", "callback", "done", "1", "--reached", env={"CSDESK_NOW": "2026-11-30T11:00:00+08:00"}),
-            "callback #1 is missed (未联系上); only a pending callback can be tried")
+            "callback #1 is missed; only a pending callback can be tried")
     show = ok(cli("callback", "show", "1", "--now", "2026-11-30 11:00")).stdout
-    assert show.count("no_answer") >= 2 and "missed" in show and "first due 2026-11-24 11:00" in show
+    assert show.count("no answer") >= 2 and "missed" in show and "First due  2026-11-24 11:00" in show
 
 
 def test_done_reached_with_satisfaction(cli, desk):
     ok(cli("--as", "王芳", "callback", "schedule", "--phone", PHONE, "--due", "today 11:00"))
     r = ok(cli("--as", "王芳", "callback", "done", "1", "--reached", "--satisfied", "--score", "5", "--note", "维修后无渗漏"))
     assert r.stdout == ""
-    assert r.stderr == "Callback #1 done: 已接通, 满意 satisfied, 5/5.\n"
+    assert r.stderr == "Callback #1 done: reached, satisfied, 5/5.\n"
     data = json.loads(ok(cli("callback", "show", "1", "--json")).stdout)
     assert (data["callback"]["status"], data["callback"]["score"], data["callback"]["result_note"]) == ("done", 5, "维修后无渗漏")
     assert [h["action"] for h in data["history"]] == ["callback.schedule", "callback.done"]
@@ -181,7 +181,7 @@ def test_generate_is_idempotent_from_the_command_line(cli, desk):
     assert dry.stderr == "Would make 1 visit.\n"
     r = ok(cli("callback", "generate"))
     # Key account C000002, customer 2: first visit 1 + 2 % 92 days on, Fri 2026-11-27, by its manager.
-    assert r.stdout == "visit #1 定期回访 (重点客户) for C000002 华府装饰, due 2026-11-27 18:00 → 李娜\n"
+    assert r.stdout == "visit #1 periodic visit (key account) for C000002 华府装饰, due 2026-11-27 18:00 → 李娜\n"
     assert r.stderr == "Made 1 visit.\n"
     again = ok(cli("callback", "generate"))
     assert (again.stdout, again.stderr) == ("", "Nothing new: every visit the rules call for exists.\n")
@@ -192,10 +192,10 @@ def test_customer_show_has_the_visits(cli, desk):
     ok(cli("--as", "王芳", "callback", "schedule", "--phone", PHONE, "--due", "today 11:00"))
     ok(cli("--as", "王芳", "callback", "done", "2", "--reached", "--unsatisfied", "--score", "2", "--note", "嫌慢"))
     r = ok(cli("customer", "show", PHONE))
-    assert "Callbacks" in r.stdout and "确认上门时间" in r.stdout and "已接通 不满意" in r.stdout and "嫌慢" in r.stdout
+    assert "Callbacks" in r.stdout and "确认上门时间" in r.stdout and "reached unsatisfied" in r.stdout and "嫌慢" in r.stdout
     data = json.loads(ok(cli("customer", "show", PHONE, "--json")).stdout)
     rows = data["sections"]["callbacks"]
-    assert [(r["id"], r["status"]) for r in rows] == [(1, "待回访"), (2, "已完成")]
+    assert [(r["id"], r["status"]) for r in rows] == [(1, "pending"), (2, "done")]
 
 
 def test_every_command_has_help_with_an_example(cli):
@@ -218,7 +218,7 @@ def test_the_installed_command_end_to_end(desk, tmp_path):
     r = run("callback", "schedule", "--phone", PHONE, "--due", "fri 10:00", "--note", "回访维修结果")
     assert (r.returncode, r.stdout) == (0, "1\n"), r.stderr
     r = run("callback", "list", "--due", "week", "--json")
-    assert json.loads(r.stdout)["rows"][0]["due_at"] == "2026-11-27T10:00:00+08:00"
+    assert json.loads(r.stdout)["items"][0]["due_at"] == "2026-11-27T10:00:00+08:00"
     r = subprocess.run([exe, "callback", "done", "1", "--wrong-number"], capture_output=True, text=True, timeout=60,
                        env={**env, "CSDESK_NOW": "2026-11-27T10:05:00+08:00"})  # a write's --now is never ahead of the clock
     assert r.returncode == 0 and "wrong number — marked missed; 李娜 will be told." in r.stderr

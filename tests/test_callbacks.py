@@ -112,7 +112,7 @@ def test_schedule_a_promise_by_phone(act):
 
 def test_schedule_for_someone_else_and_by_customer_code(act):
     [c] = schedule(act, sh(2026, 11, 25, 10), phone=None, customer="C000002", assignee="刘洋", purpose="payment").callbacks
-    assert (c.customer_code, c.assignee, c.purpose, c.purpose_label, c.phone) == ("C000002", "刘洋", "payment", "回款跟进", "+8613900001111")
+    assert (c.customer_code, c.assignee, c.purpose, c.purpose_label, c.phone) == ("C000002", "刘洋", "payment", "payment follow-up", "+8613900001111")
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,7 @@ def test_no_answer_moves_to_the_next_business_slot_across_lunch_then_missed_afte
         "2026-11-24T06:30:00+00:00", "2026-11-24T08:30:00+00:00"]
     missed = act("李娜", sh(2026, 11, 24, 17), lambda d: CB.missed_callbacks(d, since=NOW))
     assert [(m.id, m.assignee, m.supervisor, m.outcome, m.attempts) for m in missed] == [(cid, "王芳", "李娜", "no_answer", 3)]
-    with pytest.raises(InvalidTransition, match=r"callback #1 is missed \(未联系上\); only a pending callback can be tried"):
+    with pytest.raises(InvalidTransition, match=r"callback #1 is missed; only a pending callback can be tried"):
         attempt(act, cid, "reached", sh(2026, 11, 24, 17))
 
 
@@ -393,8 +393,8 @@ def test_customer_show_lists_pending_and_recent_visits(act, spread):
     view = act("王芳", NOW, lambda d: customer_view(d, PHONE))
     rows = view.sections["callbacks"]
     assert [(r["id"], r["status"]) for r in rows] == [
-        (spread["today"], "待回访"), (spread["monday"], "待回访"), (spread["later"], "待回访"), (spread["overdue"], "已完成")]
-    assert (rows[-1]["outcome"], rows[-1]["score"], rows[-1]["note"]) == ("已接通 不满意", 2, "嫌回电太慢")
+        (spread["today"], "pending"), (spread["monday"], "pending"), (spread["later"], "pending"), (spread["overdue"], "done")]
+    assert (rows[-1]["outcome"], rows[-1]["score"], rows[-1]["note"]) == ("reached unsatisfied", 2, "嫌回电太慢")
 
 
 def test_staff_with_pending_callbacks_cannot_be_deactivated(act, spread):

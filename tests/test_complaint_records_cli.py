@@ -51,9 +51,9 @@ def test_edit_severity_shows_in_show_and_sla(desk, cli):
     info = json.loads(r.stdout)
     assert (info["severity"], info["resolution_due"]) == ("serious", "2026-11-26T11:00:00+08:00")
     shown = ok(cli("complaint", "show", str(cid))).stdout
-    assert "严重程度 severity" in shown and "一般 normal → 较重 serious" in shown
+    assert "severity changed" in shown and "normal → serious" in shown
     sla = ok(cli("complaint", "sla", str(cid))).stdout
-    assert "Severity changes (严重程度)" in sla and "as if it had been filed that way" in sla
+    assert "Severity changes" in sla and "as if it had been filed that way" in sla
     assert "Deadline: 2026-11-26 11:00 (Thu)" in sla
 
 
@@ -87,11 +87,11 @@ def test_void_from_the_command_line(desk, cli):
     r = ok(cli("--as", "李娜", "complaint", "void", str(dup), "--reason", f"重复立案，同 #{keep}"))
     assert f"Complaint #{dup} voided" in r.stderr
     listed = json.loads(ok(cli("complaint", "list", "--status", "all", "--json")).stdout)
-    assert [row["id"] for row in listed["rows"]] == [keep]
-    assert [row["id"] for row in json.loads(ok(cli("complaint", "list", "--status", "void", "--json")).stdout)["rows"]] == [dup]
+    assert [row["id"] for row in listed["items"]] == [keep]
+    assert [row["id"] for row in json.loads(ok(cli("complaint", "list", "--status", "void", "--json")).stdout)["items"]] == [dup]
     refused(cli, desk, ["complaint", "void", str(dup), "--reason", "again"], "already void", who="李娜")
     refused(cli, desk, ["complaint", "edit", str(dup), "--severity", "major"], "it was voided", who="李娜")
-    assert "作废 voided" in ok(cli("complaint", "show", str(dup))).stdout
+    assert "voided" in ok(cli("complaint", "show", str(dup))).stdout
 
 
 def test_sla_warns_about_a_year_without_make_up_days(desk, cli):
@@ -106,7 +106,7 @@ def test_sla_warns_about_a_year_without_make_up_days(desk, cli):
 def test_callback_done_at_follows_the_resolution(desk, cli):
     cid = open_one(cli, "--at", "today 9:00")
     ok(cli("--as", "王芳", "complaint", "resolve", str(cid), "--resolution", "已修补", "--at", "today 9:30"))
-    visit = json.loads(ok(cli("callback", "list", "--due", "all", "--json")).stdout)["rows"][0]["id"]
+    visit = json.loads(ok(cli("callback", "list", "--due", "all", "--json")).stdout)["items"][0]["id"]
     refused(cli, desk, ["callback", "done", str(visit), "--reached", "--satisfied", "--at", "today 9:15"],
             "before complaint #1 was resolved")
     ok(cli("--as", "李娜", "staff", "add", "刘洋", "--role", "specialist", "--reports-to", "李娜"))

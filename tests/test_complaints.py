@@ -74,7 +74,7 @@ def test_friday_evening_before_the_spring_festival_week(desk_):
     # Wed 25 (23 h), Thu 26 09:00–10:00 → 24 h.
     assert c.resolution_due == sh(2026, 2, 26, 10)
     lines = "\n".join(line for _, body in desk_("王芳", sh(2026, 2, 24, 10), lambda d: C.explain_sla(d, c.id)).sections for line in body)
-    assert "2026-02-14 (Sat) is a make-up workday (调休): working 09:00-12:00, 13:30-18:00" in lines
+    assert "2026-02-14 (Sat) is a make-up workday: working 09:00-12:00, 13:30-18:00" in lines
     assert "2026-02-16 (Mon) skipped: holiday: Chinese New Year's Eve" in lines
     assert "2026-02-23 (Mon) skipped: holiday: Day off (substituted from 02/28/2026)" in lines
     assert "Deadline: 2026-02-26 10:00 (Thu) (2026-02-26 02:00 UTC)" in lines
@@ -121,7 +121,7 @@ def test_across_the_spring_festival_to_the_second_make_up_saturday(desk_):
     # The director's 8 h from Sat 17:30: 0.5 h Sat, Sun off, Mon 03-02 7.5 h → 18:00.
     deadlines = view(desk_, major.id, sh(2026, 2, 28, 17, 30)).deadlines
     assert deadlines[-1].due == sh(2026, 3, 2, 18)
-    assert deadlines[-1].label == "解决 resolution at L4 分管副总"
+    assert deadlines[-1].label == "resolution at L4 director"
 
 
 def test_three_day_hold_moves_the_deadline_by_the_business_time_held(desk_):
@@ -187,7 +187,7 @@ def test_reopening_starts_a_new_clock_without_an_instant_breach(desk_):
 
 def test_major_and_key_account_complaints_start_at_the_manager_level(desk_):
     key = opened(desk_, sh(2026, 11, 24, 9), phone=KEY_PHONE)
-    assert (key.level, key.level_name, key.assignee, key.owner) == (3, "L3 客服经理", "张强", "王芳")
+    assert (key.level, key.level_name, key.assignee, key.owner) == (3, "L3 manager", "张强", "王芳")
     mine = opened(desk_, sh(2026, 11, 24, 9), "major", who="张强")
     assert (mine.level, mine.assignee, mine.owner) == (3, "张强", "张强")
     with pytest.raises(PermissionDenied, match="needs a manager or above; 李娜 is a supervisor"):
@@ -198,7 +198,7 @@ def test_major_and_key_account_complaints_start_at_the_manager_level(desk_):
 def test_someone_below_the_level_cannot_resolve_or_close(desk_, monkeypatch):
     c = opened(desk_, sh(2026, 11, 24, 9))
     desk_("王芳", sh(2026, 11, 24, 9), lambda d: C.escalate_complaint(d, c.id, "客户要求主管处理"))
-    with pytest.raises(PermissionDenied, match=r"complaint #1 is at L2 客服主管: resolving it needs a supervisor or above; 王芳 is a specialist"):
+    with pytest.raises(PermissionDenied, match=r"complaint #1 is at L2 supervisor: resolving it needs a supervisor or above; 王芳 is a specialist"):
         desk_("王芳", sh(2026, 11, 24, 10), lambda d: C.resolve_complaint(d, c.id, "已处理"))
     desk_("李娜", sh(2026, 11, 24, 10), lambda d: C.resolve_complaint(d, c.id, "已处理"))
     monkeypatch.setattr(C.hooks, "ask", lambda query, session, cid: 77 if query == "satisfied_visit" else None)
@@ -262,7 +262,7 @@ def test_refusals_say_what_is_possible(desk_):
     with pytest.raises(InvalidTransition, match=r"cannot close it before it is resolved; resolve it first"):
         desk_("李娜", sh(2026, 11, 24, 9, 10), lambda d: C.close_complaint(d, c.id, without_visit=True, reason="x"))
     desk_("王芳", sh(2026, 11, 24, 9, 20), lambda d: C.resolve_complaint(d, c.id, "已处理"))
-    with pytest.raises(InvalidTransition, match=r"complaint #1 is resolved \(已解决\): cannot resolve it; it is closed by a satisfied return visit"):
+    with pytest.raises(InvalidTransition, match=r"complaint #1 is resolved: cannot resolve it; it is closed by a satisfied return visit"):
         desk_("王芳", sh(2026, 11, 24, 9, 30), lambda d: C.resolve_complaint(d, c.id, "again"))
 
 
@@ -290,7 +290,7 @@ def test_the_callbacks_area_closes_with_the_visit_it_recorded(desk_):
     # The specialist making the visit closes it through the visit, whatever the level.
     closed = desk_("王芳", sh(2026, 11, 25, 10), lambda d: C.close_complaint(d, c.id, visit_id=9))
     assert closed.status == "closed"
-    assert view(desk_, c.id, sh(2026, 11, 25, 10)).events[-1].text == "回访满意 satisfied return visit #9"
+    assert view(desk_, c.id, sh(2026, 11, 25, 10)).events[-1].text == "satisfied return visit #9"
 
 
 def test_resolving_fires_complaint_resolved(desk_, monkeypatch):
@@ -311,7 +311,7 @@ def test_an_unsatisfied_visit_reopens_one_level_up_with_a_fresh_clock(desk_):
     kinds = [(e.kind, e.visit_id) for e in view(desk_, c.id, sh(2026, 11, 30, 10)).events]
     assert kinds[-3:] == [("reopened", 5), ("escalated", 5), ("assigned", None)]
     labels = [d.label for d in view(desk_, c.id, sh(2026, 11, 30, 10)).deadlines]
-    assert labels == ["首次响应 first response (一般 normal)", "解决 resolution at L1 客服专员", "解决 resolution at L2 客服主管"]
+    assert labels == ["first response (normal)", "resolution at L1 specialist", "resolution at L2 supervisor"]
 
 
 # ---- escalation -------------------------------------------------------------------------------------------
@@ -532,7 +532,7 @@ def test_log_call_can_open_the_complaint_from_the_call(desk_):
         severity="serious", category="installation"))
     c = logged.complaint
     assert (c.call_id, c.severity, c.category_label, c.opened_at, c.owner, c.summary) == (
-        logged.call.id, "serious", "安装施工", sh(2026, 11, 24, 9, 40), "王芳", "安装师傅迟到两小时")
+        logged.call.id, "serious", "installation", sh(2026, 11, 24, 9, 40), "王芳", "安装师傅迟到两小时")
     assert desk_.db.scalar("SELECT complaint_id FROM call WHERE id = :i", i=logged.call.id) == c.id
     assert [row.id for row in logged.brief.complaints] == [c.id]
     with pytest.raises(InvalidValue, match="--open-complaint is for complaint calls"):
@@ -592,7 +592,7 @@ def test_assigning_and_transferring_ownership(desk_):
     moved = desk_("李娜", sh(2026, 11, 24, 9), lambda d: C.assign_complaint(d, c.id, "张强", owner=True))
     assert (moved.owner, moved.assignee) == ("张强", "李娜")
     desk_("李娜", sh(2026, 11, 24, 9), lambda d: C.escalate_complaint(d, c.id, "x"))  # → 张强, level 2
-    with pytest.raises(PermissionDenied, match=r"L2 客服主管: it can only be assigned to a supervisor or above; 王芳 is a specialist"):
+    with pytest.raises(PermissionDenied, match=r"L2 supervisor: it can only be assigned to a supervisor or above; 王芳 is a specialist"):
         desk_("张强", sh(2026, 11, 24, 9), lambda d: C.assign_complaint(d, c.id, "王芳"))
     assert desk_.db.scalar("SELECT count(*) FROM audit_entry WHERE entity = 'complaint' AND action IN ('complaint.assign', 'complaint.owner', 'complaint.escalate')") == 3
 
@@ -604,7 +604,7 @@ def test_customer_show_and_staff_deactivation_see_complaints(desk_):
     c = opened(desk_, sh(2026, 11, 24, 9))
     shown = desk_("王芳", sh(2026, 11, 24, 15), lambda d: customer_view(d, PHONE))
     rows = shown.sections["complaints"]
-    assert [(r["#"], r["status"], r["assignee"], r["due"]) for r in rows] == [(c.id, "待响应 open", "王芳", "OVERDUE 2026-11-24 14:30")]
+    assert [(r["#"], r["status"], r["assignee"], r["due"]) for r in rows] == [(c.id, "open", "王芳", "overdue 2026-11-24 14:30")]
     with pytest.raises(Conflict, match=r"王芳 still owns open work: 1 complaints assigned to them, not yet closed, 1 complaints they own"):
         desk_("李娜", sh(2026, 11, 24, 15), lambda d: deactivate_staff(d, "王芳"))
 

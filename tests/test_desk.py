@@ -115,9 +115,9 @@ def test_the_call_loop_from_the_card_to_the_queue_and_the_cli(customers, cli):
     calls = json.loads(cli("--json", "calls", "list").stdout)["items"]
     assert [c["summary"] for c in calls if c["customer_code"] == "C000001"] == ["卫生间漏水 [/x]"]
     complaints = json.loads(cli("--json", "complaint", "list").stdout)
-    assert [(c["id"], c["severity"], c["owner"]) for c in complaints["rows"]] == [(1, "serious", "王芳")]
+    assert [(c["id"], c["severity"], c["owner"]) for c in complaints["items"]] == [(1, "serious", "王芳")]
     callbacks = json.loads(cli("--as", "王芳", "--json", "callback", "list", "--due", "all").stdout)
-    assert [(c["note"], c["due_at"]) for c in callbacks["rows"]] == [("确认维修时间", "2026-11-25T10:00:00+08:00")]
+    assert [(c["note"], c["due_at"]) for c in callbacks["items"]] == [("确认维修时间", "2026-11-25T10:00:00+08:00")]
     audit = json.loads(cli("--json", "audit").stdout)
     assert {"call", "complaint", "callback"} <= {row["entity"] for row in audit["items"]}
 
@@ -135,7 +135,7 @@ def test_a_refused_action_shows_its_reason_and_changes_nothing(customers, cli):
 
     status = run(go())
     assert "unknown severity 'bogus'" in status
-    assert json.loads(cli("--json", "complaint", "list", "--status", "all").stdout)["rows"] == []
+    assert json.loads(cli("--json", "complaint", "list", "--status", "all").stdout)["items"] == []
 
 
 def test_a_write_from_another_process_appears_after_a_refresh(customers, cli):

@@ -49,7 +49,7 @@ def test_remind_run_makes_periodic_visits_in_short_transactions(team, small_batc
 
     team.database.write = write
     result = reminders.remind_run(team.database, cfg.load(team.path), NOW)
-    assert result.actions == ["created 18 periodic visits (18 key)"]
+    assert result.actions == ["created 18 periodic visits (18 key account)"]
     assert _series_rows(team) == 18 and team.scalar("SELECT count(*) FROM callback WHERE status = 'pending'") == 18
     assert max(sizes) == 4 and sum(1 for s in sizes if s) == 5        # 4 + 4 + 4 + 4 + 2, each committed apart
     again = reminders.remind_run(team.database, cfg.load(team.path), NOW)

@@ -6,11 +6,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state, want_json
-from csdesk.i18n import N_
+from csdesk.commands.common import JsonOpt, NowOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
+# What the history shows for each audited action of a callback (its code stays in --json and `audit`).
+ACTIONS = {"schedule": N_("scheduled"), "done": N_("done"), "no_answer": N_("no answer"), "wrong_number": N_("wrong number"),
+           "missed": N_("missed"), "reschedule": N_("rescheduled"), "cancel": N_("cancelled"), "move": N_("moved"),
+           "handover": N_("handed over")}
 WHEN_HELP = N_("WHEN: 2026-12-01 14:30, today 15:00, tomorrow, fri 10:00, +3d, +2h, next month, 下周一 (a date alone means by 18:00).")
 
 
@@ -21,22 +25,8 @@ def _when(st, text: str, now):
     return due_text(text, st.settings.tz, now, load_rules(st.settings).default_time)
 
 
-_WRAP = {"customer": 8, "why": 8, "notes": 6, "change": 10}  # free-text columns, with their narrowest width
-
-
-def table(*columns: str, title: str | None = None):
-    """Like common.table, but compact (two spaces between columns, no edges) so a callback list fits
-    80 columns, with this area's free-text columns allowed to wrap."""
-    from rich import box
-    from rich.table import Column, Table
-
-    cols = [Column(c, no_wrap=c not in _WRAP, overflow="fold", min_width=_WRAP.get(c)) for c in columns]
-    return Table(*cols, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, show_edge=False,
-                 collapse_padding=True)
-
-
 def _who(c) -> str:
-    return f"{c.customer_code} {c.customer_name or '(未登记姓名)'}"
+    return f"{c.customer_code} {c.customer_name or _('(no name on file)')}"
 
 
 def _phone(number: str | None) -> str:
@@ -46,11 +36,11 @@ def _phone(number: str | None) -> str:
 
 
 def _state(c) -> str:
-    from csdesk.workflows.callbacks import STATUSES
+    from csdesk.workflows.callbacks import status_label
 
     if c.status == "pending":
-        return "逾期 late" if c.overdue else ""
-    return f"{STATUSES[c.status]} {c.status}"
+        return _("overdue") if c.overdue else ""
+    return status_label(c.status)
 
 
 def _short(when, tz, this_year: int) -> str:
@@ -76,11 +66,11 @@ def _plain(value, tz) -> str:
 
 
 def _outcome(c) -> str:
-    from csdesk.workflows.callbacks import OUTCOMES
+    from csdesk.workflows.callbacks import outcome_label
 
-    parts = [OUTCOMES.get(c.outcome, c.outcome)] if c.outcome else []
+    parts = [outcome_label(c.outcome)] if c.outcome else []
     if c.satisfied is not None:
-        parts.append("满意 satisfied" if c.satisfied else "不满意 unsatisfied")
+        parts.append(_("satisfied") if c.satisfied else _("unsatisfied"))
     if c.score is not None:
         parts.append(f"{c.score}/5")
     return ", ".join(parts)
@@ -125,18 +115,21 @@ def schedule(
     for c in result.callbacks:
         typer.echo(c.id)
     first = result.callbacks[0]
-    about = f" about {first.subject}" if first.subject else ""
+    about = " " + _("about {subject}").format(subject=first.subject) if first.subject else ""
     if result.series_id is None:
-        note(f"Scheduled callback #{first.id} ({first.purpose_label}) for {_who(first)}{about}, "
-             f"due {dates.fmt(first.due_at, tz)}, assigned to {first.assignee or 'nobody'}.")
+        note(_("Scheduled callback #{id} ({purpose}) for {customer}{about}, due {due}, assigned to {assignee}.").format(
+            id=first.id, purpose=first.purpose_label, customer=_who(first), about=about, due=dates.fmt(first.due_at, tz),
+            assignee=first.assignee or _("nobody")))
         return
     shown = ", ".join(dates.fmt(c.due_at, tz) for c in result.callbacks[:6]) + (" …" if len(result.callbacks) > 6 else "")
     if result.open_ended:
-        note(f"Scheduled series #{result.series_id} ({result.rrule}) for {_who(first)}{about}: first visit #{first.id} "
-             f"due {dates.fmt(first.due_at, tz)}; each next visit is made when the one before is over.")
+        note(_("Scheduled series #{series} ({rule}) for {customer}{about}: first visit #{id} due {due}; each next visit is made "
+               "when the one before is over.").format(series=result.series_id, rule=result.rrule, customer=_who(first), about=about,
+                                                        id=first.id, due=dates.fmt(first.due_at, tz)))
     else:
-        note(f"Scheduled series #{result.series_id} of {len(result.callbacks)} visits ({first.purpose_label}) for "
-             f"{_who(first)}{about}: {shown}.")
+        note(_("Scheduled series #{series} of {n} visits ({purpose}) for {customer}{about}: {dues}.").format(
+            series=result.series_id, n=len(result.callbacks), purpose=first.purpose_label, customer=_who(first), about=about,
+            dues=shown))
 
 
 @app.command("list")
@@ -145,7 +138,7 @@ def list_(
     due: Annotated[Optional[str], typer.Option("--due", help="today (with overdue) | tomorrow | week (with overdue) | overdue | all")] = None,
     assignee: Annotated[Optional[str], typer.Option("--assignee", help="A staff name, or me.")] = None,
     customer: Annotated[Optional[str], typer.Option("--customer", help="Customer code or phone.")] = None,
-    purpose: Annotated[Optional[str], typer.Option("--purpose")] = None,
+    purpose: Annotated[Optional[str], typer.Option("--purpose", help="Only this purpose (promise, complaint-visit, periodic …).")] = None,
     status: Annotated[str, typer.Option("--status", help="pending | done | missed | cancelled | all")] = "pending",
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows (the count of all is on stderr).")] = 50,
     now: NowOpt = None,
@@ -160,20 +153,28 @@ def list_(
     st = state(ctx)
     result = st.read(lambda desk: list_callbacks(desk, due, assignee, customer, purpose, status, limit), now=st.now(now))
     if want_json(ctx, json_):
-        print_json(ctx, result)
+        print_list(ctx, result.rows, result.total)
         return
     tz = st.settings.tz
     this_year = st.now(now).astimezone(tz).year
-    t = table("#", "due", "customer", "phone", "why", "who", "try", "notes")
+    h = {k: _(v) for k, v in (("due", N_("Due")), ("customer", N_("Customer")), ("phone", N_("Phone")), ("why", N_("Purpose")),
+                               ("who", N_("Assignee")), ("try", N_("Tries")), ("notes", N_("Notes")))}
+    t = table("#", h["due"], h["customer"], h["phone"], h["why"], h["who"], h["try"], h["notes"],
+              text=(h["customer"], h["why"], h["notes"]), optional=(h["notes"], h["try"], h["who"]))
     for c in result.rows:
         due_cell = _short(c.due_at, tz, this_year) + (f"\n{_state(c)}" if _state(c) else "")
-        t.add_row(str(c.id), due_cell, f"{c.customer_code}\n{c.customer_name or '(未登记姓名)'}", _phone(c.phone),
+        t.add_row(str(c.id), due_cell, f"{c.customer_code}\n{c.customer_name or _('(no name on file)')}", _phone(c.phone),
                   c.purpose_label + (f"\n{c.subject}" if c.subject else ""),
-                  c.assignee or "", str(c.attempts), c.result_note or c.note or "")
+                  c.assignee or "", str(c.attempts), c.result_note or c.note or "", style="red" if c.overdue else None)
     if result.rows:
         out().print(t)
-    shown = f"{len(result.rows)} of {result.total}" if result.total > len(result.rows) else str(result.total)
-    note(f"{shown} callback{'' if result.total == 1 else 's'} ({result.window}, {status})" + (f", {result.overdue} overdue" if result.overdue else "") + ".")
+    cut_note(len(result.rows), result.total)
+    from csdesk.workflows.callbacks import status_label, window_label
+
+    shown_status = window_label("all") if status.strip().lower() == "all" else status_label(status.strip().lower())
+    note(_("{n} callbacks ({window}, {status}){overdue}.").format(
+        n=result.total, window=window_label(result.window), status=shown_status,
+        overdue=_(", {n} overdue").format(n=result.overdue) if result.overdue else ""))
 
 
 @app.command("show")
@@ -200,24 +201,34 @@ def show(
     console = out()
     from csdesk.commands.common import heading
 
-    console.print(heading(f"callback #{c.id}", f"  {c.purpose_label} ({c.purpose})  {_state(c) or '待回访 pending'}"))
+    from rich.cells import cell_len
+
+    from csdesk.workflows.callbacks import rule_label, status_label
+
+    console.print(heading(_("Callback #{id}").format(id=c.id), f"  {c.purpose_label}  {_state(c) or status_label('pending')}"))
+    by = "{when} " + _("by {name}")
     lines = [
-        ("customer", _who(c)), ("phone", _phone(c.phone)), ("about", c.subject), ("due", dates.fmt(c.due_at, tz)),
-        ("first due", dates.fmt(c.first_due_at, tz) if c.first_due_at != c.due_at else None),
-        ("assignee", c.assignee), ("tries", str(c.attempts)), ("outcome", _outcome(c)), ("note", c.note),
-        ("result", c.result_note), ("closed", f"{dates.fmt(c.closed_at, tz)} by {c.closed_by or '-'}" if c.closed_at else None),
-        ("made", f"{dates.fmt(c.created_at, tz)} by {c.created_by or c.rule or '-'}" + (f" (rule {c.rule})" if c.rule else "")),
+        (_("Customer"), _who(c)), (_("Phone"), _phone(c.phone)), (_("About"), c.subject), (_("Due"), dates.fmt(c.due_at, tz)),
+        (_("First due"), dates.fmt(c.first_due_at, tz) if c.first_due_at != c.due_at else None),
+        (_("Assignee"), c.assignee), (_("Tries"), str(c.attempts)), (_("Outcome"), _outcome(c)), (_("Note"), c.note),
+        (_("Result"), c.result_note),
+        (_("Closed"), by.format(when=dates.fmt(c.closed_at, tz), name=c.closed_by or "-") if c.closed_at else None),
+        (_("Made"), by.format(when=dates.fmt(c.created_at, tz), name=c.created_by or (rule_label(c.rule) if c.rule else "-"))
+         + (" " + _("(rule: {rule})").format(rule=rule_label(c.rule)) if c.rule else "")),
     ]
     if detail.series:
         s = detail.series
-        lines.append(("series", f"#{s['id']} {s['rrule']}, visit {c.seq}" + ("" if s["active"] else f" (ended: {s['ended_reason']})")))
+        lines.append((_("Series"), _("#{id} {rule}, visit {seq}").format(id=s["id"], rule=s["rrule"], seq=c.seq)
+                      + ("" if s["active"] else " " + _("(ended: {reason})").format(reason=s["ended_reason"]))))
+    width = max(cell_len(label) for label, _value in lines) + 2
     for label, value in lines:
         if value:
-            console.print(f"  {label:9} {value}", markup=False)
-    t = table("when", "who", "what", "change", title="history")
+            console.print(f"  {label}{' ' * (width - cell_len(label))}{value}", markup=False)
+    t = table(_("When"), _("Who"), _("What"), _("Change"), title=_("History"), text=(_("Change"),))
     for h in detail.history:
         change = ", ".join(f"{k}={_plain(v, tz)}" for k, v in h.changes.items())
-        t.add_row(dates.fmt(h.at, tz), h.actor or "", h.action.removeprefix("callback."), change[:200])
+        action = h.action.removeprefix("callback.")
+        t.add_row(dates.fmt(h.at, tz), h.actor or "", _(ACTIONS[action]) if action in ACTIONS else action, change[:200])
     console.print(t)
 
 
@@ -245,7 +256,7 @@ def done(
 
     chosen = [name for name, flag in (("reached", reached), ("no-answer", no_answer), ("wrong-number", wrong_number)) if flag]
     if len(chosen) != 1:
-        raise InvalidValue("say how the call went: exactly one of --reached, --no-answer, --wrong-number")
+        raise InvalidValue(_("say how the call went: exactly one of --reached, --no-answer, --wrong-number"))
     st = state(ctx)
     current = st.now(now)
     when = dates.parse_when(at, tz=st.settings.tz, at=current, future=False) if at else None
@@ -255,15 +266,16 @@ def done(
         return
     tz = st.settings.tz
     c = result.callback
+    told = _("; {name} will be told.").format(name=result.supervisor) if result.supervisor else "."
     if result.outcome == "reached":
-        note(f"Callback #{c.id} done: {_outcome(c)}.")
+        note(_("Callback #{id} done: {outcome}.").format(id=c.id, outcome=_outcome(c)))
     elif result.outcome == "wrong_number":
-        note(f"Callback #{c.id}: wrong number — marked missed" + (f"; {result.supervisor} will be told." if result.supervisor else "."))
+        note(_("Callback #{id}: wrong number — marked missed").format(id=c.id) + told)
     elif result.missed:
-        note(f"Callback #{c.id}: no answer (try {c.attempts} of {result.max_attempts}) — marked missed"
-             + (f"; {result.supervisor} will be told." if result.supervisor else "."))
+        note(_("Callback #{id}: no answer (try {n} of {max}) — marked missed").format(id=c.id, n=c.attempts, max=result.max_attempts) + told)
     else:
-        note(f"Callback #{c.id}: no answer (try {c.attempts} of {result.max_attempts}); next try {dates.fmt(result.next_due, tz)}.")
+        note(_("Callback #{id}: no answer (try {n} of {max}); next try {when}.").format(
+            id=c.id, n=c.attempts, max=result.max_attempts, when=dates.fmt(result.next_due, tz)))
     for line in result.follow_up:
         note(f"  {line}")
 
@@ -292,7 +304,8 @@ def reschedule(
     if want_json(ctx, json_):
         print_json(ctx, c)
         return
-    note(f"Callback #{c.id} is now due {dates.fmt(c.due_at, st.settings.tz)}, assigned to {c.assignee or 'nobody'}.")
+    note(_("Callback #{id} is now due {due}, assigned to {assignee}.").format(
+        id=c.id, due=dates.fmt(c.due_at, st.settings.tz), assignee=c.assignee or _("nobody")))
 
 
 @app.command("cancel")
@@ -316,7 +329,7 @@ def cancel(
         print_json(ctx, rows)
         return
     ids = ", ".join(f"#{c.id}" for c in rows)
-    note(f"Cancelled callback{'s' if len(rows) > 1 else ''} {ids}.")
+    note((_("Cancelled callbacks {ids}.") if len(rows) > 1 else _("Cancelled callback {ids}.")).format(ids=ids))
 
 
 @app.command("stats")
@@ -344,9 +357,16 @@ def stats(
     if want_json(ctx, json_):
         print_json(ctx, result)
         return
-    t = table(result.by, "reached", "sat", "unsat", "rate%", "avg", "missed", "wrong#", "tries")
+    from csdesk.workflows.callbacks import BY_LABELS
+
+    first = _(BY_LABELS.get(result.by, result.by))
+    heads = [_(h) for h in (N_("Reached"), N_("Satisfied"), N_("Unsatisfied"), N_("Rate %"), N_("Average"), N_("Missed"),
+                            N_("Wrong no."), N_("Tries"))]
+    t = table(first, *heads, text=(first,), optional=(heads[7], heads[6]))
     for r in result.rows + [result.total]:
         label = f"{r.key} {r.label}" if r.label else r.key
+        if r is result.total:
+            label = _("total")
         t.add_row(label, str(r.visits), str(r.satisfied), str(r.unsatisfied),
                   "" if r.satisfaction_rate is None else str(r.satisfaction_rate),
                   "" if r.average_score is None else str(r.average_score), str(r.missed), str(r.wrong_number), str(r.attempts))
@@ -396,10 +416,16 @@ def generate(
     for m in made[:200]:
         echo(m.line(tz))
     if len(made) > 200:
-        typer.echo(f"… and {len(made) - 200} more")
-    verb = "Would make" if dry_run else "Made"
-    note(f"{verb} {len(made)} visit{'' if len(made) == 1 else 's'}." if made else "Nothing new: every visit the rules call for exists.")
+        echo(_("… and {n} more").format(n=len(made) - 200))
+    if not made:
+        note(_("Nothing new: every visit the rules call for exists."))
+    else:
+        from csdesk.i18n import ngettext
+
+        message = (ngettext("Would make {n} visit.", "Would make {n} visits.", len(made)) if dry_run
+                   else ngettext("Made {n} visit.", "Made {n} visits.", len(made)))
+        note(message.format(n=len(made)))
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="callback", help="Callbacks and return visits (回访): schedule, list, show, done, reschedule, cancel, stats, generate.")
+    root.add_typer(app, name="callback", help="Callbacks and return visits: schedule, list, show, done, reschedule, cancel, stats, generate.")

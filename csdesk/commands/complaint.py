@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
 IdArg = Annotated[int, typer.Argument(help="The complaint number (complaint list shows them).", metavar="ID")]
-CLOCKS = {"first_response": "首次响应", "resolution": "解决"}
-LIST_CLOCKS = {"first_response": "响应", "resolution": "解决"}  # the list's deadline column stays narrow
+LIST_CLOCKS = {"first_response": N_("resp."), "resolution": N_("res.")}  # the list's deadline column stays narrow
 AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened, if not now: 2026-11-24 14:30, today 9:30, -2h.")]
 
 
@@ -36,12 +36,18 @@ def _due(st, info) -> str:
     tz = st.settings.tz
     parts = []
     if info.status == "open" and info.first_response_due:
-        parts.append(f"first response due {dates.fmt(info.first_response_due, tz)}")
+        parts.append(_("first response due {when}").format(when=dates.fmt(info.first_response_due, tz)))
     if info.status in ("open", "acknowledged") and info.resolution_due:
-        parts.append(f"resolution due {dates.fmt(info.resolution_due, tz)}")
+        parts.append(_("resolution due {when}").format(when=dates.fmt(info.resolution_due, tz)))
     if info.status == "on_hold":
-        parts.append("clocks stopped")
-    return "; ".join(parts)
+        parts.append(_("clocks stopped"))
+    return _("; ").join(parts)
+
+
+def _then(st, info) -> str:
+    """`; <deadlines>` after a confirmation, or nothing when no clock runs."""
+    due = _due(st, info)
+    return _("; {deadlines}").format(deadlines=due) if due else ""
 
 
 @app.command("open")
@@ -49,7 +55,7 @@ def open_(
     ctx: typer.Context,
     phone: Annotated[str | None, typer.Option("--phone", help="The customer's phone number, any common format.")] = None,
     customer: Annotated[str | None, typer.Option("--customer", help="The customer's code (C000123) or phone.")] = None,
-    severity: Annotated[str | None, typer.Option("--severity", help="normal 一般 | serious 较重 | major 重大")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", help="How serious: normal, serious or major.")] = None,
     category: Annotated[str | None, typer.Option("--category", help="quality | installation | attitude | delay | billing | other (config: complaint_categories)")] = None,
     summary: Annotated[str | None, typer.Option("--summary", help="What the customer complains about.")] = None,
     project: Annotated[str | None, typer.Option("--project", help="The project code it is about.")] = None,
@@ -66,11 +72,11 @@ def open_(
     from csdesk.workflows.complaints import open_complaint
 
     if phone and customer:
-        raise InvalidValue("give --phone or --customer, not both")
+        raise InvalidValue(_("give --phone or --customer, not both"))
     if severity is None:
-        raise InvalidValue("say how serious it is: --severity normal|serious|major")
+        raise InvalidValue(_("say how serious it is: --severity normal|serious|major"))
     if category is None:
-        raise InvalidValue("say what it is about: --category (e.g. quality, installation, attitude, delay, billing, other)")
+        raise InvalidValue(_("say what it is about: --category (e.g. quality, installation, attitude, delay, billing, other)"))
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: open_complaint(desk, phone or customer, severity, category, summary, project, call, when, assign))
@@ -78,10 +84,11 @@ def open_(
         print_json(ctx, info)
         return
     typer.echo(info.id)
-    note(f"Opened complaint #{info.id} for {info.customer_code} {info.customer_name or ''}".rstrip()
-         + f" — {info.severity_label} {info.category_label}, {info.level_name}, assigned to {info.assignee}; {_due(st, info)}.")
+    who = f"{info.customer_code} {info.customer_name or ''}".rstrip()
+    note(_("Opened complaint #{id} for {customer}: {severity}, {category}, {level}, assigned to {assignee}{then}.").format(
+        id=info.id, customer=who, severity=info.severity_label, category=info.category_label, level=info.level_name,
+        assignee=info.assignee, then=_then(st, info)))
     if info.assign_rule not in (None, "opener", "named"):  # chosen by the [assignment] rules (csdesk assign explain ID)
-        from csdesk.i18n import _
         from csdesk.workflows.assignment import rule_label
 
         note(_("{name} was chosen by the assignment rule: {rule}.").format(name=info.assignee, rule=rule_label(info.assign_rule)))
@@ -95,10 +102,10 @@ def list_(
     due_within: Annotated[str | None, typer.Option("--due-within", help="Next deadline within this much BUSINESS time (2h, 1h30m); overdue ones included.")] = None,
     level: Annotated[int | None, typer.Option("--level", help="1 specialist … 4 director.")] = None,
     assignee: Annotated[str | None, typer.Option("--assignee", help="A staff name, or 'me'.")] = None,
-    severity: Annotated[str | None, typer.Option("--severity")] = None,
-    category: Annotated[str | None, typer.Option("--category")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", help="Only this severity: normal, serious or major.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Only this category (config: complaint_categories).")] = None,
     customer: Annotated[str | None, typer.Option("--customer", help="Code or phone.")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (the count of all is on stderr).")] = 50,
     json_: JsonOpt = False,
 ) -> None:
     """List complaints by urgency: missed deadlines first, then the nearest deadline.
@@ -116,7 +123,7 @@ def list_(
     within = dates.parse_duration(due_within) if due_within else None
     result = st.read(lambda desk: list_complaints(desk, status, overdue, within, level, assignee, severity, customer, category, limit))
     if want_json(ctx, json_):
-        print_json(ctx, result)
+        print_list(ctx, result.rows, result.total)
         return
     tz = st.settings.tz
     # Compact cells (Chinese labels, month-day times) so that the list reads in an 80-column terminal;
@@ -129,28 +136,32 @@ def list_(
             return ""
         text = fmt_business(timedelta(seconds=abs(seconds)))
         text = text.split("h")[0] + "h" if abs(seconds) >= 10 * 3600 else text
-        return f"超时 {text}" if seconds < 0 else text
+        return _("late {time}").format(time=text) if seconds < 0 else text
 
     console = out()
     with_category = console.width >= 100  # below that the summary needs the room; --category still filters
-    heads = ["#", "状态", "级别", *(["类别"] if with_category else []), "客户", "处理人", "下一时限", "剩余"]
+    heads = ["#", _("Status"), _("Level"), *([_("Category")] if with_category else []), _("Customer"), _("Assignee"),
+             _("Next due"), _("Left")]
     rows = [
         (str(row.id), row.status_label, f"{row.level_name.split()[0]} {row.severity_label}",
          *([row.category_label] if with_category else []),
-         row.customer_code, row.assignee, f"{short(row.next_due)} {LIST_CLOCKS.get(row.next_clock, '')}".strip(),
+         row.customer_code, row.assignee, f"{short(row.next_due)} {_(LIST_CLOCKS[row.next_clock]) if row.next_clock else ''}".strip(),
          left(row.business_left_s), row.summary)
         for row in result.rows
     ]
-    t = table(*heads, "摘要")
+    t = table(*heads, _("Summary"), text=(_("Summary"),), optional=(_("Level"), _("Assignee")))
     # The summary takes the room the other columns leave (each with the space after it, and the table's two
     # edge spaces), one line each, cut with …
     used = sum(max([cell_len(h)] + [cell_len(r[i]) for r in rows]) + 1 for i, h in enumerate(heads)) + 2
     summary = t.columns[-1]
     summary.no_wrap, summary.overflow, summary.max_width = True, "ellipsis", max(console.width - used, 8)
-    for r in rows:
-        t.add_row(*r)
+    for row, r in zip(result.rows, rows):
+        t.add_row(*r, style="red" if row.overdue else None)
     console.print(t)
-    note(f"{len(result.rows)} of {result.total} complaints shown.")
+    if result.total > len(result.rows):
+        cut_note(len(result.rows), result.total)
+    else:
+        note(_("{n} complaints.").format(n=result.total))
 
 
 @app.command("show")
@@ -172,25 +183,32 @@ def show(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> Non
     console = out()
     from csdesk.commands.common import heading
 
-    console.print(heading(f"投诉 complaint #{c.id}", f"  {c.status_label} {c.status}  {c.level_name}  {c.severity_label} {c.severity}  {c.category_label}"))
-    for label, value in (
-        ("customer", f"{c.customer_code} {c.customer_name or '(未登记姓名)'}"), ("project", c.project),
-        ("call", f"#{c.call_id}" if c.call_id else None), ("owner", f"{c.owner} (首问负责)"), ("assignee", c.assignee),
-        ("opened", dates.fmt(c.opened_at, tz)), ("summary", c.summary), ("resolution", c.resolution),
-        ("on hold", f"since {dates.fmt(view.on_hold_since, tz)}" if view.on_hold_since else None),
-    ):
+    console.print(heading(_("Complaint #{id}").format(id=c.id), f"  {c.status_label}  {c.level_name}  {c.severity_label}  {c.category_label}"))
+    from rich.cells import cell_len
+
+    fields = (
+        (_("Customer"), f"{c.customer_code} {c.customer_name or _('(no name on file)')}"), (_("Project"), c.project),
+        (_("Call"), f"#{c.call_id}" if c.call_id else None), (_("Owner"), _("{name} (first contact)").format(name=c.owner)),
+        (_("Assignee"), c.assignee), (_("Opened"), dates.fmt(c.opened_at, tz)), (_("Summary"), c.summary),
+        (_("Resolution"), c.resolution),
+        (_("On hold"), _("since {when}").format(when=dates.fmt(view.on_hold_since, tz)) if view.on_hold_since else None),
+    )
+    width = max(cell_len(label) for label, _value in fields) + 2
+    for label, value in fields:
         if value:
-            console.print(f"  {label:10} {value}", markup=False)
-    t = table("deadline", "from", "allowed", "due", "state", "used", "left", title="SLA (business time)")
+            console.print(f"  {label}{' ' * (width - cell_len(label))}{value}", markup=False)
+    t = table(_("Deadline"), _("From"), _("Allowed"), _("Due"), _("State"), _("Used"), _("Left"),
+              title=_("SLA (business time)"), text=(_("Deadline"),), optional=(_("Used"), _("Allowed"), _("From")))
     for d in view.deadlines:
-        t.add_row(d.label, dates.fmt(d.started_at, tz), d.allowance, dates.fmt(d.due, tz) if d.due else "(stopped)",
-                  d.state, d.business_used, d.business_left)
+        late = d.state in ("breached", "late", "escalated, was late")
+        t.add_row(d.label, dates.fmt(d.started_at, tz), d.allowance, dates.fmt(d.due, tz) if d.due else _("(stopped)"),
+                  d.state_label, d.business_used, d.business_left, style="red" if late else None)
     console.print(t)
-    t = table("when", "who", "what", "details", title="时间线 timeline")
+    t = table(_("When"), _("Who"), _("What"), _("Details"), title=_("Timeline"), text=(_("Details"),))
     for e in view.events:
         when = dates.fmt(e.at, tz)
         if abs((e.recorded_at - e.at).total_seconds()) > 300:
-            when += f" (entered {dates.fmt(e.recorded_at, tz)})"
+            when += " " + _("(entered {when})").format(when=dates.fmt(e.recorded_at, tz))
         t.add_row(when, e.actor, e.label, e.text)
     console.print(t)
 
@@ -212,8 +230,9 @@ def sla(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> None
     c = result.complaint
     tz = st.settings.tz
     lines = [
-        f"Complaint #{c.id}: {c.severity_label} {c.severity}, {c.level_name}, {c.status_label} {c.status}; opened {dates.fmt(c.opened_at, tz)}",
-        f"Business hours: {result.calendar}",
+        _("Complaint #{id}: {severity}, {level}, {status}; opened {when}").format(
+            id=c.id, severity=c.severity_label, level=c.level_name, status=c.status_label, when=dates.fmt(c.opened_at, tz)),
+        _("Business hours: {calendar}").format(calendar=result.calendar),
     ]
     for title, body in result.sections:
         lines.append("")
@@ -223,7 +242,7 @@ def sla(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> None
 
     echo("\n".join(lines))
     for warning in result.warnings:
-        note(f"Warning: {warning}")
+        note(_("Warning: {message}").format(message=warning))
 
 
 @app.command("ack")
@@ -238,7 +257,7 @@ def ack(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None, ty
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: ack_complaint(desk, complaint_id, when, note_))
-    _done(ctx, info, json_, f"Complaint #{info.id} acknowledged; {_due(st, info)}.")
+    _done(ctx, info, json_, _("Complaint #{id} acknowledged{then}.").format(id=info.id, then=_then(st, info)))
 
 
 @app.command("note")
@@ -253,7 +272,7 @@ def note_cmd(ctx: typer.Context, complaint_id: IdArg, text: Annotated[str, typer
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: add_note(desk, complaint_id, text, when))
-    _done(ctx, info, json_, f"Note added to complaint #{info.id}.")
+    _done(ctx, info, json_, _("Note added to complaint #{id}.").format(id=info.id))
 
 
 @app.command("assign")
@@ -269,7 +288,8 @@ def assign(ctx: typer.Context, complaint_id: IdArg, name: Annotated[str, typer.A
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: assign_complaint(desk, complaint_id, name, when, owner))
-    _done(ctx, info, json_, f"Complaint #{info.id} is now {'owned by ' + info.owner if owner else 'assigned to ' + info.assignee}.")
+    message = _("Complaint #{id} is now owned by {name}.") if owner else _("Complaint #{id} is now assigned to {name}.")
+    _done(ctx, info, json_, message.format(id=info.id, name=info.owner if owner else info.assignee))
 
 
 @app.command("hold")
@@ -284,11 +304,11 @@ def hold(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer.O
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: hold_complaint(desk, complaint_id, reason, when))
-    _done(ctx, info, json_, f"Complaint #{info.id} is on hold; its clocks are stopped until it is resumed.")
+    _done(ctx, info, json_, _("Complaint #{id} is on hold; its clocks are stopped until it is resumed.").format(id=info.id))
 
 
 @app.command("resume")
-def resume(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None, typer.Option("--note")] = None,
+def resume(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None, typer.Option("--note", help="What was said.")] = None,
            at: AtOpt = None, json_: JsonOpt = False) -> None:
     """Resume a complaint on hold: its clocks run again, deadlines moved by the business time held.
 
@@ -299,7 +319,7 @@ def resume(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None,
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: resume_complaint(desk, complaint_id, when, note_))
-    _done(ctx, info, json_, f"Complaint #{info.id} resumed ({info.status_label} {info.status}); {_due(st, info)}.")
+    _done(ctx, info, json_, _("Complaint #{id} resumed ({status}){then}.").format(id=info.id, status=info.status_label, then=_then(st, info)))
 
 
 @app.command("escalate")
@@ -315,8 +335,9 @@ def escalate(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typ
     st = state(ctx)
     when = _at(st, at)
     result = st.write(lambda desk: escalate_complaint(desk, complaint_id, reason, to, when))
-    _done(ctx, result, json_, f"Complaint #{result.complaint_id} escalated from level {result.from_level} to {result.to_level}: "
-          f"{result.from_assignee} → {result.to_assignee}." + (f" ({result.note})" if result.note else ""))
+    _done(ctx, result, json_, _("Complaint #{id} escalated from level {old} to {new}: {before} → {after}.").format(
+        id=result.complaint_id, old=result.from_level, new=result.to_level, before=result.from_assignee, after=result.to_assignee)
+        + (f" ({result.note})" if result.note else ""))
 
 
 @app.command("resolve")
@@ -331,7 +352,7 @@ def resolve(ctx: typer.Context, complaint_id: IdArg, resolution: Annotated[str, 
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: resolve_complaint(desk, complaint_id, resolution, when))
-    _done(ctx, info, json_, f"Complaint #{info.id} resolved; it closes after a satisfied return visit (回访).")
+    _done(ctx, info, json_, _("Complaint #{id} resolved; it closes after a satisfied return visit.").format(id=info.id))
 
 
 @app.command("close")
@@ -348,7 +369,7 @@ def close(ctx: typer.Context, complaint_id: IdArg,
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: close_complaint(desk, complaint_id, without_visit, reason, when))
-    _done(ctx, info, json_, f"Complaint #{info.id} closed.")
+    _done(ctx, info, json_, _("Complaint #{id} closed.").format(id=info.id))
 
 
 @app.command("reopen")
@@ -363,7 +384,7 @@ def reopen(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer
     st = state(ctx)
     when = _at(st, at)
     info = st.write(lambda desk: reopen_complaint(desk, complaint_id, reason, when))
-    _done(ctx, info, json_, f"Complaint #{info.id} reopened at {info.level_name}; {_due(st, info)}.")
+    _done(ctx, info, json_, _("Complaint #{id} reopened at {level}{then}.").format(id=info.id, level=info.level_name, then=_then(st, info)))
 
 
 def warn_calendar(st) -> None:
@@ -373,12 +394,12 @@ def warn_calendar(st) -> None:
 
     year = st.now().astimezone(st.settings.tz).year
     for warning in calendar_gaps(st.settings, [year, year + 1]):
-        note(f"Warning: {warning}")
+        note(_("Warning: {message}").format(message=warning))
 
 
 @app.command("edit")
 def edit(ctx: typer.Context, complaint_id: IdArg,
-         severity: Annotated[str | None, typer.Option("--severity", help="normal 一般 | serious 较重 | major 重大: deadlines follow it from the opening.")] = None,
+         severity: Annotated[str | None, typer.Option("--severity", help="normal, serious or major: deadlines follow it from the opening.")] = None,
          category: Annotated[str | None, typer.Option("--category", help="The category (config: complaint_categories).")] = None,
          summary: Annotated[str | None, typer.Option("--summary", help="What the customer complains about.")] = None,
          customer: Annotated[str | None, typer.Option("--customer", help="Move it to this customer (code or phone); its pending visits follow.")] = None,
@@ -392,8 +413,9 @@ def edit(ctx: typer.Context, complaint_id: IdArg,
 
     st = state(ctx)
     info = st.write(lambda desk: edit_complaint(desk, complaint_id, severity, category, summary, customer, project))
-    _done(ctx, info, json_, f"Complaint #{info.id} edited: {info.severity_label} {info.severity}, {info.category_label}, "
-          f"{info.customer_code}{' ' + info.project if info.project else ''}; {_due(st, info)}.".replace("; .", "."))
+    _done(ctx, info, json_, _("Complaint #{id} edited: {severity}, {category}, {customer}{then}.").format(
+        id=info.id, severity=info.severity_label, category=info.category_label,
+        customer=info.customer_code + (" " + info.project if info.project else ""), then=_then(st, info)))
 
 
 @app.command("void")
@@ -408,8 +430,8 @@ def void(ctx: typer.Context, complaint_id: IdArg,
 
     st = state(ctx)
     info = st.write(lambda desk: void_complaint(desk, complaint_id, reason))
-    _done(ctx, info, json_, f"Complaint #{info.id} voided (作废); it no longer counts anywhere, and its pending visits are cancelled.")
+    _done(ctx, info, json_, _("Complaint #{id} voided; it no longer counts anywhere, and its pending visits are cancelled.").format(id=info.id))
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="complaint", help="Complaints (投诉): open, list, show, sla, ack, note, assign, hold, resume, escalate, resolve, close, reopen, edit, void.")
+    root.add_typer(app, name="complaint", help="Complaints: open, list, show, sla, ack, note, assign, hold, resume, escalate, resolve, close, reopen, edit, void.")

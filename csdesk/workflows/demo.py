@@ -137,9 +137,9 @@ def base_department(desk: Desk, rng: random.Random, made: dict[str, Any]) -> lis
 
 
 # (title, step). Later areas append theirs.
-from csdesk.workflows.complaints import demo_complaints  # noqa: E402
+from csdesk.workflows.complaint_demo import demo_complaints  # noqa: E402
 from csdesk.workflows.projects import demo_projects  # noqa: E402
-from csdesk.workflows.callbacks import demo_callbacks  # noqa: E402
+from csdesk.workflows.callback_demo import demo_callbacks  # noqa: E402
 from csdesk.workflows.shift import demo_shifts  # noqa: E402
 from csdesk.workflows.qa import demo_qa  # noqa: E402
 from csdesk.workflows.assignment import demo_assignment  # noqa: E402

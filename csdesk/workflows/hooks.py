@@ -9,9 +9,12 @@ Events (keyword arguments):
 - complaint_resolved(complaint_id)      — a complaint was resolved: schedule its return visit
 - project_handed_over(project_id)       — handover visit; warranty visits
 - project_accepted(project_id)          — acceptance visit
+- complaint_reopened / complaint_voided / complaint_moved (complaint_id, …) — its callbacks follow
+  (answered by complaint_visits.py, the loop above the complaints and callbacks areas)
 
 Queries one area answers for another (`ask(name, …)` returns the first listener's answer, or None):
 - satisfied_visit(session, complaint_id) -> callback id of a reached-and-satisfied return visit, or None
+- complaint_visit_reached(desk, callback) -> what a reached complaint visit did to its complaint (a line)
 - project_visits(session, project_id) -> list of dicts (one per visit of that project: due, purpose,
   status, outcome …; keys become columns) for `project show`, or None
 - project_complaints(session, project_id) -> list of dicts (one per complaint about that project) for
@@ -27,6 +30,7 @@ from typing import Any, Callable
 LISTENER_MODULES = [
     "csdesk.workflows.callbacks",
     "csdesk.workflows.complaints",
+    "csdesk.workflows.complaint_visits",  # the complaint ↔ return-visit loop, above both areas
 ]
 _listeners: dict[str, list[Callable[..., Any]]] = defaultdict(list)
 _loaded = False

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from sqlmodel import select
 
 from csdesk import dates
+from csdesk.i18n import _
 from csdesk.models import Project
 from csdesk.workflows import Desk
 from csdesk.workflows.reminders import Announcement, collector, repeat_suffix, step
@@ -46,8 +47,9 @@ def escalate_breached(desk: Desk, now: datetime, dry_run: bool = False):
     results = auto_escalate(desk, now, dry_run=dry_run)
     lines, announcements = [], []
     for r in results:
-        lines.append(f"escalated complaint #{r.complaint_id} L{r.from_level}→L{r.to_level}: {r.from_assignee} → {r.to_assignee}"
-                     + (f" ({r.note})" if r.note else ""))
+        lines.append(_("escalated complaint #{id} L{old}→L{new}: {before} → {after}").format(
+            id=r.complaint_id, old=r.from_level, new=r.to_level, before=r.from_assignee, after=r.to_assignee)
+            + (f" ({r.note})" if r.note else ""))
         if dry_run:
             continue
         from csdesk.models import Complaint
@@ -57,8 +59,8 @@ def escalate_breached(desk: Desk, now: datetime, dry_run: bool = False):
         announcements.append(Announcement(
             key=f"complaint.escalated:{r.complaint_id}:L{r.to_level}:{_stamp(due)}", kind="complaint_escalated",
             entity="complaint", entity_id=r.complaint_id, recipients=_ids(c.assignee_id, c.owner_id),
-            message=f"投诉 #{r.complaint_id} 已升级 escalated to L{r.to_level} ({r.to_assignee}): resolution deadline "
-                    f"{dates.fmt(due, desk.tz)} was missed — {c.summary[:40]}",
+            message=_("Complaint #{id} escalated to L{level} ({assignee}): resolution deadline {due} was missed — {summary}").format(
+                id=r.complaint_id, level=r.to_level, assignee=r.to_assignee, due=dates.fmt(due, desk.tz), summary=c.summary[:40]),
         ))
     return lines, announcements
 
@@ -66,8 +68,10 @@ def escalate_breached(desk: Desk, now: datetime, dry_run: bool = False):
 def _describe_visits(by_rule: Counter) -> list[str]:
     if not by_rule:
         return []
-    summary = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
-    return [f"created {sum(by_rule.values())} periodic visits ({summary})"]
+    from csdesk.workflows.callbacks import rule_label
+
+    summary = ", ".join(f"{n} {rule_label(rule)}" for rule, n in sorted(by_rule.items()))
+    return [_("created {n} periodic visits ({summary})").format(n=sum(by_rule.values()), summary=summary)]
 
 
 @step("return visits: periodic rules", batched=True)
@@ -90,36 +94,43 @@ def callbacks_due(desk: Desk, now: datetime, settings) -> list[Announcement]:
 
     lead = dates.parse_duration(settings["reminders"]["callback_lead"])
     out = []
+    from csdesk.workflows.callbacks import purpose_label
+
     for cb in due_callbacks(desk, now, lead):
         who = f"{cb.customer_code} {cb.customer_name or ''}".strip()
         phone = f" {cb.phone}" if cb.phone else ""
-        tries = f", {cb.attempts} tries so far" if cb.attempts else ""
+        tries = _(", {n} tries so far").format(n=cb.attempts) if cb.attempts else ""
+        what = purpose_label(cb.purpose) + tries
         if cb.overdue:
             out.append(Announcement(
                 key=f"callback.overdue:{cb.id}:{_stamp(cb.due_at)}{repeat_suffix(settings, cb.due_at, now)}",
                 kind="callback_overdue", entity="callback", entity_id=cb.id, recipients=_ids(cb.assignee_id),
-                message=f"回访/回电 #{cb.id} overdue since {dates.fmt(cb.due_at, desk.tz)}: {who}{phone} ({cb.purpose}{tries})",
+                message=_("Callback #{id} overdue since {due}: {customer} ({what})").format(
+                    id=cb.id, due=dates.fmt(cb.due_at, desk.tz), customer=who + phone, what=what),
             ))
         else:
             out.append(Announcement(
                 key=f"callback.due:{cb.id}:{_stamp(cb.due_at)}", kind="callback_due", entity="callback", entity_id=cb.id,
                 recipients=_ids(cb.assignee_id),
-                message=f"回访/回电 #{cb.id} due {dates.fmt(cb.due_at, desk.tz)}: {who}{phone} ({cb.purpose}{tries})",
+                message=_("Callback #{id} due {due}: {customer} ({what})").format(
+                    id=cb.id, due=dates.fmt(cb.due_at, desk.tz), customer=who + phone, what=what),
             ))
     return out
 
 
 @collector("missed callbacks")
 def callbacks_missed(desk: Desk, now: datetime, settings) -> list[Announcement]:
-    from csdesk.workflows.callbacks import missed_callbacks
+    from csdesk.workflows.callbacks import missed_callbacks, outcome_label, purpose_label
 
     out = []
     for cb in missed_callbacks(desk, since=now - timedelta(days=30)):
         out.append(Announcement(
             key=f"callback.missed:{cb.id}", kind="callback_missed", entity="callback", entity_id=cb.id,
             recipients=_ids(cb.supervisor_id or cb.assignee_id),
-            message=f"回访 #{cb.id} missed after {cb.attempts} tries ({cb.outcome or 'no answer'}): "
-                    f"{cb.customer_code} {cb.customer_name or ''} — {cb.assignee or 'unassigned'}'s {cb.purpose}",
+            message=_("Callback #{id} missed after {n} tries ({outcome}): {customer} — {purpose}, assigned to {assignee}").format(
+                id=cb.id, n=cb.attempts, outcome=outcome_label(cb.outcome or "no_answer"),
+                customer=f"{cb.customer_code} {cb.customer_name or ''}".rstrip(), purpose=purpose_label(cb.purpose),
+                assignee=cb.assignee or _("nobody")),
         ))
     return out
 
@@ -129,22 +140,26 @@ def complaint_deadlines(desk: Desk, now: datetime, settings) -> list[Announcemen
     from csdesk.workflows.complaints import sla_watch
 
     watch = sla_watch(desk, now, float(settings["reminders"]["sla_warn_ratio"]))
-    what = {"first_response": "首次响应 first response", "resolution": "解决 resolution"}
+    from csdesk.workflows.complaints import CLOCK_LABELS
+
+    what = {k: _(v) for k, v in CLOCK_LABELS.items()}
     out = []
     for a in watch.warnings:
         out.append(Announcement(
             key=f"complaint.warn:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}", kind="sla_warning",
             entity="complaint", entity_id=a.complaint_id, recipients=_ids(a.assignee_id),
-            message=f"投诉 #{a.complaint_id} {what.get(a.clock, a.clock)} due {dates.fmt(a.due, desk.tz)} "
-                    f"({a.used_percent}% used, {a.business_left}): {a.customer_code} {a.summary[:40]}",
+            message=_("Complaint #{id}: {clock} due {due} ({percent}% used, {left}): {customer} {summary}").format(
+                id=a.complaint_id, clock=what.get(a.clock, a.clock), due=dates.fmt(a.due, desk.tz), percent=a.used_percent,
+                left=a.business_left, customer=a.customer_code, summary=a.summary[:40]),
         ))
     for a in watch.breached:
         out.append(Announcement(
             key=f"complaint.breach:{a.complaint_id}:{a.clock}:L{a.level}:{_stamp(a.due)}{repeat_suffix(settings, a.due, now)}",
             kind="sla_breach", entity="complaint", entity_id=a.complaint_id,
             recipients=_ids(a.assignee_id, _boss(desk, settings, a.assignee_id, a.level + 1)), breach=True,
-            message=f"投诉 #{a.complaint_id} {what.get(a.clock, a.clock)} deadline {dates.fmt(a.due, desk.tz)} BREACHED "
-                    f"(L{a.level}, {a.assignee}): {a.customer_code} {a.summary[:40]}",
+            message=_("Complaint #{id}: {clock} deadline {due} BREACHED (L{level}, {assignee}): {customer} {summary}").format(
+                id=a.complaint_id, clock=what.get(a.clock, a.clock), due=dates.fmt(a.due, desk.tz), level=a.level,
+                assignee=a.assignee, customer=a.customer_code, summary=a.summary[:40]),
         ))
     return out
 
@@ -167,7 +182,8 @@ def adjustments_overdue(desk: Desk, now: datetime, settings) -> list[Announcemen
         out.append(Announcement(
             key=f"adjustment.overdue:{a.id}:{a.due_on}{repeat_suffix(settings, due + timedelta(days=1), now)}",
             kind="adjustment_overdue", entity="adjustment", entity_id=a.id, recipients=_ids(owners.get(a.project_code)),
-            message=f"整改 #{a.id} overdue (due {a.due_on}): {a.project_code} {a.item[:40]} ({a.responsible_label})",
+            message=_("Adjustment #{id} overdue (due {due}): {project} {item} ({responsible})").format(
+                id=a.id, due=a.due_on, project=a.project_code, item=a.item[:40], responsible=a.responsible_label),
         ))
     return out
 
@@ -184,8 +200,9 @@ def instalments(desk: Desk, now: datetime, settings) -> list[Announcement]:
         out.append(Announcement(
             key=f"instalment.due:{i.id}:{i.due_on}", kind="instalment_due", entity="instalment", entity_id=i.id,
             recipients=_ids(i.owner_id),
-            message=f"款项 {i.project_code} {i.name} {fmt_money(i.outstanding)} falls due {i.due_on}: "
-                    f"{i.customer_code or ''} {i.customer_name or ''}".rstrip(),
+            message=_("Instalment {project} {name} {amount} falls due {due}: {customer}").format(
+                project=i.project_code, name=i.name, amount=fmt_money(i.outstanding), due=i.due_on,
+                customer=f"{i.customer_code or ''} {i.customer_name or ''}".strip()).rstrip(),
         ))
     for i in overdue_instalments(desk, now, last_steps=False):
         if i.due_on is None:
@@ -194,8 +211,9 @@ def instalments(desk: Desk, now: datetime, settings) -> list[Announcement]:
         out.append(Announcement(
             key=f"instalment.overdue:{i.id}:{i.due_on}{repeat_suffix(settings, due, now)}", kind="instalment_overdue",
             entity="instalment", entity_id=i.id, recipients=_ids(i.owner_id),
-            message=f"款项 {i.project_code} {i.name} {fmt_money(i.outstanding)} overdue since {i.due_on} "
-                    f"({i.days_overdue} days): {i.customer_code or ''} {i.customer_name or ''}".rstrip(),
+            message=_("Instalment {project} {name} {amount} overdue since {due} ({days} days): {customer}").format(
+                project=i.project_code, name=i.name, amount=fmt_money(i.outstanding), due=i.due_on, days=i.days_overdue,
+                customer=f"{i.customer_code or ''} {i.customer_name or ''}".strip()).rstrip(),
         ))
     return out
 
@@ -204,6 +222,7 @@ def instalments(desk: Desk, now: datetime, settings) -> list[Announcement]:
 def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
     from csdesk.money import fmt_money
     from csdesk.workflows.payments import due_collection_steps
+    from csdesk.workflows.complaints import role_word
 
     # Only the furthest step whose day has come: an instalment 20 days late needs its 催款函, not a
     # reminder, a phone call and a 催款函 at once.
@@ -213,12 +232,14 @@ def dunning_steps(desk: Desk, now: datetime, settings) -> list[Announcement]:
             latest[s.instalment_id] = s
     out = []
     for s in latest.values():
-        needs = f" (needs a {s.min_role} or above)" if s.min_role != "specialist" else ""
+        needs = " " + _("(needs a {role} or above)").format(role=role_word(s.min_role)) if s.min_role != "specialist" else ""
         out.append(Announcement(
             key=f"dunning.{s.step}:{s.instalment_id}:{s.due_on}", kind="dunning_step", entity="instalment",
             entity_id=s.instalment_id, recipients=_ids(s.owner_id, s.recorder_id),
-            message=f"催收 {s.project_code} {s.instalment}: {s.step_label} due since {s.step_due_on}{needs} — "
-                    f"{fmt_money(s.outstanding)} {s.days_overdue} days overdue, {s.customer_code} {s.customer_name or ''}".rstrip(),
+            message=_("Dunning {project} {instalment}: {step} due since {due}{needs} — {amount} {days} days overdue, {customer}").format(
+                project=s.project_code, instalment=s.instalment, step=s.step_label, due=s.step_due_on, needs=needs,
+                amount=fmt_money(s.outstanding), days=s.days_overdue,
+                customer=f"{s.customer_code} {s.customer_name or ''}".strip()).rstrip(),
         ))
     return out
 

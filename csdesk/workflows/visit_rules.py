@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import _
 
 UTC = timezone.utc
 RULES = ("complaint", "handover", "acceptance", "warranty", "key", "vip", "owner")
@@ -67,7 +68,7 @@ def parse_within(text: str, day_length: timedelta) -> Within:
     if m:
         n, unit = int(m.group(1)), m.group(2).lower()
         if n <= 0 or n > 365:
-            raise InvalidValue(f"{raw!r}: the number must be between 1 and 365")
+            raise InvalidValue(_("{value!r}: the number must be between 1 and 365").format(value=raw))
         per = day_length if unit.startswith("day") or unit == "天" else timedelta(hours=1)
         return Within(raw, business=n * per)
     from csdesk import dates
@@ -75,7 +76,7 @@ def parse_within(text: str, day_length: timedelta) -> Within:
     try:
         return Within(raw, span=dates.parse_span(raw))
     except InvalidValue:
-        raise InvalidValue(f"{raw!r} is not an allowance (try 1 business day, 4 business hours, 3 days)") from None
+        raise InvalidValue(_("{value!r} is not an allowance (try 1 business day, 4 business hours, 3 days)").format(value=raw)) from None
 
 
 def next_business_moment(cal, t: datetime) -> datetime:
@@ -139,7 +140,7 @@ def every_to_rrule(span_text: str) -> str:
         if span.days % 7 == 0:
             return f"FREQ=WEEKLY;INTERVAL={span.days // 7}"
         return f"FREQ=DAILY;INTERVAL={span.days}"
-    raise InvalidValue(f"{span_text!r} is not a span a series can repeat by")
+    raise InvalidValue(_("{value!r} is not a span a series can repeat by").format(value=span_text))
 
 
 def _parts(rule: str) -> dict[str, str]:
@@ -148,7 +149,7 @@ def _parts(rule: str) -> dict[str, str]:
         if not part.strip():
             continue
         if "=" not in part:
-            raise InvalidValue(f"RRULE part {part!r} is not NAME=VALUE")
+            raise InvalidValue(_("RRULE part {value!r} is not NAME=VALUE").format(value=part))
         name, value = part.split("=", 1)
         out[name.strip().upper()] = value.strip().upper()
     return out
@@ -189,10 +190,10 @@ def check_rrule(rule: str, start: datetime, tz) -> str:
     if text.upper().startswith("RRULE:"):
         text = text[6:]
     if not text or "DTSTART" in text.upper() or "\n" in text:
-        raise InvalidValue(f"{rule!r} is not an RRULE body (e.g. FREQ=MONTHLY;INTERVAL=3;COUNT=3)")
+        raise InvalidValue(_("{value!r} is not an RRULE body (e.g. FREQ=MONTHLY;INTERVAL=3;COUNT=3)").format(value=rule))
     parts = _parts(text)
     if parts.get("FREQ") not in ("YEARLY", "MONTHLY", "WEEKLY", "DAILY"):
-        raise InvalidValue(f"{rule!r}: FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY")
+        raise InvalidValue(_("{value!r}: FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY").format(value=rule))
     # dateutil accepts impossible days (BYMONTHDAY=40) and then searches to the year 9999 for them.
     ranges = {"BYMONTHDAY": 31, "BYMONTH": 12, "BYYEARDAY": 366, "BYWEEKNO": 53, "BYSETPOS": 366, "INTERVAL": 1000}
     for name, top in ranges.items():
@@ -200,14 +201,14 @@ def check_rrule(rule: str, start: datetime, tz) -> str:
             try:
                 number = int(value)
             except ValueError:
-                raise InvalidValue(f"{rule!r} is not a valid RRULE: {name}={value}") from None
+                raise InvalidValue(_("{rule!r} is not a valid RRULE: {part}").format(rule=rule, part=f"{name}={value}")) from None
             if number == 0 or abs(number) > top or (name in ("BYMONTH", "INTERVAL") and number < 0):
-                raise InvalidValue(f"{rule!r} is not a valid RRULE: {name}={value} is out of range")
+                raise InvalidValue(_("{rule!r} is not a valid RRULE: {part} is out of range").format(rule=rule, part=f"{name}={value}"))
     local = start.astimezone(tz).replace(tzinfo=None)
     try:
         rrulestr(_join(parts), dtstart=local)
     except (ValueError, TypeError) as exc:
-        raise InvalidValue(f"{rule!r} is not a valid RRULE: {exc}") from None
+        raise InvalidValue(_("{rule!r} is not a valid RRULE: {part}").format(rule=rule, part=exc)) from None
     return _join(parts)
 
 
@@ -244,7 +245,7 @@ def with_end(rule: str, count: int | None = None, until: date | None = None) -> 
     parts = _parts(rule)
     if count is not None:
         if count < 1 or count > MAX_SERIES:
-            raise InvalidValue(f"--count must be between 1 and {MAX_SERIES}")
+            raise InvalidValue(_("--count must be between 1 and {max}").format(max=MAX_SERIES))
         parts["COUNT"] = str(count)
     if until is not None:
         parts["UNTIL"] = f"{until:%Y%m%d}T235959"
