@@ -41,6 +41,11 @@ def _environment(tmp_path, monkeypatch):
     # The interface is Chinese by default; tests written against the English messages ask for English,
     # and tests of the Chinese interface delete this (tests/test_i18n.py).
     monkeypatch.setenv("CSDESK_LANG", "en")
+    # Workflow tests call no command that would choose the language: start every test in English, whatever
+    # language the test before left in force (a `--lang zh` run).
+    from csdesk.i18n import set_language
+
+    set_language("en")
     monkeypatch.setenv("CSDESK_DB", str(tmp_path / "desk.db"))
 
 

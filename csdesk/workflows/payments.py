@@ -31,10 +31,13 @@ from sqlmodel import func, select
 
 from csdesk import dates
 from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
+from csdesk.i18n import N_, _, label
 from csdesk.models import CollectionStep, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, parse_amount, round_fen, split_exact, to_fen
 from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, check_limit, snapshot
-from csdesk.workflows.projects import STAGES, ProjectInfo, _text, find_project, local_date, project_info, today
+from csdesk.workflows.projects import (
+    ProjectInfo, _text, find_project, local_date, project_info, role_label, stage_label, staff_filter, today,
+)
 
 EVENTS = {"sign": "签约", "handover": "交付", "accept": "验收", "date": "固定日期"}
 EVENT_ALIASES = {
@@ -45,6 +48,25 @@ EVENT_ALIASES = {
 STEPS = {"reminder": "提醒", "call": "电话催收", "notice": "催款函", "lawyer": "律师函"}
 METHODS = {"transfer": "转账", "cash": "现金", "cheque": "支票", "other": "其他"}
 INSTALMENT_STATUSES = {"paid": "已付清", "overdue": "逾期", "due": "今日到期", "not_due": "未到期", "pending": "到期日待定"}
+# The Chinese names above are also Chinese input and what the reports show; in English (label()):
+# In English a step is called by its code (what --step takes).
+STEPS_EN = {"reminder": "reminder", "call": "call", "notice": "notice", "lawyer": "lawyer"}
+METHODS_EN = {"transfer": "transfer", "cash": "cash", "cheque": "cheque", "other": "other"}
+INSTALMENT_STATUSES_EN = {"paid": "paid", "overdue": "overdue", "due": "due today", "not_due": "not due", "pending": "due date pending"}
+
+
+def step_label(step: str) -> str:
+    return label(STEPS_EN.get(step, step), STEPS.get(step, step))
+
+
+def method_label(method: str) -> str:
+    return label(METHODS_EN.get(method, method), METHODS.get(method, method))
+
+
+def instalment_status_label(status: str) -> str:
+    return label(INSTALMENT_STATUSES_EN.get(status, status), INSTALMENT_STATUSES.get(status, status))
+
+
 BY = ("customer", "project", "owner")
 INACTIVE_STAGES = ("shelved", "archived")
 
@@ -225,7 +247,7 @@ def parse_due(text: str, tz, at: datetime | None = None) -> tuple[str, str | Non
     raw = text
     value = (text or "").strip().lower().replace(" ", "")
     if not value:
-        raise InvalidValue("say when each instalment falls due (sign, handover, accept, accept+30d or a date)")
+        raise InvalidValue(_("say when each instalment falls due (sign, handover, accept, accept+30d or a date)"))
     m = re.fullmatch(r"([^+]+?)(?:\+(.+))?", value)
     event = EVENT_ALIASES.get(m.group(1)) if m else None
     if event:
@@ -238,31 +260,32 @@ def parse_due(text: str, tz, at: datetime | None = None) -> tuple[str, str | Non
     try:
         return "date", None, dates.parse_date(raw, tz=tz, at=at)
     except InvalidValue:
-        raise InvalidValue(f"{raw!r} is not a due rule (use sign, handover, accept, accept+30d, handover+2w or a date)") from None
+        raise InvalidValue(_("{text} is not a due rule (use sign, handover, accept, accept+30d, handover+2w or a date)").format(
+            text=repr(raw))) from None
 
 
 def parse_split(text: str, tz, at: datetime | None = None) -> list[PlanPart]:
     """`"首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"` → the parts of a plan."""
     pieces = _split_parts(text or "")
     if not pieces:
-        raise InvalidValue('an empty plan (try --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d")')
+        raise InvalidValue(_('an empty plan (try --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d")'))
     parts: list[PlanPart] = []
     for piece in pieces:
         fields = [f.strip() for f in piece.split(":")]
         if len(fields) != 3:
-            raise InvalidValue(f"{piece!r}: each part is NAME:AMOUNT:WHEN, e.g. 尾款:30%:accept+30d")
+            raise InvalidValue(_("{part}: each part is NAME:AMOUNT:WHEN, e.g. 尾款:30%:accept+30d").format(part=repr(piece)))
         name, amount, when = fields
-        name = _text(name, "an instalment name", 40, required=True, lines=False)
+        name = _text(name, N_("an instalment name"), 40, required=True, lines=False)
         if any(p.name == name for p in parts):
-            raise InvalidValue(f"two instalments are named {name!r}")
+            raise InvalidValue(_("two instalments are named {name}").format(name=repr(name)))
         percent = value = None
         if amount.endswith("%"):
             try:
                 percent = Decimal(amount[:-1].strip())
             except InvalidOperation:
-                raise InvalidValue(f"{amount!r} is not a percentage") from None
+                raise InvalidValue(_("{amount} is not a percentage").format(amount=repr(amount))) from None
             if not percent.is_finite() or not 0 < percent <= 100:
-                raise InvalidValue(f"{amount!r}: a percentage must be more than 0 and at most 100")
+                raise InvalidValue(_("{amount}: a percentage must be more than 0 and at most 100").format(amount=repr(amount)))
         else:
             value = parse_amount(amount)
         event, after, on = parse_due(when, tz, at)
@@ -279,24 +302,24 @@ def plan_amounts(contract_fen: int, parts: list[PlanPart]) -> list[int]:
     if not percents:
         if fixed != contract_fen:
             diff = contract_fen - fixed
-            raise InvalidValue(
-                f"the plan adds up to {fmt_money(fixed)} but the contract is {fmt_money(contract_fen)} "
-                f"({fmt_money(abs(diff))} {'short' if diff > 0 else 'too much'})")
+            gap = (_("{amount} short") if diff > 0 else _("{amount} too much")).format(amount=fmt_money(abs(diff)))
+            raise InvalidValue(_("the plan adds up to {plan} but the contract is {contract} ({gap})").format(
+                plan=fmt_money(fixed), contract=fmt_money(contract_fen), gap=gap))
         return [to_fen(p.amount) for p in parts]
     exact = Decimal(fixed) + sum(Decimal(contract_fen) * q / 100 for q in percents)
     if abs(exact - contract_fen) >= 1:
         diff = Decimal(contract_fen) - exact
         total = sum(percents)
-        raise InvalidValue(
-            f"the plan adds up to {fmt_money(round_fen(exact))} ({total}% + {fmt_money(fixed)} fixed) but the contract is "
-            f"{fmt_money(contract_fen)} ({fmt_money(abs(round_fen(diff)))} {'short' if diff > 0 else 'too much'})")
+        gap = (_("{amount} short") if diff > 0 else _("{amount} too much")).format(amount=fmt_money(abs(round_fen(diff))))
+        raise InvalidValue(_("the plan adds up to {plan} ({percent}% + {fixed} fixed) but the contract is {contract} ({gap})").format(
+            plan=fmt_money(round_fen(exact)), percent=total, fixed=fmt_money(fixed), contract=fmt_money(contract_fen), gap=gap))
     if exact != contract_fen:
         # Less than a fen off: the rounding would hide it, but the plan is still not the whole contract.
         share = (exact * 100 / contract_fen).normalize()
         raise InvalidValue(
-            f"the plan's parts add up to {share:f}% of the contract, not exactly 100% "
-            f"({sum(percents)}% + {fmt_money(fixed)} fixed)",
-            hint="percentages must add up to exactly 100 (e.g. 33.33%, 33.33%, 33.34%); or give exact amounts")
+            _("the plan's parts add up to {share}% of the contract, not exactly 100% ({percent}% + {fixed} fixed)").format(
+                share=f"{share:f}", percent=sum(percents), fixed=fmt_money(fixed)),
+            hint=_("percentages must add up to exactly 100 (e.g. 33.33%, 33.33%, 33.34%); or give exact amounts"))
     if fixed == 0:
         shares = split_exact(contract_fen, percents)
     else:
@@ -311,7 +334,8 @@ def plan_amounts(contract_fen: int, parts: list[PlanPart]) -> list[int]:
             i += 1
     for p, fen in zip(parts, out):
         if fen <= 0:
-            raise InvalidValue(f"instalment {p.name!r} would be {fmt_money(fen)}; every instalment must be more than zero")
+            raise InvalidValue(_("instalment {name} would be {amount}; every instalment must be more than zero").format(
+                name=repr(p.name), amount=fmt_money(fen)))
     return out
 
 
@@ -356,24 +380,25 @@ def make_plan(desk: Desk, code: str, split: str, replace: bool = False) -> PlanV
     session = desk.session
     project = find_project(session, code)
     if project.stage in ("archived", "settled"):
-        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES[project.stage]}); its plan cannot change")
+        raise InvalidTransition(_("{code} is {stage}; its plan cannot change").format(code=project.code, stage=stage_label(project.stage)))
     parts = parse_split(split, desk.tz, desk.now)
     amounts = plan_amounts(project.contract_fen, parts)
     for part in parts:
         # A part of the contract cannot fall due before the contract is signed: history as of any day
         # before the signing would otherwise show money owed on a project that did not exist yet.
         if part.due_on is not None and project.signed_on is not None and part.due_on < project.signed_on:
-            raise InvalidValue(f"{part.name} would fall due on {part.due_on}, before {project.code} was signed ({project.signed_on})")
+            raise InvalidValue(_("{name} would fall due on {due}, before {code} was signed ({signed})").format(
+                name=part.name, due=part.due_on, code=project.code, signed=project.signed_on))
     existing = _instalments(session, project.id)
     if existing:
         if not replace:
-            raise Conflict(f"{project.code} already has a payment plan of {len(existing)} instalments",
-                           hint=f"csdesk payment plan {project.code} shows it; --replace makes a new one while nothing is paid")
+            raise Conflict(_("{code} already has a payment plan of {n} instalments").format(code=project.code, n=len(existing)),
+                           hint=_("csdesk payment plan {code} shows it; --replace makes a new one while nothing is paid").format(code=project.code))
         paid = session.exec(
             select(func.count()).select_from(PaymentAllocation).where(PaymentAllocation.instalment_id.in_([i.id for i in existing]))
         ).one()
         if paid:
-            raise InvalidTransition(f"payments are recorded against {project.code}'s plan; it cannot be replaced")
+            raise InvalidTransition(_("payments are recorded against {code}'s plan; it cannot be replaced").format(code=project.code))
         for inst in existing:
             audit(desk, "instalment.remove", inst, before=snapshot(inst), after={})
             session.delete(inst)
@@ -413,7 +438,7 @@ def _instalment_info(inst: Instalment, project: Project, on: date, customer: Cus
     return InstalmentInfo(
         id=inst.id, project_code=project.code, seq=inst.seq, name=inst.name, amount=from_fen(inst.amount_fen),
         due_rule=due_rule(inst.due_event, inst.due_after, inst.due_on), due_on=inst.due_on, paid=from_fen(inst.paid_fen),
-        outstanding=from_fen(inst.amount_fen - inst.paid_fen), status=status, status_label=INSTALMENT_STATUSES[status],
+        outstanding=from_fen(inst.amount_fen - inst.paid_fen), status=status, status_label=instalment_status_label(status),
         days_overdue=late, paid_on=inst.paid_on, last_step=last[0] if last else None, last_step_at=last[1] if last else None,
         customer_code=customer.code if customer else None, customer_name=customer.name if customer else None,
         owner=owner, owner_id=project.owner_id, project_id=project.id,
@@ -452,10 +477,10 @@ def check_method(value: str | None) -> str:
     value = (value or "transfer").strip().lower()
     aliases = {"bank": "transfer", "wire": "transfer", "check": "cheque"}
     value = aliases.get(value, value)
-    for key, label in METHODS.items():
-        if value in (key, label):
+    for key, chinese in METHODS.items():
+        if value in (key, chinese):
             return key
-    raise InvalidValue(f"unknown payment method {value!r} (use one of: {', '.join(METHODS)})")
+    raise InvalidValue(_("unknown payment method {value} (use one of: {choices})").format(value=repr(value), choices=", ".join(METHODS)))
 
 
 def find_instalment(insts: list[Instalment], ref: str, project: Project) -> Instalment:
@@ -469,7 +494,7 @@ def find_instalment(insts: list[Instalment], ref: str, project: Project) -> Inst
             if inst.seq == seq:
                 return inst
     names = ", ".join(i.name for i in insts)
-    raise NotFound(f"{project.code} has no instalment {ref!r} (its instalments: {names})")
+    raise NotFound(_("{code} has no instalment {ref} (its instalments: {names})").format(code=project.code, ref=repr(ref), names=names))
 
 
 def settle_if_paid(desk: Desk, project: Project) -> bool:
@@ -524,25 +549,26 @@ def record_payment(
     session = desk.session
     project = find_project(session, code)
     if project.stage == "archived":
-        raise InvalidTransition(f"{project.code} is archived; no payments can be recorded")
+        raise InvalidTransition(_("{code} is archived; no payments can be recorded").format(code=project.code))
     amount_fen = to_fen(amount)
     if amount_fen <= 0:
-        raise InvalidValue("a payment must be more than zero (a correction is payment reverse ID --reason)")
+        raise InvalidValue(_("a payment must be more than zero (a correction is payment reverse ID --reason)"))
     at = at or desk.now
     if at > desk.now + timedelta(minutes=5):
-        raise InvalidValue("a payment cannot be received in the future (check --at)")
+        raise InvalidValue(_("a payment cannot be received in the future (check --at)"))
     method = check_method(method)
-    ref = _text(ref, "the reference", 100)
+    ref = _text(ref, N_("the reference"), 100)
     insts = _instalments(session, project.id)
     if not insts:
-        raise InvalidTransition(f"{project.code} has no payment plan yet",
-                                hint=f'csdesk payment plan {project.code} --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"')
+        raise InvalidTransition(_("{code} has no payment plan yet").format(code=project.code),
+                                hint=_('csdesk payment plan {code} --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"').format(
+                                    code=project.code))
     targets = [find_instalment(insts, instalment, project)] if instalment else [i for i in insts if i.paid_fen < i.amount_fen]
     owed = sum(i.amount_fen - i.paid_fen for i in targets)
     if amount_fen > owed and not allow_overpay:
-        what = f"on {targets[0].name}" if instalment else f"on {project.code}"
-        raise InvalidValue(f"{fmt_money(amount_fen)} is more than the {fmt_money(owed)} still owed {what}",
-                           hint="--allow-overpay records the rest as a credit")
+        raise InvalidValue(_("{amount} is more than the {owed} still owed on {what}").format(
+            amount=fmt_money(amount_fen), owed=fmt_money(owed), what=targets[0].name if instalment else project.code),
+                           hint=_("--allow-overpay records the rest as a credit"))
     payment = Payment(project_id=project.id, kind="payment", amount_fen=amount_fen, received_at=at, method=method, ref=ref,
                       recorded_by_id=actor.id, created_at=desk.now)
     session.add(payment)
@@ -570,34 +596,34 @@ def find_payment(session, ident: int | str) -> Payment:
     try:
         number = int(str(ident).strip().lstrip("#"))
     except ValueError:
-        raise InvalidValue(f"{ident!r} is not a payment number") from None
+        raise InvalidValue(_("{ident} is not a payment number").format(ident=repr(ident))) from None
     payment = session.get(Payment, number)
     if payment is None:
-        raise NotFound(f"no payment #{number}", hint="csdesk project show CODE lists a project's payments")
+        raise NotFound(_("no payment #{id}").format(id=number), hint=_("csdesk project show CODE lists a project's payments"))
     return payment
 
 
 def reverse_payment(desk: Desk, ident: int | str, reason: str, at: datetime | None = None) -> PaymentInfo:
     """Correct a payment recorded by mistake: a reversal with a reason, never a deletion (supervisor+)."""
-    desk.require_rank("supervisor", "reversing a payment")
+    desk.require_rank("supervisor", _("reversing a payment"))
     session = desk.session
-    reason = _text(reason, "the reason", 500)
+    reason = _text(reason, N_("the reason"), 500)
     if not reason:
-        raise InvalidValue("a reversal needs --reason")
+        raise InvalidValue(_("a reversal needs --reason"))
     original = find_payment(session, ident)
     if original.kind != "payment":
-        raise InvalidTransition(f"#{original.id} is itself a reversal; record the payment again instead")
+        raise InvalidTransition(_("#{id} is itself a reversal; record the payment again instead").format(id=original.id))
     done = session.exec(select(Payment.id).where(Payment.reverses_id == original.id)).first()
     if done is not None:
-        raise InvalidTransition(f"payment #{original.id} was already reversed by #{done}")
+        raise InvalidTransition(_("payment #{id} was already reversed by #{by}").format(id=original.id, by=done))
     project = session.get(Project, original.project_id)
     if project.stage == "archived":
-        raise InvalidTransition(f"{project.code} is archived; its payments cannot be reversed")
+        raise InvalidTransition(_("{code} is archived; its payments cannot be reversed").format(code=project.code))
     at = at or desk.now
     if at > desk.now + timedelta(minutes=5):
-        raise InvalidValue("a reversal cannot be in the future (check --at)")
+        raise InvalidValue(_("a reversal cannot be in the future (check --at)"))
     if at < original.received_at:
-        raise InvalidValue("a reversal cannot be dated before the payment it reverses")
+        raise InvalidValue(_("a reversal cannot be dated before the payment it reverses"))
     reversal = Payment(project_id=project.id, kind="reversal", amount_fen=-original.amount_fen, received_at=at,
                        method=original.method, ref=original.ref, note=reason, reverses_id=original.id,
                        recorded_by_id=desk.actor.id, created_at=desk.now)
@@ -665,7 +691,7 @@ def ladder(desk: Desk) -> list[tuple[str, int]]:
     for step in STEPS:
         days = conf.get(step, -1)
         if not isinstance(days, int) or isinstance(days, bool) or days < -1:
-            raise InvalidValue(f"config: collection.ladder.{step} must be a whole number of days (or -1 for off)")
+            raise InvalidValue(_("config: collection.ladder.{step} must be a whole number of days (or -1 for off)").format(step=step))
         if days >= 0:
             out.append((step, days))
     return out
@@ -674,7 +700,7 @@ def ladder(desk: Desk) -> list[tuple[str, int]]:
 def step_role(desk: Desk, step: str) -> str:
     role = desk.settings["collection"]["roles"].get(step, "specialist")
     if role not in ROLES:
-        raise InvalidValue(f"config: collection.roles.{step} must be one of: {', '.join(ROLES)}")
+        raise InvalidValue(_("config: collection.roles.{step} must be one of: {choices}").format(step=step, choices=", ".join(ROLES)))
     return role
 
 
@@ -682,10 +708,10 @@ def check_step(value: str) -> str:
     value = (value or "").strip().lower()
     aliases = {"phone": "call", "letter": "notice", "催款函": "notice", "律师函": "lawyer", "提醒": "reminder", "电话": "call"}
     value = aliases.get(value, value)
-    for key, label in STEPS.items():
-        if value in (key, label):
+    for key, chinese in STEPS.items():
+        if value in (key, chinese):
             return key
-    raise InvalidValue(f"unknown dunning step {value!r} (use one of: {', '.join(STEPS)})")
+    raise InvalidValue(_("unknown dunning step {value} (use one of: {choices})").format(value=repr(value), choices=", ".join(STEPS)))
 
 
 def _paid_by(session, instalment_ids: list[int], at: datetime) -> dict[int, int]:
@@ -714,22 +740,23 @@ def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment:
     role = step_role(desk, step)
     actor = desk.require_actor()
     if actor.rank < ROLE_RANK[role]:
-        raise PermissionDenied(f"a {STEPS[step]} ({step}) needs a {role} or above; {actor.name} is a {actor.role}")
-    reason = _text(reason, "the reason", 500)
+        raise PermissionDenied(_("a {step} step needs a {role} or above; {actor} is a {actor_role}").format(
+            step=step_label(step), role=role_label(role), actor=actor.name, actor_role=role_label(actor.role)))
+    reason = _text(reason, N_("the reason"), 500)
     if skip:
-        desk.require_rank("manager", "skipping dunning steps")
+        desk.require_rank("manager", _("skipping dunning steps"))
         if not reason:
-            raise InvalidValue("--skip needs --reason (why the earlier steps are left out)")
+            raise InvalidValue(_("--skip needs --reason (why the earlier steps are left out)"))
     elif reason:
-        raise InvalidValue("--reason goes with --skip")
+        raise InvalidValue(_("--reason goes with --skip"))
     session = desk.session
     project = find_project(session, code)
     if project.stage in INACTIVE_STAGES:
-        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES[project.stage]}); dunning is paused")
+        raise InvalidTransition(_("{code} is {stage}; dunning is paused").format(code=project.code, stage=stage_label(project.stage)))
     at = at or desk.now
     if at > desk.now + timedelta(minutes=5):
-        raise InvalidValue("a dunning step cannot be recorded in the future (check --at)")
-    note = _text(note, "the note", 500)
+        raise InvalidValue(_("a dunning step cannot be recorded in the future (check --at)"))
+    note = _text(note, N_("the note"), 500)
     on = local_date(at, desk.tz)
     insts = _instalments(session, project.id)
     paid = _paid_by(session, [i.id for i in insts], at)
@@ -740,15 +767,18 @@ def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment:
     if instalment:
         inst = find_instalment(insts, instalment, project)
         if not unpaid(inst):
-            when = "is paid" if at >= desk.now - timedelta(minutes=5) else f"was paid by {dates.fmt(at, desk.tz)}"
-            raise InvalidTransition(f"{inst.name} of {project.code} {when}; there is nothing to chase")
+            if at >= desk.now - timedelta(minutes=5):
+                raise InvalidTransition(_("{name} of {code} is paid; there is nothing to chase").format(name=inst.name, code=project.code))
+            raise InvalidTransition(_("{name} of {code} was paid by {at}; there is nothing to chase").format(
+                name=inst.name, code=project.code, at=dates.fmt(at, desk.tz)))
         if inst.due_on is None or inst.due_on > on:
-            raise InvalidTransition(f"{inst.name} of {project.code} is not due yet ({inst.due_on or 'due date not known yet'})")
+            raise InvalidTransition(_("{name} of {code} is not due yet ({due})").format(
+                name=inst.name, code=project.code, due=inst.due_on or _("due date not known yet")))
         targets = [inst]
     else:
         targets = [i for i in insts if unpaid(i) and i.due_on is not None and i.due_on <= on]
         if not targets:
-            raise InvalidTransition(f"nothing is due and unpaid on {project.code}; there is nothing to chase")
+            raise InvalidTransition(_("nothing is due and unpaid on {code}; there is nothing to chase").format(code=project.code))
     order = list(STEPS)
     earlier = [s for s, _ in ladder(desk) if order.index(s) < order.index(step)]
     taken: dict[int, set[str]] = {}
@@ -762,13 +792,14 @@ def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment:
     if not skip:
         for inst in targets:
             if missing[inst.id]:
-                names = ", ".join(f"{s} ({STEPS[s]})" for s in missing[inst.id])
+                names = ", ".join(step_label(s) for s in missing[inst.id])
                 raise InvalidTransition(
-                    f"{inst.name} of {project.code} has had no {names} by {dates.fmt(at, desk.tz)}; "
-                    f"the dunning ladder goes in order, so a {step} ({STEPS[step]}) cannot come first",
-                    hint="record the earlier steps first (with --at when they happened), or a manager skips them with --skip --reason TEXT")
+                    _("{name} of {code} has had no {missing} by {at}; the dunning ladder goes in order, so a {step} cannot come first").format(
+                        name=inst.name, code=project.code, missing=names, at=dates.fmt(at, desk.tz), step=step_label(step)),
+                    hint=_("record the earlier steps first (with --at when they happened), or a manager skips them with --skip --reason TEXT"))
     elif not any(missing.values()):
-        raise InvalidValue(f"--skip: no earlier step is missing before this {step} ({STEPS[step]}); record it without --skip")
+        raise InvalidValue(_("--skip: no earlier step is missing before this {step}; record it without --skip").format(
+            step=step_label(step)))
     out = []
     for inst in targets:
         row = CollectionStep(instalment_id=inst.id, project_id=project.id, step=step, at=at, by_id=actor.id, note=note)
@@ -779,7 +810,7 @@ def chase(desk: Desk, code: str, step: str, note: str | None = None, instalment:
             audit(desk, "payment.chase", row, after={**snapshot(row), "skipped": skipped, "reason": reason})
         else:
             audit(desk, "payment.chase", row)
-        out.append(StepInfo(row.id, project.code, inst.name, step, STEPS[step], at, actor.name, note, skipped,
+        out.append(StepInfo(row.id, project.code, inst.name, step, step_label(step), at, actor.name, note, skipped,
                             reason if skipped else None))
     return out
 
@@ -790,7 +821,7 @@ def collection_history(desk: Desk, project: Project) -> list[StepInfo]:
         .outerjoin(Staff, Staff.id == CollectionStep.by_id)
         .where(CollectionStep.project_id == project.id).order_by(CollectionStep.at, CollectionStep.id)
     ).all()
-    out = [StepInfo(s.id, project.code, name, s.step, STEPS.get(s.step, s.step), s.at, who, s.note) for s, name, who in rows]
+    out = [StepInfo(s.id, project.code, name, s.step, step_label(s.step), s.at, who, s.note) for s, name, who in rows]
     _add_skips(desk.session, out)
     return out
 
@@ -849,7 +880,7 @@ def _row_info(r, on: date, last: tuple[str, datetime] | None) -> InstalmentInfo:
     return InstalmentInfo(
         id=r.id, project_code=r.project_code, seq=r.seq, name=r.name, amount=from_fen(r.amount_fen),
         due_rule=due_rule(r.due_event, r.due_after, r.due_on), due_on=r.due_on, paid=from_fen(r.paid_fen),
-        outstanding=from_fen(r.amount_fen - r.paid_fen), status=status, status_label=INSTALMENT_STATUSES[status],
+        outstanding=from_fen(r.amount_fen - r.paid_fen), status=status, status_label=instalment_status_label(status),
         days_overdue=late, paid_on=r.paid_on, last_step=last[0] if last else None, last_step_at=last[1] if last else None,
         customer_code=r.customer_code, customer_name=r.customer_name, owner=r.owner or "", owner_id=r.owner_id,
         project_id=r.project_id,
@@ -904,7 +935,7 @@ def due_collection_steps(desk: Desk, now: datetime, project_id: int | None = Non
                     able = owner_role in ROLE_RANK and ROLE_RANK[owner_role] >= ROLE_RANK[roles[step]]
                     recorders[key] = None if able else first_able_up_the_chain(chain, r.owner_id, roles[step])
                 out.append(DueStep(
-                    r.id, r.project_id, r.project_code, r.customer_code, r.customer_name, r.name, step, STEPS[step],
+                    r.id, r.project_id, r.project_code, r.customer_code, r.customer_name, r.name, step, step_label(step),
                     r.due_on + delta, r.due_on, max(late, 0), owed, r.owner, r.owner_id, roles[step], recorders[key],
                 ))
     return out
@@ -946,7 +977,6 @@ def list_instalments(
 ) -> tuple[list[InstalmentInfo], int]:
     """Instalments, soonest due first: by default everything still owed (any project stage)."""
     from csdesk.workflows.customers import find_customer
-    from csdesk.workflows.staff import find_staff
 
     check_limit(limit)
     session = desk.session
@@ -965,7 +995,7 @@ def list_instalments(
     if customer:
         conditions.append(Project.customer_id == find_customer(session, customer).id)
     if owner:
-        conditions.append(Project.owner_id == find_staff(session, owner, active_only=False).id)
+        conditions.append(Project.owner_id == staff_filter(desk, owner))
     total = session.exec(
         select(func.count()).select_from(Instalment).join(Project, Project.id == Instalment.project_id).where(*conditions)
     ).one()
@@ -996,9 +1026,11 @@ def owed_by_customer(desk: Desk, customer_id: int) -> list[dict[str, Any]]:
         status, late = _status(inst, on)
         step = last.get(inst.id)
         out.append({
-            "project": project.code, "instalment": inst.name, "due": inst.due_on, "outstanding": from_fen(inst.amount_fen - inst.paid_fen),
-            "days overdue": late, "last step": f"{step[0]} {STEPS.get(step[0], '')} {dates.fmt(step[1], desk.tz)[:10]}" if step else "",
-            "next step": f"{upcoming[inst.id]} {STEPS[upcoming[inst.id]]}" if inst.id in upcoming else "",
+            # Keys are the JSON contract; N_ puts them in the catalogue for the card's column headers.
+            N_("project"): project.code, N_("instalment"): inst.name, N_("due"): inst.due_on,
+            N_("outstanding"): from_fen(inst.amount_fen - inst.paid_fen), N_("days overdue"): late,
+            N_("last step"): f"{step_label(step[0])} {dates.fmt(step[1], desk.tz)[:10]}" if step else "",
+            N_("next step"): step_label(upcoming[inst.id]) if inst.id in upcoming else "",
         })
     return out
 
@@ -1021,7 +1053,7 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
     current = today(desk)
     as_of = as_of or current
     if by is not None and by not in BY:
-        raise InvalidValue(f"unknown grouping {by!r} (use one of: {', '.join(BY)})")
+        raise InvalidValue(_("unknown grouping {by} (use one of: {choices})").format(by=repr(by), choices=", ".join(BY)))
     if as_of >= current:
         paid = Instalment.paid_fen
         query_from = select(Instalment)
@@ -1071,8 +1103,8 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
     ranked = sorted(groups.items(), key=lambda kv: (-sum(kv[1][1:]), -sum(kv[1]), str(kv[0])))
     shown = ranked[:limit] if by else []
     labels = _aging_labels(session, by, [k for k, _ in shown])
-    rows = [row(*labels.get(k, (k, "(none)")), cells) for k, cells in shown]
-    return AgingReport(as_of, by, rows, row("total", "合计 total", totals), len(groups) if by else 0)
+    rows = [row(*labels.get(k, (k, _("(none)"))), cells) for k, cells in shown]
+    return AgingReport(as_of, by, rows, row("total", _("total"), totals), len(groups) if by else 0)
 
 
 def _aging_labels(session, by: str | None, keys: list) -> dict[Any, tuple[str, str]]:
@@ -1084,6 +1116,6 @@ def _aging_labels(session, by: str | None, keys: list) -> dict[Any, tuple[str, s
         return {i: (code, name) for i, code, name in rows}
     if by == "customer":
         rows = session.exec(select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(keys))).all()
-        return {i: (code, name or "(未登记姓名)") for i, code, name in rows}
+        return {i: (code, name or _("(no name on record)")) for i, code, name in rows}
     rows = session.exec(select(Staff.id, Staff.name).where(Staff.id.in_(keys))).all()
     return {i: (name, name) for i, name in rows}

@@ -27,6 +27,7 @@ from sqlmodel import func, select
 
 from csdesk import dates
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound
+from csdesk.i18n import N_, _, label
 from csdesk.models import Adjustment, Call, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, check_limit, snapshot
@@ -44,6 +45,43 @@ RESPONSIBLE_LABELS = {
 ADJUSTMENT_STATUSES = {"open": "待处理", "done": "已完成待验收", "accepted": "客户已验收", "rejected": "被驳回·重开"}
 OPEN_ADJUSTMENT = ("open", "rejected")
 PAYERS = {"company": "公司", "customer": "客户", "contractor": "施工方"}
+# The Chinese names above are also the Chinese words accepted as input and what the reports show; the
+# English names below are the labels in English (`label(english, chinese)`, i18n.py).
+STAGES_EN = {
+    "signed": "signed", "handed_over": "handed over", "accepted": "accepted",
+    "settled": "settled", "archived": "archived", "shelved": "shelved",
+}
+RESPONSIBLE_EN = {
+    "design": "design", "install": "installation", "supplier": "supplier", "contractor": "contractor",
+    "property": "property management", "other": "other",
+}
+ADJUSTMENT_STATUSES_EN = {"open": "open", "done": "done, awaiting verdict", "accepted": "accepted by customer", "rejected": "rejected, reopened"}
+PAYERS_EN = {"company": "company", "customer": "customer", "contractor": "contractor"}
+
+
+def role_label(role: str | None) -> str:
+    """A staff role in the interface language (the code in English, as --role takes it)."""
+    from csdesk.workflows import ROLE_LABELS
+
+    return label(role or "", ROLE_LABELS.get(role, role or ""))
+
+
+def stage_label(stage: str) -> str:
+    return label(STAGES_EN.get(stage, stage), STAGES.get(stage, stage))
+
+
+def responsible_label(key: str) -> str:
+    return label(RESPONSIBLE_EN.get(key, key), RESPONSIBLE_LABELS.get(key, key))
+
+
+def adjustment_status_label(status: str) -> str:
+    return label(ADJUSTMENT_STATUSES_EN.get(status, status), ADJUSTMENT_STATUSES.get(status, status))
+
+
+def payer_label(payer: str | None) -> str:
+    return label(PAYERS_EN.get(payer, payer), PAYERS.get(payer, payer)) if payer else ""
+
+
 _PROJECT_CODE = re.compile(r"^P?\d{1,10}$", re.I)
 
 
@@ -122,14 +160,14 @@ def find_project(session, code: str) -> Project:
     """A project by its code (P000012); a bare number is read as that code."""
     raw = (code or "").strip()
     if not raw:
-        raise InvalidValue("no project given (use a code like P000012)")
+        raise InvalidValue(_("no project given (use a code like P000012)"))
     if not _PROJECT_CODE.match(raw):
-        raise NotFound(f"no project with code {raw!r} (codes look like P000012)")
+        raise NotFound(_("no project with code {code} (codes look like P000012)").format(code=repr(raw)))
     digits = raw.upper().lstrip("P")
     code = f"P{int(digits):06d}"
     project = session.exec(select(Project).where(Project.code == code)).first()
     if project is None:
-        raise NotFound(f"no project with code {code}", hint="csdesk project list shows the projects")
+        raise NotFound(_("no project with code {code}").format(code=code), hint=_("csdesk project list shows the projects"))
     return project
 
 
@@ -159,10 +197,10 @@ def parse_warranty(text: str) -> int:
     """A warranty length in months: `24m`, `2y`, `18 months`, `2年`."""
     span = dates.parse_span(text)
     if span.days or getattr(span, "weeks", 0):
-        raise InvalidValue(f"{text!r}: a warranty is given in months or years (24m, 2y)")
+        raise InvalidValue(_("{text}: a warranty is given in months or years (24m, 2y)").format(text=repr(text)))
     months = span.years * 12 + span.months
     if not 0 < months <= 600:
-        raise InvalidValue(f"{text!r}: a warranty must be between 1 month and 50 years")
+        raise InvalidValue(_("{text}: a warranty must be between 1 month and 50 years").format(text=repr(text)))
     return months
 
 
@@ -172,17 +210,26 @@ def _text(value: str | None, what: str, limit: int, required: bool = False, line
     value = (value or "").strip()
     if not value:
         if required:
-            raise InvalidValue(f"{what} cannot be empty")
+            raise InvalidValue(_("{what} cannot be empty").format(what=_(what)))
         return None
     if len(value) > limit:
-        raise InvalidValue(f"{what} is longer than {limit} characters")
-    return check_text(value, what, lines)
+        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=_(what), limit=limit))
+    return check_text(value, _(what), lines)
 
 
 def _not_future(desk: Desk, at: datetime, what: str) -> datetime:
     if at > desk.now + timedelta(minutes=5):
-        raise InvalidValue(f"{what} cannot be in the future (check --at)")
+        raise InvalidValue(_("{what} cannot be in the future (check --at)").format(what=_(what)))
     return at
+
+
+def staff_filter(desk: Desk, name: str) -> int:
+    """The staff id a list is filtered on: `me` (or 我) is the person acting, as `complaint list --assignee me`."""
+    from csdesk.workflows.staff import find_staff
+
+    if name.strip().lower() in ("me", "我"):
+        return desk.require_actor().id
+    return find_staff(desk.session, name, active_only=False).id
 
 
 def _owner_name(session, owner_id: int | None) -> str | None:
@@ -235,7 +282,7 @@ def project_info(session, project: Project, tz, on: date, money: dict[str, int] 
     return ProjectInfo(
         id=project.id, code=project.code, name=project.name, customer_code=customer.code, customer_name=customer.name,
         site=project.site, owner=owner if owner is not None else _owner_name(session, project.owner_id),
-        stage=project.stage, stage_label=STAGES.get(project.stage, project.stage), contract=from_fen(project.contract_fen),
+        stage=project.stage, stage_label=stage_label(project.stage), contract=from_fen(project.contract_fen),
         signed_on=project.signed_on, handed_over_at=project.handed_over_at, accepted_at=project.accepted_at,
         warranty_months=project.warranty_months, warranty_end=project.warranty_end, in_warranty=in_warranty(project, on),
         has_plan=money["count"] > 0, paid=from_fen(paid), outstanding=from_fen(project.contract_fen - paid),
@@ -271,18 +318,18 @@ def add_project(
 
     actor = desk.require_actor()
     session = desk.session
-    name = _text(name, "the project name", 200, required=True, lines=False)
+    name = _text(name, N_("the project name"), 200, required=True, lines=False)
     client = find_customer(session, customer)
     contract_fen = to_fen(contract)
     if contract_fen <= 0:
-        raise InvalidValue("the contract amount must be more than zero")
+        raise InvalidValue(_("the contract amount must be more than zero"))
     owner_id = find_staff(session, owner).id if owner else actor.id
     months = parse_warranty(warranty or desk.settings["projects"]["warranty"])
     signed_on = signed or today(desk)
     if signed_on > today(desk):
-        raise InvalidValue(f"the signing date {signed_on} is in the future")
+        raise InvalidValue(_("the signing date {day} is in the future").format(day=signed_on))
     project = Project(
-        customer_id=client.id, name=name, site=_text(site, "the site", 300), owner_id=owner_id,
+        customer_id=client.id, name=name, site=_text(site, N_("the site"), 300), owner_id=owner_id,
         contract_fen=contract_fen, signed_on=signed_on, warranty_months=months, stage="signed", created_at=desk.now,
     )
     session.add(project)
@@ -311,35 +358,37 @@ def edit_project(
     project = find_project(session, code)
     before = snapshot(project)
     if project.stage == "archived":
-        raise InvalidTransition(f"{project.code} is archived; it cannot be changed")
+        raise InvalidTransition(_("{code} is archived; it cannot be changed").format(code=project.code))
     if name is not None:
-        project.name = _text(name, "the project name", 200, required=True, lines=False)
+        project.name = _text(name, N_("the project name"), 200, required=True, lines=False)
     if site is not None:
-        project.site = _text(site, "the site", 300)
+        project.site = _text(site, N_("the site"), 300)
     if warranty is not None:
         project.warranty_months = parse_warranty(warranty)
         project.warranty_end = warranty_end(project, desk.tz)
     if signed is not None:
         handed = local_date(project.handed_over_at, desk.tz)
         if handed and signed > handed:
-            raise InvalidValue(f"the signing date {signed} is after the handover ({handed})")
+            raise InvalidValue(_("the signing date {day} is after the handover ({handover})").format(day=signed, handover=handed))
         if signed > today(desk):
-            raise InvalidValue(f"the signing date {signed} is in the future")
+            raise InvalidValue(_("the signing date {day} is in the future").format(day=signed))
         first_fixed = session.exec(select(func.min(Instalment.due_on)).where(
             Instalment.project_id == project.id, Instalment.due_event == "date")).one()
         if first_fixed is not None and signed > first_fixed:
-            raise InvalidValue(f"the signing date {signed} is after an instalment of {project.code} falls due ({first_fixed})")
+            raise InvalidValue(_("the signing date {day} is after an instalment of {code} falls due ({due})").format(
+                day=signed, code=project.code, due=first_fixed))
         project.signed_on = signed
     if contract is not None:
         contract_fen = to_fen(contract)
         if contract_fen <= 0:
-            raise InvalidValue("the contract amount must be more than zero")
+            raise InvalidValue(_("the contract amount must be more than zero"))
         if contract_fen != project.contract_fen:
             planned = session.exec(select(func.count()).select_from(Instalment).where(Instalment.project_id == project.id)).one()
             if planned:
                 raise InvalidTransition(
-                    f"{project.code} has a payment plan that adds up to the current contract; the contract cannot change under it",
-                    hint=f"csdesk payment plan {project.code} --replace --split … (only while nothing is paid)")
+                    _("{code} has a payment plan that adds up to the current contract; the contract cannot change under it").format(
+                        code=project.code),
+                    hint=_("csdesk payment plan {code} --replace --split … (only while nothing is paid)").format(code=project.code))
             project.contract_fen = contract_fen
     owner_changed = False
     if owner is not None:
@@ -352,7 +401,7 @@ def edit_project(
     after = snapshot(project)
     changed = {k for k in after if before.get(k) != after.get(k)}
     if not changed:
-        raise InvalidValue("nothing to change (give at least one new value)")
+        raise InvalidValue(_("nothing to change (give at least one new value)"))
     if signed is not None:
         refresh_due_dates(desk, project)
     if owner_changed:
@@ -376,12 +425,14 @@ def _check_may_reassign(desk: Desk, project: Project, new_owner: Staff) -> None:
         return
     if current is not None and actor.rank <= ROLE_RANK.get(current.role, 0):
         raise PermissionDenied(
-            f"{project.code} is owned by {current.name} ({current.role}); only the owner or someone above a {current.role} "
-            f"can give it to another owner, and {actor.name} is a {actor.role}")
+            _("{code} is owned by {owner} ({role}); only the owner or someone above a {role} can give it to another owner, "
+              "and {actor} is a {actor_role}").format(code=project.code, owner=current.name, role=role_label(current.role),
+                                                      actor=actor.name, actor_role=role_label(actor.role)))
     if new_owner.id != actor.id and actor.rank <= ROLE_RANK.get(new_owner.role, 0):
         raise PermissionDenied(
-            f"giving {project.code} to {new_owner.name} ({new_owner.role}) needs its owner or someone above a {new_owner.role}; "
-            f"{actor.name} is a {actor.role}")
+            _("giving {code} to {name} ({role}) needs its owner or someone above a {role}; {actor} is a {actor_role}").format(
+                code=project.code, name=new_owner.name, role=role_label(new_owner.role), actor=actor.name,
+                actor_role=role_label(actor.role)))
 
 
 def assign_project(desk: Desk, code: str, owner: str) -> ProjectInfo:
@@ -399,10 +450,11 @@ def handover_project(desk: Desk, code: str, at: datetime | None = None) -> Proje
     project = find_project(session, code)
     if project.stage != "signed":
         raise InvalidTransition(
-            f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only a signed project can be handed over")
-    at = _not_future(desk, at or desk.now, "a handover")
+            _("{code} is {stage}; only a signed project can be handed over").format(code=project.code, stage=stage_label(project.stage)))
+    at = _not_future(desk, at or desk.now, N_("a handover"))
     if project.signed_on and local_date(at, desk.tz) < project.signed_on:
-        raise InvalidValue(f"the handover ({local_date(at, desk.tz)}) cannot be before the signing ({project.signed_on})")
+        raise InvalidValue(_("the handover ({day}) cannot be before the signing ({signed})").format(
+            day=local_date(at, desk.tz), signed=project.signed_on))
     before = snapshot(project)
     project.handed_over_at = at
     project.warranty_end = warranty_end(project, desk.tz)
@@ -426,28 +478,30 @@ def accept_project(
     project = find_project(session, code)
     if project.stage != "handed_over":
         raise InvalidTransition(
-            f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only a handed-over project can be accepted")
-    at = _not_future(desk, at or desk.now, "an acceptance")
+            _("{code} is {stage}; only a handed-over project can be accepted").format(code=project.code, stage=stage_label(project.stage)))
+    at = _not_future(desk, at or desk.now, N_("an acceptance"))
     if at < project.handed_over_at:
-        raise InvalidValue(f"the acceptance ({dates.fmt(at, desk.tz)}) cannot be before the handover ({dates.fmt(project.handed_over_at, desk.tz)})")
+        raise InvalidValue(_("the acceptance ({at}) cannot be before the handover ({handover})").format(
+            at=dates.fmt(at, desk.tz), handover=dates.fmt(project.handed_over_at, desk.tz)))
     # Open at the moment of the acceptance, not at the moment of typing: an adjustment reported after it
     # does not hold back an acceptance typed in late, and one done by then does not either.
     still_open = [a for a in session.exec(
         select(Adjustment).where(Adjustment.project_id == project.id, Adjustment.reported_on <= local_date(at, desk.tz))
         .order_by(Adjustment.id)
     ).all() if _open_at(a, at)]
-    reason = _text(reason, "the reason", 500)
+    reason = _text(reason, N_("the reason"), 500)
     if still_open:
         listed = ", ".join(f"#{a.id} {a.item[:20]}" for a in still_open[:5]) + (" …" if len(still_open) > 5 else "")
         if not with_open_adjustments:
             raise InvalidTransition(
-                f"{project.code} has {len(still_open)} open adjustment(s): {listed}; it cannot be accepted yet",
-                hint="finish them (adjust done ID, adjust accept ID), or a supervisor accepts with --with-open-adjustments --reason TEXT")
-        desk.require_rank("supervisor", "accepting a project with open adjustments")
+                _("{code} has {n} open adjustment(s): {listed}; it cannot be accepted yet").format(
+                    code=project.code, n=len(still_open), listed=listed),
+                hint=_("finish them (adjust done ID, adjust accept ID), or a supervisor accepts with --with-open-adjustments --reason TEXT"))
+        desk.require_rank("supervisor", _("accepting a project with open adjustments"))
         if not reason:
-            raise InvalidValue("accepting with open adjustments needs --reason")
+            raise InvalidValue(_("accepting with open adjustments needs --reason"))
     elif with_open_adjustments and not reason:
-        raise InvalidValue("--with-open-adjustments needs --reason")
+        raise InvalidValue(_("--with-open-adjustments needs --reason"))
     before = snapshot(project)
     project.accepted_at = at
     project.stage = "accepted"
@@ -477,13 +531,14 @@ def _open_at(a: Adjustment, at: datetime) -> bool:
 
 def shelve_project(desk: Desk, code: str, reason: str) -> ProjectInfo:
     """搁置: pause a project (its dunning stops) until it is resumed; a supervisor or above."""
-    desk.require_rank("supervisor", "shelving a project")
+    desk.require_rank("supervisor", _("shelving a project"))
     project = find_project(desk.session, code)
-    reason = _text(reason, "the reason", 500)
+    reason = _text(reason, N_("the reason"), 500)
     if not reason:
-        raise InvalidValue("shelving a project needs --reason")
+        raise InvalidValue(_("shelving a project needs --reason"))
     if project.stage not in OPEN_STAGES:
-        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only signed, handed-over or accepted projects can be shelved")
+        raise InvalidTransition(_("{code} is {stage}; only signed, handed-over or accepted projects can be shelved").format(
+            code=project.code, stage=stage_label(project.stage)))
     before = snapshot(project)
     project.stage = "shelved"
     desk.session.add(project)
@@ -495,10 +550,10 @@ def resume_project(desk: Desk, code: str) -> ProjectInfo:
     """Take a shelved project back to the stage its dates say (signed, handed over or accepted)."""
     from csdesk.workflows.payments import settle_if_paid
 
-    desk.require_rank("supervisor", "resuming a shelved project")
+    desk.require_rank("supervisor", _("resuming a shelved project"))
     project = find_project(desk.session, code)
     if project.stage != "shelved":
-        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES.get(project.stage)}), not shelved")
+        raise InvalidTransition(_("{code} is {stage}, not shelved").format(code=project.code, stage=stage_label(project.stage)))
     before = snapshot(project)
     project.stage = "accepted" if project.accepted_at else "handed_over" if project.handed_over_at else "signed"
     desk.session.add(project)
@@ -513,10 +568,10 @@ def archive_project(desk: Desk, code: str) -> ProjectInfo:
     desk.require_actor()
     project = find_project(desk.session, code)
     if project.stage == "shelved":
-        desk.require_rank("supervisor", "archiving a shelved project")
+        desk.require_rank("supervisor", _("archiving a shelved project"))
     elif project.stage != "settled":
         raise InvalidTransition(
-            f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only a settled or shelved project can be archived")
+            _("{code} is {stage}; only a settled or shelved project can be archived").format(code=project.code, stage=stage_label(project.stage)))
     before = snapshot(project)
     project.stage = "archived"
     desk.session.add(project)
@@ -527,17 +582,16 @@ def archive_project(desk: Desk, code: str) -> ProjectInfo:
 def check_stage(stage: str) -> str:
     value = (stage or "").strip().lower()
     value = STAGE_ALIASES.get(value, value)
-    for key, label in STAGES.items():
-        if value in (key, label):
+    for key, chinese in STAGES.items():
+        if value in (key, chinese, STAGES_EN[key]):
             return key
-    raise InvalidValue(f"unknown stage {stage!r} (use one of: {', '.join(STAGES)})")
+    raise InvalidValue(_("unknown stage {stage} (use one of: {choices})").format(stage=repr(stage), choices=", ".join(STAGES)))
 
 
 def list_projects(
     desk: Desk, stage: str | None = None, owner: str | None = None, customer: str | None = None, limit: int = 50,
 ) -> tuple[list[ProjectInfo], int]:
     """Projects matching the filters, newest first, with their money figures; and how many match."""
-    from csdesk.workflows.staff import find_staff
 
     check_limit(limit)
     session = desk.session
@@ -545,7 +599,7 @@ def list_projects(
     if stage:
         query = query.where(Project.stage == check_stage(stage))
     if owner:
-        query = query.where(Project.owner_id == find_staff(session, owner, active_only=False).id)
+        query = query.where(Project.owner_id == staff_filter(desk, owner))
     if customer:
         query = query.where(Project.customer_id == find_customer(session, customer).id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -595,17 +649,17 @@ def check_responsible(desk: Desk, value: str | None) -> str:
     allowed = list(desk.settings["projects"]["responsible"]) or list(RESPONSIBLE_LABELS)
     value = (value or "other").strip().lower()
     for key in allowed:
-        if value in (key, RESPONSIBLE_LABELS.get(key)):
+        if value in (key, RESPONSIBLE_LABELS.get(key), RESPONSIBLE_EN.get(key)):
             return key
-    raise InvalidValue(f"unknown responsible party {value!r} (use one of: {', '.join(allowed)})")
+    raise InvalidValue(_("unknown responsible party {value} (use one of: {choices})").format(value=repr(value), choices=", ".join(allowed)))
 
 
 def check_payer(value: str) -> str:
     value = (value or "").strip().lower()
-    for key, label in PAYERS.items():
-        if value in (key, label):
+    for key, chinese in PAYERS.items():
+        if value in (key, chinese):
             return key
-    raise InvalidValue(f"unknown payer {value!r} (use one of: {', '.join(PAYERS)})")
+    raise InvalidValue(_("unknown payer {value} (use one of: {choices})").format(value=repr(value), choices=", ".join(PAYERS)))
 
 
 def _adjustment_info(desk: Desk, a: Adjustment, project: Project | None = None, customer_code: str | None = None,
@@ -616,8 +670,8 @@ def _adjustment_info(desk: Desk, a: Adjustment, project: Project | None = None, 
         customer_code = session.get(Customer, project.customer_id).code
     return AdjustmentInfo(
         id=a.id, project_code=project.code, project_name=project.name, customer_code=customer_code, item=a.item,
-        responsible=a.responsible, responsible_label=RESPONSIBLE_LABELS.get(a.responsible, a.responsible),
-        status=a.status, status_label=ADJUSTMENT_STATUSES.get(a.status, a.status), reported_on=a.reported_on,
+        responsible=a.responsible, responsible_label=responsible_label(a.responsible),
+        status=a.status, status_label=adjustment_status_label(a.status), reported_on=a.reported_on,
         due_on=a.due_on, overdue=a.status in OPEN_ADJUSTMENT and a.due_on is not None and a.due_on < today(desk),
         in_warranty=a.in_warranty, cost=from_fen(a.cost_fen) if a.cost_fen is not None else None, payer=a.payer,
         call_id=a.call_id, created_at=a.created_at, done_at=a.done_at, verdict_at=a.verdict_at, rejections=a.rejections,
@@ -629,10 +683,10 @@ def find_adjustment(session, ident: int | str) -> Adjustment:
     try:
         number = int(str(ident).strip().lstrip("#"))
     except ValueError:
-        raise InvalidValue(f"{ident!r} is not an adjustment number") from None
+        raise InvalidValue(_("{ident} is not an adjustment number").format(ident=repr(ident))) from None
     row = session.get(Adjustment, number)
     if row is None:
-        raise NotFound(f"no adjustment #{number}", hint="csdesk adjust list shows them")
+        raise NotFound(_("no adjustment #{id}").format(id=number), hint=_("csdesk adjust list shows them"))
     return row
 
 
@@ -646,30 +700,31 @@ def add_adjustment(
     session = desk.session
     row = find_project(session, project)
     if row.stage in ("signed",):
-        raise InvalidTransition(f"{row.code} is not handed over yet; adjustments are asked for after handover")
+        raise InvalidTransition(_("{code} is not handed over yet; adjustments are asked for after handover").format(code=row.code))
     if row.stage in ("archived", "shelved"):
-        raise InvalidTransition(f"{row.code} is {row.stage} ({STAGES[row.stage]}); resume it before adding adjustments")
-    item = _text(item, "the item", 500, required=True)
+        raise InvalidTransition(_("{code} is {stage}; resume it before adding adjustments").format(code=row.code, stage=stage_label(row.stage)))
+    item = _text(item, N_("the item"), 500, required=True)
     if reported is None:
         reported = today(desk)
     else:
         handed = local_date(row.handed_over_at, desk.tz)
         if reported > today(desk):
-            raise InvalidValue(f"the day it was reported, {reported}, is in the future (check --on)")
+            raise InvalidValue(_("the day it was reported, {day}, is in the future (check --on)").format(day=reported))
         if handed and reported < handed:
-            raise InvalidValue(f"the day it was reported, {reported}, is before {row.code}'s handover ({handed})")
+            raise InvalidValue(_("the day it was reported, {day}, is before {code}'s handover ({handover})").format(
+                day=reported, code=row.code, handover=handed))
     if due is None and desk.settings["projects"]["adjustment_days"] > 0:
         due = reported + timedelta(days=desk.settings["projects"]["adjustment_days"])
     if due is not None and due < reported:
-        raise InvalidValue(f"the due date {due} is before the day it was reported ({reported})"
-                           if reported != today(desk) else f"the due date {due} is already past")
+        raise InvalidValue(_("the due date {due} is before the day it was reported ({day})").format(due=due, day=reported)
+                           if reported != today(desk) else _("the due date {due} is already past").format(due=due))
     call_id = None
     if call is not None:
         linked = session.get(Call, call)
         if linked is None:
-            raise NotFound(f"no call #{call}")
+            raise NotFound(_("no call #{id}").format(id=call))
         if linked.customer_id != row.customer_id:
-            raise InvalidValue(f"call #{call} is from another customer than {row.code}'s")
+            raise InvalidValue(_("call #{id} is from another customer than {code}'s").format(id=call, code=row.code))
         call_id = linked.id
     adjustment = Adjustment(
         project_id=row.id, item=item, responsible=check_responsible(desk, responsible), status="open", reported_on=reported,
@@ -686,10 +741,12 @@ def _event_at(desk: Desk, a: Adjustment, at: datetime | None, what: str) -> date
     was reported, not before its last step."""
     at = _not_future(desk, at or desk.now, what)
     if local_date(at, desk.tz) < a.reported_on:
-        raise InvalidValue(f"{what} ({dates.fmt(at, desk.tz)}) cannot be before adjustment #{a.id} was reported ({a.reported_on})")
+        raise InvalidValue(_("{what} ({at}) cannot be before adjustment #{id} was reported ({day})").format(
+            what=_(what), at=dates.fmt(at, desk.tz), id=a.id, day=a.reported_on))
     last = max((t for t in (a.done_at, a.verdict_at) if t is not None), default=None)
     if last is not None and at < last:
-        raise InvalidValue(f"{what} ({dates.fmt(at, desk.tz)}) cannot be before adjustment #{a.id}'s last step ({dates.fmt(last, desk.tz)})")
+        raise InvalidValue(_("{what} ({at}) cannot be before adjustment #{id}'s last step ({last})").format(
+            what=_(what), at=dates.fmt(at, desk.tz), id=a.id, last=dates.fmt(last, desk.tz)))
     return at
 
 
@@ -701,15 +758,16 @@ def finish_adjustment(desk: Desk, ident: int | str, cost: Decimal | None = None,
     session = desk.session
     a = find_adjustment(session, ident)
     if a.status not in OPEN_ADJUSTMENT:
-        raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only an open or rejected one can be done")
+        raise InvalidTransition(_("adjustment #{id} is {status}; only an open or rejected one can be done").format(
+            id=a.id, status=adjustment_status_label(a.status)))
     if payer is not None and cost is None:
-        raise InvalidValue("--payer goes with --cost")
-    at = _event_at(desk, a, at, "the work")
+        raise InvalidValue(_("--payer goes with --cost"))
+    at = _event_at(desk, a, at, N_("the work"))
     before = snapshot(a)
     if cost is not None:
         cost_fen = to_fen(cost)
         if cost_fen < 0:
-            raise InvalidValue("a cost cannot be negative")
+            raise InvalidValue(_("a cost cannot be negative"))
         a.cost_fen = cost_fen
         a.payer = check_payer(payer) if payer else ("company" if a.in_warranty else "customer")
     a.status = "done"
@@ -724,8 +782,9 @@ def accept_adjustment(desk: Desk, ident: int | str, at: datetime | None = None) 
     desk.require_actor()
     a = find_adjustment(desk.session, ident)
     if a.status != "done":
-        raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only a done one can be accepted")
-    at = _event_at(desk, a, at, "the acceptance")
+        raise InvalidTransition(_("adjustment #{id} is {status}; only a done one can be accepted").format(
+            id=a.id, status=adjustment_status_label(a.status)))
+    at = _event_at(desk, a, at, N_("the acceptance"))
     before = snapshot(a)
     a.status = "accepted"
     a.verdict_at = at
@@ -738,12 +797,13 @@ def reject_adjustment(desk: Desk, ident: int | str, reason: str, at: datetime | 
     """The customer rejects the done work (at `at`, default now): the adjustment is open again, with the reason kept."""
     desk.require_actor()
     a = find_adjustment(desk.session, ident)
-    reason = _text(reason, "the reason", 500)
+    reason = _text(reason, N_("the reason"), 500)
     if not reason:
-        raise InvalidValue("rejecting an adjustment needs --reason")
+        raise InvalidValue(_("rejecting an adjustment needs --reason"))
     if a.status != "done":
-        raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only a done one can be rejected")
-    at = _event_at(desk, a, at, "the rejection")
+        raise InvalidTransition(_("adjustment #{id} is {status}; only a done one can be rejected").format(
+            id=a.id, status=adjustment_status_label(a.status)))
+    at = _event_at(desk, a, at, N_("the rejection"))
     before = snapshot(a)
     a.status = "rejected"
     a.verdict_at = at
@@ -765,18 +825,18 @@ def edit_adjustment(
     a = find_adjustment(session, ident)
     project = session.get(Project, a.project_id)
     if project.stage == "archived":
-        raise InvalidTransition(f"{project.code} is archived; its adjustments cannot be changed")
+        raise InvalidTransition(_("{code} is archived; its adjustments cannot be changed").format(code=project.code))
     # Every value is checked before anything changes.
-    item = _text(item, "the item", 500, required=True) if item is not None else None
+    item = _text(item, N_("the item"), 500, required=True) if item is not None else None
     responsible = check_responsible(desk, responsible) if responsible is not None else None
     if due is not None and due < a.reported_on:
-        raise InvalidValue(f"the due date {due} is before adjustment #{a.id} was reported ({a.reported_on})")
+        raise InvalidValue(_("the due date {due} is before adjustment #{id} was reported ({day})").format(due=due, id=a.id, day=a.reported_on))
     cost_fen = to_fen(cost) if cost is not None else None
     if cost_fen is not None and cost_fen < 0:
-        raise InvalidValue("a cost cannot be negative")
+        raise InvalidValue(_("a cost cannot be negative"))
     if payer is not None:
         if cost_fen is None and a.cost_fen is None:
-            raise InvalidValue("--payer goes with a cost (give --cost too)")
+            raise InvalidValue(_("--payer goes with a cost (give --cost too)"))
         payer = check_payer(payer)
     before = snapshot(a)
     for name, value in (("item", item), ("responsible", responsible), ("due_on", due), ("cost_fen", cost_fen), ("payer", payer)):
@@ -786,7 +846,7 @@ def edit_adjustment(
         a.payer = "company" if a.in_warranty else "customer"
     after = snapshot(a)
     if all(before.get(k) == after.get(k) for k in after):
-        raise InvalidValue("nothing to change (give at least one new value)")
+        raise InvalidValue(_("nothing to change (give at least one new value)"))
     session.add(a)
     audit(desk, "adjustment.edit", a, before=before)
     return _adjustment_info(desk, a)
@@ -842,21 +902,23 @@ def overdue_adjustments(desk: Desk, now: datetime) -> list[AdjustmentInfo]:
 # --- what other areas show --------------------------------------------------------------------
 
 
-@register_section("项目 projects")
+@register_section(N_("Projects"))
 def _customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
     out = []
     for p in _infos(desk, rows):
         out.append({
-            "code": p.code, "name": p.name, "stage": f"{p.stage} {p.stage_label}", "owner": p.owner,
-            "contract": p.contract, "paid": p.paid, "outstanding": p.outstanding, "overdue": p.overdue,
-            "open adjustments": p.open_adjustments,
-            "warranty": "" if p.in_warranty is None else (f"in, to {p.warranty_end}" if p.in_warranty else f"ended {p.warranty_end}"),
+            # Keys are the JSON contract; N_ puts them in the catalogue for the card's column headers.
+            N_("code"): p.code, N_("name"): p.name, N_("stage"): p.stage_label, N_("owner"): p.owner,
+            N_("contract"): p.contract, N_("paid"): p.paid, N_("outstanding"): p.outstanding, N_("overdue"): p.overdue,
+            N_("open adjustments"): p.open_adjustments,
+            N_("warranty"): "" if p.in_warranty is None else (
+                _("in warranty to {day}").format(day=p.warranty_end) if p.in_warranty else _("ended {day}").format(day=p.warranty_end)),
         })
     return out
 
 
-@register_section("欠款 money owed")
+@register_section(N_("Money owed"))
 def _customer_money_owed(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     from csdesk.workflows.payments import owed_by_customer
 
@@ -1038,12 +1100,13 @@ def demo_projects(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
 
     made["projects"] = made_codes
     due_steps = payments.due_collection_steps(desk, now)
-    stages = ", ".join(f"{len(v)} {k}" for k, v in made_codes.items())
+    stages = ", ".join(f"{len(v)} {stage_label(k)}" for k, v in made_codes.items())
     return [
-        f"  projects:   {sum(len(v) for v in made_codes.values())} ({stages})",
-        f"  money:      {counts['payments']} payments, {counts['reversals']} reversal, {len(payments.overdue_instalments(desk, now))} overdue instalments, "
-        f"{counts['steps']} dunning steps taken, {len(due_steps)} due now",
-        f"  adjustments: {counts['adjustments']} (open, done, rejected and accepted)",
+        "  " + _("projects: {n} ({stages})").format(n=sum(len(v) for v in made_codes.values()), stages=stages),
+        "  " + _("money: {payments} payments, {reversals} reversal, {overdue} overdue instalments, {steps} dunning steps taken, "
+                 "{due} due now").format(payments=counts["payments"], reversals=counts["reversals"],
+                                         overdue=len(payments.overdue_instalments(desk, now)), steps=counts["steps"], due=len(due_steps)),
+        "  " + _("adjustments: {n} (open, done, rejected and accepted)").format(n=counts["adjustments"]),
     ]
 
 
