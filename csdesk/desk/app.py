@@ -352,11 +352,11 @@ class CustomerScreen(DeskScreen):
                           left_text(row.business_left_s), plain(row.summary), key=str(row.id))
         table = self._reset("#callbacks")
         # The customer card's sections come titled by their areas ("回访 callbacks", "项目 projects").
-        for r in next((rows for title, rows in view.sections if "callback" in title), []):
+        for r in next((rows for title, rows in view.sections if "callback" in title.lower()), []):
             table.add_row(str(r.get("id")), r.get("when", ""), r.get("purpose", ""), plain(r.get("status", "")),
                           plain(r.get("assignee", "")), plain(r.get("note", "")), key=str(r.get("id")))
         table = self._reset("#projects")
-        for r in next((rows for title, rows in view.sections if "projects" in title), []):
+        for r in next((rows for title, rows in view.sections if "projects" in title.lower()), []):
             table.add_row(r.get("code", ""), plain(r.get("name", "")), plain(r.get("stage", "")), r.get("outstanding", ""),
                           Text(str(r.get("overdue", "")), style="bold red" if str(r.get("overdue", "0.00")) not in ("0.00", "") else ""),
                           plain(r.get("owner", "")), key=r.get("code"))
