@@ -76,7 +76,7 @@ def add(
     Example: csdesk --as 王芳 adjust add --project P000012 --item "主卧衣柜门关不严" --responsible install --due +5d
     """
     from csdesk import dates
-    from csdesk.workflows.projects import add_adjustment
+    from csdesk.workflows.adjustments import add_adjustment
 
     st = state(ctx)
     due_on = dates.parse_date(due, tz=st.settings.tz) if due else None
@@ -107,7 +107,8 @@ def list_(
 
     Example: csdesk adjust list --open --project P000012
     """
-    from csdesk.workflows.projects import list_adjustments, staff_filter
+    from csdesk.workflows.adjustments import list_adjustments
+    from csdesk.workflows.projects import staff_filter
 
     def run(desk):
         owner_id = staff_filter(desk, owner) if owner else None
@@ -135,7 +136,8 @@ def done(
     Example: csdesk --as 王芳 adjust done 7 --cost 800 --payer contractor --at "yesterday 17:00"
     """
     from csdesk.money import fmt_money, parse_amount
-    from csdesk.workflows.projects import finish_adjustment, payer_label
+    from csdesk.workflows.adjustments import finish_adjustment
+    from csdesk.workflows.projects import payer_label
 
     amount = parse_amount(cost, allow_zero=True) if cost is not None else None
     when = _when(ctx, at)
@@ -154,7 +156,7 @@ def accept(ctx: typer.Context, ident: IdArg, at: AtOpt = None, json_: JsonOpt = 
 
     Example: csdesk --as 王芳 adjust accept 7 --at "today 09:30"
     """
-    from csdesk.workflows.projects import accept_adjustment
+    from csdesk.workflows.adjustments import accept_adjustment
 
     when = _when(ctx, at)
     info = state(ctx).write(lambda desk: accept_adjustment(desk, ident, when))
@@ -168,7 +170,7 @@ def reject(ctx: typer.Context, ident: IdArg, reason: Annotated[str, typer.Option
 
     Example: csdesk --as 王芳 adjust reject 7 --reason "门缝仍然过大"
     """
-    from csdesk.workflows.projects import reject_adjustment
+    from csdesk.workflows.adjustments import reject_adjustment
 
     when = _when(ctx, at)
     info = state(ctx).write(lambda desk: reject_adjustment(desk, ident, reason, when))
@@ -192,7 +194,7 @@ def edit(
     """
     from csdesk import dates
     from csdesk.money import parse_amount
-    from csdesk.workflows.projects import edit_adjustment
+    from csdesk.workflows.adjustments import edit_adjustment
 
     st = state(ctx)
     due_on = dates.parse_date(due, tz=st.settings.tz) if due is not None else None

@@ -52,7 +52,7 @@ def instalment_status(i):
 def render_instalments(rows, title: str | None = None, with_project: bool = True):
     """Instalments at 80 columns: project, amounts and dates are never cut; the least useful columns go first."""
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import step_label
+    from csdesk.workflows.payment_plans import step_label
 
     keys = (["project", "customer", "owner"] if with_project else []) + [
         "seq", "name", "amount", "rule", "due", "paid", "outstanding", "status", "last"]
@@ -83,7 +83,7 @@ def plan(
     Example: csdesk --as 王芳 payment plan P000012 --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"
     """
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import make_plan, plan_view
+    from csdesk.workflows.payment_plans import make_plan, plan_view
 
     st = state(ctx)
     if split is None:
@@ -124,7 +124,7 @@ def record(
     Example: csdesk --as 王芳 payment record P000012 --amount 8.58万 --instalment 首款 --ref 银行流水20261124
     """
     from csdesk.money import fmt_money, parse_amount
-    from csdesk.workflows.payments import record_payment
+    from csdesk.workflows.payments_received import record_payment
 
     st = state(ctx)
     value = parse_amount(amount)
@@ -157,7 +157,7 @@ def reverse(
     Example: csdesk --as 李娜 payment reverse 41 --reason "金额录错，应为85800"
     """
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import reverse_payment
+    from csdesk.workflows.payments_received import reverse_payment
 
     st = state(ctx)
     when = _when(st, at)
@@ -187,7 +187,7 @@ def chase(
 
     Example: csdesk --as 王芳 payment chase P000012 --step call --note "客户答应周五前付尾款"
     """
-    from csdesk.workflows.payments import chase as record_step
+    from csdesk.workflows.dunning import chase as record_step
 
     st = state(ctx)
     when = _when(st, at)
@@ -195,7 +195,7 @@ def chase(
     if want_json(ctx, json_):
         print_json(ctx, rows)
         return
-    from csdesk.workflows.payments import step_label
+    from csdesk.workflows.payment_plans import step_label
 
     names = ", ".join(r.instalment for r in rows)
     skipped = sorted({s for r in rows for s in r.skipped}, key=list(("reminder", "call", "notice", "lawyer")).index)
@@ -224,7 +224,7 @@ def list_(
     Example: csdesk payment list --overdue --owner 王芳
     """
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import list_instalments
+    from csdesk.workflows.payment_plans import list_instalments
 
     st = state(ctx)
     days = _days(st, due_within) if due_within else None
@@ -254,7 +254,7 @@ def aging_(
     """
     from csdesk import dates
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import aging
+    from csdesk.workflows.aging import aging
 
     st = state(ctx)
     day = dates.parse_date(as_of, tz=st.settings.tz) if as_of else None

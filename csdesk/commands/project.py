@@ -127,7 +127,7 @@ def render_project(view, tz) -> None:
     from csdesk.commands.adjust import adjustment_table
     from csdesk.commands.payment import render_instalments
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import method_label, step_label
+    from csdesk.workflows.payment_plans import method_label, step_label
     from csdesk.workflows.projects import role_label
 
     p = view.project
@@ -213,7 +213,7 @@ def show(ctx: typer.Context, code: CodeArg, json_: JsonOpt = False) -> None:
 
     Example: csdesk project show P000012
     """
-    from csdesk.workflows.projects import project_view
+    from csdesk.workflows.project_view import project_view
 
     st = state(ctx)
     view = st.read(lambda desk: project_view(desk, code))

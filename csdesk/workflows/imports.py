@@ -1,4 +1,8 @@
-"""Importing the department's existing customer spreadsheet: all rows or none, and no duplicates."""
+"""Importing the department's existing customer spreadsheet: all rows or none, and no duplicates.
+
+Part of the customers area: it checks each row with customers' own rules (_check_tier, _text) and
+imports nothing from the other areas.
+"""
 
 from __future__ import annotations
 
