@@ -42,7 +42,7 @@ def test_add_and_show_a_project(desk, cli):
     assert [d["step"] for d in data["next_steps"]] == ["reminder", "call", "notice", "lawyer"]
     text = cli("project", "show", "P000001").stdout
     assert "P000001 望京SOHO 12层精装  signed" in text
-    assert "contract ¥100,000.00 · paid ¥0.00 · outstanding ¥100,000.00 · overdue ¥30,000.00" in text
+    assert "contract ¥100,000.00 · paid ¥0.00 · outstanding ¥100,000.00\n  Overdue: ¥30,000.00" in text
     assert "首款" in text and "overdue 176 days" in text  # 2026-06-01 → 2026-11-24
 
 

@@ -135,17 +135,18 @@ def render_project(view, tz) -> None:
     console.print(heading(f"{p.code} {p.name}", f"  {p.stage_label}"))
     money = _("contract {contract} · paid {paid} · outstanding {outstanding}").format(
         contract=fmt_money(p.contract), paid=fmt_money(p.paid), outstanding=fmt_money(p.outstanding))
-    if p.overdue:
-        money += " · " + _("overdue {amount}").format(amount=fmt_money(p.overdue))
-    if p.credit:
-        money += " · " + _("credit {amount}").format(amount=fmt_money(p.credit))
     for label, value in (
         (_("Customer"), f"{p.customer_code} {p.customer_name or ''}".strip()), (_("Owner"), p.owner), (_("Site"), p.site),
         (_("Signed"), str(p.signed_on) if p.signed_on else None), (_("Handover"), dates.fmt(p.handed_over_at, tz) or None),
         (_("Accepted"), dates.fmt(p.accepted_at, tz) or None), (_("Warranty"), warranty_text(p)), (_("Money"), money),
+        (_("Credit"), fmt_money(p.credit) if p.credit else None),
     ):
         if value:
             console.print(f"  {label}: {value}", markup=False, highlight=False)
+    if p.overdue:  # on its own line, in words and red: it stands out, and the money line fits 80 columns
+        from rich.text import Text
+
+        console.print(Text.assemble(f"  {_('Overdue')}: ", (fmt_money(p.overdue), "bold red")))
 
     if view.adjustments:
         console.print(adjustment_table(view.adjustments, title=_("Adjustments"), with_project=False))
