@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from csdesk import phones
 from csdesk.errors import InvalidValue
-from csdesk.i18n import _, ngettext
+from csdesk.i18n import _
 from csdesk.models import Customer, CustomerPhone, Staff
 from csdesk.workflows import Desk, audit, snapshot
 from csdesk.workflows.customers import _check_tier, _text
@@ -217,8 +217,9 @@ def import_customers(
     if problems:
         problems.sort(key=lambda p: p[0])
         raise ImportRejected(
-            ngettext("{n} bad row in {file}; nothing imported", "{n} bad rows in {file}; nothing imported", len(problems)).format(
-                n=len(problems), file=file_name),
+            # Two messages rather than ngettext: the catalogue keeps every id as a message of its own.
+            (_("{n} bad row in {file}; nothing imported") if len(problems) == 1 else
+             _("{n} bad rows in {file}; nothing imported")).format(n=len(problems), file=file_name),
             details=[text for _line, text in problems],
         )
 
