@@ -162,3 +162,15 @@ def test_ids_codes_amounts_and_dates_whole_at_the_width(desk, cli, columns):
             assert whole in text, (lang, columns, whole)
         text = cli("--lang", lang, "payment", "aging", env=env).stdout
         assert "¥100,000.00" in text or "¥1,063,180.00" in text
+
+
+def test_an_import_refused_in_chinese(team, cli, tmp_path):
+    bad = tmp_path / "客户.csv"
+    bad.write_text("姓名,电话\n张三,13800000000\n,13900000000\n李四,13800000000\n", encoding="utf-8")
+    r = cli("--lang", "zh", "--as", "王芳", "customer", "import", str(bad))
+    assert r.exit_code == 1 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert "客户.csv 有 2 行有误；没有导入任何数据" in lines[0]
+    assert "第 3 行：没有姓名" in r.stderr and "第 4 行：138 0000 0000 在第 2 行也出现了" in r.stderr
+    r = cli("--lang", "en", "--as", "王芳", "customer", "import", str(bad))
+    assert "2 bad rows in 客户.csv; nothing imported" in r.stderr and "line 3: no name" in r.stderr
