@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Sequence
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import N_, _
 
 FEN = Decimal("0.01")
 MAX_YUAN = Decimal("1000000000000")  # 1万亿: far above any contract, far below BigInteger
@@ -26,7 +27,7 @@ _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
 _PLAIN = re.compile(rf"^({_NUMBER})$")
 _WAN = re.compile(rf"^({_NUMBER})万(?:(\d)千?|(\d{{4}}))?$")
 _QIAN = re.compile(rf"^({_NUMBER})(?:千|k)$")
-_HINT = "try 12000, 12,000.50, ¥12000 or 1.2万"
+_HINT = N_("try 12000, 12,000.50, ¥12000 or 1.2万")
 
 
 def _number(text: str) -> Decimal:
@@ -36,7 +37,7 @@ def _number(text: str) -> Decimal:
 def parse_amount(text: str | int | Decimal, *, allow_zero: bool = False, allow_negative: bool = False) -> Decimal:
     """An amount as a user types it, as Decimal yuan with two places; InvalidValue says why not."""
     if isinstance(text, bool):
-        raise InvalidValue(f"{text!r} is not an amount")
+        raise InvalidValue(_("{text} is not an amount").format(text=repr(text)))
     if isinstance(text, (int, Decimal)):
         raw = str(text)
         value = Decimal(text)
@@ -44,15 +45,15 @@ def parse_amount(text: str | int | Decimal, *, allow_zero: bool = False, allow_n
         raw = text
         value = _parse_text(text)
     if not value.is_finite():
-        raise InvalidValue(f"{raw!r} is not an amount ({_HINT})")
+        raise InvalidValue(_("{text} is not an amount ({hint})").format(text=repr(raw), hint=_(_HINT)))
     if value != value.quantize(FEN, rounding=ROUND_HALF_UP):
-        raise InvalidValue(f"{raw!r} has fractions of a fen (分); amounts are exact to 0.01")
+        raise InvalidValue(_("{text} has fractions of a fen (分); amounts are exact to 0.01").format(text=repr(raw)))
     if value < 0 and not allow_negative:
-        raise InvalidValue(f"{raw!r}: the amount cannot be negative")
+        raise InvalidValue(_("{text}: the amount cannot be negative").format(text=repr(raw)))
     if value == 0 and not allow_zero:
-        raise InvalidValue(f"{raw!r}: the amount must be more than zero")
+        raise InvalidValue(_("{text}: the amount must be more than zero").format(text=repr(raw)))
     if abs(value) > MAX_YUAN:
-        raise InvalidValue(f"{raw!r} is too large an amount")
+        raise InvalidValue(_("{text} is too large an amount").format(text=repr(raw)))
     return value.quantize(FEN)
 
 
@@ -60,7 +61,7 @@ def _parse_text(text: str) -> Decimal:
     raw = text
     s = unicodedata.normalize("NFKC", text or "").strip().lower()
     if not s:
-        raise InvalidValue("the amount is empty")
+        raise InvalidValue(_("the amount is empty"))
     sign = 1
     if s.startswith("-"):
         sign, s = -1, s[1:].strip()
@@ -79,7 +80,7 @@ def _parse_text(text: str) -> Decimal:
         if m := _WAN.match(s):
             value = _number(m.group(1)) * 10000
             if (m.group(2) or m.group(3)) and "." in m.group(1):
-                raise InvalidValue(f"{raw!r} is not an amount (write 1.5万 or 1万5000, not both)")
+                raise InvalidValue(_("{text} is not an amount (write 1.5万 or 1万5000, not both)").format(text=repr(raw)))
             if m.group(2):
                 value += int(m.group(2)) * 1000
             elif m.group(3):
@@ -89,14 +90,14 @@ def _parse_text(text: str) -> Decimal:
             return sign * _number(m.group(1)) * 1000
     except InvalidOperation:
         pass
-    raise InvalidValue(f"{raw!r} is not an amount ({_HINT})")
+    raise InvalidValue(_("{text} is not an amount ({hint})").format(text=repr(raw), hint=_(_HINT)))
 
 
 def to_fen(amount: Decimal) -> int:
     """Decimal yuan → integer fen; refuses fractions of a fen rather than rounding them away."""
     fen = Decimal(amount) * 100
     if fen != fen.to_integral_value():
-        raise InvalidValue(f"{amount} has fractions of a fen (分); amounts are exact to 0.01")
+        raise InvalidValue(_("{text} has fractions of a fen (分); amounts are exact to 0.01").format(text=amount))
     return int(fen)
 
 
@@ -134,17 +135,17 @@ def split_exact(total_fen: int, parts: int | Sequence[Decimal | int]) -> list[in
     """
     total_fen = int(total_fen)
     if total_fen < 0:
-        raise InvalidValue("cannot split a negative amount")
+        raise InvalidValue(_("cannot split a negative amount"))
     if isinstance(parts, int):
         if parts < 1:
-            raise InvalidValue("split into at least one part")
+            raise InvalidValue(_("split into at least one part"))
         weights = [Decimal(1)] * parts
     else:
         weights = [Decimal(w) for w in parts]
         if not weights:
-            raise InvalidValue("split into at least one part")
+            raise InvalidValue(_("split into at least one part"))
         if any(w <= 0 for w in weights):
-            raise InvalidValue("every share of a split must be more than zero")
+            raise InvalidValue(_("every share of a split must be more than zero"))
     whole = sum(weights)
     shares = [Decimal(total_fen) * w / whole for w in weights[:-1]]
     out = [round_fen(s) for s in shares]

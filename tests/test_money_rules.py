@@ -238,7 +238,7 @@ def overdue(db, due=date(2026, 10, 1), contract="10000") -> str:
 def test_a_later_step_before_an_earlier_one_is_refused(money_db):
     code = overdue(money_db)
     before = money_db.dump()
-    with money_db.desk(as_="李娜") as desk, pytest.raises(InvalidTransition, match=r"has had no reminder \(提醒\), call \(电话催收\)"):
+    with money_db.desk(as_="李娜") as desk, pytest.raises(InvalidTransition, match=r"has had no reminder, call by"):
         chase(desk, code, "notice")
     with money_db.desk(as_="张强") as desk, pytest.raises(InvalidTransition, match="cannot come first"):
         chase(desk, code, "lawyer")

@@ -60,7 +60,7 @@ def fired(monkeypatch):
 
 def test_a_new_project_is_signed_and_owned_by_whoever_adds_it(desk_db):
     p = new_project(desk_db, contract=Decimal("286000.00"), site="朝阳区望京街10号")
-    assert (p.code, p.stage, p.stage_label, p.owner) == ("P000001", "signed", "已签约", "王芳")
+    assert (p.code, p.stage, p.stage_label, p.owner) == ("P000001", "signed", "signed", "王芳")
     assert p.contract == Decimal("286000.00")
     assert p.signed_on == date(2026, 11, 24)
     assert p.warranty_months == 24 and p.in_warranty is None  # the warranty starts at handover
@@ -100,13 +100,13 @@ def test_handover_starts_the_warranty_and_fires_the_visit_rules(desk_db, fired):
     with desk_db.desk(as_="王芳") as desk:
         # 00:30 local on 2026-11-20 is still 11-19 in UTC: the warranty counts from the local date
         info = handover_project(desk, p.code, at=sh(2026, 11, 20, 0, 30))
-    assert info.stage == "handed_over" and info.stage_label == "已交付"
+    assert info.stage == "handed_over" and info.stage_label == "handed over"
     assert info.warranty_end == date(2028, 11, 20)
     assert info.in_warranty is True
     assert fired == [("project_handed_over", p.id)]
     with desk_db.desk(as_="王芳") as desk, pytest.raises(InvalidTransition) as err:
         handover_project(desk, p.code)
-    assert "handed_over" in err.value.message and "only a signed project" in err.value.message
+    assert "handed over" in err.value.message and "only a signed project" in err.value.message
 
 
 def test_handover_cannot_be_in_the_future_or_before_signing(desk_db):
@@ -136,7 +136,7 @@ def test_adjustments_in_and_out_of_warranty_decide_who_pays(desk_db):
         outside = add_adjustment(desk, old, "阳台瓷砖空鼓", "contractor")
     assert inside.in_warranty is True and outside.in_warranty is False
     assert inside.due_on == date(2026, 12, 1)  # projects.adjustment_days = 7
-    assert (inside.responsible, inside.responsible_label, inside.status) == ("install", "安装", "open")
+    assert (inside.responsible, inside.responsible_label, inside.status) == ("install", "installation", "open")
     with desk_db.desk(as_="王芳") as desk:
         a = finish_adjustment(desk, inside.id, cost=Decimal("800"))
         b = finish_adjustment(desk, outside.id, cost=Decimal("1200.50"))
@@ -156,7 +156,7 @@ def test_adjustment_verdicts_and_a_rejection_opens_it_again(desk_db):
             accept_adjustment(desk, a.id)
         finish_adjustment(desk, a.id)
         r = reject_adjustment(desk, a.id, "仍有一段不亮")
-    assert (r.status, r.status_label, r.rejections, r.reason) == ("rejected", "被驳回·重开", 1, "仍有一段不亮")
+    assert (r.status, r.status_label, r.rejections, r.reason) == ("rejected", "rejected, reopened", 1, "仍有一段不亮")
     rows, total = _list(desk_db, open_only=True)
     assert [x.id for x in rows] == [a.id]
     with desk_db.desk(as_="王芳") as desk:
@@ -351,4 +351,4 @@ def test_customer_show_has_projects_and_money_owed(desk_db):
     assert sections["projects"][0]["outstanding"] == Decimal("70000.00")
     owed = sections["money_owed"]
     assert [(r["instalment"], r["outstanding"], r["days overdue"]) for r in owed] == [("二期款", Decimal("40000.00"), 1)]
-    assert owed[0]["next step"] == "reminder 提醒"
+    assert owed[0]["next step"] == "reminder"

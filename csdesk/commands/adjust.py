@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,7 +29,34 @@ def _done(ctx, info, json_: bool, message: str) -> None:
 
 
 def _warranty(a) -> str:
-    return "in warranty 保修期内" if a.in_warranty else "out of warranty 保修期外"
+    return _("in warranty") if a.in_warranty else _("out of warranty")
+
+
+def adjustment_table(rows, title: str | None = None, with_project: bool = True):
+    """Adjustments at 80 columns: id, project, due and cost are never cut; the item is shortened with …."""
+    from rich.text import Text
+
+    from csdesk.money import fmt_money
+    from csdesk.workflows.projects import payer_label
+
+    h = {k: _(v) for k, v in (("id", N_("#")), ("project", N_("Project")), ("item", N_("Item")), ("responsible", N_("Responsible")),
+                               ("status", N_("Status")), ("reported", N_("Reported")), ("due", N_("Due")), ("warranty", N_("Warranty")),
+                               ("cost", N_("Cost")), ("owner", N_("Owner")))}
+    if not with_project:
+        del h["project"], h["owner"]
+    t = table(*h.values(), title=title, text=(h["item"],),
+              optional=tuple(h[k] for k in ("owner", "reported", "responsible", "warranty") if k in h))
+    for a in rows:
+        status = a.status_label + (f" ×{a.rejections}" if a.rejections else "")
+        due = Text(str(a.due_on or ""))
+        if a.overdue:
+            due = Text(f"{a.due_on} " + _("overdue"), style="bold red")
+        cost = f"{fmt_money(a.cost)} {payer_label(a.payer)}".strip() if a.cost is not None else ""
+        cells = {"id": str(a.id), "project": a.project_code, "item": a.item, "responsible": a.responsible_label, "status": status,
+                 "reported": str(a.reported_on), "due": due, "warranty": _("in") if a.in_warranty else _("out"), "cost": cost,
+                 "owner": a.owner or ""}
+        t.add_row(*(cells[k] for k in h))
+    return t
 
 
 @app.command("add")
@@ -48,7 +76,7 @@ def add(
     Example: csdesk --as 王芳 adjust add --project P000012 --item "主卧衣柜门关不严" --responsible install --due +5d
     """
     from csdesk import dates
-    from csdesk.workflows.projects import add_adjustment
+    from csdesk.workflows.adjustments import add_adjustment
 
     st = state(ctx)
     due_on = dates.parse_date(due, tz=st.settings.tz) if due else None
@@ -58,7 +86,11 @@ def add(
         print_json(ctx, info)
         return
     typer.echo(info.id)
-    note(f"Added adjustment #{info.id} to {info.project_code}, {_warranty(info)}" + (f", due {info.due_on}." if info.due_on else "."))
+    if info.due_on:
+        note(_("Added adjustment #{id} to {code}, {warranty}, due {due}.").format(
+            id=info.id, code=info.project_code, warranty=_warranty(info), due=info.due_on))
+    else:
+        note(_("Added adjustment #{id} to {code}, {warranty}.").format(id=info.id, code=info.project_code, warranty=_warranty(info)))
 
 
 @app.command("list")
@@ -67,28 +99,27 @@ def list_(
     project: Annotated[str | None, typer.Option("--project", help="Project code.")] = None,
     open_: Annotated[bool, typer.Option("--open", help="Only open ones (open or rejected).")] = False,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open ones past their due date.")] = False,
-    limit: Annotated[int, typer.Option("--limit")] = 100,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only on this person's projects (staff name, or me).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 100,
     json_: JsonOpt = False,
 ) -> None:
     """List adjustments (newest first; --overdue: oldest due first).
 
     Example: csdesk adjust list --open --project P000012
     """
-    from csdesk.money import fmt_money
-    from csdesk.workflows.projects import list_adjustments
+    from csdesk.workflows.adjustments import list_adjustments
+    from csdesk.workflows.projects import staff_filter
 
-    rows, total = state(ctx).read(lambda desk: list_adjustments(desk, project, open_, overdue, limit))
+    def run(desk):
+        owner_id = staff_filter(desk, owner) if owner else None
+        return list_adjustments(desk, project, open_, overdue, limit, owner_id=owner_id)
+
+    rows, total = state(ctx).read(run)
     if want_json(ctx, json_):
-        print_json(ctx, {"total": total, "adjustments": rows})
+        print_list(ctx, rows, total)
         return
-    t = table("#", "project", "item", "responsible", "status", "reported", "due", "warranty", "cost", "owner")
-    for a in rows:
-        status = f"{a.status} {a.status_label}" + (f" ×{a.rejections}" if a.rejections else "")
-        t.add_row(str(a.id), a.project_code, a.item, f"{a.responsible} {a.responsible_label}", status, str(a.reported_on),
-                  f"{a.due_on or ''}" + (" OVERDUE" if a.overdue else ""), "in 保内" if a.in_warranty else "out 保外",
-                  f"{fmt_money(a.cost)} {a.payer}" if a.cost is not None else "", a.owner or "")
-    out().print(t)
-    note(f"{len(rows)} of {total} adjustments shown.")
+    out().print(adjustment_table(rows))
+    cut_note(len(rows), total)
 
 
 @app.command("done")
@@ -105,26 +136,31 @@ def done(
     Example: csdesk --as 王芳 adjust done 7 --cost 800 --payer contractor --at "yesterday 17:00"
     """
     from csdesk.money import fmt_money, parse_amount
-    from csdesk.workflows.projects import finish_adjustment
+    from csdesk.workflows.adjustments import finish_adjustment
+    from csdesk.workflows.projects import payer_label
 
     amount = parse_amount(cost, allow_zero=True) if cost is not None else None
     when = _when(ctx, at)
     info = state(ctx).write(lambda desk: finish_adjustment(desk, ident, amount, payer, when))
-    paid = f", cost {fmt_money(info.cost)} paid by {info.payer}" if info.cost is not None else ""
-    _done(ctx, info, json_, f"Adjustment #{info.id} done{paid}; waiting for the customer's verdict.")
+    if info.cost is not None:
+        message = _("Adjustment #{id} done, cost {cost} paid by {payer}; waiting for the customer's verdict.").format(
+            id=info.id, cost=fmt_money(info.cost), payer=payer_label(info.payer))
+    else:
+        message = _("Adjustment #{id} done; waiting for the customer's verdict.").format(id=info.id)
+    _done(ctx, info, json_, message)
 
 
 @app.command("accept")
 def accept(ctx: typer.Context, ident: IdArg, at: AtOpt = None, json_: JsonOpt = False) -> None:
-    """The customer accepts the adjustment (验收): it is closed.
+    """The customer accepts the adjustment: it is closed.
 
     Example: csdesk --as 王芳 adjust accept 7 --at "today 09:30"
     """
-    from csdesk.workflows.projects import accept_adjustment
+    from csdesk.workflows.adjustments import accept_adjustment
 
     when = _when(ctx, at)
     info = state(ctx).write(lambda desk: accept_adjustment(desk, ident, when))
-    _done(ctx, info, json_, f"Adjustment #{info.id} accepted by the customer.")
+    _done(ctx, info, json_, _("Adjustment #{id} accepted by the customer.").format(id=info.id))
 
 
 @app.command("reject")
@@ -134,11 +170,11 @@ def reject(ctx: typer.Context, ident: IdArg, reason: Annotated[str, typer.Option
 
     Example: csdesk --as 王芳 adjust reject 7 --reason "门缝仍然过大"
     """
-    from csdesk.workflows.projects import reject_adjustment
+    from csdesk.workflows.adjustments import reject_adjustment
 
     when = _when(ctx, at)
     info = state(ctx).write(lambda desk: reject_adjustment(desk, ident, reason, when))
-    _done(ctx, info, json_, f"Adjustment #{info.id} rejected ({info.rejections}×); it is open again.")
+    _done(ctx, info, json_, _("Adjustment #{id} rejected ({n}×); it is open again.").format(id=info.id, n=info.rejections))
 
 
 @app.command("edit")
@@ -158,14 +194,14 @@ def edit(
     """
     from csdesk import dates
     from csdesk.money import parse_amount
-    from csdesk.workflows.projects import edit_adjustment
+    from csdesk.workflows.adjustments import edit_adjustment
 
     st = state(ctx)
     due_on = dates.parse_date(due, tz=st.settings.tz) if due is not None else None
     amount = parse_amount(cost, allow_zero=True) if cost is not None else None
     info = st.write(lambda desk: edit_adjustment(desk, ident, item, due_on, responsible, amount, payer))
-    _done(ctx, info, json_, f"Updated adjustment #{info.id} of {info.project_code}.")
+    _done(ctx, info, json_, _("Updated adjustment #{id} of {code}.").format(id=info.id, code=info.project_code))
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="adjust", help="Adjustments (调整/整改) after handover: add, list, edit, done, accept, reject.")
+    root.add_typer(app, name="adjust", help="Adjustments after handover: add, list, edit, done, accept, reject.")

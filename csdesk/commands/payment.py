@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -27,27 +28,45 @@ def _days(st, text: str) -> int:
     text = (text or "").strip()
     if text.isdigit():
         if int(text) > 36600:
-            raise InvalidValue(f"{text!r}: at most 36600 days (100 years)")
+            raise InvalidValue(_("{text}: at most 36600 days (100 years)").format(text=repr(text)))
         return int(text)
     span = dates.parse_span(text)
     start = dates.now().astimezone(st.settings.tz).date()
     days = (start + span - start).days
     if days < 0:
-        raise InvalidValue(f"{text!r}: give a span ahead (30d, 2w, 1m)")
+        raise InvalidValue(_("{text}: give a span ahead (30d, 2w, 1m)").format(text=repr(text)))
     return days
 
 
-def render_instalments(rows, title: str | None = None, with_project: bool = True):
-    from csdesk.money import fmt_money
+def instalment_status(i):
+    """An instalment's status as a word, with colour for what is overdue (red) or due today (yellow)."""
+    from rich.text import Text
 
-    cols = (["project", "customer", "owner"] if with_project else []) + [
-        "#", "instalment", "amount", "due rule", "due", "paid", "outstanding", "status", "last step"]
-    t = table(*cols, title=title)
+    if i.status == "overdue":
+        return Text(_("{status} {days} days").format(status=i.status_label, days=i.days_overdue), style="bold red")
+    if i.status == "due":
+        return Text(i.status_label, style="bold yellow")
+    return Text(i.status_label)
+
+
+def render_instalments(rows, title: str | None = None, with_project: bool = True):
+    """Instalments at 80 columns: project, amounts and dates are never cut; the least useful columns go first."""
+    from csdesk.money import fmt_money
+    from csdesk.workflows.payment_plans import step_label
+
+    keys = (["project", "customer", "owner"] if with_project else []) + [
+        "seq", "name", "amount", "rule", "due", "paid", "outstanding", "status", "last"]
+    words = {"project": N_("Project"), "customer": N_("Customer"), "owner": N_("Owner"), "seq": N_("#"), "name": N_("Instalment"), "amount": N_("Amount"),
+             "rule": N_("Due rule"), "due": N_("Due"), "paid": N_("Paid"), "outstanding": N_("Outstanding"), "status": N_("Status"), "last": N_("Last step")}
+    h = {k: _(words[k]) for k in keys}
+    t = table(*h.values(), title=title, text=tuple(h[k] for k in ("customer", "name") if k in h),
+              optional=tuple(h[k] for k in ("last", "rule", "owner", "seq", "customer", "paid", "amount") if k in h))
     for i in rows:
-        status = f"{i.status} {i.status_label}" + (f" {i.days_overdue}d" if i.days_overdue else "")
-        lead = [i.project_code, f"{i.customer_code or ''} {i.customer_name or ''}".strip(), i.owner or ""] if with_project else []
-        t.add_row(*lead, str(i.seq), i.name, fmt_money(i.amount), i.due_rule, str(i.due_on or "—"), fmt_money(i.paid),
-                  fmt_money(i.outstanding), status, i.last_step or "")
+        cells = {"project": i.project_code, "customer": f"{i.customer_code or ''} {i.customer_name or ''}".strip(), "owner": i.owner or "",
+                 "seq": str(i.seq), "name": i.name, "amount": fmt_money(i.amount), "rule": i.due_rule, "due": str(i.due_on or "—"),
+                 "paid": fmt_money(i.paid), "outstanding": fmt_money(i.outstanding), "status": instalment_status(i),
+                 "last": step_label(i.last_step) if i.last_step else ""}
+        t.add_row(*(cells[k] for k in keys))
     return t
 
 
@@ -64,14 +83,14 @@ def plan(
     Example: csdesk --as 王芳 payment plan P000012 --split "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d"
     """
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import make_plan, plan_view
+    from csdesk.workflows.payment_plans import make_plan, plan_view
 
     st = state(ctx)
     if split is None:
         if replace:
             from csdesk.errors import InvalidValue
 
-            raise InvalidValue("--replace needs --split with the new plan")
+            raise InvalidValue(_("--replace needs --split with the new plan"))
         view = st.read(lambda desk: plan_view(desk, code))
     else:
         view = st.write(lambda desk: make_plan(desk, code, split, replace))
@@ -80,10 +99,12 @@ def plan(
         return
     p = view.project
     if not view.instalments:
-        note(f"{p.code} has no payment plan yet.")
+        note(_("{code} has no payment plan yet.").format(code=p.code))
         return
-    out().print(render_instalments(view.instalments, title=f"{p.code} {p.name} · contract {fmt_money(p.contract)}", with_project=False))
-    note(f"Planned {fmt_money(view.planned)} · paid {fmt_money(view.paid)} · outstanding {fmt_money(view.outstanding)}.")
+    title = _("{code} {name} · contract {contract}").format(code=p.code, name=p.name, contract=fmt_money(p.contract))
+    out().print(render_instalments(view.instalments, title=title, with_project=False))
+    note(_("Planned {planned} · paid {paid} · outstanding {outstanding}.").format(
+        planned=fmt_money(view.planned), paid=fmt_money(view.paid), outstanding=fmt_money(view.outstanding)))
 
 
 @app.command("record")
@@ -103,7 +124,7 @@ def record(
     Example: csdesk --as 王芳 payment record P000012 --amount 8.58万 --instalment 首款 --ref 银行流水20261124
     """
     from csdesk.money import fmt_money, parse_amount
-    from csdesk.workflows.payments import record_payment
+    from csdesk.workflows.payments_received import record_payment
 
     st = state(ctx)
     value = parse_amount(amount)
@@ -115,9 +136,12 @@ def record(
     typer.echo(info.id)
     to = ", ".join(f"{a.instalment} {fmt_money(a.amount)}" for a in info.allocations)
     if info.credit:
-        to += (", " if to else "") + f"credit {fmt_money(info.credit)}"
-    tail = " — the project is settled (已结清)." if info.project_stage == "settled" else "."
-    note(f"Recorded payment #{info.id} of {fmt_money(info.amount)} for {info.project_code}: {to}{tail}")
+        to += (", " if to else "") + _("credit {amount}").format(amount=fmt_money(info.credit))
+    values = dict(id=info.id, amount=fmt_money(info.amount), code=info.project_code, to=to)
+    if info.project_stage == "settled":
+        note(_("Recorded payment #{id} of {amount} for {code}: {to} — the project is settled.").format(**values))
+    else:
+        note(_("Recorded payment #{id} of {amount} for {code}: {to}.").format(**values))
 
 
 @app.command("reverse")
@@ -133,7 +157,7 @@ def reverse(
     Example: csdesk --as 李娜 payment reverse 41 --reason "金额录错，应为85800"
     """
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import reverse_payment
+    from csdesk.workflows.payments_received import reverse_payment
 
     st = state(ctx)
     when = _when(st, at)
@@ -142,14 +166,15 @@ def reverse(
         print_json(ctx, info)
         return
     typer.echo(info.id)
-    note(f"Reversed payment #{info.reverses_id} with #{info.id} ({fmt_money(info.amount)}) on {info.project_code}.")
+    note(_("Reversed payment #{id} with #{reversal} ({amount}) on {code}.").format(
+        id=info.reverses_id, reversal=info.id, amount=fmt_money(info.amount), code=info.project_code))
 
 
 @app.command("chase")
 def chase(
     ctx: typer.Context,
     code: CodeArg,
-    step: Annotated[str, typer.Option("--step", help="reminder | call | notice (催款函) | lawyer (律师函, manager or above)")],
+    step: Annotated[str, typer.Option("--step", help="reminder | call | notice (demand letter) | lawyer (lawyer's letter, manager or above)")],
     note_: Annotated[str | None, typer.Option("--note", help="What was said or sent.")] = None,
     instalment: Annotated[str | None, typer.Option("--instalment", help="Only this instalment (default: every due and unpaid one).")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When (default now).")] = None,
@@ -157,12 +182,12 @@ def chase(
     reason: Annotated[str | None, typer.Option("--reason", help="Why earlier steps are skipped (with --skip).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Record a dunning step (催收) for a project's due and unpaid instalments; the ladder goes in order
+    """Record a dunning step for a project's due and unpaid instalments; the ladder goes in order
     (reminder → call → notice → lawyer) unless a manager records a step with --skip --reason.
 
     Example: csdesk --as 王芳 payment chase P000012 --step call --note "客户答应周五前付尾款"
     """
-    from csdesk.workflows.payments import chase as record_step
+    from csdesk.workflows.dunning import chase as record_step
 
     st = state(ctx)
     when = _when(st, at)
@@ -170,12 +195,16 @@ def chase(
     if want_json(ctx, json_):
         print_json(ctx, rows)
         return
+    from csdesk.workflows.payment_plans import step_label
+
     names = ", ".join(r.instalment for r in rows)
     skipped = sorted({s for r in rows for s in r.skipped}, key=list(("reminder", "call", "notice", "lawyer")).index)
+    values = dict(step=rows[0].step_label, code=rows[0].project_code, names=names)
     if skipped:
-        note(f"Recorded {rows[0].step} {rows[0].step_label} on {rows[0].project_code} for {names}, skipping {', '.join(skipped)}.")
+        note(_("Recorded {step} on {code} for {names}, skipping {skipped}.").format(
+            skipped=", ".join(step_label(s) for s in skipped), **values))
     else:
-        note(f"Recorded {rows[0].step} {rows[0].step_label} on {rows[0].project_code} for {names}.")
+        note(_("Recorded {step} on {code} for {names}.").format(**values))
 
 
 @app.command("list")
@@ -185,9 +214,9 @@ def list_(
     due_within: Annotated[str | None, typer.Option("--due-within", help="Only those falling due within this span: 30d, 2w, 1m.")] = None,
     project: Annotated[str | None, typer.Option("--project", help="Project code.")] = None,
     customer: Annotated[str | None, typer.Option("--customer", help="Customer code or phone.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Project owner (staff name).")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Project owner (staff name, or me).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include paid instalments.")] = False,
-    limit: Annotated[int, typer.Option("--limit")] = 100,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 100,
     json_: JsonOpt = False,
 ) -> None:
     """List instalments still owed, soonest due first.
@@ -195,19 +224,20 @@ def list_(
     Example: csdesk payment list --overdue --owner 王芳
     """
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import list_instalments
+    from csdesk.workflows.payment_plans import list_instalments
 
     st = state(ctx)
     days = _days(st, due_within) if due_within else None
     rows, total = st.read(lambda desk: list_instalments(desk, overdue, days, project, customer, owner, all_, limit))
     if want_json(ctx, json_):
-        print_json(ctx, {"total": total, "instalments": rows})
+        print_list(ctx, rows, total)
         return
     out().print(render_instalments(rows))
     from decimal import Decimal
 
     owed = sum((r.outstanding for r in rows), Decimal("0.00"))
-    note(f"{len(rows)} of {total} instalments shown; {fmt_money(owed)} outstanding on those shown.")
+    note(_("{amount} outstanding on the instalments shown.").format(amount=fmt_money(owed)))
+    cut_note(len(rows), total)
 
 
 @app.command("aging")
@@ -224,7 +254,7 @@ def aging_(
     """
     from csdesk import dates
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import aging
+    from csdesk.workflows.aging import aging
 
     st = state(ctx)
     day = dates.parse_date(as_of, tz=st.settings.tz) if as_of else None
@@ -233,9 +263,13 @@ def aging_(
     if want_json(ctx, json_):
         print_json(ctx, report)
         return
-    head = [group or ""] if group else []
-    t = table(*head, "未到期 not due", "0–30", "31–60", "61–90", "90+", "逾期 overdue", "应收 outstanding",
-              title=f"账龄 aging as of {report.as_of}" + (f" by {group}" if group else ""))
+    groups = {"customer": _("Customer"), "project": _("Project"), "owner": _("Owner")}
+    head = [groups.get(group, group)] if group else []
+    buckets = [_("Not due"), _("1–30 days"), _("31–60 days"), _("61–90 days"), _("90+ days")]
+    title = (_("Aging as of {day}, by {group}").format(day=report.as_of, group=groups.get(group, group)) if group
+             else _("Aging as of {day}").format(day=report.as_of))
+    t = table(*head, *buckets, _("Overdue"), _("Outstanding"), title=title, text=tuple(head),
+              optional=(buckets[0], buckets[3], buckets[2], buckets[1], buckets[4]))
 
     def cells(r):
         return [fmt_money(x) if x else "" for x in (r.not_due, r.days_0_30, r.days_31_60, r.days_61_90, r.days_90_plus)] + [
@@ -246,11 +280,11 @@ def aging_(
         t.add_row(label, *cells(r))
     if report.rows:
         t.add_section()
-    t.add_row(*(["合计 total"] if group else []), *cells(report.total))
+    t.add_row(*([_("Total")] if group else []), *cells(report.total))
     out().print(t)
     if group:
-        note(f"{len(report.rows)} of {report.groups} {group}s with money outstanding shown.")
+        cut_note(len(report.rows), report.groups)
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="payment", help="Payments: plan, record, reverse, chase (催收), list, aging.")
+    root.add_typer(app, name="payment", help="Payments: plan, record, reverse, chase (dunning), list, aging.")

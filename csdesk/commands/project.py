@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, note, out, print_json, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -41,8 +42,17 @@ def _done(ctx, info, json_: bool, message: str) -> None:
 
 def warranty_text(p) -> str:
     if p.in_warranty is None:
-        return f"{p.warranty_months} months from handover"
-    return f"until {p.warranty_end} ({'in warranty 保修期内' if p.in_warranty else 'out of warranty 已过保'})"
+        return _("{months} months from handover").format(months=p.warranty_months)
+    if p.in_warranty:
+        return _("until {day} (in warranty)").format(day=p.warranty_end)
+    return _("until {day} (out of warranty)").format(day=p.warranty_end)
+
+
+def late(text: str):
+    """What is overdue: a word and a colour, so that it survives NO_COLOR and a pipe."""
+    from rich.text import Text
+
+    return Text(text, style="bold red")
 
 
 @app.command("add")
@@ -73,16 +83,18 @@ def add(
     from csdesk.money import fmt_money
 
     typer.echo(info.code)
-    note(f"Added {info.code} {info.name} for {info.customer_code} {info.customer_name or ''}, contract {fmt_money(info.contract)}, owner {info.owner}.")
+    note(_("Added {code} {name} for {customer}, contract {contract}, owner {owner}.").format(
+        code=info.code, name=info.name, customer=f"{info.customer_code} {info.customer_name or ''}".strip(),
+        contract=fmt_money(info.contract), owner=info.owner))
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
     stage: Annotated[str | None, typer.Option("--stage", help="signed | handed_over | accepted | settled | archived | shelved")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Owner (staff name).")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Owner (staff name, or me).")] = None,
     customer: Annotated[str | None, typer.Option("--customer", help="Customer code or phone.")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 50,
     json_: JsonOpt = False,
 ) -> None:
     """List projects, newest first, with what is paid, owed and overdue.
@@ -92,92 +104,93 @@ def list_(
     from csdesk.money import fmt_money
     from csdesk.workflows.projects import list_projects
 
-    rows, total = state(ctx).read(lambda desk: list_projects(desk, stage, owner, customer, limit))
+    st = state(ctx)
+    rows, total = st.read(lambda desk: list_projects(desk, stage, owner, customer, limit))
     if want_json(ctx, json_):
-        print_json(ctx, {"total": total, "projects": rows})
+        print_list(ctx, rows, total)
         return
-    t = table("code", "name", "customer", "stage", "owner", "contract", "paid", "outstanding", "overdue", "adj")
+    h = {k: _(v) for k, v in (("code", N_("Code")), ("name", N_("Project")), ("customer", N_("Customer")), ("stage", N_("Stage")), ("owner", N_("Owner")),
+                               ("contract", N_("Contract")), ("paid", N_("Paid")), ("outstanding", N_("Outstanding")), ("overdue", N_("Overdue")),
+                               ("adj", N_("Open adj.")))}
+    t = table(*h.values(), text=(h["name"], h["customer"]), optional=(h["adj"], h["paid"], h["owner"], h["stage"], h["customer"]))
     for p in rows:
-        t.add_row(p.code, p.name, f"{p.customer_code} {p.customer_name or ''}".strip(), f"{p.stage} {p.stage_label}", p.owner or "",
-                  fmt_money(p.contract), fmt_money(p.paid), fmt_money(p.outstanding), fmt_money(p.overdue) if p.overdue else "",
+        t.add_row(p.code, p.name, f"{p.customer_code} {p.customer_name or ''}".strip(), p.stage_label, p.owner or "",
+                  fmt_money(p.contract), fmt_money(p.paid), fmt_money(p.outstanding), late(fmt_money(p.overdue)) if p.overdue else "",
                   str(p.open_adjustments or ""))
     out().print(t)
-    note(f"{len(rows)} of {total} projects shown.")
+    cut_note(len(rows), total)
 
 
 def render_project(view, tz) -> None:
     from csdesk import dates
+    from csdesk.commands.common import heading
+    from csdesk.commands.adjust import adjustment_table
+    from csdesk.commands.payment import render_instalments
     from csdesk.money import fmt_money
-    from csdesk.workflows.payments import METHODS
+    from csdesk.workflows.payment_plans import method_label, step_label
+    from csdesk.workflows.projects import role_label
 
     p = view.project
     console = out()
-    from csdesk.commands.common import heading
-
-    console.print(heading(f"{p.code} {p.name}", f"  {p.stage} {p.stage_label}"))
-    money = f"contract {fmt_money(p.contract)} · paid {fmt_money(p.paid)} · outstanding {fmt_money(p.outstanding)}"
-    if p.overdue:
-        money += f" · overdue {fmt_money(p.overdue)}"
-    if p.credit:
-        money += f" · credit {fmt_money(p.credit)}"
+    console.print(heading(f"{p.code} {p.name}", f"  {p.stage_label}"))
+    money = _("contract {contract} · paid {paid} · outstanding {outstanding}").format(
+        contract=fmt_money(p.contract), paid=fmt_money(p.paid), outstanding=fmt_money(p.outstanding))
     for label, value in (
-        ("customer", f"{p.customer_code} {p.customer_name or ''}".strip()), ("owner", p.owner), ("site", p.site),
-        ("signed", str(p.signed_on) if p.signed_on else None), ("handover", dates.fmt(p.handed_over_at, tz) or None),
-        ("accepted", dates.fmt(p.accepted_at, tz) or None), ("warranty", warranty_text(p)), ("money", money),
+        (_("Customer"), f"{p.customer_code} {p.customer_name or ''}".strip()), (_("Owner"), p.owner), (_("Site"), p.site),
+        (_("Signed"), str(p.signed_on) if p.signed_on else None), (_("Handover"), dates.fmt(p.handed_over_at, tz) or None),
+        (_("Accepted"), dates.fmt(p.accepted_at, tz) or None), (_("Warranty"), warranty_text(p)), (_("Money"), money),
+        (_("Credit"), fmt_money(p.credit) if p.credit else None),
     ):
         if value:
-            console.print(f"  {label:9} {value}", markup=False, highlight=False)
+            console.print(f"  {label}: {value}", markup=False, highlight=False)
+    if p.overdue:  # on its own line, in words and red: it stands out, and the money line fits 80 columns
+        from rich.text import Text
+
+        console.print(Text.assemble(f"  {_('Overdue')}: ", (fmt_money(p.overdue), "bold red")))
 
     if view.adjustments:
-        t = table("#", "item", "responsible", "status", "due", "warranty", "cost", "payer", title="调整/整改 adjustments")
-        for a in view.adjustments:
-            status = f"{a.status} {a.status_label}" + (f" ×{a.rejections}" if a.rejections else "")
-            due = f"{a.due_on or ''}" + (" OVERDUE" if a.overdue else "")
-            t.add_row(str(a.id), a.item, f"{a.responsible} {a.responsible_label}", status, due, "in 保内" if a.in_warranty else "out 保外",
-                      fmt_money(a.cost) if a.cost is not None else "", a.payer or "")
-        console.print(t)
+        console.print(adjustment_table(view.adjustments, title=_("Adjustments"), with_project=False))
     if view.instalments:
-        t = table("#", "instalment", "amount", "due rule", "due", "paid", "outstanding", "status", "last step", title="款项 instalments")
-        for i in view.instalments:
-            status = f"{i.status} {i.status_label}" + (f" {i.days_overdue}d" if i.days_overdue else "")
-            t.add_row(str(i.seq), i.name, fmt_money(i.amount), i.due_rule, str(i.due_on or "—"), fmt_money(i.paid),
-                      fmt_money(i.outstanding), status, i.last_step or "")
-        console.print(t)
+        console.print(render_instalments(view.instalments, title=_("Instalments"), with_project=False))
     else:
-        console.print(f"  no payment plan yet (csdesk payment plan {p.code} --split …)", markup=False)
+        console.print("  " + _("No payment plan yet (csdesk payment plan {code} --split …).").format(code=p.code), markup=False)
     if view.payments:
-        t = table("#", "received", "amount", "method", "ref", "to", "note", title="收款 payments")
+        h = [_("#"), _("Received"), _("Amount"), _("Method"), _("Ref."), _("Paid to"), _("Note")]
+        t = table(*h, title=_("Payments"), text=(h[5], h[6]), optional=(h[6], h[4], h[3]))
         for pay in view.payments:
             to = ", ".join(f"{a.instalment} {fmt_money(a.amount)}" for a in pay.allocations)
             if pay.credit:
-                to += (", " if to else "") + f"credit {fmt_money(pay.credit)}"
+                to += (", " if to else "") + _("credit {amount}").format(amount=fmt_money(pay.credit))
             remark = pay.note or ""
             if pay.kind == "reversal":
-                remark = f"reverses #{pay.reverses_id}: {remark}"
+                remark = _("reverses #{id}: {note}").format(id=pay.reverses_id, note=remark)
             elif pay.reversed_by_id:
-                remark = f"reversed by #{pay.reversed_by_id}"
-            t.add_row(str(pay.id), dates.fmt(pay.received_at, tz), fmt_money(pay.amount), METHODS.get(pay.method, pay.method),
+                remark = _("reversed by #{id}").format(id=pay.reversed_by_id)
+            t.add_row(str(pay.id), dates.fmt(pay.received_at, tz), fmt_money(pay.amount), method_label(pay.method),
                       pay.ref or "", to, remark)
         console.print(t)
     if view.dunning:
-        t = table("when", "instalment", "step", "by", "note", title="催收 dunning history")
+        h = [_("When"), _("Instalment"), _("Step"), _("By"), _("Note")]
+        t = table(*h, title=_("Dunning history"), text=(h[4],), optional=(h[4], h[3]))
         for s in view.dunning:
             remark = s.note or ""
             if s.skipped:
-                skipped = f"skipped {', '.join(s.skipped)}: {s.skip_reason or ''}"
+                skipped = _("skipped {steps}: {reason}").format(steps=", ".join(step_label(x) for x in s.skipped), reason=s.skip_reason or "")
                 remark = f"{remark} ({skipped})" if remark else skipped
-            t.add_row(dates.fmt(s.at, tz), s.instalment, f"{s.step} {s.step_label}", s.by or "", remark)
+            t.add_row(dates.fmt(s.at, tz), s.instalment, s.step_label, s.by or "", remark)
         console.print(t)
     if view.next_steps:
-        t = table("instalment", "step due", "since", "days overdue", "outstanding", "needs", title="催收 dunning due now")
+        h = [_("Instalment"), _("Step due"), _("Since"), _("Days overdue"), _("Outstanding"), _("Needs")]
+        t = table(*h, title=_("Dunning due now"), optional=(h[5],))
         for d in view.next_steps:
-            t.add_row(d.instalment, f"{d.step} {d.step_label}", str(d.step_due_on), str(d.days_overdue), fmt_money(d.outstanding), d.min_role)
+            t.add_row(d.instalment, d.step_label, str(d.step_due_on), late(_("{days} days").format(days=d.days_overdue)),
+                      fmt_money(d.outstanding), role_label(d.min_role))
         console.print(t)
-    for title, rows in (("回访 visits", view.visits), ("投诉 complaints", view.complaints)):
+    for title, rows in ((_("Visits"), view.visits), (_("Complaints"), view.complaints)):
         if not rows:
             continue
         columns = list(rows[0].keys())
-        t = table(*columns, title=title)
+        t = table(*(_(c) for c in columns), title=title)
         for row in rows:
             t.add_row(*(_cell(row.get(c), tz) for c in columns))
         console.print(t)
@@ -201,7 +214,7 @@ def show(ctx: typer.Context, code: CodeArg, json_: JsonOpt = False) -> None:
 
     Example: csdesk project show P000012
     """
-    from csdesk.workflows.projects import project_view
+    from csdesk.workflows.project_view import project_view
 
     st = state(ctx)
     view = st.read(lambda desk: project_view(desk, code))
@@ -215,8 +228,8 @@ def show(ctx: typer.Context, code: CodeArg, json_: JsonOpt = False) -> None:
 def edit(
     ctx: typer.Context,
     code: CodeArg,
-    name: Annotated[str | None, typer.Option("--name")] = None,
-    site: Annotated[str | None, typer.Option("--site")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="New project name.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Where the work is.")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="New accountable owner (recorded).")] = None,
     warranty: Annotated[str | None, typer.Option("--warranty", help="Warranty length: 24m, 2y.")] = None,
     signed: Annotated[str | None, typer.Option("--signed", help="Signing date.")] = None,
@@ -233,7 +246,7 @@ def edit(
     signed_on = _day(st, signed)
     amount = _amount(contract)
     info = st.write(lambda desk: edit_project(desk, code, name=name, site=site, owner=owner, warranty=warranty, signed=signed_on, contract=amount))
-    _done(ctx, info, json_, f"Updated {info.code} {info.name} (owner {info.owner}).")
+    _done(ctx, info, json_, _("Updated {code} {name} (owner {owner}).").format(code=info.code, name=info.name, owner=info.owner))
 
 
 @app.command("assign")
@@ -245,12 +258,12 @@ def assign(ctx: typer.Context, code: CodeArg, owner: Annotated[str, typer.Argume
     from csdesk.workflows.projects import assign_project
 
     info = state(ctx).write(lambda desk: assign_project(desk, code, owner))
-    _done(ctx, info, json_, f"{info.code} is now owned by {info.owner}.")
+    _done(ctx, info, json_, _("{code} is now owned by {owner}.").format(code=info.code, owner=info.owner))
 
 
 @app.command("handover")
 def handover(ctx: typer.Context, code: CodeArg, at: AtOpt = None, json_: JsonOpt = False) -> None:
-    """Record the handover (摆场完成/交房/交付): the warranty starts and the handover visit is scheduled.
+    """Record the handover: the warranty starts and the handover visit is scheduled.
 
     Example: csdesk --as 王芳 project handover P000012 --at "yesterday 16:00"
     """
@@ -259,7 +272,7 @@ def handover(ctx: typer.Context, code: CodeArg, at: AtOpt = None, json_: JsonOpt
     st = state(ctx)
     when = _when(st, at)
     info = st.write(lambda desk: handover_project(desk, code, when))
-    _done(ctx, info, json_, f"{info.code} handed over; warranty until {info.warranty_end}.")
+    _done(ctx, info, json_, _("{code} handed over; warranty until {day}.").format(code=info.code, day=info.warranty_end))
 
 
 @app.command("accept")
@@ -271,7 +284,7 @@ def accept(
     reason: Annotated[str | None, typer.Option("--reason", help="Why (needed with --with-open-adjustments).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Record the customer's acceptance (验收); refused while adjustments are open.
+    """Record the customer's acceptance; refused while adjustments are open.
 
     Example: csdesk --as 王芳 project accept P000012 --at "today 10:00"
     """
@@ -280,19 +293,19 @@ def accept(
     st = state(ctx)
     when = _when(st, at)
     info = st.write(lambda desk: accept_project(desk, code, when, with_open_adjustments, reason))
-    _done(ctx, info, json_, f"{info.code} accepted; stage {info.stage} {info.stage_label}.")
+    _done(ctx, info, json_, _("{code} accepted; stage {stage}.").format(code=info.code, stage=info.stage_label))
 
 
 @app.command("shelve")
 def shelve(ctx: typer.Context, code: CodeArg, reason: Annotated[str, typer.Option("--reason", help="Why it is paused.")], json_: JsonOpt = False) -> None:
-    """Shelve (搁置) a project: pause it and its dunning (supervisor or above).
+    """Shelve a project: pause it and its dunning (supervisor or above).
 
     Example: csdesk --as 李娜 project shelve P000012 --reason "业主出国，暂停施工"
     """
     from csdesk.workflows.projects import shelve_project
 
     info = state(ctx).write(lambda desk: shelve_project(desk, code, reason))
-    _done(ctx, info, json_, f"{info.code} shelved.")
+    _done(ctx, info, json_, _("{code} shelved.").format(code=info.code))
 
 
 @app.command("resume")
@@ -304,19 +317,19 @@ def resume(ctx: typer.Context, code: CodeArg, json_: JsonOpt = False) -> None:
     from csdesk.workflows.projects import resume_project
 
     info = state(ctx).write(lambda desk: resume_project(desk, code))
-    _done(ctx, info, json_, f"{info.code} resumed; stage {info.stage} {info.stage_label}.")
+    _done(ctx, info, json_, _("{code} resumed; stage {stage}.").format(code=info.code, stage=info.stage_label))
 
 
 @app.command("archive")
 def archive(ctx: typer.Context, code: CodeArg, json_: JsonOpt = False) -> None:
-    """Archive (归档) a settled project (or a shelved one, supervisor or above).
+    """Archive a settled project (or a shelved one, supervisor or above).
 
     Example: csdesk --as 王芳 project archive P000012
     """
     from csdesk.workflows.projects import archive_project
 
     info = state(ctx).write(lambda desk: archive_project(desk, code))
-    _done(ctx, info, json_, f"{info.code} archived.")
+    _done(ctx, info, json_, _("{code} archived.").format(code=info.code))
 
 
 def register(root: typer.Typer) -> None:

@@ -1,4 +1,8 @@
-"""Importing the department's existing customer spreadsheet: all rows or none, and no duplicates."""
+"""Importing the department's existing customer spreadsheet: all rows or none, and no duplicates.
+
+Part of the customers area: it checks each row with customers' own rules (_check_tier, _text) and
+imports nothing from the other areas.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sqlmodel import select
 
 from csdesk import phones
 from csdesk.errors import InvalidValue
+from csdesk.i18n import _
 from csdesk.models import Customer, CustomerPhone, Staff
 from csdesk.workflows import Desk, audit, snapshot
 from csdesk.workflows.customers import _check_tier, _text
@@ -51,23 +56,24 @@ def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
     """Rows of a .csv or .xlsx file as (line number, {field: text}), headers mapped to our fields."""
     path = Path(path)
     if not path.exists():
-        raise InvalidValue(f"{path} does not exist")
+        raise InvalidValue(_("{path} does not exist").format(path=path))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         grid = _read_xlsx(path)
     elif suffix in (".csv", ".txt"):
         grid = _read_csv(path)
     else:
-        raise InvalidValue(f"{path.name}: can only import .xlsx or .csv files")
+        raise InvalidValue(_("{file}: can only import .xlsx or .csv files").format(file=path.name))
     header_at = next((i for i, row in enumerate(grid) if any(str(c or "").strip() for c in row)), None)
     if header_at is None:
-        raise InvalidValue(f"{path.name} is empty")
+        raise InvalidValue(_("{file} is empty").format(file=path.name))
     header = [str(c or "").strip().lower() for c in grid[header_at]]
     fields = [_LOOKUP.get(h) for h in header]
     missing = [k for k in ("name", "phone") if k not in fields]
     if missing:
-        wanted = " and ".join(f"{HEADERS[k][0]}/{k}" for k in missing)
-        raise InvalidValue(f"{path.name}: no {wanted} column in the header row (found: {', '.join(h for h in header if h) or 'nothing'})")
+        wanted = _(" and ").join(f"{HEADERS[k][0]}/{k}" for k in missing)
+        raise InvalidValue(_("{file}: no {wanted} column in the header row (found: {found})").format(
+            file=path.name, wanted=wanted, found=", ".join(h for h in header if h) or _("nothing")))
     rows = []
     for offset, cells in enumerate(grid[header_at + 1:], start=header_at + 2):
         values: dict[str, str] = {}
@@ -94,7 +100,7 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a file that is not really a workbook
-        raise InvalidValue(f"{path.name} is not a readable .xlsx file ({exc.__class__.__name__})") from None
+        raise InvalidValue(_("{file} is not a readable .xlsx file ({error})").format(file=path.name, error=exc.__class__.__name__)) from None
     try:
         return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
     finally:
@@ -110,7 +116,7 @@ def _read_csv(path: Path) -> list[list[Any]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise InvalidValue(f"{path.name} is neither UTF-8 nor GBK text")
+        raise InvalidValue(_("{file} is neither UTF-8 nor GBK text").format(file=path.name))
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -143,8 +149,8 @@ class _Row:
     fields: dict[str, Any]
 
 
-def _check_rows(desk: Desk, rows: list[tuple[int, dict[str, str]]]) -> tuple[list[_Row], list[str]]:
-    problems: list[str] = []
+def _check_rows(desk: Desk, rows: list[tuple[int, dict[str, str]]]) -> tuple[list[_Row], list[tuple[int, str]]]:
+    problems: list[tuple[int, str]] = []
     checked: list[_Row] = []
     seen: dict[str, int] = {}
     managers: dict[str, int | None] = {}
@@ -152,14 +158,14 @@ def _check_rows(desk: Desk, rows: list[tuple[int, dict[str, str]]]) -> tuple[lis
         try:
             name = _text(values.get("name"), "name", 100, lines=False)
             if not name:
-                raise InvalidValue("no name")
+                raise InvalidValue(_("no name"))
             found = _cell_numbers(values.get("phone", ""))
             if not found:
-                raise InvalidValue("no phone number")
+                raise InvalidValue(_("no phone number"))
             numbers = []
             for number in found:
                 if number in seen and seen[number] != line:
-                    raise InvalidValue(f"{phones.display(number)} is also on line {seen[number]}")
+                    raise InvalidValue(_("{phone} is also on line {line}").format(phone=phones.display(number), line=seen[number]))
                 seen[number] = line
                 if number not in numbers:
                     numbers.append(number)
@@ -176,12 +182,12 @@ def _check_rows(desk: Desk, rows: list[tuple[int, dict[str, str]]]) -> tuple[lis
                     staff = desk.session.exec(select(Staff).where(Staff.name == manager, Staff.active == True)).first()  # noqa: E712
                     managers[manager] = staff.id if staff else None
                 if managers[manager] is None:
-                    raise InvalidValue(f"no active staff member named {manager!r}")
+                    raise InvalidValue(_("no active staff member named {name}").format(name=repr(manager)))
                 fields["manager_id"] = managers[manager]
                 check_import_row(desk.session, fields["tier"], fields["manager_id"])
             checked.append(_Row(line, name, numbers, fields))
         except InvalidValue as exc:
-            problems.append(f"line {line}: {exc.message}")
+            problems.append((line, _("line {line}: {problem}").format(line=line, problem=exc.message)))
     return checked, problems
 
 
@@ -208,13 +214,15 @@ def import_customers(
     for row in checked:
         ids = {owners[n] for n in row.numbers if n in owners}
         if len(ids) > 1:
-            problems.append(f"line {row.line}: its numbers belong to {len(ids)} different customers")
+            problems.append((row.line, _("line {line}: its numbers belong to {n} different customers").format(line=row.line, n=len(ids))))
         matches.append(ids.pop() if len(ids) == 1 else None)
     if problems:
-        problems.sort(key=lambda p: int(p.split(":")[0].split()[1]))
+        problems.sort(key=lambda p: p[0])
         raise ImportRejected(
-            f"{len(problems)} bad row{'s' if len(problems) != 1 else ''} in {file_name}; nothing imported",
-            details=problems,
+            # Two messages rather than ngettext: the catalogue keeps every id as a message of its own.
+            (_("{n} bad row in {file}; nothing imported") if len(problems) == 1 else
+             _("{n} bad rows in {file}; nothing imported")).format(n=len(problems), file=file_name),
+            details=[text for _line, text in problems],
         )
 
     created = updated = unchanged = 0
@@ -248,17 +256,17 @@ def import_customers(
         created += len(chunk)
         if not dry_run:
             customers = []
-            for row, _ in chunk:
+            for row, _match in chunk:
                 fields = {k: v for k, v in row.fields.items() if v is not None}
                 fields.setdefault("tier", "standard")
                 customers.append(Customer(name=row.name, created_at=desk.now, updated_at=desk.now, **{"source": fields.pop("source", None) or f"import:{file_name}"[:60], **fields}))
             session.add_all(customers)
             session.flush()
-            for customer, (row, _) in zip(customers, chunk):
+            for customer, (row, _match) in zip(customers, chunk):
                 customer.code = f"C{customer.id:06d}"
                 session.add_all(CustomerPhone(customer_id=customer.id, number=n, position=i) for i, n in enumerate(row.numbers))
             session.flush()
-            for customer, (row, _) in zip(customers, chunk):
+            for customer, (row, _match) in zip(customers, chunk):
                 audit(desk, "customer.import", customer, after={**snapshot(customer), "phones": row.numbers}, flush=False)
             session.flush()
         done += len(chunk)

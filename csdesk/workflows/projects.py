@@ -1,4 +1,4 @@
-"""Projects (项目), their lifecycle, and the adjustments (调整/整改) asked for after handover.
+"""Projects (项目) and their lifecycle.
 
 Stages: signed → handed_over → accepted → settled → archived, with shelved beside them.
 - handover and acceptance set their dates, fix the due dates of the instalments that hang on them and
@@ -13,12 +13,22 @@ Stages: signed → handed_over → accepted → settled → archived, with shelv
 Warranty: from the handover date for `warranty_months`; a day is in warranty up to and including
 `warranty_end`. An adjustment is in warranty when it is reported on or before that day; in warranty
 the company pays for it by default, out of warranty the customer.
+
+Direction of use. This module is the base of the projects-and-money area: adjustments.py, the money
+modules (payment_plans.py, payments_received.py, dunning.py, aging.py, gathered by payments.py) and
+project_view.py import it; it imports none of them at import time. Two calls go the other way, lazily,
+because a stage change moves money rules: handover/acceptance refresh the instalments' due dates and
+acceptance settles a paid-up plan (payment_plans.refresh_due_dates, settle_if_paid). Across areas it
+uses customers (find_customer, and register_section for the customer card's projects and money-owed
+sections) and staff (find_staff); the visit rules hear of handovers and acceptances through
+hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_view.py):
+nothing here imports callbacks or complaints. Its words are in project_labels.py; the adjustments, the one-screen view and the demo have moved out.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,23 +37,17 @@ from sqlmodel import func, select
 
 from csdesk import dates
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound
-from csdesk.models import Adjustment, Call, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
+from csdesk.i18n import N_, _
+from csdesk.models import Adjustment, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.customers import find_customer, register_section
+from csdesk.workflows.project_labels import (  # noqa: F401  (all importable from here, as before the split)
+    ADJUSTMENT_STATUSES, ADJUSTMENT_STATUSES_EN, OPEN_ADJUSTMENT, OPEN_STAGES, PAYERS, PAYERS_EN, RESPONSIBLE_EN, RESPONSIBLE_LABELS,
+    STAGE_ALIASES, STAGES, STAGES_EN, adjustment_status_label, payer_label, responsible_label, role_label, stage_label,
+)
 
-STAGES = {
-    "signed": "已签约", "handed_over": "已交付", "accepted": "已验收",
-    "settled": "已结清", "archived": "已归档", "shelved": "已搁置",
-}
-STAGE_ALIASES = {"handover": "handed_over", "handed-over": "handed_over", "accept": "accepted", "sign": "signed"}
-OPEN_STAGES = ("signed", "handed_over", "accepted")
-RESPONSIBLE_LABELS = {
-    "design": "设计", "install": "安装", "supplier": "供应商", "contractor": "施工方", "property": "物业", "other": "其他",
-}
-ADJUSTMENT_STATUSES = {"open": "待处理", "done": "已完成待验收", "accepted": "客户已验收", "rejected": "被驳回·重开"}
-OPEN_ADJUSTMENT = ("open", "rejected")
-PAYERS = {"company": "公司", "customer": "客户", "contractor": "施工方"}
+
 _PROJECT_CODE = re.compile(r"^P?\d{1,10}$", re.I)
 
 
@@ -76,45 +80,6 @@ class ProjectInfo:
     open_adjustments: int = 0
 
 
-@dataclass
-class AdjustmentInfo:
-    id: int
-    project_code: str
-    project_name: str
-    customer_code: str
-    item: str
-    responsible: str
-    responsible_label: str
-    status: str
-    status_label: str
-    reported_on: date
-    due_on: date | None
-    overdue: bool
-    in_warranty: bool
-    cost: Decimal | None
-    payer: str | None
-    call_id: int | None
-    created_at: datetime | None
-    done_at: datetime | None
-    verdict_at: datetime | None
-    rejections: int
-    reason: str | None
-    owner: str | None = None
-    owner_id: int | None = None
-
-
-@dataclass
-class ProjectView:
-    project: ProjectInfo
-    adjustments: list[AdjustmentInfo]
-    instalments: list[Any]  # payments.InstalmentInfo
-    payments: list[Any]  # payments.PaymentInfo
-    dunning: list[Any]  # payments.StepInfo
-    next_steps: list[Any]  # payments.DueStep: dunning steps due now
-    visits: list[dict[str, Any]] = field(default_factory=list)
-    complaints: list[dict[str, Any]] = field(default_factory=list)
-
-
 # --- lookups and helpers ----------------------------------------------------------------------
 
 
@@ -122,14 +87,14 @@ def find_project(session, code: str) -> Project:
     """A project by its code (P000012); a bare number is read as that code."""
     raw = (code or "").strip()
     if not raw:
-        raise InvalidValue("no project given (use a code like P000012)")
+        raise InvalidValue(_("no project given (use a code like P000012)"))
     if not _PROJECT_CODE.match(raw):
-        raise NotFound(f"no project with code {raw!r} (codes look like P000012)")
+        raise NotFound(_("no project with code {code} (codes look like P000012)").format(code=repr(raw)))
     digits = raw.upper().lstrip("P")
     code = f"P{int(digits):06d}"
     project = session.exec(select(Project).where(Project.code == code)).first()
     if project is None:
-        raise NotFound(f"no project with code {code}", hint="csdesk project list shows the projects")
+        raise NotFound(_("no project with code {code}").format(code=code), hint=_("csdesk project list shows the projects"))
     return project
 
 
@@ -159,10 +124,10 @@ def parse_warranty(text: str) -> int:
     """A warranty length in months: `24m`, `2y`, `18 months`, `2年`."""
     span = dates.parse_span(text)
     if span.days or getattr(span, "weeks", 0):
-        raise InvalidValue(f"{text!r}: a warranty is given in months or years (24m, 2y)")
+        raise InvalidValue(_("{text}: a warranty is given in months or years (24m, 2y)").format(text=repr(text)))
     months = span.years * 12 + span.months
     if not 0 < months <= 600:
-        raise InvalidValue(f"{text!r}: a warranty must be between 1 month and 50 years")
+        raise InvalidValue(_("{text}: a warranty must be between 1 month and 50 years").format(text=repr(text)))
     return months
 
 
@@ -172,17 +137,26 @@ def _text(value: str | None, what: str, limit: int, required: bool = False, line
     value = (value or "").strip()
     if not value:
         if required:
-            raise InvalidValue(f"{what} cannot be empty")
+            raise InvalidValue(_("{what} cannot be empty").format(what=_(what)))
         return None
     if len(value) > limit:
-        raise InvalidValue(f"{what} is longer than {limit} characters")
-    return check_text(value, what, lines)
+        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=_(what), limit=limit))
+    return check_text(value, _(what), lines)
 
 
 def _not_future(desk: Desk, at: datetime, what: str) -> datetime:
     if at > desk.now + timedelta(minutes=5):
-        raise InvalidValue(f"{what} cannot be in the future (check --at)")
+        raise InvalidValue(_("{what} cannot be in the future (check --at)").format(what=_(what)))
     return at
+
+
+def staff_filter(desk: Desk, name: str) -> int:
+    """The staff id a list is filtered on: `me` (or 我) is the person acting, as `complaint list --assignee me`."""
+    from csdesk.workflows.staff import find_staff
+
+    if name.strip().lower() in ("me", "我"):
+        return desk.require_actor().id
+    return find_staff(desk.session, name, active_only=False).id
 
 
 def _owner_name(session, owner_id: int | None) -> str | None:
@@ -235,7 +209,7 @@ def project_info(session, project: Project, tz, on: date, money: dict[str, int] 
     return ProjectInfo(
         id=project.id, code=project.code, name=project.name, customer_code=customer.code, customer_name=customer.name,
         site=project.site, owner=owner if owner is not None else _owner_name(session, project.owner_id),
-        stage=project.stage, stage_label=STAGES.get(project.stage, project.stage), contract=from_fen(project.contract_fen),
+        stage=project.stage, stage_label=stage_label(project.stage), contract=from_fen(project.contract_fen),
         signed_on=project.signed_on, handed_over_at=project.handed_over_at, accepted_at=project.accepted_at,
         warranty_months=project.warranty_months, warranty_end=project.warranty_end, in_warranty=in_warranty(project, on),
         has_plan=money["count"] > 0, paid=from_fen(paid), outstanding=from_fen(project.contract_fen - paid),
@@ -271,18 +245,18 @@ def add_project(
 
     actor = desk.require_actor()
     session = desk.session
-    name = _text(name, "the project name", 200, required=True, lines=False)
+    name = _text(name, N_("the project name"), 200, required=True, lines=False)
     client = find_customer(session, customer)
     contract_fen = to_fen(contract)
     if contract_fen <= 0:
-        raise InvalidValue("the contract amount must be more than zero")
+        raise InvalidValue(_("the contract amount must be more than zero"))
     owner_id = find_staff(session, owner).id if owner else actor.id
     months = parse_warranty(warranty or desk.settings["projects"]["warranty"])
     signed_on = signed or today(desk)
     if signed_on > today(desk):
-        raise InvalidValue(f"the signing date {signed_on} is in the future")
+        raise InvalidValue(_("the signing date {day} is in the future").format(day=signed_on))
     project = Project(
-        customer_id=client.id, name=name, site=_text(site, "the site", 300), owner_id=owner_id,
+        customer_id=client.id, name=name, site=_text(site, N_("the site"), 300), owner_id=owner_id,
         contract_fen=contract_fen, signed_on=signed_on, warranty_months=months, stage="signed", created_at=desk.now,
     )
     session.add(project)
@@ -303,7 +277,7 @@ def edit_project(
     contract: Decimal | None = None,
 ) -> ProjectInfo:
     """Change a project's details; a new owner is recorded as its own audit entry (project.assign)."""
-    from csdesk.workflows.payments import refresh_due_dates
+    from csdesk.workflows.payment_plans import refresh_due_dates
     from csdesk.workflows.staff import find_staff
 
     desk.require_actor()
@@ -311,35 +285,37 @@ def edit_project(
     project = find_project(session, code)
     before = snapshot(project)
     if project.stage == "archived":
-        raise InvalidTransition(f"{project.code} is archived; it cannot be changed")
+        raise InvalidTransition(_("{code} is archived; it cannot be changed").format(code=project.code))
     if name is not None:
-        project.name = _text(name, "the project name", 200, required=True, lines=False)
+        project.name = _text(name, N_("the project name"), 200, required=True, lines=False)
     if site is not None:
-        project.site = _text(site, "the site", 300)
+        project.site = _text(site, N_("the site"), 300)
     if warranty is not None:
         project.warranty_months = parse_warranty(warranty)
         project.warranty_end = warranty_end(project, desk.tz)
     if signed is not None:
         handed = local_date(project.handed_over_at, desk.tz)
         if handed and signed > handed:
-            raise InvalidValue(f"the signing date {signed} is after the handover ({handed})")
+            raise InvalidValue(_("the signing date {day} is after the handover ({handover})").format(day=signed, handover=handed))
         if signed > today(desk):
-            raise InvalidValue(f"the signing date {signed} is in the future")
+            raise InvalidValue(_("the signing date {day} is in the future").format(day=signed))
         first_fixed = session.exec(select(func.min(Instalment.due_on)).where(
             Instalment.project_id == project.id, Instalment.due_event == "date")).one()
         if first_fixed is not None and signed > first_fixed:
-            raise InvalidValue(f"the signing date {signed} is after an instalment of {project.code} falls due ({first_fixed})")
+            raise InvalidValue(_("the signing date {day} is after an instalment of {code} falls due ({due})").format(
+                day=signed, code=project.code, due=first_fixed))
         project.signed_on = signed
     if contract is not None:
         contract_fen = to_fen(contract)
         if contract_fen <= 0:
-            raise InvalidValue("the contract amount must be more than zero")
+            raise InvalidValue(_("the contract amount must be more than zero"))
         if contract_fen != project.contract_fen:
             planned = session.exec(select(func.count()).select_from(Instalment).where(Instalment.project_id == project.id)).one()
             if planned:
                 raise InvalidTransition(
-                    f"{project.code} has a payment plan that adds up to the current contract; the contract cannot change under it",
-                    hint=f"csdesk payment plan {project.code} --replace --split … (only while nothing is paid)")
+                    _("{code} has a payment plan that adds up to the current contract; the contract cannot change under it").format(
+                        code=project.code),
+                    hint=_("csdesk payment plan {code} --replace --split … (only while nothing is paid)").format(code=project.code))
             project.contract_fen = contract_fen
     owner_changed = False
     if owner is not None:
@@ -352,7 +328,7 @@ def edit_project(
     after = snapshot(project)
     changed = {k for k in after if before.get(k) != after.get(k)}
     if not changed:
-        raise InvalidValue("nothing to change (give at least one new value)")
+        raise InvalidValue(_("nothing to change (give at least one new value)"))
     if signed is not None:
         refresh_due_dates(desk, project)
     if owner_changed:
@@ -376,12 +352,14 @@ def _check_may_reassign(desk: Desk, project: Project, new_owner: Staff) -> None:
         return
     if current is not None and actor.rank <= ROLE_RANK.get(current.role, 0):
         raise PermissionDenied(
-            f"{project.code} is owned by {current.name} ({current.role}); only the owner or someone above a {current.role} "
-            f"can give it to another owner, and {actor.name} is a {actor.role}")
+            _("{code} is owned by {owner} ({role}); only the owner or someone above a {role} can give it to another owner, "
+              "and {actor} is a {actor_role}").format(code=project.code, owner=current.name, role=role_label(current.role),
+                                                      actor=actor.name, actor_role=role_label(actor.role)))
     if new_owner.id != actor.id and actor.rank <= ROLE_RANK.get(new_owner.role, 0):
         raise PermissionDenied(
-            f"giving {project.code} to {new_owner.name} ({new_owner.role}) needs its owner or someone above a {new_owner.role}; "
-            f"{actor.name} is a {actor.role}")
+            _("giving {code} to {name} ({role}) needs its owner or someone above a {role}; {actor} is a {actor_role}").format(
+                code=project.code, name=new_owner.name, role=role_label(new_owner.role), actor=actor.name,
+                actor_role=role_label(actor.role)))
 
 
 def assign_project(desk: Desk, code: str, owner: str) -> ProjectInfo:
@@ -392,17 +370,18 @@ def assign_project(desk: Desk, code: str, owner: str) -> ProjectInfo:
 
 def handover_project(desk: Desk, code: str, at: datetime | None = None) -> ProjectInfo:
     """摆场完成/交房/交付: the project is handed over; the warranty starts and the visit rules fire."""
-    from csdesk.workflows.payments import refresh_due_dates
+    from csdesk.workflows.payment_plans import refresh_due_dates
 
     desk.require_actor()
     session = desk.session
     project = find_project(session, code)
     if project.stage != "signed":
         raise InvalidTransition(
-            f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only a signed project can be handed over")
-    at = _not_future(desk, at or desk.now, "a handover")
+            _("{code} is {stage}; only a signed project can be handed over").format(code=project.code, stage=stage_label(project.stage)))
+    at = _not_future(desk, at or desk.now, N_("a handover"))
     if project.signed_on and local_date(at, desk.tz) < project.signed_on:
-        raise InvalidValue(f"the handover ({local_date(at, desk.tz)}) cannot be before the signing ({project.signed_on})")
+        raise InvalidValue(_("the handover ({day}) cannot be before the signing ({signed})").format(
+            day=local_date(at, desk.tz), signed=project.signed_on))
     before = snapshot(project)
     project.handed_over_at = at
     project.warranty_end = warranty_end(project, desk.tz)
@@ -419,35 +398,37 @@ def accept_project(
 ) -> ProjectInfo:
     """验收: the customer accepts the project. Refused while adjustments are open, unless a supervisor or
     above overrides with a reason. Settles at once if the plan is already paid in full."""
-    from csdesk.workflows.payments import refresh_due_dates, settle_if_paid
+    from csdesk.workflows.payment_plans import refresh_due_dates, settle_if_paid
 
     actor = desk.require_actor()
     session = desk.session
     project = find_project(session, code)
     if project.stage != "handed_over":
         raise InvalidTransition(
-            f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only a handed-over project can be accepted")
-    at = _not_future(desk, at or desk.now, "an acceptance")
+            _("{code} is {stage}; only a handed-over project can be accepted").format(code=project.code, stage=stage_label(project.stage)))
+    at = _not_future(desk, at or desk.now, N_("an acceptance"))
     if at < project.handed_over_at:
-        raise InvalidValue(f"the acceptance ({dates.fmt(at, desk.tz)}) cannot be before the handover ({dates.fmt(project.handed_over_at, desk.tz)})")
+        raise InvalidValue(_("the acceptance ({at}) cannot be before the handover ({handover})").format(
+            at=dates.fmt(at, desk.tz), handover=dates.fmt(project.handed_over_at, desk.tz)))
     # Open at the moment of the acceptance, not at the moment of typing: an adjustment reported after it
     # does not hold back an acceptance typed in late, and one done by then does not either.
     still_open = [a for a in session.exec(
         select(Adjustment).where(Adjustment.project_id == project.id, Adjustment.reported_on <= local_date(at, desk.tz))
         .order_by(Adjustment.id)
     ).all() if _open_at(a, at)]
-    reason = _text(reason, "the reason", 500)
+    reason = _text(reason, N_("the reason"), 500)
     if still_open:
         listed = ", ".join(f"#{a.id} {a.item[:20]}" for a in still_open[:5]) + (" …" if len(still_open) > 5 else "")
         if not with_open_adjustments:
             raise InvalidTransition(
-                f"{project.code} has {len(still_open)} open adjustment(s): {listed}; it cannot be accepted yet",
-                hint="finish them (adjust done ID, adjust accept ID), or a supervisor accepts with --with-open-adjustments --reason TEXT")
-        desk.require_rank("supervisor", "accepting a project with open adjustments")
+                _("{code} has {n} open adjustment(s): {listed}; it cannot be accepted yet").format(
+                    code=project.code, n=len(still_open), listed=listed),
+                hint=_("finish them (adjust done ID, adjust accept ID), or a supervisor accepts with --with-open-adjustments --reason TEXT"))
+        desk.require_rank("supervisor", _("accepting a project with open adjustments"))
         if not reason:
-            raise InvalidValue("accepting with open adjustments needs --reason")
+            raise InvalidValue(_("accepting with open adjustments needs --reason"))
     elif with_open_adjustments and not reason:
-        raise InvalidValue("--with-open-adjustments needs --reason")
+        raise InvalidValue(_("--with-open-adjustments needs --reason"))
     before = snapshot(project)
     project.accepted_at = at
     project.stage = "accepted"
@@ -477,13 +458,14 @@ def _open_at(a: Adjustment, at: datetime) -> bool:
 
 def shelve_project(desk: Desk, code: str, reason: str) -> ProjectInfo:
     """搁置: pause a project (its dunning stops) until it is resumed; a supervisor or above."""
-    desk.require_rank("supervisor", "shelving a project")
+    desk.require_rank("supervisor", _("shelving a project"))
     project = find_project(desk.session, code)
-    reason = _text(reason, "the reason", 500)
+    reason = _text(reason, N_("the reason"), 500)
     if not reason:
-        raise InvalidValue("shelving a project needs --reason")
+        raise InvalidValue(_("shelving a project needs --reason"))
     if project.stage not in OPEN_STAGES:
-        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only signed, handed-over or accepted projects can be shelved")
+        raise InvalidTransition(_("{code} is {stage}; only signed, handed-over or accepted projects can be shelved").format(
+            code=project.code, stage=stage_label(project.stage)))
     before = snapshot(project)
     project.stage = "shelved"
     desk.session.add(project)
@@ -493,12 +475,12 @@ def shelve_project(desk: Desk, code: str, reason: str) -> ProjectInfo:
 
 def resume_project(desk: Desk, code: str) -> ProjectInfo:
     """Take a shelved project back to the stage its dates say (signed, handed over or accepted)."""
-    from csdesk.workflows.payments import settle_if_paid
+    from csdesk.workflows.payment_plans import settle_if_paid
 
-    desk.require_rank("supervisor", "resuming a shelved project")
+    desk.require_rank("supervisor", _("resuming a shelved project"))
     project = find_project(desk.session, code)
     if project.stage != "shelved":
-        raise InvalidTransition(f"{project.code} is {project.stage} ({STAGES.get(project.stage)}), not shelved")
+        raise InvalidTransition(_("{code} is {stage}, not shelved").format(code=project.code, stage=stage_label(project.stage)))
     before = snapshot(project)
     project.stage = "accepted" if project.accepted_at else "handed_over" if project.handed_over_at else "signed"
     desk.session.add(project)
@@ -513,10 +495,10 @@ def archive_project(desk: Desk, code: str) -> ProjectInfo:
     desk.require_actor()
     project = find_project(desk.session, code)
     if project.stage == "shelved":
-        desk.require_rank("supervisor", "archiving a shelved project")
+        desk.require_rank("supervisor", _("archiving a shelved project"))
     elif project.stage != "settled":
         raise InvalidTransition(
-            f"{project.code} is {project.stage} ({STAGES.get(project.stage)}); only a settled or shelved project can be archived")
+            _("{code} is {stage}; only a settled or shelved project can be archived").format(code=project.code, stage=stage_label(project.stage)))
     before = snapshot(project)
     project.stage = "archived"
     desk.session.add(project)
@@ -527,17 +509,16 @@ def archive_project(desk: Desk, code: str) -> ProjectInfo:
 def check_stage(stage: str) -> str:
     value = (stage or "").strip().lower()
     value = STAGE_ALIASES.get(value, value)
-    for key, label in STAGES.items():
-        if value in (key, label):
+    for key, chinese in STAGES.items():
+        if value in (key, chinese, STAGES_EN[key]):
             return key
-    raise InvalidValue(f"unknown stage {stage!r} (use one of: {', '.join(STAGES)})")
+    raise InvalidValue(_("unknown stage {stage} (use one of: {choices})").format(stage=repr(stage), choices=", ".join(STAGES)))
 
 
 def list_projects(
     desk: Desk, stage: str | None = None, owner: str | None = None, customer: str | None = None, limit: int = 50,
 ) -> tuple[list[ProjectInfo], int]:
     """Projects matching the filters, newest first, with their money figures; and how many match."""
-    from csdesk.workflows.staff import find_staff
 
     check_limit(limit)
     session = desk.session
@@ -545,7 +526,7 @@ def list_projects(
     if stage:
         query = query.where(Project.stage == check_stage(stage))
     if owner:
-        query = query.where(Project.owner_id == find_staff(session, owner, active_only=False).id)
+        query = query.where(Project.owner_id == staff_filter(desk, owner))
     if customer:
         query = query.where(Project.customer_id == find_customer(session, customer).id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -570,275 +551,6 @@ def _infos(desk: Desk, rows: list[Project]) -> list[ProjectInfo]:
     ]
 
 
-def project_view(desk: Desk, code: str) -> ProjectView:
-    """Everything about one project on one screen: a handful of indexed queries."""
-    from csdesk.workflows import hooks
-    from csdesk.workflows.payments import collection_history, instalment_infos, payment_infos, project_due_steps
-
-    session = desk.session
-    project = find_project(session, code)
-    info = _info(desk, project)
-    adjustments = [_adjustment_info(desk, a, project) for a in session.exec(
-        select(Adjustment).where(Adjustment.project_id == project.id).order_by(Adjustment.id)).all()]
-    visits = hooks.ask("project_visits", session, project.id) or []
-    complaints = hooks.ask("project_complaints", session, project.id) or []
-    return ProjectView(
-        info, adjustments, instalment_infos(desk, project), payment_infos(desk, project), collection_history(desk, project),
-        project_due_steps(desk, project), list(visits), list(complaints),
-    )
-
-
-# --- adjustments ------------------------------------------------------------------------------
-
-
-def check_responsible(desk: Desk, value: str | None) -> str:
-    allowed = list(desk.settings["projects"]["responsible"]) or list(RESPONSIBLE_LABELS)
-    value = (value or "other").strip().lower()
-    for key in allowed:
-        if value in (key, RESPONSIBLE_LABELS.get(key)):
-            return key
-    raise InvalidValue(f"unknown responsible party {value!r} (use one of: {', '.join(allowed)})")
-
-
-def check_payer(value: str) -> str:
-    value = (value or "").strip().lower()
-    for key, label in PAYERS.items():
-        if value in (key, label):
-            return key
-    raise InvalidValue(f"unknown payer {value!r} (use one of: {', '.join(PAYERS)})")
-
-
-def _adjustment_info(desk: Desk, a: Adjustment, project: Project | None = None, customer_code: str | None = None,
-                     owner: str | None = None) -> AdjustmentInfo:
-    session = desk.session
-    project = project or session.get(Project, a.project_id)
-    if customer_code is None:
-        customer_code = session.get(Customer, project.customer_id).code
-    return AdjustmentInfo(
-        id=a.id, project_code=project.code, project_name=project.name, customer_code=customer_code, item=a.item,
-        responsible=a.responsible, responsible_label=RESPONSIBLE_LABELS.get(a.responsible, a.responsible),
-        status=a.status, status_label=ADJUSTMENT_STATUSES.get(a.status, a.status), reported_on=a.reported_on,
-        due_on=a.due_on, overdue=a.status in OPEN_ADJUSTMENT and a.due_on is not None and a.due_on < today(desk),
-        in_warranty=a.in_warranty, cost=from_fen(a.cost_fen) if a.cost_fen is not None else None, payer=a.payer,
-        call_id=a.call_id, created_at=a.created_at, done_at=a.done_at, verdict_at=a.verdict_at, rejections=a.rejections,
-        reason=a.reason, owner=owner if owner is not None else _owner_name(session, project.owner_id), owner_id=project.owner_id,
-    )
-
-
-def find_adjustment(session, ident: int | str) -> Adjustment:
-    try:
-        number = int(str(ident).strip().lstrip("#"))
-    except ValueError:
-        raise InvalidValue(f"{ident!r} is not an adjustment number") from None
-    row = session.get(Adjustment, number)
-    if row is None:
-        raise NotFound(f"no adjustment #{number}", hint="csdesk adjust list shows them")
-    return row
-
-
-def add_adjustment(
-    desk: Desk, project: str, item: str, responsible: str | None = None, due: date | None = None, call: int | None = None,
-    reported: date | None = None,
-) -> AdjustmentInfo:
-    """An adjustment the customer asked for after handover, on `reported` (default today); in or out of
-    warranty and the default due date are decided from that day, not from the day it is typed in."""
-    desk.require_actor()
-    session = desk.session
-    row = find_project(session, project)
-    if row.stage in ("signed",):
-        raise InvalidTransition(f"{row.code} is not handed over yet; adjustments are asked for after handover")
-    if row.stage in ("archived", "shelved"):
-        raise InvalidTransition(f"{row.code} is {row.stage} ({STAGES[row.stage]}); resume it before adding adjustments")
-    item = _text(item, "the item", 500, required=True)
-    if reported is None:
-        reported = today(desk)
-    else:
-        handed = local_date(row.handed_over_at, desk.tz)
-        if reported > today(desk):
-            raise InvalidValue(f"the day it was reported, {reported}, is in the future (check --on)")
-        if handed and reported < handed:
-            raise InvalidValue(f"the day it was reported, {reported}, is before {row.code}'s handover ({handed})")
-    if due is None and desk.settings["projects"]["adjustment_days"] > 0:
-        due = reported + timedelta(days=desk.settings["projects"]["adjustment_days"])
-    if due is not None and due < reported:
-        raise InvalidValue(f"the due date {due} is before the day it was reported ({reported})"
-                           if reported != today(desk) else f"the due date {due} is already past")
-    call_id = None
-    if call is not None:
-        linked = session.get(Call, call)
-        if linked is None:
-            raise NotFound(f"no call #{call}")
-        if linked.customer_id != row.customer_id:
-            raise InvalidValue(f"call #{call} is from another customer than {row.code}'s")
-        call_id = linked.id
-    adjustment = Adjustment(
-        project_id=row.id, item=item, responsible=check_responsible(desk, responsible), status="open", reported_on=reported,
-        due_on=due, in_warranty=bool(in_warranty(row, reported)), call_id=call_id,
-        created_by_id=desk.actor.id, created_at=desk.now,
-    )
-    session.add(adjustment)
-    audit(desk, "adjustment.add", adjustment)
-    return _adjustment_info(desk, adjustment, row)
-
-
-def _event_at(desk: Desk, a: Adjustment, at: datetime | None, what: str) -> datetime:
-    """When something happened to an adjustment (`--at`, default now): not in the future, not before it
-    was reported, not before its last step."""
-    at = _not_future(desk, at or desk.now, what)
-    if local_date(at, desk.tz) < a.reported_on:
-        raise InvalidValue(f"{what} ({dates.fmt(at, desk.tz)}) cannot be before adjustment #{a.id} was reported ({a.reported_on})")
-    last = max((t for t in (a.done_at, a.verdict_at) if t is not None), default=None)
-    if last is not None and at < last:
-        raise InvalidValue(f"{what} ({dates.fmt(at, desk.tz)}) cannot be before adjustment #{a.id}'s last step ({dates.fmt(last, desk.tz)})")
-    return at
-
-
-def finish_adjustment(desk: Desk, ident: int | str, cost: Decimal | None = None, payer: str | None = None,
-                      at: datetime | None = None) -> AdjustmentInfo:
-    """The work is done (at `at`, default now); it waits for the customer's verdict. A cost is paid by the
-    company in warranty, by the customer out of it, unless --payer says otherwise."""
-    desk.require_actor()
-    session = desk.session
-    a = find_adjustment(session, ident)
-    if a.status not in OPEN_ADJUSTMENT:
-        raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only an open or rejected one can be done")
-    if payer is not None and cost is None:
-        raise InvalidValue("--payer goes with --cost")
-    at = _event_at(desk, a, at, "the work")
-    before = snapshot(a)
-    if cost is not None:
-        cost_fen = to_fen(cost)
-        if cost_fen < 0:
-            raise InvalidValue("a cost cannot be negative")
-        a.cost_fen = cost_fen
-        a.payer = check_payer(payer) if payer else ("company" if a.in_warranty else "customer")
-    a.status = "done"
-    a.done_at = at
-    session.add(a)
-    audit(desk, "adjustment.done", a, before=before)
-    return _adjustment_info(desk, a)
-
-
-def accept_adjustment(desk: Desk, ident: int | str, at: datetime | None = None) -> AdjustmentInfo:
-    """The customer accepts the done work (验收, at `at`, default now); the adjustment is closed."""
-    desk.require_actor()
-    a = find_adjustment(desk.session, ident)
-    if a.status != "done":
-        raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only a done one can be accepted")
-    at = _event_at(desk, a, at, "the acceptance")
-    before = snapshot(a)
-    a.status = "accepted"
-    a.verdict_at = at
-    desk.session.add(a)
-    audit(desk, "adjustment.accept", a, before=before)
-    return _adjustment_info(desk, a)
-
-
-def reject_adjustment(desk: Desk, ident: int | str, reason: str, at: datetime | None = None) -> AdjustmentInfo:
-    """The customer rejects the done work (at `at`, default now): the adjustment is open again, with the reason kept."""
-    desk.require_actor()
-    a = find_adjustment(desk.session, ident)
-    reason = _text(reason, "the reason", 500)
-    if not reason:
-        raise InvalidValue("rejecting an adjustment needs --reason")
-    if a.status != "done":
-        raise InvalidTransition(f"adjustment #{a.id} is {a.status} ({ADJUSTMENT_STATUSES[a.status]}); only a done one can be rejected")
-    at = _event_at(desk, a, at, "the rejection")
-    before = snapshot(a)
-    a.status = "rejected"
-    a.verdict_at = at
-    a.rejections += 1
-    a.reason = reason
-    desk.session.add(a)
-    audit(desk, "adjustment.reject", a, before=before)
-    return _adjustment_info(desk, a)
-
-
-def edit_adjustment(
-    desk: Desk, ident: int | str, item: str | None = None, due: date | None = None, responsible: str | None = None,
-    cost: Decimal | None = None, payer: str | None = None,
-) -> AdjustmentInfo:
-    """Correct an adjustment's item, due date, responsible party or cost (and payer): an audited change
-    (adjustment.edit) with the values before and after; nothing is overwritten silently."""
-    desk.require_actor()
-    session = desk.session
-    a = find_adjustment(session, ident)
-    project = session.get(Project, a.project_id)
-    if project.stage == "archived":
-        raise InvalidTransition(f"{project.code} is archived; its adjustments cannot be changed")
-    # Every value is checked before anything changes.
-    item = _text(item, "the item", 500, required=True) if item is not None else None
-    responsible = check_responsible(desk, responsible) if responsible is not None else None
-    if due is not None and due < a.reported_on:
-        raise InvalidValue(f"the due date {due} is before adjustment #{a.id} was reported ({a.reported_on})")
-    cost_fen = to_fen(cost) if cost is not None else None
-    if cost_fen is not None and cost_fen < 0:
-        raise InvalidValue("a cost cannot be negative")
-    if payer is not None:
-        if cost_fen is None and a.cost_fen is None:
-            raise InvalidValue("--payer goes with a cost (give --cost too)")
-        payer = check_payer(payer)
-    before = snapshot(a)
-    for name, value in (("item", item), ("responsible", responsible), ("due_on", due), ("cost_fen", cost_fen), ("payer", payer)):
-        if value is not None:
-            setattr(a, name, value)
-    if a.cost_fen is not None and a.payer is None:
-        a.payer = "company" if a.in_warranty else "customer"
-    after = snapshot(a)
-    if all(before.get(k) == after.get(k) for k in after):
-        raise InvalidValue("nothing to change (give at least one new value)")
-    session.add(a)
-    audit(desk, "adjustment.edit", a, before=before)
-    return _adjustment_info(desk, a)
-
-
-def list_adjustments(
-    desk: Desk, project: str | None = None, open_only: bool = False, overdue: bool = False, limit: int = 100,
-    owner_id: int | None = None, due_by: date | None = None,
-) -> tuple[list[AdjustmentInfo], int]:
-    """Adjustments, newest first (overdue: oldest due first). `owner_id`: on that person's projects;
-    `due_by`: open ones due on or before that day, soonest first."""
-    check_limit(limit)
-    session = desk.session
-    query = select(Adjustment, Project, Customer.code, Staff.name).join(Project, Project.id == Adjustment.project_id) \
-        .join(Customer, Customer.id == Project.customer_id).outerjoin(Staff, Staff.id == Project.owner_id)
-    if project:
-        query = query.where(Adjustment.project_id == find_project(session, project).id)
-    if owner_id is not None:
-        query = query.where(Project.owner_id == owner_id)
-    if due_by is not None:
-        query = query.where(Adjustment.status.in_(OPEN_ADJUSTMENT), Adjustment.due_on <= due_by)
-        overdue_order = True
-    else:
-        overdue_order = overdue
-    if open_only or overdue:
-        query = query.where(Adjustment.status.in_(OPEN_ADJUSTMENT))
-    if overdue:
-        query = query.where(Adjustment.due_on < today(desk))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    order = (Adjustment.due_on, Adjustment.id) if overdue_order else (Adjustment.id.desc(),)
-    rows = session.exec(query.order_by(*order).limit(limit)).all()
-    return [_adjustment_info(desk, a, p, code, name or "") for a, p, code, name in rows], total
-
-
-def overdue_adjustments(desk: Desk, now: datetime) -> list[AdjustmentInfo]:
-    """Open (or rejected) adjustments whose due date is before `now`'s local date — for reminder runs."""
-    on = now.astimezone(desk.tz).date()
-    session = desk.session
-    rows = session.exec(
-        select(Adjustment, Project, Customer.code, Staff.name).join(Project, Project.id == Adjustment.project_id)
-        .join(Customer, Customer.id == Project.customer_id).outerjoin(Staff, Staff.id == Project.owner_id)
-        .where(Adjustment.status.in_(OPEN_ADJUSTMENT), Adjustment.due_on < on, Project.stage.not_in(("shelved", "archived")))
-        .order_by(Adjustment.due_on, Adjustment.id)
-    ).all()
-    out = []
-    for a, p, code, name in rows:
-        info = _adjustment_info(desk, a, p, code, name or "")
-        info.overdue = True
-        out.append(info)
-    return out
-
-
 # --- what other areas show --------------------------------------------------------------------
 
 
@@ -848,203 +560,44 @@ def _customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, 
     out = []
     for p in _infos(desk, rows):
         out.append({
-            "code": p.code, "name": p.name, "stage": f"{p.stage} {p.stage_label}", "owner": p.owner,
-            "contract": p.contract, "paid": p.paid, "outstanding": p.outstanding, "overdue": p.overdue,
-            "open adjustments": p.open_adjustments,
-            "warranty": "" if p.in_warranty is None else (f"in, to {p.warranty_end}" if p.in_warranty else f"ended {p.warranty_end}"),
+            # Keys are the JSON contract; N_ puts them in the catalogue for the card's column headers.
+            N_("code"): p.code, N_("name"): p.name, N_("stage"): p.stage_label, N_("owner"): p.owner,
+            N_("contract"): p.contract, N_("paid"): p.paid, N_("outstanding"): p.outstanding, N_("overdue"): p.overdue,
+            N_("open adjustments"): p.open_adjustments,
+            N_("warranty"): "" if p.in_warranty is None else (
+                _("in warranty to {day}").format(day=p.warranty_end) if p.in_warranty else _("ended {day}").format(day=p.warranty_end)),
         })
     return out
 
 
 @register_section("money_owed")
 def _customer_money_owed(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    from csdesk.workflows.payments import owed_by_customer
+    from csdesk.workflows.dunning import owed_by_customer
 
     return owed_by_customer(desk, customer_id)
 
 
-# --- demo -------------------------------------------------------------------------------------
-
-DEMO_KINDS = ["全屋精装", "样板间摆场", "别墅软装", "办公室装修", "商铺改造", "中央空调安装", "厨房翻新", "交房整改"]
-DEMO_ITEMS = [
-    ("主卧衣柜门关不严", "install"), ("客厅墙面有细裂纹", "contractor"), ("卫生间地漏返味", "contractor"),
-    ("厨房吊柜不水平", "install"), ("踢脚线局部脱落", "install"), ("窗帘轨道松动", "supplier"),
-    ("木地板有划痕", "supplier"), ("吊顶灯带不亮", "install"), ("入户门锁安装歪斜", "install"),
-    ("阳台瓷砖空鼓", "contractor"), ("软装配色与方案不符", "design"), ("物业要求补办装修备案", "property"),
-]
-# stage, days ago: signed, handed over, accepted; how the money went; how far dunning got; adjustments
-DEMO_PROJECTS = [
-    ("signed", 3, None, None, "on_time", None, 0),
-    ("signed", 12, None, None, "late_last", "reminder", 0),
-    ("signed", 30, None, None, "on_time", None, 0),
-    ("handed_over", 60, 10, None, "on_time", None, 3),
-    ("handed_over", 90, 25, None, "late_last", "call", 2),
-    ("handed_over", 50, 5, None, "late_last", None, 1),
-    ("handed_over", 120, 40, None, "partial_last", "notice", 2),
-    ("accepted", 200, 120, 100, "late_last", "lawyer", 2),
-    ("accepted", 150, 90, 60, "late_last", "call", 1),
-    ("accepted", 100, 50, 20, "on_time", None, 1),
-    ("accepted", 130, 70, 35, "late_last", "reminder", 0),
-    ("accepted", 400, 300, 250, "partial_last", "lawyer", 1),
-    ("accepted", 90, 40, 30, "late_last", None, 0),
-    ("accepted", 100, 60, 45, "late_last", None, -1),  # accepted over an open adjustment
-    ("settled", 240, 150, 120, "on_time", None, 2),
-    ("settled", 180, 100, 80, "on_time", None, 1),
-    ("settled", 300, 200, 160, "corrected", None, 1),
-    ("settled", 160, 90, 70, "overpaid", None, 0),
-    ("archived", 500, 400, 380, "on_time", None, 1),
-    ("archived", 420, 330, 300, "on_time", None, 0),
-    ("shelved", 110, 45, None, "late_last", "call", 1),
-    ("shelved", 40, None, None, "on_time", None, 0),
-]
-DEMO_PLANS = [
-    "首款:30%:sign, 二期款:40%:handover, 尾款:30%:accept+30d",
-    "首付款:50%:sign+3d, 尾款:50%:accept+15d",
-    "定金:{a}:sign, 进度款:{b}:handover+7d, 尾款:{c}:accept+30d",
-]
+# Adjustments, the one-screen project view and the demo's projects live in their own modules, which
+# build on this one (adjustments.py, project_view.py, projects_demo.py). Their names stay importable from
+# here, loaded when first asked for, so that this module never imports them.
+_MOVED = {name: module for module, names in {
+    "adjustments": (
+        "AdjustmentInfo", "check_responsible", "check_payer", "find_adjustment", "add_adjustment",
+        "finish_adjustment", "accept_adjustment", "reject_adjustment", "edit_adjustment", "list_adjustments",
+        "overdue_adjustments",
+    ),
+    "project_view": (
+        "ProjectView", "project_view",
+    ),
+    "projects_demo": (
+        "DEMO_KINDS", "DEMO_ITEMS", "DEMO_PROJECTS", "DEMO_PLANS", "demo_projects", "DISTRICT_NAMES",
+    ),
+}.items() for name in names}
 
 
-def demo_projects(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
-    """Projects in every stage with adjustments and money in every state, dated back from the real now."""
-    from dataclasses import replace
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
 
-    from csdesk.workflows import payments
-    from csdesk.workflows.payments import STEPS, chase, ladder, make_plan, record_payment, reverse_payment
-
-    staff = made["staff"]
-    owners = [s for s in staff.values() if s.role in ("specialist", "supervisor")]
-    manager = next(s for s in staff.values() if s.role == "manager")
-    supervisor = next(s for s in staff.values() if s.role == "supervisor")
-    session = desk.session
-    now = desk.now
-    tz = desk.tz
-    steps = dict(ladder(desk))
-    order = list(STEPS)
-    picked = rng.sample(made["customers"], len(DEMO_PROJECTS))
-    made_codes: dict[str, list[str]] = {}
-    counts = {"adjustments": 0, "payments": 0, "steps": 0, "reversals": 0}
-
-    def moment(days_ago: float, hour: int = 10) -> datetime:
-        day = now.astimezone(tz).date() - timedelta(days=int(days_ago))
-        when = datetime.combine(day, datetime.min.time()).replace(tzinfo=tz) + timedelta(hours=hour, minutes=rng.randint(0, 50))
-        return min(when, now - timedelta(minutes=5))
-
-    def on(day: date, hour: int = 11) -> datetime:
-        when = datetime.combine(day, datetime.min.time()).replace(tzinfo=tz) + timedelta(hours=hour, minutes=rng.randint(0, 50))
-        return min(when, now - timedelta(minutes=5))
-
-    def as_(who, when):
-        return replace(desk, now=when, actor=who)
-
-    for (stage, signed_ago, handed_ago, accepted_ago, money, dunning, n_adj), customer_id in zip(DEMO_PROJECTS, picked):
-        owner = rng.choice(owners)
-        customer = session.get(Customer, customer_id)
-        contract = Decimal(rng.randrange(60_000, 900_000, 100))
-        if rng.random() < 0.3:
-            contract += Decimal(rng.randint(1, 99)) / 100  # cents, to show exact splitting
-        signed_at = moment(signed_ago, 9)
-        project = add_project(as_(owner, signed_at), f"{rng.choice(DISTRICT_NAMES)}{rng.choice(DEMO_KINDS)}", customer.code, contract,
-                              signed=signed_at.astimezone(tz).date(), site=customer.address, warranty=rng.choice(["12m", "24m", "24m", "36m"]))
-        plan = rng.choice(DEMO_PLANS)
-        if "{a}" in plan:
-            fen = to_fen(contract)
-            a = fen // 10 // 100 * 100
-            c = fen // 5 // 100 * 100
-            plan = plan.format(a=from_fen(a), b=from_fen(fen - a - c), c=from_fen(c))
-        make_plan(as_(owner, signed_at), project.code, plan)
-        row = session.get(Project, project.id)
-
-        def settle_due(until: datetime, skip_last: bool, partial_last: bool = False):
-            """Pay what has fallen due by `until`, a few days after each due date."""
-            insts = session.exec(select(Instalment).where(Instalment.project_id == row.id).order_by(Instalment.seq)).all()
-            due = [i for i in insts if i.due_on and i.paid_fen < i.amount_fen and on(i.due_on) <= until]
-            for k, inst in enumerate(due):
-                last = k == len(due) - 1
-                if last and skip_last:
-                    continue
-                amount = inst.amount_fen - inst.paid_fen
-                if last and partial_last:
-                    amount = amount // 2
-                when = min(on(inst.due_on + timedelta(days=rng.randint(0, 4)), 15), until)
-                method = rng.choice(["transfer", "transfer", "transfer", "cheque", "cash"])
-                ref = {"transfer": f"银行流水{when:%Y%m%d}{rng.randint(100, 999)}", "cheque": f"支票{rng.randint(10**7, 10**8 - 1)}"}.get(method)
-                record_payment(as_(owner, when), row.code, from_fen(amount), inst.name, when, method, ref)
-                counts["payments"] += 1
-
-        handed_at = moment(handed_ago, 16) if handed_ago is not None else None
-        accepted_at = moment(accepted_ago, 14) if accepted_ago is not None else None
-        final = money in ("late_last", "partial_last")
-        if handed_at is None:
-            settle_due(now - timedelta(minutes=5), final and stage != "shelved", money == "partial_last")
-        else:
-            settle_due(handed_at - timedelta(hours=1), False)
-            handover_project(as_(owner, handed_at), row.code, handed_at)
-            items = rng.sample(DEMO_ITEMS, abs(n_adj))
-            end = accepted_at or now
-            for k, (item, who) in enumerate(items):
-                reported = min(handed_at + timedelta(days=1 + k * 2, hours=1), end - timedelta(hours=3))
-                adj = add_adjustment(as_(owner, reported), row.code, item, who)
-                counts["adjustments"] += 1
-                closes = accepted_at is not None and n_adj >= 0
-                if not closes and k == 0 and n_adj > 1:
-                    continue  # left open (overdue if its week has passed)
-                done_at = min(reported + timedelta(days=3), end - timedelta(hours=2))
-                if done_at <= reported:
-                    continue
-                cost = Decimal(rng.choice([300, 800, 1500, 2600])) if rng.random() < 0.4 else None
-                finish_adjustment(as_(owner, done_at), adj.id, cost)
-                if not closes and k == 1:
-                    reject_adjustment(as_(owner, done_at + timedelta(hours=1)), adj.id, "客户认为仍未达到标准")
-                    continue
-                if not closes and k == 2:
-                    continue  # done, waiting for the customer's verdict
-                accept_adjustment(as_(owner, done_at + timedelta(hours=1)), adj.id)
-            if accepted_at is None:
-                settle_due(now - timedelta(minutes=5), final, money == "partial_last")
-            else:
-                settle_due(accepted_at - timedelta(hours=1), False)
-                if n_adj < 0:
-                    accept_project(as_(supervisor, accepted_at), row.code, accepted_at, True, "客户同意先验收，整改项另行跟进")
-                else:
-                    accept_project(as_(owner, accepted_at), row.code, accepted_at)
-                settle_due(now - timedelta(minutes=5), final, money == "partial_last")
-        if money == "corrected":
-            paid = session.exec(select(Payment).where(Payment.project_id == row.id, Payment.kind == "payment").order_by(Payment.id.desc())).first()
-            when = min(paid.received_at + timedelta(days=1), now - timedelta(minutes=5))
-            reverse_payment(as_(supervisor, when), paid.id, "银行退票，客户重新转账")
-            record_payment(as_(owner, when), row.code, from_fen(paid.amount_fen), None, when, "transfer", "重新转账")
-            counts["reversals"] += 1
-        if money == "overpaid":
-            when = now - timedelta(days=2)
-            record_payment(as_(owner, when), row.code, Decimal("200.00"), None, when, "transfer", "多付", allow_overpay=True)
-        if dunning:
-            for inst in session.exec(select(Instalment).where(Instalment.project_id == row.id, Instalment.paid_fen < Instalment.amount_fen)).all():
-                if not inst.due_on or inst.due_on >= now.astimezone(tz).date():
-                    continue
-                for step in order[: order.index(dunning) + 1]:
-                    when = on(inst.due_on + timedelta(days=steps.get(step, 0)), 10)
-                    if when >= now:
-                        break
-                    who = manager if step in ("lawyer", "notice") else owner
-                    note = {"reminder": "短信提醒付款", "call": "电话联系，客户称月底前付", "notice": "寄出催款函（EMS）", "lawyer": "委托律师发函"}[step]
-                    chase(as_(who, when), row.code, step, note, inst.name, when)
-                    counts["steps"] += 1
-        if stage == "archived":
-            archive_project(as_(owner, now - timedelta(days=rng.randint(1, 20))), row.code)
-        if stage == "shelved":
-            shelve_project(as_(supervisor, now - timedelta(days=rng.randint(1, 5))), row.code, "业主资金问题，暂停推进")
-        made_codes.setdefault(stage, []).append(row.code)
-        session.flush()
-
-    made["projects"] = made_codes
-    due_steps = payments.due_collection_steps(desk, now)
-    stages = ", ".join(f"{len(v)} {k}" for k, v in made_codes.items())
-    return [
-        f"  projects:   {sum(len(v) for v in made_codes.values())} ({stages})",
-        f"  money:      {counts['payments']} payments, {counts['reversals']} reversal, {len(payments.overdue_instalments(desk, now))} overdue instalments, "
-        f"{counts['steps']} dunning steps taken, {len(due_steps)} due now",
-        f"  adjustments: {counts['adjustments']} (open, done, rejected and accepted)",
-    ]
-
-
-DISTRICT_NAMES = ["朝阳", "海淀", "浦东", "天河", "南山", "西湖", "锦江", "鼓楼", "江汉", "雁塔"]
+        return getattr(importlib.import_module(f"csdesk.workflows.{_MOVED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
