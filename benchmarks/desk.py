@@ -1,17 +1,20 @@
 """Times the desk (`csdesk desk`) headless with Textual's pilot on a large database.
 
-    python benchmarks/desk.py --db /tmp/csdesk-bench.db [--as 王芳] [--rounds 40]
+    python benchmarks/desk.py --db /tmp/csdesk-bench.db [--as 王芳] [--rounds 40] [--warmup 3] [--profile out.prof]
 
 Prints: how long the desk takes to open (app started and the person acting known), and the 50th/95th
 percentiles of what a person waits for after each key: a lookup as they type (digits of a real number,
 part of a real name), opening a customer card, my queue, and logging a call from the card (one write).
-Writes one call per round: run it on a copy of the benchmark database.
+The first `--warmup` rounds (caches, first imports, first composition of each screen) are run but not
+counted. The machine's load average is printed beside the figures: on a shared machine they move with it.
+Writes one call per round: run it on a fresh copy of the benchmark database each time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -26,7 +29,7 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def bench(db_path: str, who: str, rounds: int, seed: int) -> dict:
+async def bench(db_path: str, who: str, rounds: int, seed: int, warmup: int = 3) -> dict:
     from sqlmodel import select
 
     from csdesk import config
@@ -49,7 +52,9 @@ async def bench(db_path: str, who: str, rounds: int, seed: int) -> dict:
         await app.workers.wait_for_complete()
         await pilot.pause()
         opened = time.perf_counter() - started
-        for _ in range(rounds):
+        for round_no in range(warmup + rounds):
+            if round_no == warmup:  # the warm-up rounds are not counted
+                results = {k: [] for k in results}
             search = app.screen.query_one("#caller")
             typed = rng.choice(phones)[3:10] if rng.random() < 0.7 else rng.choice(names)[:1 + rng.randrange(2)]
             search.value = ""
@@ -95,8 +100,21 @@ def main() -> None:
     p.add_argument("--as", dest="who", default="王芳")
     p.add_argument("--rounds", type=int, default=40)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--warmup", type=int, default=3, help="rounds run first and not counted")
+    p.add_argument("--profile", help="write a cProfile of the whole run to this file")
     args = p.parse_args()
-    out = asyncio.run(bench(args.db, args.who, args.rounds, args.seed))
+    load_before = os.getloadavg()
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        out = profiler.runcall(asyncio.run, bench(args.db, args.who, args.rounds, args.seed, args.warmup))
+        profiler.dump_stats(args.profile)
+    else:
+        out = asyncio.run(bench(args.db, args.who, args.rounds, args.seed, args.warmup))
+    load_after = os.getloadavg()
+    print(f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after ({os.cpu_count()} cores); "
+          f"{args.warmup} warm-up rounds not counted")
     print(f"desk opens in {out.pop('open_s'):.2f} s")
     for name, (p50, p95, n) in out.items():
         print(f"{name:9} p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   ({n} samples)")

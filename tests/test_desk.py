@@ -321,3 +321,35 @@ def test_corrections_and_a_hand_over_from_the_desk(customers, cli):
     assert (one["severity"], two["status"]) == ("serious", "void")
     assert "handed over to 李娜" in status
     assert (one["assignee"], one["owner"]) == ("李娜", "李娜")  # 王芳's complaint, handed over
+
+
+def test_a_shift_handed_to_me_waits_in_my_queue_and_is_taken_from_it(customers, cli):
+    checks = ("--check", "设备正常=ok", "--check", "工单已派=ok", "--check", "待办已交代=ok")
+    made = cli("--as", "李娜", "shift", "hand", "--to", "王芳", "--at", "2026-11-24 07:55", "--note", "3号线路有杂音", *checks)
+    assert made.exit_code == 0, made.stderr
+    handover_id = made.stdout.strip()
+
+    async def go():
+        app = desk_app(customers)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.app.workers.wait_for_complete()
+            await pilot.press("f2")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            before = screen_text(app)
+            await pilot.press("t")
+            await pilot.pause()
+            await _fill(pilot, note="已核对")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            after = screen_text(app)
+            await pilot.press("t")  # nothing waits any more: refused with its reason
+            await pilot.pause()
+            return before, after, app.sub_title
+
+    before, after, status = run(go())
+    assert "3号线路有杂音" in before and "李娜" in before
+    assert "3号线路有杂音" not in after  # taken: no longer waiting
+    assert status == "No shift handover is waiting for you"
+    shown = json.loads(cli("--json", "shift", "show", handover_id).stdout)
+    assert shown["status"] == "taken" and shown["to_name"] == "王芳"
