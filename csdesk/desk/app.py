@@ -30,7 +30,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from csdesk.i18n import _
 
@@ -87,6 +87,30 @@ def fill(table: DataTable, rows: list[tuple[tuple, str | None]]) -> None:
                 table.add_row(*cells, key=key)
         else:
             table.add_rows([cells for cells, _key in rows])
+
+
+class KeyBar(Static):
+    """The keys of the screen, in the interface language, on the bottom line. Written once when the screen is
+    composed: Textual's Footer rebuilds its widgets at every change of focus or screen, which cost more than
+    anything else the desk does after a key."""
+
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $panel; color: $text; }
+    """
+
+    def on_mount(self) -> None:
+        seen, text = set(), Text(no_wrap=True, overflow="ellipsis")
+        for binding in [*type(self.screen).BINDINGS, *type(self.app).BINDINGS]:
+            if not isinstance(binding, Binding) or not binding.show or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = binding.key.split(",")[0]
+            if text:
+                text.append("  ")
+            shown = self.app.get_key_display(Binding(key, binding.action))
+            text.append(shown.upper() if len(shown) <= 3 and shown[:1] == "f" else shown, style="bold")
+            text.append(" " + binding.description)
+        self.update(text)
 
 
 # -- forms ------------------------------------------------------------------------------------------
@@ -238,7 +262,7 @@ class CallerScreen(DeskScreen):
         yield Static(Text(_("Caller: number in any format, or part of a name; Enter opens the card")), classes="title")
         yield Input(placeholder=_("e.g. 138 1234 5678, +86-138…, 张"), id="caller")
         yield DataTable(id="matches", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#matches", DataTable)
@@ -368,7 +392,7 @@ class CustomerScreen(DeskScreen):
             yield DataTable(id="projects", cursor_type="row")
             yield Static(Text(_("Last calls")), classes="title")
             yield DataTable(id="calls", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#complaints", DataTable).add_columns("#", _("Status"), _("Level"), _("Next deadline"), _("Left"), _("Summary"))
@@ -650,7 +674,7 @@ class ComplaintScreen(DeskScreen):
             yield DataTable(id="deadlines", cursor_type="row")
             yield Static(Text(_("Timeline")), classes="title")
             yield DataTable(id="timeline", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#deadlines", DataTable).add_columns(_("Clock"), _("Due"), _("State"), _("Left"))
@@ -787,7 +811,7 @@ class QueueScreen(DeskScreen):
             yield DataTable(id="q-callbacks", cursor_type="row")
             yield Static(Text(_("Adjustments and instalments due on my projects")), classes="title")
             yield DataTable(id="q-money", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#q-complaints", DataTable).add_columns("#", _("Status"), _("Level"), _("Customer"), _("Next deadline"), _("Left"), _("Summary"))
@@ -905,7 +929,7 @@ class TeamScreen(DeskScreen):
             yield DataTable(id="t-escalations", cursor_type="row")
             yield Static(Text(_("Unassigned callbacks")), classes="title")
             yield DataTable(id="t-unassigned", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#t-near", DataTable).add_columns(_("Assignee"), "#", _("Level"), _("Next deadline"), _("Left"), _("Summary"))
