@@ -218,6 +218,8 @@ def test_screens_read_at_80x24_without_cutting_ids_amounts_or_deadlines(customer
         app = desk_app(customers)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.app.workers.wait_for_complete()
+            await _type_and_wait(pilot, "138 1234")
+            caller = screen_text(app)
             await pilot.press("f2")
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
@@ -226,14 +228,15 @@ def test_screens_read_at_80x24_without_cutting_ids_amounts_or_deadlines(customer
             app.push_screen(CustomerScreen("C000001"))
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
-            return queue, screen_text(app)
+            return caller, queue, screen_text(app)
 
-    queue, card = run(go())
+    caller, queue, card = run(go())
+    assert "C000001" in caller and "+8613812345678" in caller and "张伟" in caller  # the match, whole
     assert "P000001" in queue and "¥288,954.15" in queue  # the overdue 首款, whole
     assert "C000001" in queue and "11-23 14:30" in queue  # the complaint's first-response deadline, whole
     assert "C000001" in card and "+8613812345678" in card
     assert "P000001" in card and "963180.50" in card
-    assert all(len(line) <= 80 for line in (queue + "\n" + card).splitlines())
+    assert all(len(line) <= 80 for line in (caller + "\n" + queue + "\n" + card).splitlines())
 
 
 def test_a_crash_shows_no_traceback_with_customer_data(customers, monkeypatch):
