@@ -353,6 +353,15 @@ class CallerScreen(DeskScreen):
                                         [Field("name", _("Name"), "", _("may stay empty"))]), made)
 
 
+def card_data(desk, code: str):
+    """What the customer card shows: the customer's view and their open complaints."""
+    from csdesk.workflows.complaints import list_complaints
+    from csdesk.workflows.customers import customer_view
+
+    view = customer_view(desk, code, calls=5)
+    return view, list_complaints(desk, customer=view.customer.code, limit=20)
+
+
 class CustomerScreen(DeskScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back")),
@@ -401,20 +410,19 @@ class CustomerScreen(DeskScreen):
         self.query_one("#calls", DataTable).add_columns("#", _("Time"), _("Kind"), _("Agent"), _("Summary"))
         self.refresh_data()
 
+    preloaded = False  # filled before it was shown (App.open_customer): no second read when it appears
+
+    def on_screen_resume(self) -> None:
+        if self.preloaded:
+            self.preloaded = False
+            return
+        self.refresh_data()
+
     @work(thread=True, exclusive=True, group="card")
     def refresh_data(self) -> None:
-        from csdesk.workflows.complaints import list_complaints
-        from csdesk.workflows.customers import customer_view
-
         code = self.code
-
-        def load(desk):
-            view = customer_view(desk, code, calls=5)
-            complaints = list_complaints(desk, customer=view.customer.code, limit=20)
-            return view, complaints
-
         try:
-            view, complaints = self.backend.read(load)
+            view, complaints = self.backend.read(lambda desk: card_data(desk, code))
         except Exception as exc:  # noqa: BLE001
             self.app.deliver(self.app.show_error, exc)
             return
@@ -792,6 +800,8 @@ class ComplaintScreen(DeskScreen):
 class QueueScreen(DeskScreen):
     """Today's work of the person acting; the time left ticks down with every refresh."""
 
+    LIMIT = 20  # rows in each part, the most urgent first; the titles count them all
+
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back")),
         Binding("v", "visit", _("Visit outcome")),
@@ -805,11 +815,11 @@ class QueueScreen(DeskScreen):
             # A shift handed to me that I have not yet taken comes first (as in `csdesk today`); shown only then.
             yield Static(Text(_("Shift handovers waiting for you (t takes the shift over)")), id="q-handovers-title", classes="title")
             yield DataTable(id="q-handovers", cursor_type="row")
-            yield Static(Text(_("My complaints (Enter opens)")), classes="title")
+            yield Static(Text(_("My complaints (Enter opens)")), id="q-complaints-title", classes="title")
             yield DataTable(id="q-complaints", cursor_type="row")
-            yield Static(Text(_("Callbacks due today (v records the outcome)")), classes="title")
+            yield Static(Text(_("Callbacks due today (v records the outcome)")), id="q-callbacks-title", classes="title")
             yield DataTable(id="q-callbacks", cursor_type="row")
-            yield Static(Text(_("Adjustments and instalments due on my projects")), classes="title")
+            yield Static(Text(_("Adjustments and instalments due on my projects")), id="q-money-title", classes="title")
             yield DataTable(id="q-money", cursor_type="row")
         yield KeyBar()
 
@@ -830,7 +840,7 @@ class QueueScreen(DeskScreen):
         from csdesk.workflows.today import todays_work
 
         try:
-            work = self.backend.read(lambda desk: todays_work(desk, limit=50))
+            work = self.backend.read(lambda desk: todays_work(desk, limit=self.LIMIT))
         except Exception as exc:  # noqa: BLE001
             self.app.deliver(self.app.show_error, exc)
             return
@@ -859,6 +869,14 @@ class QueueScreen(DeskScreen):
         rows += [((_("Instalment"), i.project_code, str(i.due_on or ""), fmt_money(i.outstanding), plain(i.name)), None)
                  for i in work.instalments]
         fill(self.query_one("#q-money", DataTable), rows)
+        for selector, title, shown, total in (
+            ("#q-complaints-title", _("My complaints (Enter opens)"), len(work.complaints), work.complaints_total),
+            ("#q-callbacks-title", _("Callbacks due today (v records the outcome)"), len(work.callbacks), work.callbacks_total),
+            ("#q-money-title", _("Adjustments and instalments due on my projects"), len(work.adjustments) + len(work.instalments),
+             work.adjustments_total + work.instalments_total),
+        ):
+            count = _("{shown} of {total}").format(shown=shown, total=total) if shown < total else str(total)
+            self.query_one(selector, Static).update(Text(f"{title} ({count})"))
 
     def action_take_shift(self) -> None:
         """Take over the shift handed to me (as `csdesk shift take`), the handover under the cursor or the only one."""
@@ -1090,7 +1108,29 @@ class DeskApp(App):
         return kept
 
     def open_customer(self, code: str) -> None:
-        self.push_screen(self._kept(CustomerScreen, code))
+        kept = self._screens_kept.get(CustomerScreen)
+        if kept is None or not kept.is_mounted or kept in self.screen_stack:
+            self.push_screen(self._kept(CustomerScreen, code))
+        else:  # the kept card is filled first and then shown: one drawing of the screen, not an empty one first
+            self._open_card(code)
+
+    @work(thread=True, exclusive=True, group="card-open")
+    def _open_card(self, code: str) -> None:
+        try:
+            view, complaints = self.backend.read(lambda desk: card_data(desk, code))
+        except Exception as exc:  # noqa: BLE001 — an unknown code: its one line, the caller box stays
+            self.deliver(self.show_error, exc)
+            return
+        self.deliver(self._card_ready, code, view, complaints)
+
+    def _card_ready(self, code: str, view, complaints) -> None:
+        kept = self._screens_kept[CustomerScreen]
+        if kept in self.screen_stack:  # opened meanwhile another way: that one loads itself
+            return
+        kept.switch_to(code)
+        kept.show(view, complaints)
+        kept.preloaded = True
+        self.push_screen(kept)
 
     def open_complaint(self, complaint_id: int) -> None:
         self.push_screen(self._kept(ComplaintScreen, complaint_id))
