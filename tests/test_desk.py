@@ -356,3 +356,41 @@ def test_a_shift_handed_to_me_waits_in_my_queue_and_is_taken_from_it(customers, 
     assert status == "No shift handover is waiting for you"
     shown = json.loads(cli("--json", "shift", "show", handover_id).stdout)
     assert shown["status"] == "taken" and shown["to_name"] == "王芳"
+
+
+def test_typing_fast_runs_one_lookup_at_a_time_and_shows_the_last(customers, monkeypatch):
+    import threading
+    import time
+
+    from csdesk.workflows import customers as customers_module
+
+    real, seen, running = customers_module.lookup_callers, [], []
+
+    def slow(desk, term, limit=20):
+        running.append(threading.get_ident())
+        assert len(running) == 1, "two lookups at once"
+        try:
+            seen.append(term)
+            time.sleep(0.05)
+            return real(desk, term, limit=limit)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(customers_module, "lookup_callers", slow)
+
+    async def go():
+        app = desk_app(customers)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.app.workers.wait_for_complete()
+            box = app.screen.query_one("#caller")
+            for n in range(1, 12):  # eleven keys faster than a lookup: each one changes the box at once
+                box.value = "13812345678"[:n]
+            for _ in range(20):  # the last lookup may start after the keys' workers are done
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause(0.05)
+            return [str(key.value) for key in app.screen.query_one("#matches").rows]
+
+    shown = run(go())
+    assert shown == ["C000001"]
+    assert seen[-1] == "13812345678"
+    assert len(seen) < len("13812345678")  # the terms typed while a lookup ran were never looked up
