@@ -237,7 +237,12 @@ class DeskScreen(Screen):
     def status(self, message: str, error: bool = False) -> None:
         self.app.show_status(message, error)
 
+    under_form = False  # a form or a question was on top: back from it, nothing is reloaded (an action reloads)
+
     def on_screen_resume(self) -> None:
+        if self.under_form:
+            self.under_form = False
+            return
         self.refresh_data()
 
     def refresh_data(self) -> None:  # each screen reloads what it shows
@@ -416,7 +421,7 @@ class CustomerScreen(DeskScreen):
         if self.preloaded:
             self.preloaded = False
             return
-        self.refresh_data()
+        super().on_screen_resume()
 
     @work(thread=True, exclusive=True, group="card")
     def refresh_data(self) -> None:
@@ -1084,6 +1089,8 @@ class DeskApp(App):
 
     def push_screen(self, screen, callback=None, wait_for_dismiss=False):
         """A form is composed once per shape and kept: the next form of that shape refills it."""
+        if isinstance(screen, (FormScreen, Confirm)) and isinstance(self.screen, DeskScreen):
+            self.screen.under_form = True  # cancelled: nothing changed; saved: the action shows what changed
         if isinstance(screen, FormScreen) and not screen.is_mounted:
             kept = self._forms_kept.get(screen.shape())
             if kept is None:
