@@ -38,6 +38,8 @@ def send(app, key: str) -> None:
 async def settled(pilot) -> None:
     """Until nothing is left to do after a key — every message handled, every worker done and its result
     delivered — and then the screen drawn once: what the person waits for."""
+    from textual.worker import WorkerCancelled
+
     app = pilot.app
 
     def state():
@@ -49,7 +51,10 @@ async def settled(pilot) -> None:
         await pilot._wait_for_screen()
         await asyncio.sleep(0)
         if any(w.is_running for w in app.workers):
-            await app.workers.wait_for_complete()
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:  # one superseded by a newer one of its group: that one is waited for
+                pass
             continue
         if state() == before and before[1]:  # the same screen, mounted, nothing new in it: done
             break
