@@ -218,6 +218,8 @@ def test_screens_read_at_80x24_without_cutting_ids_amounts_or_deadlines(customer
         app = desk_app(customers)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.app.workers.wait_for_complete()
+            await _type_and_wait(pilot, "138 1234")
+            caller = screen_text(app)
             await pilot.press("f2")
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
@@ -226,14 +228,15 @@ def test_screens_read_at_80x24_without_cutting_ids_amounts_or_deadlines(customer
             app.push_screen(CustomerScreen("C000001"))
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
-            return queue, screen_text(app)
+            return caller, queue, screen_text(app)
 
-    queue, card = run(go())
+    caller, queue, card = run(go())
+    assert "C000001" in caller and "+8613812345678" in caller and "张伟" in caller  # the match, whole
     assert "P000001" in queue and "¥288,954.15" in queue  # the overdue 首款, whole
     assert "C000001" in queue and "11-23 14:30" in queue  # the complaint's first-response deadline, whole
     assert "C000001" in card and "+8613812345678" in card
     assert "P000001" in card and "963180.50" in card
-    assert all(len(line) <= 80 for line in (queue + "\n" + card).splitlines())
+    assert all(len(line) <= 80 for line in (caller + "\n" + queue + "\n" + card).splitlines())
 
 
 def test_a_crash_shows_no_traceback_with_customer_data(customers, monkeypatch):
@@ -321,3 +324,73 @@ def test_corrections_and_a_hand_over_from_the_desk(customers, cli):
     assert (one["severity"], two["status"]) == ("serious", "void")
     assert "handed over to 李娜" in status
     assert (one["assignee"], one["owner"]) == ("李娜", "李娜")  # 王芳's complaint, handed over
+
+
+def test_a_shift_handed_to_me_waits_in_my_queue_and_is_taken_from_it(customers, cli):
+    checks = ("--check", "设备正常=ok", "--check", "工单已派=ok", "--check", "待办已交代=ok")
+    made = cli("--as", "李娜", "shift", "hand", "--to", "王芳", "--at", "2026-11-24 07:55", "--note", "3号线路有杂音", *checks)
+    assert made.exit_code == 0, made.stderr
+    handover_id = made.stdout.strip()
+
+    async def go():
+        app = desk_app(customers)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.app.workers.wait_for_complete()
+            await pilot.press("f2")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            before = screen_text(app)
+            await pilot.press("t")
+            await pilot.pause()
+            await _fill(pilot, note="已核对")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            after = screen_text(app)
+            await pilot.press("t")  # nothing waits any more: refused with its reason
+            await pilot.pause()
+            return before, after, app.sub_title
+
+    before, after, status = run(go())
+    assert "3号线路有杂音" in before and "李娜" in before
+    assert "3号线路有杂音" not in after  # taken: no longer waiting
+    assert status == "No shift handover is waiting for you"
+    shown = json.loads(cli("--json", "shift", "show", handover_id).stdout)
+    assert shown["status"] == "taken" and shown["to_name"] == "王芳"
+
+
+def test_typing_fast_runs_one_lookup_at_a_time_and_shows_the_last(customers, monkeypatch):
+    import threading
+    import time
+
+    from csdesk.workflows import customers as customers_module
+
+    real, seen, running = customers_module.lookup_callers, [], []
+
+    def slow(desk, term, limit=20):
+        running.append(threading.get_ident())
+        assert len(running) == 1, "two lookups at once"
+        try:
+            seen.append(term)
+            time.sleep(0.05)
+            return real(desk, term, limit=limit)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(customers_module, "lookup_callers", slow)
+
+    async def go():
+        app = desk_app(customers)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.app.workers.wait_for_complete()
+            box = app.screen.query_one("#caller")
+            for n in range(1, 12):  # eleven keys faster than a lookup: each one changes the box at once
+                box.value = "13812345678"[:n]
+            for _ in range(20):  # the last lookup may start after the keys' workers are done
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause(0.05)
+            return [str(key.value) for key in app.screen.query_one("#matches").rows]
+
+    shown = run(go())
+    assert shown == ["C000001"]
+    assert seen[-1] == "13812345678"
+    assert len(seen) < len("13812345678")  # the terms typed while a lookup ran were never looked up

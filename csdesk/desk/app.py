@@ -30,7 +30,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from csdesk.i18n import _
 
@@ -77,6 +77,42 @@ def left_text(seconds: int | None) -> Text:
     return Text(text, style="yellow" if seconds < 2 * 3600 else "")
 
 
+def fill(table: DataTable, rows: list[tuple[tuple, str | None]]) -> None:
+    """Replace a table's rows in one go (one layout and one repaint, not one per row); rows are (cells, key)."""
+    table.clear()
+    if rows:
+        keys = [key for _cells, key in rows]
+        if any(key is not None for key in keys):
+            for cells, key in rows:  # add_rows takes no keys: the keyed rows one by one, in one batch
+                table.add_row(*cells, key=key)
+        else:
+            table.add_rows([cells for cells, _key in rows])
+
+
+class KeyBar(Static):
+    """The keys of the screen, in the interface language, on the bottom line. Written once when the screen is
+    composed: Textual's Footer rebuilds its widgets at every change of focus or screen, which cost more than
+    anything else the desk does after a key."""
+
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $panel; color: $text; }
+    """
+
+    def on_mount(self) -> None:
+        seen, text = set(), Text(no_wrap=True, overflow="ellipsis")
+        for binding in [*type(self.screen).BINDINGS, *type(self.app).BINDINGS]:
+            if not isinstance(binding, Binding) or not binding.show or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = binding.key.split(",")[0]
+            if text:
+                text.append("  ")
+            shown = self.app.get_key_display(Binding(key, binding.action))
+            text.append(shown.upper() if len(shown) <= 3 and shown[:1] == "f" else shown, style="bold")
+            text.append(" " + binding.description)
+        self.update(text)
+
+
 # -- forms ------------------------------------------------------------------------------------------
 
 
@@ -119,6 +155,23 @@ class FormScreen(ModalScreen[dict | None]):
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
+
+    def on_screen_resume(self) -> None:
+        self.query(Input).first().focus()
+
+    def shape(self) -> tuple:
+        """Forms of the same shape (the same fields) are one kept screen, refilled for each use."""
+        return tuple((f.key, f.label) for f in self.fields)
+
+    def refill(self, title: str, fields: list[Field]) -> None:
+        """Used again (composing a form costs more than filling it): the new title, defaults and hints."""
+        self.form_title, self.fields = title, fields
+        self.query_one("#form-title", Static).update(Text(title))
+        for f in fields:
+            box = self.query_one(f"#field-{f.key}", Input)
+            box.value, box.placeholder = f.default, f.placeholder
+            box.cursor_position = len(f.default)
+        self.query_one("#form", VerticalScroll).scroll_home(animate=False)
 
     @on(Input.Submitted)
     def next_or_submit(self, event: Input.Submitted) -> None:
@@ -184,15 +237,21 @@ class DeskScreen(Screen):
     def status(self, message: str, error: bool = False) -> None:
         self.app.show_status(message, error)
 
+    under_form = False  # a form or a question was on top: back from it, nothing is reloaded (an action reloads)
+
     def on_screen_resume(self) -> None:
+        if self.under_form:
+            self.under_form = False
+            return
         self.refresh_data()
 
     def refresh_data(self) -> None:  # each screen reloads what it shows
         pass
 
-    def act(self, fn: Callable[[Any], Any], done: Callable[[Any], str]) -> None:
-        """Run a write workflow; show its one-line result, or the refusal, and reload the screen."""
-        self.app.perform(fn, done, self.refresh_data)
+    def act(self, fn: Callable[[Any], Any], done: Callable[[Any], str], after: Callable[[Any], None] | None = None) -> None:
+        """Run a write workflow; show its one-line result, or the refusal; then `after(result)` shows what
+        changed (by default the screen is reloaded)."""
+        self.app.perform(fn, done, after or (lambda _result: self.refresh_data()))
 
 
 class CallerScreen(DeskScreen):
@@ -208,39 +267,62 @@ class CallerScreen(DeskScreen):
         yield Static(Text(_("Caller: number in any format, or part of a name; Enter opens the card")), classes="title")
         yield Input(placeholder=_("e.g. 138 1234 5678, +86-138…, 张"), id="caller")
         yield DataTable(id="matches", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#matches", DataTable)
         table.add_columns(_("Code"), _("Name"), _("Tier"), _("Phone"), _("Company"))
         self.query_one("#caller", Input).focus()
 
+    _wanted: str = ""  # what the caller box holds now
+    _looking = False  # a lookup is running (only one at a time: typing never queues work)
+    _shown: object = None  # the term whose matches are on screen
+
     @on(Input.Changed, "#caller")
     def typed(self, event: Input.Changed) -> None:
-        self.lookup(event.value)
+        self._wanted = event.value.strip()
+        if not self._looking:
+            self._looking = True
+            self.lookup()
 
-    @work(thread=True, exclusive=True, group="lookup")
-    def lookup(self, term: str) -> None:
+    @work(thread=True, group="lookup")
+    def lookup(self) -> None:
+        """Look up what the box holds; keys typed meanwhile only change what is wanted, and the one lookup
+        running takes the newest term when it is done (the terms in between are never looked up)."""
         from csdesk.workflows.customers import lookup_callers
 
-        term = term.strip()
-        if len(term) < 1:
-            self.app.deliver(self.show_matches, [], 0)
-            return
         try:
-            rows = self.backend.read(lambda desk: lookup_callers(desk, term, limit=20))
-            total = len(rows)
-        except Exception as exc:  # noqa: BLE001 — a refusal is shown in the status line
-            self.app.deliver(self.app.show_error, exc)
-            return
-        self.app.deliver(self.show_matches, rows, total)
+            while True:
+                term = self._wanted
+                if term == self._shown:
+                    return
+                try:
+                    rows = self.backend.read(lambda desk: lookup_callers(desk, term, limit=20)) if term else []
+                except Exception as exc:  # noqa: BLE001 — a refusal is shown in the status line
+                    self._shown = term  # not tried again until the box changes
+                    self.app.deliver(self.app.show_error, exc)
+                    return
+                if term == self._wanted:  # still what the box holds: show it
+                    self._shown = term
+                    self.app.deliver(self.show_matches, rows, len(rows))
+        finally:
+            self._looking = False
+            if self._wanted != self._shown:  # typed after the loop looked for the last time
+                self.app.deliver(self._again)
+
+    def _again(self) -> None:
+        if not self._looking and self._wanted != self._shown:
+            self._looking = True
+            self.lookup()
 
     def show_matches(self, rows, total) -> None:
         table = self.query_one("#matches", DataTable)
-        table.clear()
-        for c in rows:
-            table.add_row(c.code, plain(c.display_name), tier_label(c.tier), ", ".join(c.phones[:2]), plain(c.company or ""), key=c.code)
+        before = [c.code for c in getattr(self, "matches", [])]
         self.matches = rows
+        if before == [c.code for c in rows] and rows:  # the same customers: nothing to redraw
+            return
+        fill(table, [((c.code, plain(c.display_name), tier_label(c.tier), ", ".join(c.phones[:2]), plain(c.company or "")), c.code)
+                     for c in rows])
 
     def action_to_table(self) -> None:
         self.query_one("#matches", DataTable).focus()
@@ -274,6 +356,15 @@ class CallerScreen(DeskScreen):
 
         self.app.push_screen(FormScreen(_("New customer for {number}").format(number=number),
                                         [Field("name", _("Name"), "", _("may stay empty"))]), made)
+
+
+def card_data(desk, code: str):
+    """What the customer card shows: the customer's view and their open complaints."""
+    from csdesk.workflows.complaints import list_complaints
+    from csdesk.workflows.customers import customer_view
+
+    view = customer_view(desk, code, calls=5)
+    return view, list_complaints(desk, customer=view.customer.code, limit=20)
 
 
 class CustomerScreen(DeskScreen):
@@ -315,7 +406,7 @@ class CustomerScreen(DeskScreen):
             yield DataTable(id="projects", cursor_type="row")
             yield Static(Text(_("Last calls")), classes="title")
             yield DataTable(id="calls", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#complaints", DataTable).add_columns("#", _("Status"), _("Level"), _("Next deadline"), _("Left"), _("Summary"))
@@ -324,20 +415,19 @@ class CustomerScreen(DeskScreen):
         self.query_one("#calls", DataTable).add_columns("#", _("Time"), _("Kind"), _("Agent"), _("Summary"))
         self.refresh_data()
 
+    preloaded = False  # filled before it was shown (App.open_customer): no second read when it appears
+
+    def on_screen_resume(self) -> None:
+        if self.preloaded:
+            self.preloaded = False
+            return
+        super().on_screen_resume()
+
     @work(thread=True, exclusive=True, group="card")
     def refresh_data(self) -> None:
-        from csdesk.workflows.complaints import list_complaints
-        from csdesk.workflows.customers import customer_view
-
         code = self.code
-
-        def load(desk):
-            view = customer_view(desk, code, calls=5)
-            complaints = list_complaints(desk, customer=view.customer.code, limit=20)
-            return view, complaints
-
         try:
-            view, complaints = self.backend.read(load)
+            view, complaints = self.backend.read(lambda desk: card_data(desk, code))
         except Exception as exc:  # noqa: BLE001
             self.app.deliver(self.app.show_error, exc)
             return
@@ -372,10 +462,21 @@ class CustomerScreen(DeskScreen):
             table.add_row(r.get("code", ""), plain(r.get("name", "")), plain(r.get("stage", "")), r.get("outstanding", ""),
                           Text(str(r.get("overdue", "")), style="bold red" if str(r.get("overdue", "0.00")) not in ("0.00", "") else ""),
                           plain(r.get("owner", "")), key=r.get("code"))
-        table = self._reset("#calls")
-        for call in view.calls:
-            table.add_row(str(call.id), short(call.at, self.tz), kind_label(call.kind), plain(call.agent or ""), plain(call.summary),
-                          key=str(call.id))
+        fill(self.query_one("#calls", DataTable), [(self._call_row(c), str(c.id)) for c in view.calls])
+
+    def _call_row(self, call) -> tuple:
+        return (str(call.id), short(call.at, self.tz), kind_label(call.kind), plain(call.agent or ""), plain(call.summary))
+
+    def _logged(self, logged) -> None:
+        """A call logged from the card changes only the last calls (the refresh brings the rest): the new
+        call goes on top of the list, no reload."""
+        call = logged.call
+        if self.view is None or call.customer_code != self.code:
+            self.refresh_data()
+            return
+        calls = sorted([call, *[c for c in self.view.calls if c.id != call.id]], key=lambda c: (c.at, c.id), reverse=True)
+        self.view.calls[:] = calls[:5]  # the card shows the last five
+        fill(self.query_one("#calls", DataTable), [(self._call_row(c), str(c.id)) for c in self.view.calls])
 
     def _reset(self, selector: str) -> DataTable:
         table = self.query_one(selector, DataTable)
@@ -410,7 +511,7 @@ class CustomerScreen(DeskScreen):
             resolved = values["resolved"].lower() in ("y", "yes", "是", "1", "true")
             self.act(lambda desk: log_call(desk, self._phone(), values["kind"], values["summary"], at=at,
                                            duration=duration, resolved=resolved),
-                     lambda logged: _("Call #{id} logged").format(id=logged.call.id))
+                     lambda logged: _("Call #{id} logged").format(id=logged.call.id), self._logged)
 
         self.app.push_screen(FormScreen(_("Log a call"), [
             Field("kind", _("Kind"), "inquiry", _("inquiry 咨询, complaint 投诉, repair 报修, suggestion 建议, payment 催款, other")),
@@ -586,7 +687,7 @@ class ComplaintScreen(DeskScreen):
             yield DataTable(id="deadlines", cursor_type="row")
             yield Static(Text(_("Timeline")), classes="title")
             yield DataTable(id="timeline", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#deadlines", DataTable).add_columns(_("Clock"), _("Due"), _("State"), _("Left"))
@@ -704,35 +805,47 @@ class ComplaintScreen(DeskScreen):
 class QueueScreen(DeskScreen):
     """Today's work of the person acting; the time left ticks down with every refresh."""
 
+    LIMIT = 20  # rows in each part, the most urgent first; the titles count them all
+
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back")),
         Binding("v", "visit", _("Visit outcome")),
+        Binding("t", "take_shift", _("Take shift")),
         Binding("f3", "app.team", _("Team board")),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(id="queue-title", classes="title")
-            yield Static(Text(_("My complaints (Enter opens)")), classes="title")
+            # A shift handed to me that I have not yet taken comes first (as in `csdesk today`); shown only then.
+            yield Static(Text(_("Shift handovers waiting for you (t takes the shift over)")), id="q-handovers-title", classes="title")
+            yield DataTable(id="q-handovers", cursor_type="row")
+            yield Static(Text(_("My complaints (Enter opens)")), id="q-complaints-title", classes="title")
             yield DataTable(id="q-complaints", cursor_type="row")
-            yield Static(Text(_("Callbacks due today (v records the outcome)")), classes="title")
+            yield Static(Text(_("Callbacks due today (v records the outcome)")), id="q-callbacks-title", classes="title")
             yield DataTable(id="q-callbacks", cursor_type="row")
-            yield Static(Text(_("Adjustments and instalments due on my projects")), classes="title")
+            yield Static(Text(_("Adjustments and instalments due on my projects")), id="q-money-title", classes="title")
             yield DataTable(id="q-money", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#q-complaints", DataTable).add_columns("#", _("Status"), _("Level"), _("Customer"), _("Next deadline"), _("Left"), _("Summary"))
         self.query_one("#q-callbacks", DataTable).add_columns("#", _("Due"), _("Customer"), _("Phone"), _("Purpose"), _("Note"))
         self.query_one("#q-money", DataTable).add_columns(_("What"), _("Project"), _("Due"), _("Amount"), _("Item"))
+        self.query_one("#q-handovers", DataTable).add_columns("#", _("Time"), _("From"), _("Items"), _("Note"))
+        self._show_handovers(False)
         self.refresh_data()
+
+    def _show_handovers(self, shown: bool) -> None:
+        for selector in ("#q-handovers-title", "#q-handovers"):
+            self.query_one(selector).display = shown
 
     @work(thread=True, exclusive=True, group="queue")
     def refresh_data(self) -> None:
         from csdesk.workflows.today import todays_work
 
         try:
-            work = self.backend.read(lambda desk: todays_work(desk, limit=50))
+            work = self.backend.read(lambda desk: todays_work(desk, limit=self.LIMIT))
         except Exception as exc:  # noqa: BLE001
             self.app.deliver(self.app.show_error, exc)
             return
@@ -742,23 +855,59 @@ class QueueScreen(DeskScreen):
         from csdesk.money import fmt_money
 
         self.query_one("#queue-title", Static).update(Text(_("Today {day} — {name}").format(day=work.day, name=work.person), style="bold"))
-        table = self.query_one("#q-complaints", DataTable)
-        table.clear()
-        for row in work.complaints:
-            table.add_row(str(row.id), row.status_label, f"L{row.level} {row.severity_label}", row.customer_code,
-                          short(row.next_due, self.tz), left_text(row.business_left_s), plain(row.summary), key=str(row.id))
-        table = self.query_one("#q-callbacks", DataTable)
-        table.clear()
+        handovers = getattr(work, "handovers", None) or []
+        fill(self.query_one("#q-handovers", DataTable), [
+            ((str(h.id), Text(short(h.at, self.tz) + " " + _("late"), style="bold red") if h.late else short(h.at, self.tz),
+              plain(h.from_name), str(h.items), plain(" ".join((h.note or "").split()))), str(h.id)) for h in handovers])
+        self._show_handovers(bool(handovers))
+        fill(self.query_one("#q-complaints", DataTable), [
+            ((str(row.id), row.status_label, f"L{row.level} {row.severity_label}", row.customer_code,
+              short(row.next_due, self.tz), left_text(row.business_left_s), plain(row.summary)), str(row.id)) for row in work.complaints])
+        rows = []
         for cb in work.callbacks:
             due = Text(short(cb.due_at, self.tz) + (" " + _("overdue") if cb.overdue else ""), style="bold red" if cb.overdue else "")
-            table.add_row(str(cb.id), due, plain(f"{cb.customer_code} {cb.customer_name or ''}"), cb.phone or "",
-                          cb.purpose_label, plain(cb.note or cb.subject or ""), key=str(cb.id))
-        table = self.query_one("#q-money", DataTable)
-        table.clear()
-        for a in work.adjustments:
-            table.add_row(_("Adjustment #{id}").format(id=a.id), a.project_code, str(a.due_on or ""), "", plain(a.item))
-        for i in work.instalments:
-            table.add_row(_("Instalment"), i.project_code, str(i.due_on or ""), fmt_money(i.outstanding), plain(i.name))
+            rows.append(((str(cb.id), due, plain(f"{cb.customer_code} {cb.customer_name or ''}"), cb.phone or "",
+                          cb.purpose_label, plain(cb.note or cb.subject or "")), str(cb.id)))
+        fill(self.query_one("#q-callbacks", DataTable), rows)
+        rows = [((_("Adjustment #{id}").format(id=a.id), a.project_code, str(a.due_on or ""), "", plain(a.item)), None)
+                for a in work.adjustments]
+        rows += [((_("Instalment"), i.project_code, str(i.due_on or ""), fmt_money(i.outstanding), plain(i.name)), None)
+                 for i in work.instalments]
+        fill(self.query_one("#q-money", DataTable), rows)
+        for selector, title, shown, total in (
+            ("#q-complaints-title", _("My complaints (Enter opens)"), len(work.complaints), work.complaints_total),
+            ("#q-callbacks-title", _("Callbacks due today (v records the outcome)"), len(work.callbacks), work.callbacks_total),
+            ("#q-money-title", _("Adjustments and instalments due on my projects"), len(work.adjustments) + len(work.instalments),
+             work.adjustments_total + work.instalments_total),
+        ):
+            count = _("{shown} of {total}").format(shown=shown, total=total) if shown < total else str(total)
+            self.query_one(selector, Static).update(Text(f"{title} ({count})"))
+
+    def action_take_shift(self) -> None:
+        """Take over the shift handed to me (as `csdesk shift take`), the handover under the cursor or the only one."""
+        table = self.query_one("#q-handovers", DataTable)
+        if not table.display or table.row_count == 0:
+            self.status(_("No shift handover is waiting for you"), error=True)
+            return
+        handover_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+        def save(values):
+            if values is None:
+                return
+            from csdesk.workflows.shift import take_shift
+
+            try:
+                at = self.backend.parse_when(values["at"])
+            except Exception as exc:  # noqa: BLE001
+                self.app.show_error(exc)
+                return
+            self.act(lambda desk: take_shift(desk, handover_id, values["note"] or None, at=at),
+                     lambda result: _("Shift handover #{id} taken").format(id=result.id))
+
+        self.app.push_screen(FormScreen(_("Take over shift handover #{id}").format(id=handover_id), [
+            Field("note", _("Note"), "", _("what you checked, may stay empty")),
+            Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
+        ]), save)
 
     @on(DataTable.RowSelected, "#q-complaints")
     def open_complaint(self, event: DataTable.RowSelected) -> None:
@@ -803,7 +952,7 @@ class TeamScreen(DeskScreen):
             yield DataTable(id="t-escalations", cursor_type="row")
             yield Static(Text(_("Unassigned callbacks")), classes="title")
             yield DataTable(id="t-unassigned", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#t-near", DataTable).add_columns(_("Assignee"), "#", _("Level"), _("Next deadline"), _("Left"), _("Summary"))
@@ -869,6 +1018,7 @@ class DeskApp(App):
         self.refresh_every = refresh
         self.person = None
         self._screens_kept: dict[type, Screen] = {}
+        self._forms_kept: dict[tuple, FormScreen] = {}
 
     def on_mount(self) -> None:
         self.push_screen(CallerScreen())
@@ -935,7 +1085,21 @@ class DeskApp(App):
             self.deliver(self.show_error, exc)
             return
         self.deliver(self.show_status, done(result))
-        self.deliver(after)
+        self.deliver(after, result)
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss=False):
+        """A form is composed once per shape and kept: the next form of that shape refills it."""
+        if isinstance(screen, (FormScreen, Confirm)) and isinstance(self.screen, DeskScreen):
+            self.screen.under_form = True  # cancelled: nothing changed; saved: the action shows what changed
+        if isinstance(screen, FormScreen) and not screen.is_mounted:
+            kept = self._forms_kept.get(screen.shape())
+            if kept is None:
+                kept = self._forms_kept[screen.shape()] = screen
+                self.install_screen(screen, name=f"kept-form-{len(self._forms_kept)}")
+            elif kept not in self.screen_stack:
+                kept.refill(screen.form_title, screen.fields)
+                screen = kept
+        return super().push_screen(screen, callback, wait_for_dismiss=wait_for_dismiss)
 
     def _kept(self, kind: type, *args):
         """One screen of each kind, composed once and kept between visits (composing a screen with its
@@ -951,7 +1115,29 @@ class DeskApp(App):
         return kept
 
     def open_customer(self, code: str) -> None:
-        self.push_screen(self._kept(CustomerScreen, code))
+        kept = self._screens_kept.get(CustomerScreen)
+        if kept is None or not kept.is_mounted or kept in self.screen_stack:
+            self.push_screen(self._kept(CustomerScreen, code))
+        else:  # the kept card is filled first and then shown: one drawing of the screen, not an empty one first
+            self._open_card(code)
+
+    @work(thread=True, exclusive=True, group="card-open")
+    def _open_card(self, code: str) -> None:
+        try:
+            view, complaints = self.backend.read(lambda desk: card_data(desk, code))
+        except Exception as exc:  # noqa: BLE001 — an unknown code: its one line, the caller box stays
+            self.deliver(self.show_error, exc)
+            return
+        self.deliver(self._card_ready, code, view, complaints)
+
+    def _card_ready(self, code: str, view, complaints) -> None:
+        kept = self._screens_kept[CustomerScreen]
+        if kept in self.screen_stack:  # opened meanwhile another way: that one loads itself
+            return
+        kept.switch_to(code)
+        kept.show(view, complaints)
+        kept.preloaded = True
+        self.push_screen(kept)
 
     def open_complaint(self, complaint_id: int) -> None:
         self.push_screen(self._kept(ComplaintScreen, complaint_id))
