@@ -427,9 +427,11 @@ def demo_assignment(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
                               at=desk.now - timedelta(hours=3 + 5 * i), assign="auto")
         rules[info.assign_rule] = rules.get(info.assign_rule, 0) + 1
         ids.append(info.id)
-    done = ", ".join(f"{n} {rule}" for rule, n in sorted(rules.items()))
-    return [f"  assignment: grades {sum(g == 'senior' for g in DEMO_GRADES.values())} senior 高级, "
-            f"{sum(g == 'intermediate' for g in DEMO_GRADES.values())} intermediate 中级, "
-            f"{sum(g == 'junior' for g in DEMO_GRADES.values())} junior 初级; {len(chosen)} complaints assigned by the rules ({done}; "
-            f"assign explain {ids[0] if ids else 1}); "
-            f"{1 if key else 0} key account without a manager (customer list --tier key --unmanaged)"]
+    from csdesk.i18n import _
+
+    done = ", ".join(f"{rule_label(rule)} {n}" for rule, n in sorted(rules.items()))
+    grades = list(DEMO_GRADES.values())
+    return [_("  assignment: grades {senior} senior, {middle} intermediate, {junior} junior; {n} complaints assigned by the "
+              "rules ({done}; assign explain {first}); {key} key account without a manager (customer list --tier key --unmanaged)").format(
+        senior=grades.count("senior"), middle=grades.count("intermediate"), junior=grades.count("junior"), n=len(chosen),
+        done=done, first=ids[0] if ids else 1, key=1 if key else 0)]

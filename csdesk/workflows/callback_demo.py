@@ -124,12 +124,16 @@ def demo_callbacks(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
     unsat = session.exec(select(func.count()).select_from(Callback).where(Callback.satisfied == False)).one()  # noqa: E712
     by_rule = Counter(m.rule for m in periodic)
     made["callbacks"] = sum(statuses.values())
+    from csdesk.i18n import _
+    from csdesk.workflows.callback_records import rule_label, status_label
+
     return [
-        f"  callbacks:  {sum(statuses.values())} — " + ", ".join(f"{statuses.get(s, 0)} {STATUSES[s]} {s}" for s in STATUSES)
-        + f"; {overdue} overdue",
-        f"              {sat} satisfied, {unsat} unsatisfied" + (" (one reopened its complaint)" if unsatisfied_done else "")
-        + f"; #{twice.id} not answered twice, #{missed.id} missed, #{wrong.id} wrong number, #{later.callbacks[0].id} upcoming",
-        f"              series #{series.series_id}: month-end visits "
-        + ", ".join(dates.fmt(c.due_at, tz)[:10] for c in series.callbacks)
-        + "; periodic: " + (", ".join(f"{n} {RULE_LABELS[r]}" for r, n in sorted(by_rule.items())) or "none"),
+        _("  callbacks:  {n} — {statuses}; {overdue} overdue").format(
+            n=sum(statuses.values()), statuses=", ".join(f"{status_label(s)} {statuses.get(s, 0)}" for s in STATUSES), overdue=overdue),
+        _("              {sat} satisfied, {unsat} unsatisfied; #{twice} not answered twice, #{missed} missed, "
+          "#{wrong} wrong number, #{later} upcoming").format(
+            sat=sat, unsat=unsat, twice=twice.id, missed=missed.id, wrong=wrong.id, later=later.callbacks[0].id),
+        _("              series #{series}: month-end visits {days}; periodic: {periodic}").format(
+            series=series.series_id, days=", ".join(dates.fmt(c.due_at, tz)[:10] for c in series.callbacks),
+            periodic=", ".join(f"{rule_label(r)} {n}" for r, n in sorted(by_rule.items())) or _("none")),
     ]

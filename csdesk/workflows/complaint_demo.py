@@ -130,8 +130,12 @@ def demo_complaints(desk: Desk, rng, made: dict[str, Any]) -> list[str]:
     statuses = dict(session.exec(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
     overdue = session.exec(select(func.count()).select_from(Complaint).where(Complaint.status.in_(ACTIVE), Complaint.next_due <= now)).one()
     made["complaints"] = len(DEMO_STORIES)
+    from csdesk.i18n import _
+    from csdesk.workflows.complaint_rules import status_label
+
     return [
-        f"  complaints: {len(DEMO_STORIES)} — " + ", ".join(f"{statuses.get(s, 0)} {STATUSES[s]} {s}" for s in LISTED),
-        f"              {counts['escalate']} escalated by hand, {counts['auto']} automatically after a missed deadline; "
-        f"{overdue} past a deadline now (complaint list --overdue)",
+        _("  complaints: {n} — {statuses}").format(
+            n=len(DEMO_STORIES), statuses=", ".join(f"{status_label(s)} {statuses.get(s, 0)}" for s in LISTED)),
+        _("              {hand} escalated by hand, {auto} automatically after a missed deadline; "
+          "{overdue} past a deadline now (complaint list --overdue)").format(hand=counts["escalate"], auto=counts["auto"], overdue=overdue),
     ]

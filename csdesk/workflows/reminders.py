@@ -38,6 +38,8 @@ NOTICE_KINDS = {
     "sla_warning": N_("SLA warning"), "sla_breach": N_("SLA breached"), "complaint_escalated": N_("complaint escalated"),
     "adjustment_overdue": N_("adjustment overdue"), "instalment_due": N_("instalment due"),
     "instalment_overdue": N_("instalment overdue"), "dunning_step": N_("dunning step due"), "archive_due": N_("archive due"),
+    "shift_untaken": N_("handover not taken"), "shift_refused": N_("handover refused"), "qa_failed": N_("quality check failed"),
+    "key_account_unmanaged": N_("key account without a qualified manager"),
 }
 # Kinds that are late: shown with a word and colour that survive NO_COLOR and a pipe.
 LATE_KINDS = ("callback_overdue", "callback_missed", "sla_breach", "adjustment_overdue", "instalment_overdue")

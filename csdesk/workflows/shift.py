@@ -555,8 +555,10 @@ def demo_shifts(desk: Desk, rng, made: dict) -> list[str]:
                 reviewed += len(review_day(as_(reviewer, datetime.combine(d + timedelta(days=1), time(9)).replace(tzinfo=tz)), d).reviewed)
             except (InvalidTransition, NotFound):
                 continue
-    return [f"  shifts:     {len(made_ids)} handovers over 31 days ({refused} refused, 1 taken late, 1 not yet taken), "
-            f"{reviewed} reviewed"]
+    from csdesk.i18n import _
+
+    return [_("  shifts:     {n} handovers over 31 days ({refused} refused, 1 taken late, 1 not yet taken), {reviewed} reviewed").format(
+        n=len(made_ids), refused=refused, reviewed=reviewed)]
 
 
 def dates_local(value: datetime, tz) -> date:
