@@ -158,7 +158,7 @@ def list_(
     if not result.rows:
         note(_("No handovers."))
         return
-    t = table("#", _("Time"), _("From"), _("To"), _("Status"), _("Checks"), _("Items"), _("Reviewed"), _("Note"),
+    t = table("#", _("Time"), _("Handed by"), _("To"), _("Status"), _("Checks"), _("Items"), _("Reviewed"), _("Note"),
               text=(_("Note"),), optional=(_("Note"), _("Reviewed")))
     for r in result.rows:
         status = Text(r.status_label + (" " + _("late") if r.late else ""), style="bold red" if r.late else "")
