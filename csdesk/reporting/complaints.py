@@ -81,6 +81,85 @@ def _verdicts(session) -> dict:
     return session.info.setdefault("csdesk.reports.complaint_verdicts", {})
 
 
+# The report reads the SLA columns Complaint caches where they are current, instead of recomputing the
+# clocks from the events (`compute_sla`, a walk over the business calendar per clock). They are current for a
+# complaint whose clocks have all ended — first response given, resolved — on a simple timeline (opened,
+# assigned, acknowledged, resolved once, closed: no hold, escalation or reopening, so exactly the two clocks
+# the columns describe), refreshed after its last event (updated_at not before it). A finished clock keeps the
+# deadline computed when it ended (`compute_sla`'s kept verdicts, which the ending event carries and which the
+# cache was refreshed with at that moment), so neither a later calendar change nor the passing of time moves
+# it. Everything else — a clock still running (its verdict moves with now and today's calendar), holds,
+# escalations, reopenings, a cache older than an event — is recomputed in full. tests/test_report_fastpath.py
+# compares the two on generated stories.
+USE_CACHE = True
+_SIMPLE_KINDS = frozenset(("opened", "assigned", "acknowledged", "resolved", "closed"))
+
+
+def _cached_sla(row, events: list, cal):
+    """The SLA of a finished, simple complaint from its cached columns, or None to recompute it."""
+    from csdesk.workflows.complaints import Clock, Sla
+
+    fr_due, res_due, updated = row.cache_fr_due, row.cache_res_due, row.cache_updated
+    if fr_due is None or res_due is None or updated is None or not events:
+        return None
+    opened = ack = resolved = None
+    resolved_verdict = ack_verdict = None
+    for ev in events:
+        kind = ev.kind
+        if kind not in _SIMPLE_KINDS or ev.at > updated:
+            return None
+        if kind == "opened":
+            if opened is not None:
+                return None
+            opened = ev
+        elif kind == "resolved":
+            if resolved is not None:
+                return None
+            resolved, resolved_verdict = ev, ev.verdict
+        elif kind == "acknowledged" and (ack is None or (ev.at, ev.id) < (ack.at, ack.id)):
+            ack, ack_verdict = ev, ev.verdict
+    if opened is None or resolved is None or resolved.at < opened.at:
+        return None
+    start = opened.at
+    used = None
+    if resolved_verdict or ack_verdict:
+        import json
+
+        try:
+            kept = {**json.loads(ack_verdict or "{}"), **json.loads(resolved_verdict or "{}")}
+            fr_kept, r0_kept = kept.get("fr"), kept.get("r0")
+            if fr_kept is not None:
+                if fr_kept[2] not in (None, row.severity):
+                    return None
+                fr_due = datetime.fromisoformat(fr_kept[0])
+            if r0_kept is not None:
+                if r0_kept[2] not in (None, row.severity):
+                    return None
+                res_due, used = datetime.fromisoformat(r0_kept[0]), timedelta(seconds=int(r0_kept[1]))
+        except (ValueError, TypeError, IndexError, AttributeError):
+            return None
+    fr_end = ack if ack is not None and (ack.at, ack.id) < (resolved.at, resolved.id) else resolved
+    fr = Clock("first_response", None, start, timedelta(0), ended_at=fr_end.at,
+               ended_by="acknowledged" if fr_end is ack else "resolved", due=fr_due, breached=fr_end.at > fr_due, key="fr")
+    level = int(opened.to_value)
+    r0 = Clock("resolution", level, start, timedelta(0), ended_at=resolved.at, ended_by="resolved", due=res_due,
+               breached=resolved.at > res_due, key="r0")
+    r0.used = used if used is not None else _LazyUsed(cal, start, resolved.at)
+    return Sla(fr, [r0], [], level, level)
+
+
+class _LazyUsed:
+    """Business time of a finished clock, counted only if asked for (the hours to resolve)."""
+
+    __slots__ = ("cal", "start", "end")
+
+    def __init__(self, cal, start, end):
+        self.cal, self.start, self.end = cal, start, end
+
+    def __radd__(self, other):
+        return other + self.cal.elapsed(self.start, self.end)
+
+
 def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[ComplaintSla]:
     """Each candidate complaint (in opening order) with its SLA computed by the complaints area from its events."""
     from sqlalchemy import select
@@ -88,11 +167,16 @@ def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[Complaint
     from csdesk.models import ComplaintEvent
     from csdesk.workflows.complaints import calendar, compute_sla, rules
 
+    from csdesk.models import Complaint
+
     session = desk.session
     r, cal = rules(desk.settings), calendar(desk.settings)
     e = ComplaintEvent.__table__.c
-    query = _candidate_rows(w, extra_columns)
+    c = Complaint.__table__.c
+    cache = (c.first_response_due.label("cache_fr_due"), c.resolution_due.label("cache_res_due"), c.updated_at.label("cache_updated"))
+    query = _candidate_rows(w, (*extra_columns, *cache))
     chunk: list[Any] = []
+    use_cache = USE_CACHE
 
     def flush(rows):
         events: dict[int, list] = {}
@@ -100,7 +184,9 @@ def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[Complaint
                                   .where(e.complaint_id.in_([x.id for x in rows]), e.kind != "note")):
             events.setdefault(ev.complaint_id, []).append(ev)
         for row in rows:
-            sla = compute_sla(events.get(row.id, []), row.severity, desk.now, cal, r)
+            sla = _cached_sla(row, events.get(row.id, []), cal) if use_cache else None
+            if sla is None:
+                sla = compute_sla(events.get(row.id, []), row.severity, desk.now, cal, r)
             fr = sla.first_response
             fr_counted = fr.due is not None and w.start <= fr.due < w.as_of
             clocks = [(k, not k.breached) for k in sla.resolution
