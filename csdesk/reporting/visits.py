@@ -25,13 +25,17 @@ def _visits_missing() -> str | None:
 
 def overdue_visits_query(w: Window, *columns):
     """Callbacks pending at the window's end and past their due time by then."""
-    from sqlalchemy import or_, select
+    from sqlalchemy import and_, or_, select
 
     from csdesk.models import Callback
+    from csdesk.workflows.callbacks import STATUSES
 
     cb = Callback.__table__.c
+    # Each side of the OR names its statuses, so that both run on the (status, due_at) index.
+    finished = [s for s in STATUSES if s != "pending"]
     return select(*columns).where(cb.created_at < w.as_of, cb.due_at < w.as_of,
-                                  or_(cb.status == "pending", cb.closed_at >= w.as_of))
+                                  or_(and_(cb.status == "pending", cb.due_at < w.as_of),
+                                      and_(cb.status.in_(finished), cb.closed_at >= w.as_of)))
 
 
 def compute_visits(desk, w: Window, _done) -> AreaData:
