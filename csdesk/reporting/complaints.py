@@ -129,11 +129,11 @@ def _cached_sla(row, events: list, cal):
             kept = {**json.loads(ack_verdict or "{}"), **json.loads(resolved_verdict or "{}")}
             fr_kept, r0_kept = kept.get("fr"), kept.get("r0")
             if fr_kept is not None:
-                if fr_kept[2] not in (None, row.severity):
+                if fr_kept[2] != row.severity:  # kept for another severity: recomputed, as compute_sla does
                     return None
                 fr_due = datetime.fromisoformat(fr_kept[0])
             if r0_kept is not None:
-                if r0_kept[2] not in (None, row.severity):
+                if r0_kept[2] != row.severity:
                     return None
                 res_due, used = datetime.fromisoformat(r0_kept[0]), timedelta(seconds=int(r0_kept[1]))
         except (ValueError, TypeError, IndexError, AttributeError):
