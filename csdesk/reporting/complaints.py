@@ -95,38 +95,51 @@ USE_CACHE = True
 _SIMPLE_KINDS = frozenset(("opened", "assigned", "acknowledged", "resolved", "closed"))
 
 
-def _cached_sla(row, events: list, cal):
-    """The SLA of a finished, simple complaint from its cached columns, or None to recompute it."""
+def _timeline_summaries(session, ids):
+    """Per complaint, in one aggregate row: whether its timeline is simple, and the times the cached path needs."""
+    from sqlalchemy import case, func, select
+
+    from csdesk.models import ComplaintEvent
+
+    e = ComplaintEvent.__table__.c
+
+    def when(kind, value, agg):
+        return agg(case((e.kind == kind, value)))
+
+    return {row.complaint_id: row for row in session.execute(
+        select(e.complaint_id,
+               func.sum(case((e.kind.in_(_SIMPLE_KINDS), 0), else_=1)).label("other"),
+               func.sum(case((e.kind == "opened", 1), else_=0)).label("openings"),
+               func.sum(case((e.kind == "resolved", 1), else_=0)).label("resolutions"),
+               func.max(e.at).label("last"),
+               when("opened", e.at, func.min).label("opened"),
+               when("opened", e.to_value, func.max).label("level"),
+               when("acknowledged", e.at, func.min).label("ack"),
+               when("resolved", e.at, func.max).label("resolved"),
+               when("acknowledged", e.verdict, func.max).label("ack_verdict"),
+               when("resolved", e.verdict, func.max).label("resolved_verdict"))
+        .where(e.complaint_id.in_(ids), e.kind != "note").group_by(e.complaint_id))}
+
+
+def _cached_sla(row, t, cal):
+    """The SLA of a finished, simple complaint from its cached columns (`t`: its timeline summary), or None to
+    recompute it."""
     from csdesk.workflows.complaints import Clock, Sla
 
     fr_due, res_due, updated = row.cache_fr_due, row.cache_res_due, row.cache_updated
-    if fr_due is None or res_due is None or updated is None or not events:
+    if t is None or fr_due is None or res_due is None or updated is None:
         return None
-    opened = ack = resolved = None
-    resolved_verdict = ack_verdict = None
-    for ev in events:
-        kind = ev.kind
-        if kind not in _SIMPLE_KINDS or ev.at > updated:
-            return None
-        if kind == "opened":
-            if opened is not None:
-                return None
-            opened = ev
-        elif kind == "resolved":
-            if resolved is not None:
-                return None
-            resolved, resolved_verdict = ev, ev.verdict
-        elif kind == "acknowledged" and (ack is None or (ev.at, ev.id) < (ack.at, ack.id)):
-            ack, ack_verdict = ev, ev.verdict
-    if opened is None or resolved is None or resolved.at < opened.at:
+    if t.other or t.openings != 1 or t.resolutions != 1 or t.last > updated or t.resolved < t.opened:
         return None
-    start = opened.at
+    if t.ack is not None and t.ack == t.resolved:
+        return None  # which came first is the events' order: recomputed
+    start = t.opened
     used = None
-    if resolved_verdict or ack_verdict:
+    if t.resolved_verdict or t.ack_verdict:
         import json
 
         try:
-            kept = {**json.loads(ack_verdict or "{}"), **json.loads(resolved_verdict or "{}")}
+            kept = {**json.loads(t.ack_verdict or "{}"), **json.loads(t.resolved_verdict or "{}")}
             fr_kept, r0_kept = kept.get("fr"), kept.get("r0")
             if fr_kept is not None:
                 if fr_kept[2] != row.severity:  # kept for another severity: recomputed, as compute_sla does
@@ -138,13 +151,14 @@ def _cached_sla(row, events: list, cal):
                 res_due, used = datetime.fromisoformat(r0_kept[0]), timedelta(seconds=int(r0_kept[1]))
         except (ValueError, TypeError, IndexError, AttributeError):
             return None
-    fr_end = ack if ack is not None and (ack.at, ack.id) < (resolved.at, resolved.id) else resolved
-    fr = Clock("first_response", None, start, timedelta(0), ended_at=fr_end.at,
-               ended_by="acknowledged" if fr_end is ack else "resolved", due=fr_due, breached=fr_end.at > fr_due, key="fr")
-    level = int(opened.to_value)
-    r0 = Clock("resolution", level, start, timedelta(0), ended_at=resolved.at, ended_by="resolved", due=res_due,
-               breached=resolved.at > res_due, key="r0")
-    r0.used = used if used is not None else _LazyUsed(cal, start, resolved.at)
+    by_ack = t.ack is not None and t.ack < t.resolved
+    fr_end = t.ack if by_ack else t.resolved
+    fr = Clock("first_response", None, start, timedelta(0), ended_at=fr_end,
+               ended_by="acknowledged" if by_ack else "resolved", due=fr_due, breached=fr_end > fr_due, key="fr")
+    level = int(t.level)
+    r0 = Clock("resolution", level, start, timedelta(0), ended_at=t.resolved, ended_by="resolved", due=res_due,
+               breached=t.resolved > res_due, key="r0")
+    r0.used = used if used is not None else _LazyUsed(cal, start, t.resolved)
     return Sla(fr, [r0], [], level, level)
 
 
@@ -179,19 +193,30 @@ def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[Complaint
     use_cache = USE_CACHE
 
     def flush(rows):
+        cached: dict[int, Any] = {}
+        if use_cache:
+            summaries = _timeline_summaries(session, [x.id for x in rows])
+            for row in rows:
+                sla = _cached_sla(row, summaries.get(row.id), cal)
+                if sla is not None:
+                    cached[row.id] = sla
         events: dict[int, list] = {}
-        for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value, e.verdict)
-                                  .where(e.complaint_id.in_([x.id for x in rows]), e.kind != "note")):
-            events.setdefault(ev.complaint_id, []).append(ev)
+        rest = [x.id for x in rows if x.id not in cached]
+        if rest:
+            for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value, e.verdict)
+                                      .where(e.complaint_id.in_(rest), e.kind != "note")):
+                events.setdefault(ev.complaint_id, []).append(ev)
         for row in rows:
-            sla = _cached_sla(row, events.get(row.id, []), cal) if use_cache else None
+            sla = cached.get(row.id)
             if sla is None:
                 sla = compute_sla(events.get(row.id, []), row.severity, desk.now, cal, r)
+                resolves = [ev.at for ev in events.get(row.id, []) if ev.kind == "resolved" and w.start <= ev.at < w.as_of]
+            else:
+                resolves = [sla.current.ended_at] if w.start <= sla.current.ended_at < w.as_of else []
             fr = sla.first_response
             fr_counted = fr.due is not None and w.start <= fr.due < w.as_of
             clocks = [(k, not k.breached) for k in sla.resolution
                       if k.due is not None and w.start <= k.due < w.as_of and not (k.ended_by == "escalated" and not k.breached)]
-            resolves = [ev.at for ev in events.get(row.id, []) if ev.kind == "resolved" and w.start <= ev.at < w.as_of]
             resolved_in = max(resolves) if resolves else None
             hours = None
             if resolved_in is not None:
