@@ -15,7 +15,7 @@ from test_reports import EXPECTED, month  # noqa: F401 — the shared hand-count
 
 
 def test_terminal_report(month, cli):
-    result = cli("report", "monthly", "--period", "2026-10")
+    result = cli("report", "monthly", "--period", "2026-10", "--lang", "zh")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert "月报 2026年10月" in out and "上期: 2026-09" in out
@@ -48,7 +48,7 @@ def test_json_gives_the_same_figures(month, cli):
 
 def test_xlsx_writes_the_workbook_and_says_where(month, cli, tmp_path):
     path = tmp_path / "十月.xlsx"
-    result = cli("report", "monthly", "--period", "2026-10", "--xlsx", str(path))
+    result = cli("report", "monthly", "--period", "2026-10", "--xlsx", str(path), "--lang", "zh")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     assert f"to {path} (11 sheets)" in result.stderr
@@ -81,7 +81,7 @@ def test_unknown_report_is_a_usage_error(team, cli):
 
 def test_unmask_as_a_manager(month, cli, tmp_path):
     path = tmp_path / "u.xlsx"
-    assert cli("--as", "张强", "report", "monthly", "--unmask", "--xlsx", str(path)).exit_code == 0
+    assert cli("--as", "张强", "report", "monthly", "--unmask", "--xlsx", str(path), "--lang", "zh").exit_code == 0
     phones = {row[4] for row in openpyxl.load_workbook(path)["投诉"].iter_rows(min_row=2, values_only=True) if row[0]}
     assert phones == {"13812345678", "13987654321"}
 
@@ -108,7 +108,7 @@ def test_mail_sends_the_workbook(month, cli, tmp_path):
     try:
         (tmp_path / "csdesk.toml").write_text(
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\nfrom_addr = "desk@example.com"\n', encoding="utf-8")
-        result = cli("report", "monthly", "--period", "2026-10", "--mail", "boss@example.com")
+        result = cli("report", "monthly", "--period", "2026-10", "--mail", "boss@example.com", "--lang", "zh")
     finally:
         controller.stop()
     assert result.exit_code == 0, result.stderr
