@@ -51,7 +51,7 @@ def test_xlsx_writes_the_workbook_and_says_where(month, cli, tmp_path):
     result = cli("report", "monthly", "--period", "2026-10", "--xlsx", str(path), "--lang", "zh")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert f"to {path} (11 sheets)" in result.stderr
+    assert f"：{path}（11 个工作表）" in result.stderr  # the command's words follow --lang too
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "汇总"
     assert not list(tmp_path.glob(".*partial"))
@@ -112,7 +112,7 @@ def test_mail_sends_the_workbook(month, cli, tmp_path):
     finally:
         controller.stop()
     assert result.exit_code == 0, result.stderr
-    assert "Mailed csdesk-monthly-2026-10.xlsx to boss@example.com" in result.stderr
+    assert "已将 csdesk-monthly-2026-10.xlsx 发送至 boss@example.com" in result.stderr
     (message,) = inbox.messages
     assert message.rcpt_tos == ["boss@example.com"]
     from email import policy
@@ -124,7 +124,7 @@ def test_mail_sends_the_workbook(month, cli, tmp_path):
     path.write_bytes(attachment.get_payload(decode=True))
     assert openpyxl.load_workbook(path).sheetnames[0] == "汇总"
     body = next(p for p in parsed.walk() if p.get_content_type() == "text/plain").get_content()
-    assert "通话总数: 4 (上期 previous 1, +3)" in body
+    assert "通话总数：4（上期 1，+3）" in body
 
 
 def test_installed_command_end_to_end(month, tmp_path):
@@ -137,6 +137,6 @@ def test_installed_command_end_to_end(month, tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     wb = openpyxl.load_workbook(path)
-    summary = {row[1]: row[2] for row in wb["Summary"].iter_rows(min_row=6, values_only=True) if row[1]}
-    assert summary["Calls"] == 5  # Q4 to date: four in October, one in November
+    summary = {row[1]: row[2] for row in wb["Overview"].iter_rows(min_row=6, values_only=True) if row[1]}
+    assert summary["Total calls"] == 5  # Q4 to date: four in October, one in November
     assert summary["Complaints opened"] == 3

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state, want_json
-from csdesk.i18n import N_
+from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -75,11 +75,11 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now, no_pager=False
 
         target = expand_path(xlsx)
         if target.suffix.lower() != ".xlsx":
-            raise InvalidValue(f"{xlsx} does not end in .xlsx; name the workbook FILE.xlsx")
+            raise InvalidValue(_("{path} does not end in .xlsx; name the workbook FILE.xlsx").format(path=xlsx))
         if st.database.target.path is not None and target == st.database.target.path:
-            raise InvalidValue("the workbook must not be the database file")
+            raise InvalidValue(_("the workbook must not be the database file"))
         if not target.parent.is_dir():
-            raise InvalidValue(f"folder {target.parent} does not exist")
+            raise InvalidValue(_("folder {folder} does not exist").format(folder=target.parent))
     if mail:
         _check_mail(st.settings, mail)
     when = st.now(now)
@@ -119,18 +119,18 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now, no_pager=False
 
                 console.print()
                 for a in archived:
-                    console.print(Text(f"Note: {a.message}"))
+                    console.print(Text(_("Note: {message}").format(message=a.message)))
 
         _on_terminal(show, pager=not no_pager)
     if not want_json(ctx, json_) and (target is not None or mail):
         for a in archived:
-            note(f"Note: {a.message}")
+            note(_("Note: {message}").format(message=a.message))
     if target is not None:
-        note(f"Wrote {report.title} to {target} ({sheets} sheets).")
+        note(_("Wrote {title} to {path} ({sheets} sheets).").format(title=report.title, path=target, sheets=sheets))
     if mail:
         name = target.name if target is not None else f"csdesk-{kind}-{report.period.name}.xlsx"
         _send(st.settings, mail, report, name, data)
-        note(f"Mailed {name} to {', '.join(mail)}.")
+        note(_("Mailed {file} to {addresses}.").format(file=name, addresses=", ".join(mail)))
 
 
 def _on_terminal(show, pager: bool) -> None:
@@ -186,14 +186,14 @@ def _check_mail(settings, addresses: list[str]) -> None:
 
     for addr in addresses:
         if "@" not in addr or addr.startswith("@") or addr.endswith("@") or any(c.isspace() for c in addr):
-            raise InvalidValue(f"{addr!r} is not a mail address")
+            raise InvalidValue(_("{address!r} is not a mail address").format(address=addr))
     try:
         smtp = settings["smtp"]
     except KeyError:
         smtp = {}
     if not smtp.get("host") or not smtp.get("from_addr"):
-        raise InvalidValue("mailing needs an SMTP server: smtp.host and smtp.from_addr are not set in the config",
-                           hint="csdesk config show lists the [smtp] keys")
+        raise InvalidValue(_("mailing needs an SMTP server: smtp.host and smtp.from_addr are not set in the config"),
+                           hint=_("csdesk config show lists the [smtp] keys"))
 
 
 def _send(settings, addresses: list[str], report, filename: str, data: bytes) -> None:
@@ -203,18 +203,19 @@ def _send(settings, addresses: list[str], report, filename: str, data: bytes) ->
 
     lines = [report.title, ""]
     for f in report.figures:
-        lines.append(f"- {f.label}: {fmt_value(f.unit, f.value)} (上期 previous {fmt_value(f.unit, f.previous)}, "
-                     f"{fmt_change(f.unit, f.change)})")
+        lines.append("- " + _("{figure}: {value} (previous {previous}, {change})").format(
+            figure=f.label, value=fmt_value(f.unit, f.value), previous=fmt_value(f.unit, f.previous), change=fmt_change(f.unit, f.change)))
     for a in report.areas:
         if not a.available:
             lines.append(f"- {a.label}: {a.note}")
-    lines += ["", f"附件 attached: {filename}", "— csdesk report"]
+    lines += ["", _("Attached: {file}").format(file=filename), "— csdesk report"]
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     for addr in addresses:
         try:
             send_message(settings, addr, f"csdesk {report.title}", "\n".join(lines), attachments=[(filename, data, mime)])
         except Exception as exc:  # noqa: BLE001 — any refusal by the server is reported, not a traceback
-            raise CsdeskError(f"could not mail the report to {addr}: {type(exc).__name__}: {exc}") from None
+            raise CsdeskError(_("could not mail the report to {address}: {problem}").format(
+                address=addr, problem=f"{type(exc).__name__}: {exc}")) from None
 
 
 def _command(kind: str):

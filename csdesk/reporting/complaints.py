@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_, _
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -370,16 +371,16 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
     c = Complaint.__table__.c
     cust = Customer.__table__.c
     columns = [
-        ("编号", "No.", "int"), ("立案时间", "Opened", "datetime"), ("客户编号", "Customer", "text"), ("客户", "Name", "text"),
-        ("电话", "Phone", "text"), ("类别", "Category", "text"), ("严重程度", "Severity", "text"), ("级别", "Level", "int"),
-        ("当前状态", "Status now", "text"), ("负责人", "Owner", "text"), ("处理人", "Assignee", "text"),
-        ("首次响应", "First response", "datetime"), ("首响时限", "Response due", "datetime"), ("首响结果", "Response SLA", "text"),
-        ("解决时间", "Resolved", "datetime"), ("解决时限", "Resolution due", "datetime"), ("解决结果", "Resolution SLA", "text"),
-        ("解决用时(工作小时)", "Business hours to resolve", "hours"), ("超时次数", "Deadlines missed", "int"),
-        ("关闭时间", "Closed", "datetime"), ("摘要", "Summary", "text"),
+        (N_("No."), "int"), (N_("Opened"), "datetime"), (N_("Customer code"), "text"), (N_("Customer"), "text"),
+        (N_("Phone"), "text"), (N_("Category"), "text"), (N_("Severity"), "text"), (N_("Level"), "int"),
+        (N_("Status now"), "text"), (N_("Owner"), "text"), (N_("Assignee"), "text"),
+        (N_("First response"), "datetime"), (N_("Response due"), "datetime"), (N_("Response SLA"), "text"),
+        (N_("Resolved"), "datetime"), (N_("Resolution due"), "datetime"), (N_("Resolution SLA"), "text"),
+        (N_("Business hours to resolve"), "hours"), (N_("Deadlines missed"), "int"),
+        (N_("Closed at"), "datetime"), (N_("Summary"), "text"),
     ]
-    words = {"met": ("按时", "on time"), "missed": ("超时", "missed"), "running": ("未到期", "not yet due"),
-             "paused": ("挂起中", "on hold"), "": ("", "")}
+    words = {"met": N_("on time"), "missed": N_("missed"), "running": N_("not yet due"),
+             "paused": N_("on hold"), "": ""}
     extra = (c.customer_id, c.category, c.level, c.status, c.assignee_id, c.acked_at, c.resolved_at, c.closed_at,
              c.breach_count, c.summary)
 
@@ -405,8 +406,8 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
                     SEVERITIES.get(row.severity, row.severity) if zh else row.severity, row.level,
                     STATUSES.get(row.status, row.status) if zh else row.status,
                     names.get(row.owner_id, ""), names.get(row.assignee_id, ""),
-                    _naive_local(row.acked_at, tz), _naive_local(fr_due, tz), words[fr_key][0 if zh else 1] or None,
-                    _naive_local(row.resolved_at, tz), _naive_local(cur_due, tz), words[cur_key][0 if zh else 1] or None,
+                    _naive_local(row.acked_at, tz), _naive_local(fr_due, tz), _(words[fr_key]) or None,
+                    _naive_local(row.resolved_at, tz), _naive_local(cur_due, tz), _(words[cur_key]) or None,
                     hours, row.breach_count, _naive_local(row.closed_at, tz), row.summary,
                 )
 
@@ -420,10 +421,10 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
         if batch:
             yield from emit(batch)
 
-    return Detail("complaints", columns, rows, "本期没有投诉", "No complaints in this period")
+    return Detail("complaints", columns, rows, N_("No complaints in this period"))
 
 
 DETAILS["complaints"] = complaint_details
 ON_TIME_FIGURES.extend(["complaints.first_response_on_time", "complaints.resolution_on_time"])
 SHEET_BLOCKS["complaints"] = [("complaints.by_category", None), ("complaints.by_severity", None), ("complaints.escalations_by_level", None)]
-AREA_CHARTS["complaints"] = [("complaints.by_category", "bar", "投诉按类别", "Complaints by category", [1, 2], False)]
+AREA_CHARTS["complaints"] = [("complaints.by_category", "bar", N_("Complaints per category"), [1, 2], False)]
