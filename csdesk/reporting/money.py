@@ -32,10 +32,12 @@ def compute_money(desk, w: Window, _done) -> AreaData:
     collected = session.execute(
         select(func.coalesce(func.sum(pay.amount_fen), 0)).where(pay.received_at >= w.start, pay.received_at < w.end)
     ).scalar_one()
+    # From the period's instalments to their allocations (an IN list: the planner would otherwise start from
+    # every payment received before the end and look each instalment up).
     paid_of_due = session.execute(
         select(func.coalesce(func.sum(al.amount_fen), 0))
-        .select_from(PaymentAllocation.__table__.join(Payment.__table__, pay.id == al.payment_id).join(Instalment.__table__, i.id == al.instalment_id))
-        .where(due_in, pay.received_at < w.as_of)
+        .select_from(PaymentAllocation.__table__.join(Payment.__table__, pay.id == al.payment_id))
+        .where(al.instalment_id.in_(select(i.id).where(due_in)), pay.received_at < w.as_of)
     ).scalar_one()
     steps = {k: 0 for k in STEPS}
     for step, count in session.execute(select(cs.step, func.count()).where(cs.at >= w.start, cs.at < w.end).group_by(cs.step)):

@@ -26,17 +26,20 @@ def _visits_missing() -> str | None:
 
 def overdue_visits_query(w: Window, *columns):
     """Callbacks pending at the window's end and past their due time by then."""
-    from sqlalchemy import and_, or_, select
+    from sqlalchemy import and_, func, or_, select
 
     from csdesk.models import Callback
     from csdesk.workflows.callbacks import STATUSES
 
     cb = Callback.__table__.c
-    # Each side of the OR names its statuses, so that both run on the (status, due_at) index.
+    # Each side of the OR names its statuses, so that each runs on its own index: pending ones on (status,
+    # due_at), the ones finished since on (status, closed_at) — their due time is checked row by row
+    # (coalesce() keeps the planner off the due_at index, which would walk every finished callback).
     finished = [s for s in STATUSES if s != "pending"]
-    return select(*columns).where(cb.created_at < w.as_of, cb.due_at < w.as_of,
+    return select(*columns).where(cb.created_at < w.as_of,
                                   or_(and_(cb.status == "pending", cb.due_at < w.as_of),
-                                      and_(cb.status.in_(finished), cb.closed_at >= w.as_of)))
+                                      and_(cb.status.in_(finished), cb.closed_at >= w.as_of,
+                                           func.coalesce(cb.due_at, cb.due_at) < w.as_of)))
 
 
 def compute_visits(desk, w: Window, _done) -> AreaData:
