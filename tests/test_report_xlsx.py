@@ -181,8 +181,13 @@ def test_the_demo_databases_monthly_workbook(tmp_path, monkeypatch):
     from csdesk.workflows import Desk
     from csdesk.workflows.demo import build_demo
 
+    from csdesk import i18n
+
     database = Database(resolve(str(tmp_path / "demo.db")))
     settings = config.load(None)
+    monkeypatch.setattr(i18n, "_current", i18n._current)  # put back whatever language was in force
+    monkeypatch.setattr(i18n, "_catalogue", i18n._catalogue)
+    i18n.set_language("zh")  # the demo's workbook speaks the interface's language: Chinese here
     lines = build_demo(database, settings)
     path = tmp_path / "demo-report-2026-11.xlsx"
     assert any(str(path) in line for line in lines)

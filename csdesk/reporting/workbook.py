@@ -146,7 +146,8 @@ def _charts(report: Report, zh: bool, where: dict[str, tuple[int, int]], agents:
         charts.append(ChartSpec("bar", _w("on_time", zh), "", 3, [4, 5], percent=True, sheet=breakdowns,
                                 rows=(1, first, last), series_titles=[current, previous]))
     available = {a.key for a in report.areas if a.available}
-    for area, specs in AREA_CHARTS.items():
+    for area in [a.key for a in report.areas]:  # in report order, whichever area module was imported first
+        specs = AREA_CHARTS.get(area, [])
         if area not in available:
             continue
         for block, kind, chart_title, series, percent in specs:
