@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Callable
 
 from csdesk.errors import InvalidValue
+from csdesk.i18n import _
 from csdesk.reporting import definitions  # noqa: F401 — fills FIGURES / BREAKDOWNS
 from csdesk.reporting.adjustments import adjustment_details, compute_adjustments, overdue_adjustments_query  # noqa: F401
 from csdesk.reporting.agents import AGENT_COLUMNS, agent_table  # noqa: F401
@@ -34,7 +35,7 @@ from csdesk.reporting.calls import compute_calls
 from csdesk.reporting.complaints import compute_complaints, complaint_details, iter_complaint_slas, open_complaints_at  # noqa: F401
 from csdesk.reporting.core import (  # noqa: F401
     BREAKDOWNS, DETAILS, FIGURES, AreaData, AreaInfo, Breakdown, BreakdownDef, BreakdownRow, Detail, FigureValue, PeriodInfo,
-    Report, Window, _change, _local_text, main_phones, rate,
+    Report, Window, _change, _local_text, main_phones, rate, speaking,
 )
 from csdesk.reporting.definitions import AREAS
 from csdesk.reporting.fmt import change_ratio, fmt_change, fmt_value  # noqa: F401
@@ -70,13 +71,22 @@ def _mask(settings, unmask: bool) -> bool:
         return True
 
 
-def build_report(desk, kind: str, period: str | Period | None = None, *, lang: str = "zh", unmask: bool = False) -> Report:
+def build_report(desk, kind: str, period: str | Period | None = None, *, lang: str | None = None, unmask: bool = False) -> Report:
     """The report of `kind` for `period` (a name, a Period, or None for the last complete one).
 
     `unmask` (phone numbers in full in the detail rows) needs a manager or above.
     """
-    if lang not in ("zh", "en"):
+    from csdesk import i18n
+
+    if lang is None:
+        lang = "en" if i18n.is_english() else "zh"
+    elif lang not in ("zh", "en"):
         raise InvalidValue(f"unknown language {lang!r} (use zh or en)")
+    with speaking(lang):  # every word of the report from the catalogue of its language
+        return _build_report(desk, kind, period, lang, unmask)
+
+
+def _build_report(desk, kind: str, period, lang: str, unmask: bool) -> Report:
     if unmask:
         desk.require_rank("manager", "showing customers' full phone numbers (--unmask)")
     tz = desk.tz
@@ -93,7 +103,7 @@ def build_report(desk, kind: str, period: str | Period | None = None, *, lang: s
     done_old: dict[str, AreaData] = {}
     for key, compute in AREA_COMPUTATIONS:
         missing = compute.missing() if hasattr(compute, "missing") else None
-        label = AREAS[key][0 if zh else 1]
+        label = _(AREAS[key])
         if missing:
             areas.append(AreaInfo(key, label, False, missing))
             continue
@@ -104,16 +114,16 @@ def build_report(desk, kind: str, period: str | Period | None = None, *, lang: s
             if fdef.area != key or fkey not in cur.values:
                 continue
             v, pv = cur.values[fkey], old.values.get(fkey)
-            figures.append(FigureValue(fkey, key, fdef.zh if zh else fdef.en, fdef.unit, v, pv, _change(fdef.unit, v, pv)))
+            figures.append(FigureValue(fkey, key, _(fdef.label), fdef.unit, v, pv, _change(fdef.unit, v, pv)))
         for bkey, bdef in BREAKDOWNS.items():
             if bdef.area != key or bkey not in cur.items:
                 continue
             breakdowns.append(_breakdown(bdef, cur, old, zh, by_month=kind == "annual"))
 
-    title = f"{KIND_LABELS[kind][0]} {p.label('zh')}" if zh else f"{KIND_LABELS[kind][1]}: {p.label('en')}"
+    title = _("{report}: {period}").format(report=_(KIND_LABELS[kind]), period=p.label())
     to_date = desk.now < p.end
     if to_date:
-        title += " (截至 " + _local_text(desk.now, tz) + ")" if zh else " (to " + _local_text(desk.now, tz) + ")"
+        title = _("{title} (to {moment})").format(title=title, moment=_local_text(desk.now, tz))
     return Report(
         kind=kind, title=title, lang=lang,
         period=PeriodInfo(p.name, p.label(lang), p.first, p.last, p.start, p.end),
@@ -136,8 +146,8 @@ def _breakdown(bdef: BreakdownDef, cur: AreaData, old: AreaData, zh: bool, by_mo
             rows.append(BreakdownRow(item, item, value, prev_value, _change(bdef.unit, value, prev_value), prev_item))
         names = definitions.BY_MONTH.get(bdef.key) if by_month else None
         if names:
-            return Breakdown(bdef.key, bdef.area, names[0 if zh else 1], bdef.unit, names[2 if zh else 3], rows)
-        return Breakdown(bdef.key, bdef.area, bdef.zh if zh else bdef.en, bdef.unit, bdef.item_zh if zh else bdef.item_en, rows)
+            return Breakdown(bdef.key, bdef.area, _(names[0]), bdef.unit, _(names[1]), rows)
+        return Breakdown(bdef.key, bdef.area, _(bdef.label), bdef.unit, _(bdef.item), rows)
     labels = {**old.labels, **cur.labels}
     order = list(now_items) + [k for k in old_items if k not in now_items]
     zero = 0 if bdef.unit in ("count", "money") else None
@@ -146,7 +156,7 @@ def _breakdown(bdef: BreakdownDef, cur: AreaData, old: AreaData, zh: bool, by_mo
         prev_value = old_items.get(item, zero)
         zh_label, en_label = labels.get(item, (item, item))
         rows.append(BreakdownRow(item, zh_label if zh else en_label, value, prev_value, _change(bdef.unit, value, prev_value)))
-    return Breakdown(bdef.key, bdef.area, bdef.zh if zh else bdef.en, bdef.unit, bdef.item_zh if zh else bdef.item_en, rows)
+    return Breakdown(bdef.key, bdef.area, _(bdef.label), bdef.unit, _(bdef.item), rows)
 
 
 def collect_details(desk, report: Report) -> dict[str, Detail]:
@@ -168,7 +178,8 @@ def write_xlsx(desk, report: Report, target) -> int:
     """
     from csdesk.xlsx import write_workbook
 
-    return write_workbook(workbook_sheets(report, collect_details(desk, report)), target, mask_phones=report.masked)
+    with speaking(report.lang):  # the detail rows' words are made while the workbook is written
+        return write_workbook(workbook_sheets(report, collect_details(desk, report)), target, mask_phones=report.masked)
 
 
 # ---- the demo's workbook ---------------------------------------------------------------------------------------
@@ -195,5 +206,6 @@ def demo_workbook(database, settings, now: datetime) -> list[str]:
         return report
 
     report = database.read(work)
-    return ["", f"Monthly report {report.title}: {target}",
-            f"  (again: csdesk --db {database.target.label} report monthly --period {period.name} --xlsx FILE.xlsx)"]
+    return ["", _("The monthly report, {title}: {path}").format(title=report.title, path=target),
+            "  " + _("(again: {command})").format(
+                command=f"csdesk --db {database.target.label} report monthly --period {period.name} --xlsx FILE.xlsx")]

@@ -311,7 +311,7 @@ def test_the_workbook_has_a_qa_sheet_one_row_per_agent(qa, tmp_path):
         write_xlsx(desk, report, tmp_path / "m.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "m.xlsx")["质检"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("客服", "抽检", "已评分", "平均得分", "合格率", "最低检查项", "该项平均分")
+    assert rows[0] == ("客服", "抽检", "已评分", "平均评分", "合格率", "最低检查项", "该项平均分")
     assert rows[1][:6] == ("王芳", 3, 1, 3.25, 0, "礼貌用语")  # 3, 3, 3: a tie goes to the first by name
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
 

@@ -15,7 +15,7 @@ from test_reports import EXPECTED, month  # noqa: F401 — the shared hand-count
 
 
 def test_terminal_report(month, cli):
-    result = cli("report", "monthly", "--period", "2026-10")
+    result = cli("report", "monthly", "--period", "2026-10", "--lang", "zh")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert "月报 2026年10月" in out and "上期: 2026-09" in out
@@ -48,10 +48,10 @@ def test_json_gives_the_same_figures(month, cli):
 
 def test_xlsx_writes_the_workbook_and_says_where(month, cli, tmp_path):
     path = tmp_path / "十月.xlsx"
-    result = cli("report", "monthly", "--period", "2026-10", "--xlsx", str(path))
+    result = cli("report", "monthly", "--period", "2026-10", "--xlsx", str(path), "--lang", "zh")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert f"to {path} (12 sheets)" in result.stderr
+    assert f"：{path}（12 个工作表）" in result.stderr  # the command's words follow --lang too
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "汇总"
     assert not list(tmp_path.glob(".*partial"))
@@ -81,7 +81,7 @@ def test_unknown_report_is_a_usage_error(team, cli):
 
 def test_unmask_as_a_manager(month, cli, tmp_path):
     path = tmp_path / "u.xlsx"
-    assert cli("--as", "张强", "report", "monthly", "--unmask", "--xlsx", str(path)).exit_code == 0
+    assert cli("--as", "张强", "report", "monthly", "--unmask", "--xlsx", str(path), "--lang", "zh").exit_code == 0
     phones = {row[4] for row in openpyxl.load_workbook(path)["投诉"].iter_rows(min_row=2, values_only=True) if row[0]}
     assert phones == {"13812345678", "13987654321"}
 
@@ -108,11 +108,11 @@ def test_mail_sends_the_workbook(month, cli, tmp_path):
     try:
         (tmp_path / "csdesk.toml").write_text(
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\nfrom_addr = "desk@example.com"\n', encoding="utf-8")
-        result = cli("report", "monthly", "--period", "2026-10", "--mail", "boss@example.com")
+        result = cli("report", "monthly", "--period", "2026-10", "--mail", "boss@example.com", "--lang", "zh")
     finally:
         controller.stop()
     assert result.exit_code == 0, result.stderr
-    assert "Mailed csdesk-monthly-2026-10.xlsx to boss@example.com" in result.stderr
+    assert "已将 csdesk-monthly-2026-10.xlsx 发送至 boss@example.com" in result.stderr
     (message,) = inbox.messages
     assert message.rcpt_tos == ["boss@example.com"]
     from email import policy
@@ -124,7 +124,7 @@ def test_mail_sends_the_workbook(month, cli, tmp_path):
     path.write_bytes(attachment.get_payload(decode=True))
     assert openpyxl.load_workbook(path).sheetnames[0] == "汇总"
     body = next(p for p in parsed.walk() if p.get_content_type() == "text/plain").get_content()
-    assert "通话总数: 4 (上期 previous 1, +3)" in body
+    assert "通话总数：4（上期 1，+3）" in body
 
 
 def test_installed_command_end_to_end(month, tmp_path):
@@ -137,6 +137,6 @@ def test_installed_command_end_to_end(month, tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     wb = openpyxl.load_workbook(path)
-    summary = {row[1]: row[2] for row in wb["Summary"].iter_rows(min_row=6, values_only=True) if row[1]}
-    assert summary["Calls"] == 5  # Q4 to date: four in October, one in November
+    summary = {row[1]: row[2] for row in wb["Overview"].iter_rows(min_row=6, values_only=True) if row[1]}
+    assert summary["Total calls"] == 5  # Q4 to date: four in October, one in November
     assert summary["Complaints opened"] == 3

@@ -40,9 +40,15 @@ def printed(tmp_path_factory):
     from csdesk.db import Database, resolve
     from csdesk.workflows.demo import build_demo
 
+    from csdesk import i18n
+
     folder = tmp_path_factory.mktemp("print")
     database = Database(resolve(str(folder / "demo.db")))
-    build_demo(database, config.load(None))
+    i18n.set_language("zh")  # the demo's workbook in the default language, whatever the test before chose
+    try:
+        build_demo(database, config.load(None))
+    finally:
+        i18n.set_language("en")
     (xlsx,) = folder.glob("demo-report-*.xlsx")
     profile = folder / "lo-profile"  # a private LibreOffice profile: no clash with another running soffice
     subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",

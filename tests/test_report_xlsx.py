@@ -11,7 +11,7 @@ from test_reports import EXPECTED, at, month  # noqa: F401 — the shared hand-c
 
 D = Decimal
 ZH_SHEETS = ["汇总", "图表", "通话", "投诉", "回访", "调整整改", "款项", "质检", "人员", "期末逾期事项", "分项统计", "指标说明"]
-EN_SHEETS = ["Summary", "Charts", "Calls", "Complaints", "Return visits", "Adjustments", "Money", "Quality checks", "Per agent", "Overdue at end",
+EN_SHEETS = ["Overview", "Charts", "Calls", "Complaints", "Return visits", "Adjustments", "Money", "Quality checks", "Per agent", "Overdue at end",
              "Breakdowns", "Definitions"]
 
 
@@ -19,6 +19,7 @@ def write(db, path, kind="monthly", period="2026-10", as_=None, now=None, **kw):
     from csdesk.reports import build_report, write_xlsx
 
     with db.desk(as_=as_, now=now) as d:
+        kw.setdefault("lang", "zh")  # the workbook's language is the report's; these tests read the Chinese one
         report = build_report(d, kind, period, **kw)
         write_xlsx(d, report, path)
     return report, openpyxl.load_workbook(path)
@@ -120,10 +121,10 @@ def test_detail_rows(month, tmp_path):
 def test_english_workbook(month, tmp_path):
     report, wb = write(month, tmp_path / "m.xlsx", lang="en")
     assert wb.sheetnames == EN_SHEETS
-    figures = summary_figures(wb["Summary"])
-    assert figures["Calls"][:2] == (4, 1)
+    figures = summary_figures(wb["Overview"])
+    assert figures["Total calls"][:2] == (4, 1)
     assert figures["Collected"][:2] == (20000, 30000)
-    assert table(wb["Complaints"])[1]["Response SLA"] == "missed"
+    assert table(wb["Complaints"])[1]["Response SLA"] == "past the deadline"
 
 
 def test_phones_are_masked_unless_a_manager_unmasks(month, tmp_path):
@@ -180,8 +181,13 @@ def test_the_demo_databases_monthly_workbook(tmp_path, monkeypatch):
     from csdesk.workflows import Desk
     from csdesk.workflows.demo import build_demo
 
+    from csdesk import i18n
+
     database = Database(resolve(str(tmp_path / "demo.db")))
     settings = config.load(None)
+    monkeypatch.setattr(i18n, "_current", i18n._current)  # put back whatever language was in force
+    monkeypatch.setattr(i18n, "_catalogue", i18n._catalogue)
+    i18n.set_language("zh")  # the demo's workbook speaks the interface's language: Chinese here
     lines = build_demo(database, settings)
     path = tmp_path / "demo-report-2026-11.xlsx"
     assert any(str(path) in line for line in lines)
@@ -191,7 +197,7 @@ def test_the_demo_databases_monthly_workbook(tmp_path, monkeypatch):
 
     now = dates.now()
     p = period_of("monthly", now.astimezone(settings.tz).date(), settings.tz)
-    report = database.read(lambda s: build_report(Desk(s, settings, now), "monthly", p))
+    report = database.read(lambda s: build_report(Desk(s, settings, now), "monthly", p, lang="zh"))
     figures = summary_figures(wb["汇总"])
     for f in report.figures:
         cur, prev, _ = figures[FIGURES[f.key].zh]

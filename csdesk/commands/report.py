@@ -8,14 +8,15 @@ from typing import Annotated
 import typer
 
 from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, state, want_json
-from csdesk.i18n import N_
+from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
 PeriodOpt = Annotated[str | None, typer.Option("--period", help="Which one: 2026-11-24, 2026-W48, 2026-11, 2026-Q4, 2026, current or last (default: the last complete one).", metavar="P")]
 PeriodArg = Annotated[str | None, typer.Argument(help="The period, as for --period (csdesk report monthly 2026-10).", metavar="P", show_default=False)]
 XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="Write an Excel workbook (summary, one sheet per area, charts) to FILE.xlsx.", metavar="FILE", dir_okay=False)]
-LangOpt = Annotated[str, typer.Option("--lang", help="Sheet, column and figure names: zh (中文) or en.", metavar="zh|en")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="The report's language, zh or en (default: the interface's).", metavar="zh|en", show_default=False)]
+NoPagerOpt = Annotated[bool, typer.Option("--no-pager", help="Print straight to the terminal, without a pager (none is used when the output is piped).")]
 UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="Customer phone numbers in full in the detail rows (manager or above).")]
 MailOpt = Annotated[list[str] | None, typer.Option("--mail", help="Mail the workbook to this address (repeatable); SMTP settings from the config.", metavar="TO")]
 
@@ -54,27 +55,31 @@ HELP = {
 }
 
 
-def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now) -> None:
+def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now, no_pager=False) -> None:
     import io
 
     from csdesk.errors import InvalidValue
     from csdesk.reports import build_report, render_terminal, report_json, write_xlsx
 
+    from csdesk import i18n
+
     st = state(ctx)
-    lang = (lang or "zh").strip().lower()
-    if lang not in ("zh", "en"):
-        raise InvalidValue(f"unknown language {lang!r} (use zh or en)")
+    if lang is not None:
+        if i18n.normalise(lang) is None:
+            raise InvalidValue(i18n._("unknown language {lang!r} (use zh or en)").format(lang=lang))
+        i18n.set_language(lang)  # the report's words, and the command's own messages, in that language
+    lang = "en" if i18n.is_english() else "zh"
     target = None
     if xlsx is not None:
         from csdesk.db import expand_path
 
         target = expand_path(xlsx)
         if target.suffix.lower() != ".xlsx":
-            raise InvalidValue(f"{xlsx} does not end in .xlsx; name the workbook FILE.xlsx")
+            raise InvalidValue(_("{path} does not end in .xlsx; name the workbook FILE.xlsx").format(path=xlsx))
         if st.database.target.path is not None and target == st.database.target.path:
-            raise InvalidValue("the workbook must not be the database file")
+            raise InvalidValue(_("the workbook must not be the database file"))
         if not target.parent.is_dir():
-            raise InvalidValue(f"folder {target.parent} does not exist")
+            raise InvalidValue(_("folder {folder} does not exist").format(folder=target.parent))
     if mail:
         _check_mail(st.settings, mail)
     when = st.now(now)
@@ -107,23 +112,73 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now) -> None:
     if want_json(ctx, json_):
         print_json(ctx, {**report_json(report), "archived": [{"file": a.file or None, "before": a.before, "note": a.message} for a in archived]})
     elif target is None and not mail:
-        render_terminal(report, out())
-        if archived:
-            from rich.text import Text
+        def show(console):
+            render_terminal(report, console)
+            if archived:
+                from rich.text import Text
 
-            console = out()
-            console.print()
-            for a in archived:
-                console.print(Text(f"Note: {a.message}"))
+                console.print()
+                for a in archived:
+                    console.print(Text(_("Note: {message}").format(message=a.message)))
+
+        _on_terminal(show, pager=not no_pager)
     if not want_json(ctx, json_) and (target is not None or mail):
         for a in archived:
-            note(f"Note: {a.message}")
+            note(_("Note: {message}").format(message=a.message))
     if target is not None:
-        note(f"Wrote {report.title} to {target} ({sheets} sheets).")
+        note(_("Wrote {title} to {path} ({sheets} sheets).").format(title=report.title, path=target, sheets=sheets))
     if mail:
         name = target.name if target is not None else f"csdesk-{kind}-{report.period.name}.xlsx"
         _send(st.settings, mail, report, name, data)
-        note(f"Mailed {name} to {', '.join(mail)}.")
+        note(_("Mailed {file} to {addresses}.").format(file=name, addresses=", ".join(mail)))
+
+
+def _on_terminal(show, pager: bool) -> None:
+    """Show a long report: through a pager when stdout is a terminal (PAGER, else `less -FRX`), straight
+    otherwise; a reader that stops early (`| head`) ends it quietly, with exit 0."""
+    import os
+    import sys
+
+    console = out()
+
+    def reader_gone() -> None:
+        # The reader has gone: what is left unwritten goes nowhere, and that is not an error (rich's own
+        # handler would exit 1).
+        console.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0)
+
+    console.on_broken_pipe = reader_gone
+    try:
+        if pager and sys.stdout.isatty():
+            with console.pager(pager=_SystemPager(), styles=True):
+                show(console)
+        else:
+            show(console)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        reader_gone()
+
+
+def _SystemPager():
+    from rich.pager import Pager
+
+    class SystemPager(Pager):
+        """$PAGER, else `less -FRX` (colours kept, gone at once when the report fits the screen), else pydoc's."""
+
+        def show(self, content: str) -> None:
+            import os
+            import pydoc
+            import shutil
+
+            command = os.environ.get("PAGER") or ("less -FRX" if shutil.which("less") else None)
+            if command:
+                pydoc.pipepager(content, command)
+            else:
+                pydoc.pager(content)
+
+    return SystemPager()
 
 
 def _check_mail(settings, addresses: list[str]) -> None:
@@ -131,14 +186,14 @@ def _check_mail(settings, addresses: list[str]) -> None:
 
     for addr in addresses:
         if "@" not in addr or addr.startswith("@") or addr.endswith("@") or any(c.isspace() for c in addr):
-            raise InvalidValue(f"{addr!r} is not a mail address")
+            raise InvalidValue(_("{address!r} is not a mail address").format(address=addr))
     try:
         smtp = settings["smtp"]
     except KeyError:
         smtp = {}
     if not smtp.get("host") or not smtp.get("from_addr"):
-        raise InvalidValue("mailing needs an SMTP server: smtp.host and smtp.from_addr are not set in the config",
-                           hint="csdesk config show lists the [smtp] keys")
+        raise InvalidValue(_("mailing needs an SMTP server: smtp.host and smtp.from_addr are not set in the config"),
+                           hint=_("csdesk config show lists the [smtp] keys"))
 
 
 def _send(settings, addresses: list[str], report, filename: str, data: bytes) -> None:
@@ -148,18 +203,19 @@ def _send(settings, addresses: list[str], report, filename: str, data: bytes) ->
 
     lines = [report.title, ""]
     for f in report.figures:
-        lines.append(f"- {f.label}: {fmt_value(f.unit, f.value)} (上期 previous {fmt_value(f.unit, f.previous)}, "
-                     f"{fmt_change(f.unit, f.change)})")
+        lines.append("- " + _("{figure}: {value} (previous {previous}, {change})").format(
+            figure=f.label, value=fmt_value(f.unit, f.value), previous=fmt_value(f.unit, f.previous), change=fmt_change(f.unit, f.change)))
     for a in report.areas:
         if not a.available:
             lines.append(f"- {a.label}: {a.note}")
-    lines += ["", f"附件 attached: {filename}", "— csdesk report"]
+    lines += ["", _("Attached: {file}").format(file=filename), "— csdesk report"]
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     for addr in addresses:
         try:
             send_message(settings, addr, f"csdesk {report.title}", "\n".join(lines), attachments=[(filename, data, mime)])
         except Exception as exc:  # noqa: BLE001 — any refusal by the server is reported, not a traceback
-            raise CsdeskError(f"could not mail the report to {addr}: {type(exc).__name__}: {exc}") from None
+            raise CsdeskError(_("could not mail the report to {address}: {problem}").format(
+                address=addr, problem=f"{type(exc).__name__}: {exc}")) from None
 
 
 def _command(kind: str):
@@ -169,16 +225,17 @@ def _command(kind: str):
         period: PeriodOpt = None,
         xlsx: XlsxOpt = None,
         json_: JsonOpt = False,
-        lang: LangOpt = "zh",
+        lang: LangOpt = None,
         unmask: UnmaskOpt = False,
         mail: MailOpt = None,
         now: NowOpt = None,
+        no_pager: NoPagerOpt = False,
     ) -> None:
         from csdesk.errors import InvalidValue
 
         if which is not None and period is not None and which != period:
             raise InvalidValue(f"two periods given: {which} and --period {period}; name one")
-        _run(ctx, kind, period or which, xlsx, json_, lang, unmask, mail, now)
+        _run(ctx, kind, period or which, xlsx, json_, lang, unmask, mail, now, no_pager)
 
     command.__doc__ = HELP[kind]
     return command

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_, _
 from datetime import datetime
 
 from csdesk.reporting.core import (
@@ -95,11 +96,11 @@ def adjustment_details(desk, report: Report, w: Window) -> Detail:
     names = _staff_names(session)
     day = end_day(w, tz)
     overdue_ids = select(overdue_adjustments_query(desk, w, a.id).subquery().c[0])
-    columns = [("编号", "No.", "int"), ("项目", "Project", "text"), ("客户", "Customer", "text"), ("电话", "Phone", "text"),
-               ("负责人", "Owner", "text"), ("事项", "Item", "text"), ("责任方", "Responsible", "text"),
-               ("登记日期", "Reported", "date"), ("到期日", "Due", "date"), ("完成时间", "Done", "datetime"),
-               ("验收/驳回时间", "Verdict", "datetime"), ("驳回次数", "Rejections", "int"), ("当前状态", "Status now", "text"),
-               ("期末逾期天数", "Days overdue at end", "int"), ("保修期内", "In warranty", "text")]
+    columns = [(N_("No."), "int"), (N_("Project"), "text"), (N_("Customer"), "text"), (N_("Phone"), "text"),
+               (N_("Owner"), "text"), (N_("Work item"), "text"), (N_("Responsible"), "text"),
+               (N_("Reported"), "date"), (N_("Due date"), "date"), (N_("Done"), "datetime"),
+               (N_("Verdict"), "datetime"), (N_("Rejections"), "int"), (N_("Status now"), "text"),
+               (N_("Days overdue at end"), "int"), (N_("In warranty"), "text")]
 
     def rows():
         overdue = {row[0] for row in session.execute(overdue_ids)}
@@ -115,9 +116,9 @@ def adjustment_details(desk, report: Report, w: Window) -> Detail:
                    r.item, RESPONSIBLE_LABELS.get(r.responsible, r.responsible) if zh else r.responsible, r.reported_on, r.due_on,
                    _naive_local(r.done_at, tz), _naive_local(r.verdict_at, tz), r.rejections,
                    ADJUSTMENT_STATUSES.get(r.status, r.status) if zh else r.status, late,
-                   ("是" if r.in_warranty else "否") if zh else ("yes" if r.in_warranty else "no"))
+                   _("yes") if r.in_warranty else _("no"))
 
-    return Detail("adjustments", columns, rows, "本期没有新增或逾期的调整", "No adjustments added or overdue in this period")
+    return Detail("adjustments", columns, rows, N_("No adjustments added or overdue in this period"))
 
 
 def and_created(a, w: Window):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_, _
 from datetime import date
 
 from csdesk.reporting.core import AREA_CHARTS, SHEET_BLOCKS, AreaData, Window, _staff_names, rate
 from csdesk.reporting.periods import _local_midnight
 
 SHEET_BLOCKS["calls"] = [("calls.by_kind", None), ("calls.by_channel", None), ("calls.by_direction", None), ("calls.by_agent", None)]
-AREA_CHARTS["calls"] = [("main", "line", "每日通话", "Calls per day", [1, 3], False)]
+AREA_CHARTS["calls"] = [("main", "line", N_("Calls per day"), [1, 3], False)]
 
 
 def _day_buckets(w: Window, tz):

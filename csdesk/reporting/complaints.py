@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_, _
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -81,6 +82,99 @@ def _verdicts(session) -> dict:
     return session.info.setdefault("csdesk.reports.complaint_verdicts", {})
 
 
+# The report reads the SLA columns Complaint caches where they are current, instead of recomputing the
+# clocks from the events (`compute_sla`, a walk over the business calendar per clock). They are current for a
+# complaint whose clocks have all ended — first response given, resolved — on a simple timeline (opened,
+# assigned, acknowledged, resolved once, closed: no hold, escalation or reopening, so exactly the two clocks
+# the columns describe), refreshed after its last event (updated_at not before it). A finished clock keeps the
+# deadline computed when it ended (`compute_sla`'s kept verdicts, which the ending event carries and which the
+# cache was refreshed with at that moment), so neither a later calendar change nor the passing of time moves
+# it. Everything else — a clock still running (its verdict moves with now and today's calendar), holds,
+# escalations, reopenings, a cache older than an event — is recomputed in full. tests/test_report_fastpath.py
+# compares the two on generated stories.
+USE_CACHE = True
+_SIMPLE_KINDS = frozenset(("opened", "assigned", "acknowledged", "resolved", "closed"))
+
+
+def _timeline_summaries(session, ids):
+    """Per complaint, in one aggregate row: whether its timeline is simple, and the times the cached path needs."""
+    from sqlalchemy import case, func, select
+
+    from csdesk.models import ComplaintEvent
+
+    e = ComplaintEvent.__table__.c
+
+    def when(kind, value, agg):
+        return agg(case((e.kind == kind, value)))
+
+    return {row.complaint_id: row for row in session.execute(
+        select(e.complaint_id,
+               func.sum(case((e.kind.in_(_SIMPLE_KINDS), 0), else_=1)).label("other"),
+               func.sum(case((e.kind == "opened", 1), else_=0)).label("openings"),
+               func.sum(case((e.kind == "resolved", 1), else_=0)).label("resolutions"),
+               func.max(e.at).label("last"),
+               when("opened", e.at, func.min).label("opened"),
+               when("opened", e.to_value, func.max).label("level"),
+               when("acknowledged", e.at, func.min).label("ack"),
+               when("resolved", e.at, func.max).label("resolved"),
+               when("acknowledged", e.verdict, func.max).label("ack_verdict"),
+               when("resolved", e.verdict, func.max).label("resolved_verdict"))
+        .where(e.complaint_id.in_(ids), e.kind != "note").group_by(e.complaint_id))}
+
+
+def _cached_sla(row, t, cal):
+    """The SLA of a finished, simple complaint from its cached columns (`t`: its timeline summary), or None to
+    recompute it."""
+    from csdesk.workflows.complaints import Clock, Sla
+
+    fr_due, res_due, updated = row.cache_fr_due, row.cache_res_due, row.cache_updated
+    if t is None or fr_due is None or res_due is None or updated is None:
+        return None
+    if t.other or t.openings != 1 or t.resolutions != 1 or t.last > updated or t.resolved < t.opened:
+        return None
+    if t.ack is not None and t.ack == t.resolved:
+        return None  # which came first is the events' order: recomputed
+    start = t.opened
+    used = None
+    if t.resolved_verdict or t.ack_verdict:
+        import json
+
+        try:
+            kept = {**json.loads(t.ack_verdict or "{}"), **json.loads(t.resolved_verdict or "{}")}
+            fr_kept, r0_kept = kept.get("fr"), kept.get("r0")
+            if fr_kept is not None:
+                if fr_kept[2] != row.severity:  # kept for another severity: recomputed, as compute_sla does
+                    return None
+                fr_due = datetime.fromisoformat(fr_kept[0])
+            if r0_kept is not None:
+                if r0_kept[2] != row.severity:
+                    return None
+                res_due, used = datetime.fromisoformat(r0_kept[0]), timedelta(seconds=int(r0_kept[1]))
+        except (ValueError, TypeError, IndexError, AttributeError):
+            return None
+    by_ack = t.ack is not None and t.ack < t.resolved
+    fr_end = t.ack if by_ack else t.resolved
+    fr = Clock("first_response", None, start, timedelta(0), ended_at=fr_end,
+               ended_by="acknowledged" if by_ack else "resolved", due=fr_due, breached=fr_end > fr_due, key="fr")
+    level = int(t.level)
+    r0 = Clock("resolution", level, start, timedelta(0), ended_at=t.resolved, ended_by="resolved", due=res_due,
+               breached=t.resolved > res_due, key="r0")
+    r0.used = used if used is not None else _LazyUsed(cal, start, t.resolved)
+    return Sla(fr, [r0], [], level, level)
+
+
+class _LazyUsed:
+    """Business time of a finished clock, counted only if asked for (the hours to resolve)."""
+
+    __slots__ = ("cal", "start", "end")
+
+    def __init__(self, cal, start, end):
+        self.cal, self.start, self.end = cal, start, end
+
+    def __radd__(self, other):
+        return other + self.cal.elapsed(self.start, self.end)
+
+
 def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[ComplaintSla]:
     """Each candidate complaint (in opening order) with its SLA computed by the complaints area from its events."""
     from sqlalchemy import select
@@ -88,24 +182,42 @@ def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[Complaint
     from csdesk.models import ComplaintEvent
     from csdesk.workflows.complaints import calendar, compute_sla, rules
 
+    from csdesk.models import Complaint
+
     session = desk.session
     r, cal = rules(desk.settings), calendar(desk.settings)
     e = ComplaintEvent.__table__.c
-    query = _candidate_rows(w, extra_columns)
+    c = Complaint.__table__.c
+    cache = (c.first_response_due.label("cache_fr_due"), c.resolution_due.label("cache_res_due"), c.updated_at.label("cache_updated"))
+    query = _candidate_rows(w, (*extra_columns, *cache))
     chunk: list[Any] = []
+    use_cache = USE_CACHE
 
     def flush(rows):
+        cached: dict[int, Any] = {}
+        if use_cache:
+            summaries = _timeline_summaries(session, [x.id for x in rows])
+            for row in rows:
+                sla = _cached_sla(row, summaries.get(row.id), cal)
+                if sla is not None:
+                    cached[row.id] = sla
         events: dict[int, list] = {}
-        for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value, e.verdict)
-                                  .where(e.complaint_id.in_([x.id for x in rows]), e.kind != "note")):
-            events.setdefault(ev.complaint_id, []).append(ev)
+        rest = [x.id for x in rows if x.id not in cached]
+        if rest:
+            for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.from_value, e.to_value, e.verdict)
+                                      .where(e.complaint_id.in_(rest), e.kind != "note")):
+                events.setdefault(ev.complaint_id, []).append(ev)
         for row in rows:
-            sla = compute_sla(events.get(row.id, []), row.severity, desk.now, cal, r)
+            sla = cached.get(row.id)
+            if sla is None:
+                sla = compute_sla(events.get(row.id, []), row.severity, desk.now, cal, r)
+                resolves = [ev.at for ev in events.get(row.id, []) if ev.kind == "resolved" and w.start <= ev.at < w.as_of]
+            else:
+                resolves = [sla.current.ended_at] if w.start <= sla.current.ended_at < w.as_of else []
             fr = sla.first_response
             fr_counted = fr.due is not None and w.start <= fr.due < w.as_of
             clocks = [(k, not k.breached) for k in sla.resolution
                       if k.due is not None and w.start <= k.due < w.as_of and not (k.ended_by == "escalated" and not k.breached)]
-            resolves = [ev.at for ev in events.get(row.id, []) if ev.kind == "resolved" and w.start <= ev.at < w.as_of]
             resolved_in = max(resolves) if resolves else None
             hours = None
             if resolved_in is not None:
@@ -259,16 +371,16 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
     c = Complaint.__table__.c
     cust = Customer.__table__.c
     columns = [
-        ("编号", "No.", "int"), ("立案时间", "Opened", "datetime"), ("客户编号", "Customer", "text"), ("客户", "Name", "text"),
-        ("电话", "Phone", "text"), ("类别", "Category", "text"), ("严重程度", "Severity", "text"), ("级别", "Level", "int"),
-        ("当前状态", "Status now", "text"), ("负责人", "Owner", "text"), ("处理人", "Assignee", "text"),
-        ("首次响应", "First response", "datetime"), ("首响时限", "Response due", "datetime"), ("首响结果", "Response SLA", "text"),
-        ("解决时间", "Resolved", "datetime"), ("解决时限", "Resolution due", "datetime"), ("解决结果", "Resolution SLA", "text"),
-        ("解决用时(工作小时)", "Business hours to resolve", "hours"), ("超时次数", "Deadlines missed", "int"),
-        ("关闭时间", "Closed", "datetime"), ("摘要", "Summary", "text"),
+        (N_("No."), "int"), (N_("Opened"), "datetime"), (N_("Customer code"), "text"), (N_("Customer"), "text"),
+        (N_("Phone"), "text"), (N_("Category"), "text"), (N_("Severity"), "text"), (N_("Level"), "int"),
+        (N_("Status now"), "text"), (N_("Owner"), "text"), (N_("Assignee"), "text"),
+        (N_("First response"), "datetime"), (N_("Response due"), "datetime"), (N_("Response SLA"), "text"),
+        (N_("Resolved"), "datetime"), (N_("Resolution due"), "datetime"), (N_("Resolution SLA"), "text"),
+        (N_("Business hours to resolve"), "hours"), (N_("Deadlines missed"), "int"),
+        (N_("Closed at"), "datetime"), (N_("Summary"), "text"),
     ]
-    words = {"met": ("按时", "on time"), "missed": ("超时", "missed"), "running": ("未到期", "not yet due"),
-             "paused": ("挂起中", "on hold"), "": ("", "")}
+    words = {"met": N_("on time"), "missed": N_("past the deadline"), "running": N_("not yet due"),
+             "paused": N_("on hold"), "": ""}
     extra = (c.customer_id, c.category, c.level, c.status, c.assignee_id, c.acked_at, c.resolved_at, c.closed_at,
              c.breach_count, c.summary)
 
@@ -294,8 +406,8 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
                     SEVERITIES.get(row.severity, row.severity) if zh else row.severity, row.level,
                     STATUSES.get(row.status, row.status) if zh else row.status,
                     names.get(row.owner_id, ""), names.get(row.assignee_id, ""),
-                    _naive_local(row.acked_at, tz), _naive_local(fr_due, tz), words[fr_key][0 if zh else 1] or None,
-                    _naive_local(row.resolved_at, tz), _naive_local(cur_due, tz), words[cur_key][0 if zh else 1] or None,
+                    _naive_local(row.acked_at, tz), _naive_local(fr_due, tz), _(words[fr_key]) or None,
+                    _naive_local(row.resolved_at, tz), _naive_local(cur_due, tz), _(words[cur_key]) or None,
                     hours, row.breach_count, _naive_local(row.closed_at, tz), row.summary,
                 )
 
@@ -309,10 +421,10 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
         if batch:
             yield from emit(batch)
 
-    return Detail("complaints", columns, rows, "本期没有投诉", "No complaints in this period")
+    return Detail("complaints", columns, rows, N_("No complaints in this period"))
 
 
 DETAILS["complaints"] = complaint_details
 ON_TIME_FIGURES.extend(["complaints.first_response_on_time", "complaints.resolution_on_time"])
 SHEET_BLOCKS["complaints"] = [("complaints.by_category", None), ("complaints.by_severity", None), ("complaints.escalations_by_level", None)]
-AREA_CHARTS["complaints"] = [("complaints.by_category", "bar", "投诉按类别", "Complaints by category", [1, 2], False)]
+AREA_CHARTS["complaints"] = [("complaints.by_category", "bar", N_("Complaints per category"), [1, 2], False)]

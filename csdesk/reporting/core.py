@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,26 +15,61 @@ HOURS_PLACES = Decimal("0.1")
 SCORE_PLACES = Decimal("0.01")
 
 
+@contextmanager
+def speaking(lang: str | None):
+    """Words from the catalogue of `lang` (zh or en) inside the block, the language before it after: a report is
+    made and shown in its own language without changing the interface's."""
+    from csdesk import i18n
+
+    before = i18n.language()
+    if lang:
+        i18n.set_language(lang)
+    try:
+        yield
+    finally:
+        i18n.set_language(before)
+
+
+def in_chinese(message: str) -> str:
+    """A message of the catalogue in Chinese, whatever the interface language (for the definitions' checks)."""
+    from csdesk import i18n
+
+    return i18n._load("zh_CN").gettext(message)
+
+
 @dataclass(frozen=True)
 class FigureDef:
     key: str
     area: str
-    zh: str
-    en: str
+    label: str  # English message id: shown through _()
     unit: str  # count | rate | hours | money | score
-    definition: str
+    definition: str  # English message id
+
+    @property
+    def zh(self) -> str:
+        return in_chinese(self.label)
+
+    @property
+    def en(self) -> str:
+        return self.label
 
 
 @dataclass(frozen=True)
 class BreakdownDef:
     key: str
     area: str
-    zh: str
-    en: str
+    label: str
     unit: str
-    item_zh: str
-    item_en: str
+    item: str  # the heading of its items' column
     definition: str
+
+    @property
+    def zh(self) -> str:
+        return in_chinese(self.label)
+
+    @property
+    def en(self) -> str:
+        return self.label
 
 
 FIGURES: dict[str, FigureDef] = {}
@@ -43,16 +79,16 @@ BREAKDOWNS: dict[str, BreakdownDef] = {}
 # How each area is laid out in the workbook, filled in beside each area's definitions:
 DETAILS: dict[str, Callable] = {}  # area -> fn(desk, report, window) -> Detail (its sheet's rows)
 SHEET_BLOCKS: dict[str, list[tuple[str, str | None]]] = {}  # area -> breakdowns shown beside the rows
-AREA_CHARTS: dict[str, list[tuple[str, str, str, str, list[int], bool]]] = {}  # (block, kind, 中文, English, series, percent)
+AREA_CHARTS: dict[str, list[tuple[str, str, str, list[int], bool]]] = {}  # (block, kind, title (message id), series, percent)
 ON_TIME_FIGURES: list[str] = []  # the rate figures charted together on the summary sheet
 
 
-def _fig(key: str, zh: str, en: str, unit: str, definition: str) -> None:
-    FIGURES[key] = FigureDef(key, key.split(".")[0], zh, en, unit, definition)
+def _fig(key: str, label: str, unit: str, definition: str) -> None:
+    FIGURES[key] = FigureDef(key, key.split(".")[0], label, unit, definition)
 
 
-def _brk(key: str, zh: str, en: str, unit: str, item: tuple[str, str], definition: str) -> None:
-    BREAKDOWNS[key] = BreakdownDef(key, key.split(".")[0], zh, en, unit, item[0], item[1], definition)
+def _brk(key: str, label: str, unit: str, item: str, definition: str) -> None:
+    BREAKDOWNS[key] = BreakdownDef(key, key.split(".")[0], label, unit, item, definition)
 
 # ---- the report -------------------------------------------------------------------------------------------
 
@@ -215,10 +251,9 @@ class Detail:
     """Rows for an area's sheet, read from the database while the workbook is written."""
 
     area: str
-    columns: list[tuple[str, str, str]]  # (中文, English, kind)
+    columns: list[tuple[str, str]]  # (heading: an English message id, shown through _(), kind)
     rows: Callable[[], Iterator[tuple]]
-    empty_zh: str = "本期没有记录"
-    empty_en: str = "Nothing in this period"
+    empty: str = "Nothing in this period"  # a message id, shown through _()
 
 
 def _phone_shown(number: str | None, masked: bool) -> str:

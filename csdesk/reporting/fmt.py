@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from csdesk.i18n import N_
 from csdesk.reporting.core import HOURS_PLACES, RATE_PLACES, SCORE_PLACES
 
 UNIT_KIND = {"count": "count", "rate": "rate", "hours": "hours", "money": "money", "score": "score"}
@@ -46,16 +47,19 @@ def change_ratio(unit: str, value: Any, previous: Any) -> Decimal | None:
     return ((Decimal(value) - Decimal(previous)) / Decimal(previous)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
 
 
-T = {  # column headings and fixed words, (中文, English)
-    "area": ("区域", "Area"), "figure": ("指标", "Figure"), "current": ("本期", "This period"),
-    "previous": ("上期", "Previous"), "change": ("变化", "Change"), "change_rate": ("变化率", "Change %"),
-    "definition": ("定义", "Definition"), "summary": ("汇总", "Summary"), "period": ("本期", "Period"),
-    "generated": ("生成时间", "Generated"), "masked": ("客户电话已脱敏", "Customer phone numbers are masked"),
-    "unmasked": ("客户电话未脱敏（仅限经理及以上）", "Customer phone numbers in full (manager or above only)"),
-    "not_available": ("暂无数据", "not available"), "previous_date": ("上期日期", "Previous date"),
-    "to_date": ("截至", "to"), "tz": ("时区", "Time zone"),
+T = {  # column headings and fixed words: message ids, shown through _()
+    "area": N_("Area"), "figure": N_("Figure"), "current": N_("This period"),
+    "previous": N_("Previous"), "change": N_("Change"), "change_rate": N_("Change %"),
+    "definition": N_("Definition"), "summary": N_("Overview"), "period": N_("Period"),
+    "generated": N_("Generated"), "masked": N_("Customer phone numbers are masked"),
+    "unmasked": N_("Customer phone numbers in full (manager or above only)"),
+    "not_available": N_("not available"), "previous_date": N_("Previous date"),
+    "to_date": N_("to"), "tz": N_("Time zone"),
 }
 
 
-def _t(key: str, zh: bool) -> str:
-    return T[key][0 if zh else 1]
+def _t(key: str, zh: bool = True) -> str:
+    """A fixed word in the interface language (`zh` is kept for the callers; the language is the catalogue's)."""
+    from csdesk.i18n import N_, _
+
+    return _(T[key])

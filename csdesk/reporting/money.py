@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_, _
 from datetime import timedelta
 
 from csdesk.reporting.periods import _local_midnight
@@ -11,9 +12,9 @@ from csdesk.reporting.core import (
 )
 
 SHEET_BLOCKS["money"] = [("money.aging", None), ("money.dunning_by_step", None)]
-AREA_CHARTS["money"] = [("money.aging", "bar", "账龄分布", "Aging", [1, 2], False)]
-AGING_BUCKETS = [("days_0_30", "0-30", "0–30天"), ("days_31_60", "31-60", "31–60天"), ("days_61_90", "61-90", "61–90天"),
-                 ("days_90_plus", "90+", "90天以上")]
+AREA_CHARTS["money"] = [("money.aging", "bar", N_("Aging"), [1, 2], False)]
+AGING_BUCKETS = [("days_0_30", "0-30", N_("0–30 days")), ("days_31_60", "31-60", N_("31–60 days")),
+                 ("days_61_90", "61-90", N_("61–90 days")), ("days_90_plus", "90+", N_("over 90 days"))]
 
 
 def compute_money(desk, w: Window, _done) -> AreaData:
@@ -31,10 +32,12 @@ def compute_money(desk, w: Window, _done) -> AreaData:
     collected = session.execute(
         select(func.coalesce(func.sum(pay.amount_fen), 0)).where(pay.received_at >= w.start, pay.received_at < w.end)
     ).scalar_one()
+    # From the period's instalments to their allocations (an IN list: the planner would otherwise start from
+    # every payment received before the end and look each instalment up).
     paid_of_due = session.execute(
         select(func.coalesce(func.sum(al.amount_fen), 0))
-        .select_from(PaymentAllocation.__table__.join(Payment.__table__, pay.id == al.payment_id).join(Instalment.__table__, i.id == al.instalment_id))
-        .where(due_in, pay.received_at < w.as_of)
+        .select_from(PaymentAllocation.__table__.join(Payment.__table__, pay.id == al.payment_id))
+        .where(al.instalment_id.in_(select(i.id).where(due_in)), pay.received_at < w.as_of)
     ).scalar_one()
     steps = {k: 0 for k in STEPS}
     for step, count in session.execute(select(cs.step, func.count()).where(cs.at >= w.start, cs.at < w.end).group_by(cs.step)):
@@ -49,10 +52,10 @@ def compute_money(desk, w: Window, _done) -> AreaData:
         "money.overdue_at_end": total.overdue,
         "money.dunning_steps": sum(steps.values()),
     })
-    data.items["money.aging"] = {label: getattr(total, attr) for attr, label, _ in AGING_BUCKETS}
+    data.items["money.aging"] = {label: getattr(total, attr) for attr, label, _words in AGING_BUCKETS}
     data.items["money.dunning_by_step"] = steps
-    for _attr, label, zh_label in AGING_BUCKETS:
-        data.labels[label] = (zh_label, label)
+    for _attr, label, words in AGING_BUCKETS:
+        data.labels[label] = (_(words), _(words))  # the label in the report's language either way
     for key, label in STEPS.items():
         data.labels[key] = (label, key)
     return data
@@ -73,11 +76,11 @@ def money_details(desk, report: Report, w: Window) -> Detail:
     zh = report.lang == "zh"
     pr, cu = Project.__table__.c, Customer.__table__.c
     names = _staff_names(session)
-    columns = [("项目编号", "Project", "text"), ("项目", "Name", "text"), ("客户", "Customer", "text"), ("电话", "Phone", "text"),
-               ("负责人", "Owner", "text"), ("期末阶段", "Stage at end", "text"), ("合同额", "Contract", "money"),
-               ("未到期", "Not due", "money"), ("0-30天", "0-30 days", "money"), ("31-60天", "31-60 days", "money"),
-               ("61-90天", "61-90 days", "money"), ("90天以上", "90+ days", "money"), ("逾期合计", "Overdue", "money"),
-               ("未收合计", "Outstanding", "money")]
+    columns = [(N_("Project code"), "text"), (N_("Project"), "text"), (N_("Customer"), "text"), (N_("Phone"), "text"),
+               (N_("Owner"), "text"), (N_("Stage at end"), "text"), (N_("Contract"), "money"),
+               (N_("Not due"), "money"), (N_("0-30 days"), "money"), (N_("31-60 days"), "money"),
+               (N_("61-90 days"), "money"), (N_("90+ days"), "money"), (N_("Overdue in all"), "money"),
+               (N_("Outstanding in all"), "money")]
 
     def rows():
         from csdesk.money import from_fen
@@ -102,7 +105,7 @@ def money_details(desk, report: Report, w: Window) -> Detail:
                        from_fen(p.contract_fen) if p else None, r.not_due, r.days_0_30, r.days_31_60, r.days_61_90,
                        r.days_90_plus, r.overdue, r.outstanding)
 
-    return Detail("money", columns, rows, "期末没有未收款项", "Nothing outstanding at the end of the period")
+    return Detail("money", columns, rows, N_("Nothing outstanding at the end of the period"))
 
 
 def stages_at(session, projects, moment) -> dict[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_, _
 from datetime import timedelta
 from typing import Any
 
@@ -20,13 +21,11 @@ def overdue_details(desk, report: Report, w: Window) -> Detail:
     zh = report.lang == "zh"
     available = {a.key for a in report.areas if a.available}
     names = _staff_names(session)
-    columns = [("类型", "Type", "text"), ("编号", "Ref", "text"), ("客户", "Customer", "text"), ("电话", "Phone", "text"),
-               ("负责人", "Responsible", "text"), ("到期", "Due", "datetime"), ("逾期天数", "Days overdue", "int"),
-               ("金额", "Amount", "money"), ("说明", "Details", "text")]
+    columns = [(N_("Type"), "text"), (N_("Ref"), "text"), (N_("Customer"), "text"), (N_("Phone"), "text"),
+               (N_("Owner"), "text"), (N_("Due at"), "datetime"), (N_("Days overdue"), "int"),
+               (N_("Amount"), "money"), (N_("Details"), "text")]
     day = end_day(w, tz)
 
-    def label(z: str, e: str) -> str:
-        return z if zh else e
 
     def customers(ids) -> dict[int, Any]:
         from sqlalchemy import select
@@ -68,8 +67,8 @@ def overdue_details(desk, report: Report, w: Window) -> Detail:
                     if not late:
                         continue
                     k = min(late, key=lambda k: k.due)
-                    what = label("投诉首次响应超时", "complaint: first response overdue") if k.name == "first_response" \
-                        else label("投诉解决超时", "complaint: resolution overdue")
+                    what = _("complaint: first response overdue") if k.name == "first_response" \
+                        else _("complaint: resolution overdue")
                     customer, phone = who(x.customer_id, cmap, pmap)
                     yield (what, f"#{x.id}", customer, phone, names.get(x.assignee_id, ""), Typed(_naive_local(k.due, tz), "datetime"),
                            (w.as_of - k.due).days, None, x.summary)
@@ -83,10 +82,10 @@ def overdue_details(desk, report: Report, w: Window) -> Detail:
             cmap = customers([x.customer_id for x in items])
             pmap = main_phones(session, [x.customer_id for x in items if not x.phone])
             for x in items:
-                customer, _ = who(x.customer_id, cmap, pmap)
+                customer, _phone = who(x.customer_id, cmap, pmap)
                 phone = _phone_shown(x.phone or pmap.get(x.customer_id), report.masked)
                 detail = (PURPOSES.get(x.purpose, x.purpose) if zh else x.purpose) + (f" · {x.note}" if x.note else "")
-                yield (label("回访逾期", "callback overdue"), f"#{x.id}", customer, phone, names.get(x.assignee_id, ""),
+                yield (_("callback overdue"), f"#{x.id}", customer, phone, names.get(x.assignee_id, ""),
                        Typed(_naive_local(x.due_at, tz), "datetime"), (w.as_of - x.due_at).days, None, detail)
         if "adjustments" in available:
             from csdesk.models import Adjustment, Project
@@ -98,7 +97,7 @@ def overdue_details(desk, report: Report, w: Window) -> Detail:
             pmap = main_phones(session, [x.customer_id for x in items])
             for x in items:
                 customer, phone = who(x.customer_id, cmap, pmap)
-                yield (label("调整逾期", "adjustment overdue"), f"#{x.id} {x.code}", customer, phone, names.get(x.owner_id, ""),
+                yield (_("adjustment overdue"), f"#{x.id} {x.code}", customer, phone, names.get(x.owner_id, ""),
                        Typed(x.due_on, "date"), (day - x.due_on).days, None, x.item)
         if "money" in available:
             from csdesk.models import Instalment, Payment, PaymentAllocation, Project
@@ -120,7 +119,7 @@ def overdue_details(desk, report: Report, w: Window) -> Detail:
             pmap = main_phones(session, [x.customer_id for x in items])
             for x in items:
                 customer, phone = who(x.customer_id, cmap, pmap)
-                yield (label("款项逾期", "instalment overdue"), f"{x.code} {x.name}", customer, phone, names.get(x.owner_id, ""),
+                yield (_("instalment overdue"), f"{x.code} {x.name}", customer, phone, names.get(x.owner_id, ""),
                        Typed(x.due_on, "date"), (day - x.due_on).days, from_fen(int(x.owed)), x.name)
 
-    return Detail("overdue", columns, rows, "期末没有逾期事项", "Nothing overdue at the end of the period")
+    return Detail("overdue", columns, rows, N_("Nothing overdue at the end of the period"))

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_
+
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -13,11 +15,13 @@ from csdesk.errors import InvalidValue
 
 UTC = timezone.utc
 KINDS = ("daily", "weekly", "monthly", "quarterly", "annual")
-KIND_LABELS = {"daily": ("日报", "Daily report"), "weekly": ("周报", "Weekly report"), "monthly": ("月报", "Monthly report"),
-               "quarterly": ("季报", "Quarterly report"), "annual": ("年报", "Annual report")}
+KIND_LABELS = {"daily": N_("Daily report"), "weekly": N_("Weekly report"), "monthly": N_("Monthly report"),
+               "quarterly": N_("Quarterly report"), "annual": N_("Annual report")}  # message ids, shown through _()
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"), N_("August"),
+          N_("September"), N_("October"), N_("November"), N_("December"))
 PERIOD_NOUNS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "annual": "year"}
 NAME_SHAPES = {"daily": "2026-11-24", "weekly": "2026-W48", "monthly": "2026-11", "quarterly": "2026-Q4", "annual": "2026"}
-WEEKDAYS_ZH = "一二三四五六日"
 
 
 # ---- periods --------------------------------------------------------------------------------------------
@@ -38,20 +42,21 @@ class Period:
     def days(self) -> list[date]:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
-    def label(self, lang: str = "zh") -> str:
+    def label(self, lang: str | None = None) -> str:
+        """The period as people say it, in the interface language (`lang` is kept for the callers)."""
+        from csdesk.i18n import _
+
         f, l = self.first, self.last
         if self.kind == "daily":
-            return f"{f.isoformat()} (周{WEEKDAYS_ZH[f.weekday()]})" if lang == "zh" else f"{f.isoformat()} ({f:%a})"
+            return _("{date} ({weekday})").format(date=f.isoformat(), weekday=_(WEEKDAYS[f.weekday()]))
         if self.kind == "weekly":
-            y, w, _ = f.isocalendar()
-            span = f"{f:%m-%d} ~ {l:%m-%d}"
-            return f"{y}年第{w}周 ({span})" if lang == "zh" else f"week {w} of {y} ({span})"
+            y, w, _day = f.isocalendar()
+            return _("week {week} of {year} ({span})").format(week=w, year=y, span=f"{f:%m-%d} ~ {l:%m-%d}")
         if self.kind == "monthly":
-            return f"{f.year}年{f.month}月" if lang == "zh" else f"{f:%B %Y}"
+            return _("{month_name} {year}").format(month_name=_(MONTHS[f.month - 1]), year=f.year)
         if self.kind == "quarterly":
-            q = (f.month - 1) // 3 + 1
-            return f"{f.year}年第{q}季度" if lang == "zh" else f"Q{q} {f.year}"
-        return f"{f.year}年" if lang == "zh" else str(f.year)
+            return _("Q{quarter} {year}").format(quarter=(f.month - 1) // 3 + 1, year=f.year)
+        return _("year {year}").format(year=f.year)
 
 
 def _local_midnight(d: date, tz) -> datetime:

@@ -12,39 +12,28 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from csdesk.reporting.core import DETAILS, SCORE_PLACES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _brk, _fig, _staff_names, rate
-from csdesk.reporting.definitions import AREAS, DEFINITIONS_ZH
+from csdesk.i18n import N_
+from csdesk.reporting.definitions import AREAS
 
-AREAS["qa"] = ("质检", "Quality checks")
+AREAS["qa"] = N_("Quality checks")
 
-_fig("qa.sampled", "抽检通话", "Calls sampled", "count",
-     "Calls of the period (by the call's time, voided calls left out) drawn into a quality sample (`qa sample`).")
-_fig("qa.scored", "已评分", "Calls scored", "count", "Of those, the calls scored (`qa score`) so far: a period's calls are checked after it ends, so the figure is as it stands when the report is made.")
-_fig("qa.avg_score", "平均质检得分", "Average quality score", "score",
-     "The mean weighted checklist score (1–5) of the calls scored; a rescored call counts with its newest score.")
-_fig("qa.pass_rate", "质检合格率", "Quality pass rate", "rate",
-     "Of the calls scored, the share whose newest score reached the pass mark in force when it was scored (`qa.pass_mark`).")
-_brk("qa.sampled_by_agent", "按客服抽检", "Calls sampled by agent", "count", ("客服", "Agent"),
-     "Calls sampled, by the agent who logged them.")
-_brk("qa.scored_by_agent", "按客服已评分", "Calls scored by agent", "count", ("客服", "Agent"),
-     "Calls scored, by the agent who logged them.")
-_brk("qa.score_by_agent", "按客服质检得分", "Quality score by agent", "score", ("客服", "Agent"),
-     "The mean weighted score of each agent's calls scored.")
-_brk("qa.pass_rate_by_agent", "按客服合格率", "Pass rate by agent", "rate", ("客服", "Agent"),
-     "The share of each agent's calls scored that passed.")
-_brk("qa.item_avg", "检查项平均分", "Average by checklist item", "score", ("检查项", "Item"),
-     "The mean 1–5 score of each checklist item over the calls scored, lowest first: what to train next.")
-
-DEFINITIONS_ZH.update({
-    "qa.sampled": "本期内的通话（按通话时间，不含作废通话）中被抽入质检样本（qa sample）的。",
-    "qa.scored": "其中已评分（qa score）的通话：通话多在期后抽检，按出报表时的情况统计。",
-    "qa.avg_score": "已评分通话的加权检查得分（1–5 分）平均值；重新评分的通话按最新一次计。",
-    "qa.pass_rate": "已评分通话中，最新得分达到评分时合格线（qa.pass_mark）的比例。",
-    "qa.sampled_by_agent": "抽检通话按登记的客服统计。",
-    "qa.scored_by_agent": "已评分通话按登记的客服统计。",
-    "qa.score_by_agent": "各客服已评分通话的加权得分平均值。",
-    "qa.pass_rate_by_agent": "各客服已评分通话中合格的比例。",
-    "qa.item_avg": "已评分通话各检查项的平均分（1–5 分），由低到高：下一步的培训重点。",
-})
+_fig("qa.sampled", N_("Calls sampled"), "count",
+     N_("Calls of the period (by the call's time, voided calls left out) drawn into a quality sample (`qa sample`)."))
+_fig("qa.scored", N_("Calls scored"), "count", N_("Of those, the calls scored (`qa score`) so far: a period's calls are checked after it ends, so the figure is as it stands when the report is made."))
+_fig("qa.avg_score", N_("Average quality score"), "score",
+     N_("The mean weighted checklist score (1–5) of the calls scored; a rescored call counts with its newest score."))
+_fig("qa.pass_rate", N_("Quality pass rate"), "rate",
+     N_("Of the calls scored, the share whose newest score reached the pass mark in force when it was scored (`qa.pass_mark`)."))
+_brk("qa.sampled_by_agent", N_("Calls sampled by agent"), "count", N_("Agent"),
+     N_("Calls sampled, by the agent who logged them."))
+_brk("qa.scored_by_agent", N_("Calls scored by agent"), "count", N_("Agent"),
+     N_("Calls scored, by the agent who logged them."))
+_brk("qa.score_by_agent", N_("Quality score by agent"), "score", N_("Agent"),
+     N_("The mean weighted score of each agent's calls scored."))
+_brk("qa.pass_rate_by_agent", N_("Pass rate by agent"), "rate", N_("Agent"),
+     N_("The share of each agent's calls scored that passed."))
+_brk("qa.item_avg", N_("Average by checklist item"), "score", N_("Checklist item"),
+     N_("The mean 1–5 score of each checklist item over the calls scored, lowest first: what to train next."))
 
 SHEET_BLOCKS["qa"] = [("qa.item_avg", None), ("qa.score_by_agent", None), ("qa.pass_rate_by_agent", None)]
 
@@ -126,9 +115,9 @@ def compute_qa(desk, w: Window, _computed) -> AreaData:
 
 def qa_details(desk, report: Report, w: Window) -> Detail:
     """The 质检 sheet: one row per agent — sampled, scored, average score, pass rate, the lowest item."""
-    columns = [("客服", "Agent", "text"), ("抽检", "Sampled", "count"), ("已评分", "Scored", "count"),
-               ("平均得分", "Average score", "score"), ("合格率", "Pass rate", "rate"),
-               ("最低检查项", "Lowest item", "text"), ("该项平均分", "Its average", "score")]
+    columns = [(N_("Agent"), "text"), (N_("Sampled"), "count"), (N_("Scored"), "count"),
+               (N_("Average score"), "score"), (N_("Pass rate"), "rate"),
+               (N_("Lowest item"), "text"), (N_("Its average"), "score")]
 
     def rows():
         agents, _items = _collect(desk, w)
@@ -137,7 +126,7 @@ def qa_details(desk, report: Report, w: Window) -> Detail:
             lowest = next(iter(_item_means(a.items).items()), (None, None))
             yield (name, a.sampled, len(a.scores), _mean(a.scores), rate(a.passed, len(a.scores)), lowest[0] or "", lowest[1])
 
-    return Detail("qa", columns, rows, empty_zh="本期没有抽检通话", empty_en="No calls sampled in this period")
+    return Detail("qa", columns, rows, N_("No calls sampled in this period"))
 
 
 DETAILS["qa"] = qa_details

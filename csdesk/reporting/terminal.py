@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import _
 from csdesk.reporting.agents import agent_table
-from csdesk.reporting.core import Report
+from csdesk.reporting.core import Report, speaking
 from csdesk.reporting.definitions import AREAS
 from csdesk.reporting.fmt import _t, fmt_change, fmt_value
 
 def render_terminal(report: Report, console) -> None:
     """The report as rich tables: per area its figures (this period, previous, change), then its breakdowns."""
+    with speaking(report.lang):
+        _render(report, console)
+
+
+def _render(report: Report, console) -> None:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -50,12 +56,12 @@ def render_terminal(report: Report, console) -> None:
     cols, rows = agent_table(report)
     if rows:
         console.print()
-        title = AREAS["agents"][0 if zh else 1] + (" (本期 / 上期)" if zh else " (this period / previous)")
+        title = _("{table} (this period / previous)").format(table=_(AREAS["agents"]))
         at = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, title_style="bold")
-        at.add_column(cols[0][0 if zh else 1], no_wrap=True, min_width=4)
-        for z, e, _kind in cols[1::2]:
-            at.add_column(z if zh else e, justify="right", no_wrap=True)
+        at.add_column(cols[0][0], no_wrap=True, min_width=4)
+        for heading, _kind in cols[1::2]:
+            at.add_column(heading, justify="right", no_wrap=True)
         for row in rows:
-            cells = [f"{fmt_value(cols[j][2], row[j])} / {fmt_value(cols[j][2], row[j + 1])}" for j in range(1, len(row), 2)]
+            cells = [f"{fmt_value(cols[j][1], row[j])} / {fmt_value(cols[j][1], row[j + 1])}" for j in range(1, len(row), 2)]
             at.add_row(row[0], *cells)
         console.print(at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csdesk.i18n import N_, _
 from decimal import ROUND_HALF_UP, Decimal
 
 from csdesk.reporting.core import (
@@ -25,13 +26,20 @@ def _visits_missing() -> str | None:
 
 def overdue_visits_query(w: Window, *columns):
     """Callbacks pending at the window's end and past their due time by then."""
-    from sqlalchemy import or_, select
+    from sqlalchemy import and_, func, or_, select
 
     from csdesk.models import Callback
+    from csdesk.workflows.callbacks import STATUSES
 
     cb = Callback.__table__.c
-    return select(*columns).where(cb.created_at < w.as_of, cb.due_at < w.as_of,
-                                  or_(cb.status == "pending", cb.closed_at >= w.as_of))
+    # Each side of the OR names its statuses, so that each runs on its own index: pending ones on (status,
+    # due_at), the ones finished since on (status, closed_at) — their due time is checked row by row
+    # (coalesce() keeps the planner off the due_at index, which would walk every finished callback).
+    finished = [s for s in STATUSES if s != "pending"]
+    return select(*columns).where(cb.created_at < w.as_of,
+                                  or_(and_(cb.status == "pending", cb.due_at < w.as_of),
+                                      and_(cb.status.in_(finished), cb.closed_at >= w.as_of,
+                                           func.coalesce(cb.due_at, cb.due_at) < w.as_of)))
 
 
 def compute_visits(desk, w: Window, _done) -> AreaData:
@@ -92,12 +100,12 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
     zh = report.lang == "zh"
     cb, cu = Callback.__table__.c, Customer.__table__.c
     names = _staff_names(session)
-    columns = [("编号", "No.", "int"), ("客户编号", "Customer", "text"), ("客户", "Name", "text"), ("电话", "Phone", "text"),
-               ("目的", "Purpose", "text"), ("承诺时间", "First due", "datetime"), ("当前到期", "Due", "datetime"),
-               ("负责人", "Assignee", "text"), ("状态", "Status", "text"), ("尝试次数", "Tries", "int"),
-               ("结果", "Outcome", "text"), ("完成时间", "Finished", "datetime"), ("按时", "On time", "text"),
-               ("满意", "Satisfied", "text"), ("评分", "Score", "int"), ("回访记录", "Note", "text")]
-    yes_no = {True: ("是", "yes"), False: ("否", "no")}
+    columns = [(N_("No."), "int"), (N_("Customer code"), "text"), (N_("Customer"), "text"), (N_("Phone"), "text"),
+               (N_("Purpose"), "text"), (N_("First due"), "datetime"), (N_("Due now"), "datetime"),
+               (N_("Assigned to"), "text"), (N_("Status"), "text"), (N_("Tries"), "int"),
+               (N_("Outcome"), "text"), (N_("Finished"), "datetime"), (N_("On time"), "text"),
+               (N_("Satisfied"), "text"), (N_("Score"), "int"), (N_("Visit notes"), "text")]
+    yes_no = {True: N_("yes"), False: N_("no")}
 
     def rows():
         query = (select(cb.id, cu.code, cu.name, cu.id.label("cid"), cb.phone, cb.purpose, cb.first_due_at, cb.due_at, cb.assignee_id,
@@ -112,13 +120,13 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
             for r in items:
                 on_time = None
                 if r.status == "done":
-                    on_time = yes_no[r.closed_at <= r.due_at][0 if zh else 1]
+                    on_time = _(yes_no[r.closed_at <= r.due_at])
                 yield (r.id, r.code, r.name or "", _phone_shown(r.phone or phones_of.get(r.cid), report.masked),
                        PURPOSES.get(r.purpose, r.purpose) if zh else r.purpose, _naive_local(r.first_due_at, tz),
                        _naive_local(r.due_at, tz), names.get(r.assignee_id, ""), STATUSES.get(r.status, r.status) if zh else r.status,
                        r.attempts, (OUTCOMES.get(r.outcome, r.outcome) if zh else r.outcome) if r.outcome else "",
                        _naive_local(r.closed_at, tz), on_time or "",
-                       yes_no[r.satisfied][0 if zh else 1] if r.satisfied is not None else "", r.score, r.result_note or "")
+                       _(yes_no[r.satisfied]) if r.satisfied is not None else "", r.score, r.result_note or "")
 
         for r in session.execute(query).yield_per(1000):
             batch.append(r)
@@ -128,7 +136,7 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
         if batch:
             yield from emit(batch)
 
-    return Detail("visits", columns, rows, "本期没有应回访", "No visits due in this period")
+    return Detail("visits", columns, rows, N_("No visits due in this period"))
 
 
 DETAILS["visits"] = visit_details

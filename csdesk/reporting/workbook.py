@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from csdesk.i18n import N_, _
 from csdesk.reporting.agents import agent_table
 from csdesk.reporting.core import (
     AREA_CHARTS, ON_TIME_FIGURES, SHEET_BLOCKS, AreaInfo, Detail, Report, _local_text,
@@ -22,24 +23,24 @@ from csdesk.reporting.core import (
 from csdesk.reporting.definitions import AREAS, definition
 from csdesk.reporting.fmt import UNIT_KIND, _t, change_ratio
 
-SHEETS = {  # fixed sheet names (中文, English)
-    "charts": ("图表", "Charts"), "breakdowns": ("分项统计", "Breakdowns"), "definitions": ("指标说明", "Definitions"),
-    "overdue": ("期末逾期事项", "Overdue at end"),
+SHEETS = {  # fixed sheet names: message ids
+    "charts": N_("Charts"), "breakdowns": N_("Breakdowns"), "definitions": N_("Definitions"),
+    "overdue": N_("Overdue at end"),
 }
 WORDS = {
-    "breakdown": ("分项", "Breakdown"), "item": ("项目", "Item"), "key": ("代码", "Key"), "total": ("合计", "Total"),
-    "on_time": ("按时率", "On-time rates"), "agent_calls": ("按客服通话", "Calls by agent"),
-    "footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
-    "charts_note": ("图表的数据见“分项统计”“通话”“人员”各表。", "The charts' data are on the Breakdowns, Calls and Per agent sheets."),
+    "breakdown": N_("Breakdown"), "item": N_("Item"), "key": N_("Key"), "total": N_("Total"),
+    "on_time": N_("On-time rates"), "agent_calls": N_("Calls per agent"),
+    "footer": N_("Page &P of &N"),
+    "charts_note": N_("The charts' data are on the Breakdowns, Calls and Per agent sheets."),
 }
 
 
-def _w(key: str, zh: bool) -> str:
-    return WORDS[key][0 if zh else 1]
+def _w(key: str, zh: bool = True) -> str:
+    return _(WORDS[key])
 
 
-def _sheet_name(key: str, zh: bool) -> str:
-    return SHEETS[key][0 if zh else 1]
+def _sheet_name(key: str, zh: bool = True) -> str:
+    return _(SHEETS[key])
 
 
 def change_cell(unit: str, change, zh: bool):
@@ -85,11 +86,11 @@ def workbook_sheets(report: Report, details: dict[str, Detail]) -> list:
                             charts=_charts(report, zh, where, len(agent_rows) if len(agent_cols) > 1 else 0), chart_pages=True, **page))
     for a in report.areas:
         sheets.append(_area_sheet(report, a, details.get(a.key), zh, page))
-    sheets.append(SheetSpec(AREAS["agents"][0 if zh else 1], [Col(c[0] if zh else c[1], c[2]) for c in agent_cols], agent_rows, **page))
+    sheets.append(SheetSpec(_(AREAS["agents"]), [Col(title, kind) for title, kind in agent_cols], agent_rows, **page))
     if "overdue" in details:
         d = details["overdue"]
-        sheets.append(SheetSpec(_sheet_name("overdue", zh), [Col(c[0] if zh else c[1], c[2]) for c in d.columns],
-                                d.rows(), empty_note=d.empty_zh if zh else d.empty_en, totals_label=_w("total", zh), **page))
+        sheets.append(SheetSpec(_sheet_name("overdue", zh), [Col(_(title), kind) for title, kind in d.columns],
+                                d.rows(), empty_note=_(d.empty), totals_label=_w("total", zh), **page))
     sheets.append(SheetSpec(_sheet_name("breakdowns", zh),
                             [Col(_t("area", zh)), Col(_w("breakdown", zh)), Col(_w("item", zh)), Col(_t("current", zh)),
                              Col(_t("previous", zh)), Col(_t("change", zh))], breakdown_rows, **page))
@@ -125,7 +126,7 @@ def _breakdown_table(report: Report, zh: bool) -> tuple[list[tuple], dict[str, t
     if on_time:
         add("on_time", _t("summary", zh), _w("on_time", zh), "rate", [(f.label, f.value, f.previous, f.change) for f in on_time])
     for a in report.areas:
-        for key, _ in SHEET_BLOCKS.get(a.key, []):
+        for key, _side in SHEET_BLOCKS.get(a.key, []):
             if not any(b.key == key for b in report.breakdowns):
                 continue
             b = report.breakdown(key)
@@ -145,22 +146,23 @@ def _charts(report: Report, zh: bool, where: dict[str, tuple[int, int]], agents:
         charts.append(ChartSpec("bar", _w("on_time", zh), "", 3, [4, 5], percent=True, sheet=breakdowns,
                                 rows=(1, first, last), series_titles=[current, previous]))
     available = {a.key for a in report.areas if a.available}
-    for area, specs in AREA_CHARTS.items():
+    for area in [a.key for a in report.areas]:  # in report order, whichever area module was imported first
+        specs = AREA_CHARTS.get(area, [])
         if area not in available:
             continue
-        for block, kind, t_zh, t_en, series, percent in specs:
+        for block, kind, chart_title, series, percent in specs:
             if block == "main":  # the area's own table: calls per day (per month in an annual report)
                 b = report.breakdown("calls.per_day")
                 # Short category labels that stay level: the day of the month (the month in an annual report).
                 x_format = "yyyy-mm" if report.kind == "annual" else "d" if report.kind in ("monthly", "weekly") else "m-d"
-                charts.append(ChartSpec(kind, b.label, "", 1, [1 + s for s in series], percent=percent, sheet=AREAS[area][0 if zh else 1],
+                charts.append(ChartSpec(kind, b.label, "", 1, [1 + s for s in series], percent=percent, sheet=_(AREAS[area]),
                                         rows=(1, 2, 1 + len(b.rows)), series_titles=[current, previous], x_format=x_format))
             elif block in where:
                 first, last = where[block]
-                charts.append(ChartSpec(kind, t_zh if zh else t_en, "", 3, [3 + s for s in series], percent=percent,
+                charts.append(ChartSpec(kind, _(chart_title), "", 3, [3 + s for s in series], percent=percent,
                                         sheet=breakdowns, rows=(1, first, last), series_titles=[current, previous]))
     if agents:
-        charts.append(ChartSpec("bar", _w("agent_calls", zh), "", 1, [2], sheet=AREAS["agents"][0 if zh else 1],
+        charts.append(ChartSpec("bar", _w("agent_calls", zh), "", 1, [2], sheet=_(AREAS["agents"]),
                                 rows=(1, 2, 1 + agents), series_titles=[_t("current", zh)]))
     return charts
 
@@ -196,9 +198,9 @@ def _area_sheet(report: Report, area: AreaInfo, detail: Detail | None, zh: bool,
         return SheetSpec(title, cols, rows, **page)
     if detail is None:
         return SheetSpec(title, [Col(_t("figure", zh))], [], **page)
-    cols = [Col(c[0] if zh else c[1], c[2]) for c in detail.columns]
+    cols = [Col(_(heading), kind) for heading, kind in detail.columns]
     money = any(c.kind == "money" for c in cols)
-    return SheetSpec(title, cols, detail.rows(), empty_note=detail.empty_zh if zh else detail.empty_en,
+    return SheetSpec(title, cols, detail.rows(), empty_note=_(detail.empty),
                      totals_label=_w("total", zh) if money else "", **page)
 
 
