@@ -37,8 +37,8 @@ from csdesk.workflows.callback_records import (
 )
 from csdesk.workflows.callback_rules import _end_series, _roll_series, _rule_due
 from csdesk.workflows.callback_stats import _boss_of
-from csdesk.workflows.customers import customer_by_phone, find_customer
-from csdesk.workflows.staff import find_staff
+from csdesk.workflows.lookup import customer_by_phone, find_customer
+from csdesk.workflows.lookup import find_staff
 
 # Names of the callback modules, importable from here as before (csdesk imports the area from here).
 from csdesk.workflows.callback_records import (  # noqa: F401

@@ -24,8 +24,10 @@ from csdesk.workflows.complaint_rules import (
     _calendar_text, calendar, calendar_gaps, check_category, check_severity, check_status, compute_sla, fmt_business,
     left_text, rules, severity_label, severity_word, status_label,
 )
-from csdesk.workflows.customers import find_customer, register_section
-from csdesk.workflows.staff import find_staff, register_open_work
+from csdesk.workflows.customers import register_section
+from csdesk.workflows.lookup import find_customer
+from csdesk.workflows.lookup import find_staff
+from csdesk.workflows.staff import register_open_work
 
 
 def sla_watch(desk: Desk, now: datetime | None = None, warn_ratio: float = 0.8) -> SlaWatch:

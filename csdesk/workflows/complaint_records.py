@@ -19,7 +19,7 @@ from csdesk.workflows.complaint_rules import (
     ACTIVE, Rules, Sla, TOP_LEVEL, _CLOCKLESS, _FUTURE_SLACK, _ROLE_LABELS, _SUMMARY_LIMIT, calendar, compute_sla,
     rules, severity_label, status_label, verdicts_to_keep,
 )
-from csdesk.workflows.staff import first_boss
+from csdesk.workflows.lookup import first_boss
 
 
 def _refresh(c: Complaint, sla: Sla) -> None:

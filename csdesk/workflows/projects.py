@@ -41,7 +41,8 @@ from csdesk.i18n import N_, _
 from csdesk.models import Adjustment, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, check_limit, snapshot
-from csdesk.workflows.customers import find_customer, register_section
+from csdesk.workflows.customers import register_section
+from csdesk.workflows.lookup import find_customer
 from csdesk.workflows.project_labels import (  # noqa: F401  (all importable from here, as before the split)
     ADJUSTMENT_STATUSES, ADJUSTMENT_STATUSES_EN, OPEN_ADJUSTMENT, OPEN_STAGES, PAYERS, PAYERS_EN, RESPONSIBLE_EN, RESPONSIBLE_LABELS,
     STAGE_ALIASES, STAGES, STAGES_EN, adjustment_status_label, payer_label, responsible_label, role_label, stage_label,
@@ -152,7 +153,7 @@ def _not_future(desk: Desk, at: datetime, what: str) -> datetime:
 
 def staff_filter(desk: Desk, name: str) -> int:
     """The staff id a list is filtered on: `me` (or 我) is the person acting, as `complaint list --assignee me`."""
-    from csdesk.workflows.staff import find_staff
+    from csdesk.workflows.lookup import find_staff
 
     if name.strip().lower() in ("me", "我"):
         return desk.require_actor().id
@@ -241,7 +242,7 @@ def add_project(
     warranty: str | None = None,
 ) -> ProjectInfo:
     """A new project in stage signed; its owner is the person acting unless another is named."""
-    from csdesk.workflows.staff import find_staff
+    from csdesk.workflows.lookup import find_staff
 
     actor = desk.require_actor()
     session = desk.session
@@ -278,7 +279,7 @@ def edit_project(
 ) -> ProjectInfo:
     """Change a project's details; a new owner is recorded as its own audit entry (project.assign)."""
     from csdesk.workflows.payment_plans import refresh_due_dates
-    from csdesk.workflows.staff import find_staff
+    from csdesk.workflows.lookup import find_staff
 
     desk.require_actor()
     session = desk.session

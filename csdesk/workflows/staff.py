@@ -11,6 +11,7 @@ from csdesk.i18n import N_, _
 from csdesk.models import Project, Staff
 from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor, Desk, audit, snapshot
 from csdesk.workflows.grades import check_grade, check_lowering, grade_label
+from csdesk.workflows.lookup import find_staff, first_boss, resolve_actor  # noqa: F401  (importable from here as before)
 
 
 @dataclass
@@ -38,29 +39,6 @@ def _info(session, staff: Staff) -> StaffInfo:
     boss = session.get(Staff, staff.reports_to_id) if staff.reports_to_id else None
     return StaffInfo(staff.id, staff.name, staff.role, role_label(staff.role), boss.name if boss else None, staff.email,
                      staff.active, staff.login, staff.grade, grade_label(staff.grade))
-
-
-def find_staff(session, name: str, active_only: bool = True) -> Staff:
-    name = (name or "").strip()
-    staff = session.exec(select(Staff).where(Staff.name == name)).first()
-    if staff is None:
-        raise NotFound(_("no staff member named {name!r}").format(name=name), hint=_("csdesk staff list shows the names"))
-    if active_only and not staff.active:
-        raise InvalidValue(_("{name} is no longer active").format(name=staff.name))
-    return staff
-
-
-def resolve_actor(session, name: str | None) -> Actor | None:
-    """Who is acting; an unknown or inactive name is refused, no name means nobody."""
-    if not name:
-        return None
-    staff = session.exec(select(Staff).where(Staff.name == name.strip())).first()
-    if staff is None:
-        raise PermissionDenied(_("unknown staff member {name!r} given as the person acting").format(name=name),
-                               hint=_("csdesk staff list shows the names"))
-    if not staff.active:
-        raise PermissionDenied(_("{name} is no longer active and cannot act").format(name=staff.name))
-    return Actor(staff.id, staff.name, staff.role)
 
 
 def _check_role(role: str) -> str:
@@ -147,23 +125,6 @@ def list_staff(desk: Desk, include_inactive: bool = False) -> list[StaffInfo]:
 # Checks of open work that block deactivation: (label, function(session, staff_id) -> count).
 # Each area adds its own (complaints, callbacks …) through register_open_work.
 OPEN_WORK_CHECKS: list = []
-
-
-def first_boss(session, staff_id: int | None, min_rank: int = 1) -> Staff | None:
-    """The first *active* person above `staff_id` up the reports_to chain whose role ranks at least
-    `min_rank` (1 specialist … 4 director); None when there is none. Escalations and notices use it."""
-    seen: set[int] = set()
-    person = session.get(Staff, staff_id) if staff_id else None
-    boss_id = person.reports_to_id if person else None
-    while boss_id and boss_id not in seen:
-        seen.add(boss_id)
-        boss = session.get(Staff, boss_id)
-        if boss is None:
-            break
-        if boss.active and ROLE_RANK[boss.role] >= min_rank:
-            return boss
-        boss_id = boss.reports_to_id
-    return None
 
 
 def register_open_work(label: str):
