@@ -387,7 +387,7 @@ def test_due_callbacks_for_the_reminder_run(act, spread):
 
 
 def test_customer_show_lists_pending_and_recent_visits(act, spread):
-    from csdesk.workflows.customers import customer_view
+    from csdesk.workflows.customer_card import customer_view
 
     attempt(act, spread["overdue"], "reached", NOW, satisfied=False, score=2, note="嫌回电太慢")
     view = act("王芳", NOW, lambda d: customer_view(d, PHONE))

@@ -20,7 +20,6 @@ from csdesk.workflows.callback_records import (
     BY, DueCallback, MissedCallback, SatisfactionRow, SatisfactionStats, _chunks, _infos, _names, outcome_label,
     purpose_label, status_label,
 )
-from csdesk.workflows.customers import register_section
 from csdesk.workflows.staff import register_open_work
 
 
@@ -121,8 +120,7 @@ def satisfaction_stats(desk: Desk, by: str = "agent", since: datetime | None = N
 # --- what other screens show --------------------------------------------------------------------
 
 
-@register_section("callbacks")
-def _customer_section(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
+def customer_callbacks(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     """Pending visits (all, up to 10) then the 5 latest finished ones, with their outcomes."""
     pending = list(session.exec(select(Callback).where(Callback.customer_id == customer_id, Callback.status == "pending")
                                 .order_by(Callback.due_at, Callback.id).limit(10)).all())

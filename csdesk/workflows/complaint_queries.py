@@ -24,7 +24,6 @@ from csdesk.workflows.complaint_rules import (
     _calendar_text, calendar, calendar_gaps, check_category, check_severity, check_status, compute_sla, fmt_business,
     left_text, rules, severity_label, severity_word, status_label,
 )
-from csdesk.workflows.customers import register_section
 from csdesk.workflows.lookup import find_customer
 from csdesk.workflows.lookup import find_staff
 from csdesk.workflows.staff import register_open_work
@@ -294,8 +293,7 @@ def explain_sla(desk: Desk, complaint_id: int) -> SlaExplanation:
 # ---- what other areas show -------------------------------------------------------------------------------
 
 
-@register_section("complaints")
-def _customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
+def customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     """On `customer show` and after `log-call`: the customer's active complaints, then the latest others."""
     r = rules(desk.settings)
     active = session.exec(

@@ -65,7 +65,7 @@ from csdesk.workflows.complaint_records import (  # noqa: F401
     _active_load, notice_boss,
 )
 from csdesk.workflows.complaint_queries import (  # noqa: F401
-    sla_watch, list_complaints, _deadline, _event_text, complaint_view, explain_sla, _customer_complaints,
+    sla_watch, list_complaints, _deadline, _event_text, complaint_view, explain_sla, customer_complaints,
     _assigned_work, _owned_work, project_complaints,
 )
 

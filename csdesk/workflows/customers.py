@@ -78,9 +78,9 @@ class CustomerView:
     customer: CustomerInfo
     calls: list[CallInfo]
     call_count: int
-    # Filled by the areas that exist: complaints, callbacks, projects, money. Section key (stable,
-    # English: "complaints", "callbacks", "projects", "money_owed") → row dicts; section_title(key)
-    # gives the title in the interface language. See register_section.
+    # Filled by customer_card.py from the areas: complaints, callbacks, projects, money. Section key (stable,
+    # English: "complaints", "callbacks", "projects", "money_owed") → row dicts;
+    # customer_card.section_title(key) gives the title in the interface language.
     sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -293,64 +293,6 @@ def call_info(session, call: Call, customer: Customer | None = None, agent_name:
         call.phone, agent_name, call.duration_s, project, call.complaint_id, call.first_contact_resolved,
         call.voided_at, voided_by, call.void_reason, call.recording,
     )
-
-
-# Sections that other areas add to a customer's card: key → (title, function(session, customer_id, desk)
-# -> rows). The key is stable and English (JSON, the desk); the title is an N_() message shown through _().
-OPEN_ITEM_SECTIONS: dict[str, tuple[str | None, Any]] = {}
-CARD_ORDER = ("complaints", "callbacks", "projects", "money_owed")  # the rest follow in registration order
-SECTION_TITLES = {
-    "complaints": N_("Complaints"), "callbacks": N_("Callbacks"), "projects": N_("Projects"),
-    "money_owed": N_("Money owed"), "calls": N_("Latest calls"),
-}
-
-
-def register_section(key: str, title: str | None = None):
-    """`@register_section("callbacks")` on a function(session, customer_id, desk) -> row dicts; `title`
-    (an N_() message) for a section not in SECTION_TITLES."""
-    def deco(fn):
-        OPEN_ITEM_SECTIONS[key] = (title, fn)
-        return fn
-
-    return deco
-
-
-def section_title(key: str) -> str:
-    """A card section's title in the interface language ("calls" included)."""
-    title = SECTION_TITLES.get(key) or (OPEN_ITEM_SECTIONS.get(key) or (None,))[0]
-    return _(title) if title else key
-
-
-# The projects and money-owed sections come from csdesk/workflows/projects.py (imported in open_items).
-
-
-def open_items(desk: Desk, customer_id: int) -> dict[str, list[dict[str, Any]]]:
-    import csdesk.workflows.callbacks  # noqa: F401
-    import csdesk.workflows.projects  # noqa: F401  (registers the projects and money-owed sections)
-    import csdesk.workflows.complaints  # noqa: F401  (registers its section)
-
-    out = {}
-    order = [k for k in CARD_ORDER if k in OPEN_ITEM_SECTIONS] + [k for k in OPEN_ITEM_SECTIONS if k not in CARD_ORDER]
-    for key in order:
-        fn = OPEN_ITEM_SECTIONS[key][1]
-        rows = fn(desk.session, customer_id, desk)
-        if rows:
-            out[key] = rows
-    return out
-
-
-def customer_view(desk: Desk, ref: str, calls: int = 10) -> CustomerView:
-    session = desk.session
-    customer = find_customer(session, ref)
-    live = (Call.customer_id == customer.id, Call.voided_at.is_(None))  # a voided call leaves the card
-    rows = session.exec(select(Call).where(*live).order_by(Call.at.desc(), Call.id.desc()).limit(calls)).all()
-    count = session.exec(select(func.count()).select_from(Call).where(*live)).one()
-    agents: dict[int, str] = {}
-    for call in rows:
-        if call.agent_id and call.agent_id not in agents:
-            agents[call.agent_id] = session.get(Staff, call.agent_id).name
-    call_rows = [call_info(session, c, customer, agents.get(c.agent_id)) for c in rows]
-    return CustomerView(info(session, customer), call_rows, count, open_items(desk, customer.id))
 
 
 def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo]:

@@ -19,8 +19,8 @@ modules (payment_plans.py, payments_received.py, dunning.py, aging.py, gathered 
 project_view.py import it; it imports none of them at import time. Two calls go the other way, lazily,
 because a stage change moves money rules: handover/acceptance refresh the instalments' due dates and
 acceptance settles a paid-up plan (payment_plans.refresh_due_dates, settle_if_paid). Across areas it
-uses customers (find_customer, and register_section for the customer card's projects and money-owed
-sections) and staff (find_staff); the visit rules hear of handovers and acceptances through
+uses the lookups below the areas (lookup.py: find_customer, find_staff); the customer card
+(customer_card.py) calls customer_projects; the visit rules hear of handovers and acceptances through
 hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_view.py):
 nothing here imports callbacks or complaints. Its words are in project_labels.py; the adjustments, the one-screen view and the demo have moved out.
 """
@@ -41,7 +41,6 @@ from csdesk.i18n import N_, _
 from csdesk.models import Adjustment, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, check_limit, snapshot
-from csdesk.workflows.customers import register_section
 from csdesk.workflows.lookup import find_customer
 from csdesk.workflows.project_labels import (  # noqa: F401  (all importable from here, as before the split)
     ADJUSTMENT_STATUSES, ADJUSTMENT_STATUSES_EN, OPEN_ADJUSTMENT, OPEN_STAGES, PAYERS, PAYERS_EN, RESPONSIBLE_EN, RESPONSIBLE_LABELS,
@@ -555,8 +554,7 @@ def _infos(desk: Desk, rows: list[Project]) -> list[ProjectInfo]:
 # --- what other areas show --------------------------------------------------------------------
 
 
-@register_section("projects")
-def _customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
+def customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
     out = []
     for p in _infos(desk, rows):
@@ -569,13 +567,6 @@ def _customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, 
                 _("in warranty to {day}").format(day=p.warranty_end) if p.in_warranty else _("ended {day}").format(day=p.warranty_end)),
         })
     return out
-
-
-@register_section("money_owed")
-def _customer_money_owed(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    from csdesk.workflows.dunning import owed_by_customer
-
-    return owed_by_customer(desk, customer_id)
 
 
 # Adjustments, the one-screen project view and the demo's projects live in their own modules, which
