@@ -398,7 +398,7 @@ def test_customer_show_lists_pending_and_recent_visits(act, spread):
 
 
 def test_staff_with_pending_callbacks_cannot_be_deactivated(act, spread):
-    from csdesk.workflows.staff import deactivate_staff
+    from csdesk.workflows.handover import deactivate_staff
 
     with pytest.raises(Conflict, match="刘洋 still owns open work: 1 callbacks pending"):
         act("李娜", NOW, lambda d: deactivate_staff(d, "刘洋"))

@@ -22,7 +22,7 @@ from csdesk.workflows.projects import (
     handover_project, list_adjustments, list_projects, overdue_adjustments, project_view, reject_adjustment,
     resume_project, shelve_project,
 )
-from csdesk.workflows.staff import deactivate_staff
+from csdesk.workflows.handover import deactivate_staff
 
 from conftest import NOW
 

@@ -20,7 +20,6 @@ from csdesk.workflows.callback_records import (
     BY, DueCallback, MissedCallback, SatisfactionRow, SatisfactionStats, _chunks, _infos, _names, outcome_label,
     purpose_label, status_label,
 )
-from csdesk.workflows.staff import register_open_work
 
 
 # --- for the reminder run and the reports -------------------------------------------------------
@@ -145,7 +144,6 @@ def customer_callbacks(session, customer_id: int, desk: Desk) -> list[dict[str, 
     return rows
 
 
-@register_open_work("callbacks pending")
-def _open_callbacks(session, staff_id: int) -> int:
+def pending_callbacks_of(session, staff_id: int) -> int:
     return session.exec(select(func.count()).select_from(Callback).where(
         Callback.assignee_id == staff_id, Callback.status == "pending")).one()

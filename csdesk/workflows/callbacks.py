@@ -53,7 +53,7 @@ from csdesk.workflows.callback_rules import (  # noqa: F401
     periodic_visits_batch, _made_many,
 )
 from csdesk.workflows.callback_stats import (  # noqa: F401
-    due_callbacks, missed_callbacks, _rate, satisfaction_stats, customer_callbacks, _open_callbacks,
+    due_callbacks, missed_callbacks, _rate, satisfaction_stats, customer_callbacks, pending_callbacks_of,
 )
 
 

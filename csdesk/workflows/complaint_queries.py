@@ -26,7 +26,6 @@ from csdesk.workflows.complaint_rules import (
 )
 from csdesk.workflows.lookup import find_customer
 from csdesk.workflows.lookup import find_staff
-from csdesk.workflows.staff import register_open_work
 
 
 def sla_watch(desk: Desk, now: datetime | None = None, warn_ratio: float = 0.8) -> SlaWatch:
@@ -320,15 +319,13 @@ def customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str,
     ]
 
 
-@register_open_work("complaints assigned to them, not yet closed")
-def _assigned_work(session, staff_id: int) -> int:
+def assigned_open_complaints(session, staff_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(Complaint).where(Complaint.assignee_id == staff_id, Complaint.status.in_(NOT_CLOSED))
     ).one()
 
 
-@register_open_work("complaints they own (首问负责), not yet closed")
-def _owned_work(session, staff_id: int) -> int:
+def owned_open_complaints(session, staff_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(Complaint).where(Complaint.owner_id == staff_id, Complaint.status.in_(NOT_CLOSED))
     ).one()

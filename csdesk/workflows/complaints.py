@@ -66,7 +66,7 @@ from csdesk.workflows.complaint_records import (  # noqa: F401
 )
 from csdesk.workflows.complaint_queries import (  # noqa: F401
     sla_watch, list_complaints, _deadline, _event_text, complaint_view, explain_sla, customer_complaints,
-    _assigned_work, _owned_work, project_complaints,
+    assigned_open_complaints, owned_open_complaints, project_complaints,
 )
 
 

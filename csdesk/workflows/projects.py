@@ -554,6 +554,15 @@ def _infos(desk: Desk, rows: list[Project]) -> list[ProjectInfo]:
 # --- what other areas show --------------------------------------------------------------------
 
 
+def open_projects_of(session, staff_id: int) -> int:
+    """How many projects the person owns that are not yet settled (they block deactivation: handover.py)."""
+    return session.exec(
+        select(func.count()).select_from(Project).where(
+            Project.owner_id == staff_id, Project.stage.not_in(("settled", "archived"))
+        )
+    ).one()
+
+
 def customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
     out = []

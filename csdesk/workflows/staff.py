@@ -122,60 +122,6 @@ def list_staff(desk: Desk, include_inactive: bool = False) -> list[StaffInfo]:
     return [_info(desk.session, s) for s in desk.session.exec(query).all()]
 
 
-# Checks of open work that block deactivation: (label, function(session, staff_id) -> count).
-# Each area adds its own (complaints, callbacks …) through register_open_work.
-OPEN_WORK_CHECKS: list = []
-
-
-def register_open_work(label: str):
-    def deco(fn):
-        OPEN_WORK_CHECKS.append((label, fn))
-        return fn
-
-    return deco
-
-
-@register_open_work(N_("projects not yet settled"))
-def _open_projects(session, staff_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(Project).where(
-            Project.owner_id == staff_id, Project.stage.not_in(("settled", "archived"))
-        )
-    ).one()
-
-
-def open_work(session, staff_id: int) -> list[tuple[str, int]]:
-    import csdesk.workflows.callbacks  # noqa: F401
-    import csdesk.workflows.projects  # noqa: F401  (projects area)
-    import csdesk.workflows.complaints  # noqa: F401  (registers its open-work checks)
-
-    return [(_(label), n) for label, fn in OPEN_WORK_CHECKS if (n := fn(session, staff_id))]
-
-
-def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
-    session = desk.session
-    actor = desk.require_rank("supervisor", "deactivating staff")
-    staff = find_staff(session, name, active_only=False)
-    if not staff.active:
-        raise InvalidValue(_("{name} is already inactive").format(name=staff.name))
-    if staff.id == actor.id:
-        raise PermissionDenied(_("{name} cannot deactivate themselves: someone who outranks them does it").format(name=actor.name))
-    # One must outrank the person; directors, whom nobody outranks, may deactivate one another.
-    if ROLE_RANK[staff.role] >= actor.rank and actor.role != "director":
-        raise PermissionDenied(_("{name} ({role}) cannot deactivate a {other_role} ({other}): only someone who outranks them can").format(
-            name=actor.name, role=role_label(actor.role), other_role=role_label(staff.role), other=staff.name))
-    work = open_work(session, staff.id)
-    if work:
-        what = ", ".join(f"{n} {label}" for label, n in work)
-        raise Conflict(_("{name} still owns open work: {what}").format(name=staff.name, what=what),
-                       hint=_("hand it over first: csdesk staff handover {name} --to NAME").format(name=staff.name))
-    before = snapshot(staff)
-    staff.active = False
-    session.add(staff)
-    audit(desk, "staff.deactivate", staff, before=before)
-    return _info(session, staff)
-
-
 def _check_may_edit(actor: Actor, staff: Staff, changes: set[str]) -> None:
     """The rank rules of `staff edit`: you edit people you outrank; directors edit anyone, themselves
     included; anybody may change their own email."""
