@@ -53,7 +53,7 @@ def missed_callbacks(desk: Desk, since: datetime | None = None) -> list[MissedCa
 def _boss_of(desk: Desk, staff_id: int | None) -> int | None:
     """Who hears of a missed callback: the first active person up the assignee's reports_to chain,
     else the supervisor level's default assignee (escalation.default_assignee.2)."""
-    from csdesk.workflows.complaints import notice_boss
+    from csdesk.workflows.lookup import notice_boss
 
     return notice_boss(desk.session, desk.settings, staff_id, 2)
 

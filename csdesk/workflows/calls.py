@@ -194,7 +194,7 @@ def show_call(desk: Desk, call_id: int) -> CallInfo:
 def _may_change(desk: Desk, call: Call, doing: str):
     actor = desk.require_actor()
     if actor.id != call.agent_id and actor.rank < ROLE_RANK["supervisor"]:
-        from csdesk.workflows.staff import role_label
+        from csdesk.workflows.lookup import role_label
 
         message = (_("only the agent who logged call #{id} or a supervisor or above can correct it; {name} is a {role}")
                    if doing == "correct" else

@@ -13,7 +13,7 @@ from csdesk import phones
 from csdesk.errors import InvalidValue, NotFound, PermissionDenied
 from csdesk.i18n import N_, _
 from csdesk.models import Customer, CustomerPhone, Staff
-from csdesk.workflows import ROLE_RANK, Actor
+from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor
 
 # The fields of a customer in messages ("name is longer than 100 characters"), imports' included.
 FIELD_NAMES = {"name": N_("name"), "company": N_("company"), "address": N_("address"), "source": N_("source"),
@@ -162,3 +162,26 @@ def first_boss(session, staff_id: int | None, min_rank: int = 1) -> Staff | None
             return boss
         boss_id = boss.reports_to_id
     return None
+
+
+def notice_boss(session, settings, staff_id: int | None, level: int = 2) -> int | None:
+    """Whom a notice about `staff_id`'s work goes to (a breach, a missed callback): the first *active*
+    person up the reports_to chain, as escalation does; when nobody active is left there, the default
+    assignee of `level` (escalation.default_assignee), if set and active; else nobody (None)."""
+    boss = first_boss(session, staff_id)
+    if boss is not None:
+        return boss.id
+    level = min(max(level, 2), len(ROLES))  # the top level (complaint_rules.TOP_LEVEL)
+    name = str(settings["escalation"]["default_assignee"].get(str(level)) or "").strip()
+    if name:
+        staff = session.exec(select(Staff).where(Staff.name == name)).first()
+        if staff is not None and staff.active and staff.id != staff_id:
+            return staff.id
+    return None
+
+
+def role_label(role: str) -> str:
+    """A role as a person reads it: 客服主管, or in English its key (supervisor)."""
+    from csdesk.i18n import label
+
+    return label(role, ROLE_LABELS.get(role, role))

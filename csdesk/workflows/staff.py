@@ -11,7 +11,7 @@ from csdesk.i18n import N_, _
 from csdesk.models import Project, Staff
 from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor, Desk, audit, snapshot
 from csdesk.workflows.grades import check_grade, check_lowering, grade_label
-from csdesk.workflows.lookup import find_staff, first_boss, resolve_actor  # noqa: F401  (importable from here as before)
+from csdesk.workflows.lookup import find_staff, first_boss, resolve_actor, role_label  # noqa: F401  (importable from here as before)
 
 
 @dataclass
@@ -26,13 +26,6 @@ class StaffInfo:
     login: str | None = None
     grade: str = "intermediate"  # junior | intermediate | senior (workflows/grades.py)
     grade_label: str = ""
-
-
-def role_label(role: str) -> str:
-    """A role as a person reads it: 客服主管, or in English its key (supervisor)."""
-    from csdesk.i18n import label
-
-    return label(role, ROLE_LABELS.get(role, role))
 
 
 def _info(session, staff: Staff) -> StaffInfo:
