@@ -34,7 +34,7 @@ def _callbacks(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
 
 
 def _projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    from csdesk.workflows.projects import customer_projects
+    from csdesk.workflows.project_view import customer_projects
 
     return customer_projects(session, customer_id, desk)
 

@@ -19,8 +19,8 @@ modules (payment_plans.py, payments_received.py, dunning.py, aging.py, gathered 
 project_view.py import it; it imports none of them at import time. Two calls go the other way, lazily,
 because a stage change moves money rules: handover/acceptance refresh the instalments' due dates and
 acceptance settles a paid-up plan (payment_plans.refresh_due_dates, settle_if_paid). Across areas it
-uses the lookups below the areas (lookup.py: find_customer, find_staff); the customer card
-(customer_card.py) calls customer_projects; the visit rules hear of handovers and acceptances through
+uses the lookups below the areas (lookup.py: find_customer, find_staff); the customer card's
+projects section and the open-work count are in project_view.py; the visit rules hear of handovers and acceptances through
 hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_view.py):
 nothing here imports callbacks or complaints. Its words are in project_labels.py; the adjustments, the one-screen view and the demo have moved out.
 """
@@ -551,33 +551,6 @@ def _infos(desk: Desk, rows: list[Project]) -> list[ProjectInfo]:
     ]
 
 
-# --- what other areas show --------------------------------------------------------------------
-
-
-def open_projects_of(session, staff_id: int) -> int:
-    """How many projects the person owns that are not yet settled (they block deactivation: handover.py)."""
-    return session.exec(
-        select(func.count()).select_from(Project).where(
-            Project.owner_id == staff_id, Project.stage.not_in(("settled", "archived"))
-        )
-    ).one()
-
-
-def customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
-    out = []
-    for p in _infos(desk, rows):
-        out.append({
-            # Keys are the JSON contract; N_ puts them in the catalogue for the card's column headers.
-            N_("code"): p.code, N_("name"): p.name, N_("stage"): p.stage_label, N_("owner"): p.owner,
-            N_("contract"): p.contract, N_("paid"): p.paid, N_("outstanding"): p.outstanding, N_("overdue"): p.overdue,
-            N_("open adjustments"): p.open_adjustments,
-            N_("warranty"): "" if p.in_warranty is None else (
-                _("in warranty to {day}").format(day=p.warranty_end) if p.in_warranty else _("ended {day}").format(day=p.warranty_end)),
-        })
-    return out
-
-
 # Adjustments, the one-screen project view and the demo's projects live in their own modules, which
 # build on this one (adjustments.py, project_view.py, projects_demo.py). Their names stay importable from
 # here, loaded when first asked for, so that this module never imports them.
@@ -588,7 +561,7 @@ _MOVED = {name: module for module, names in {
         "overdue_adjustments",
     ),
     "project_view": (
-        "ProjectView", "project_view",
+        "ProjectView", "project_view", "customer_projects", "open_projects_of",
     ),
     "projects_demo": (
         "DEMO_KINDS", "DEMO_ITEMS", "DEMO_PROJECTS", "DEMO_PLANS", "demo_projects", "DISTRICT_NAMES",
