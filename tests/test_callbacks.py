@@ -387,7 +387,7 @@ def test_due_callbacks_for_the_reminder_run(act, spread):
 
 
 def test_customer_show_lists_pending_and_recent_visits(act, spread):
-    from csdesk.workflows.customers import customer_view
+    from csdesk.workflows.customer_card import customer_view
 
     attempt(act, spread["overdue"], "reached", NOW, satisfied=False, score=2, note="嫌回电太慢")
     view = act("王芳", NOW, lambda d: customer_view(d, PHONE))
@@ -398,7 +398,7 @@ def test_customer_show_lists_pending_and_recent_visits(act, spread):
 
 
 def test_staff_with_pending_callbacks_cannot_be_deactivated(act, spread):
-    from csdesk.workflows.staff import deactivate_staff
+    from csdesk.workflows.handover import deactivate_staff
 
     with pytest.raises(Conflict, match="刘洋 still owns open work: 1 callbacks pending"):
         act("李娜", NOW, lambda d: deactivate_staff(d, "刘洋"))

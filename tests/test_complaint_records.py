@@ -310,7 +310,7 @@ def test_a_specialist_cannot_close_someone_elses_complaint_through_its_visit(act
 def test_breach_and_missed_callback_notices_skip_a_deactivated_supervisor(act):
     from csdesk.models import Staff
     from csdesk.workflows.reminder_rules import callbacks_missed, complaint_deadlines
-    from csdesk.workflows.staff import deactivate_staff
+    from csdesk.workflows.handover import deactivate_staff
 
     c = opened(act, sh(2026, 11, 23, 10))
     cb = act("王芳", sh(2026, 11, 23, 10), lambda d: CB.schedule_callback(d, sh(2026, 11, 23, 11), phone=PHONE)).callbacks[0]

@@ -598,8 +598,8 @@ def test_assigning_and_transferring_ownership(desk_):
 
 
 def test_customer_show_and_staff_deactivation_see_complaints(desk_):
-    from csdesk.workflows.customers import customer_view
-    from csdesk.workflows.staff import deactivate_staff
+    from csdesk.workflows.customer_card import customer_view
+    from csdesk.workflows.handover import deactivate_staff
 
     c = opened(desk_, sh(2026, 11, 24, 9))
     shown = desk_("王芳", sh(2026, 11, 24, 15), lambda d: customer_view(d, PHONE))

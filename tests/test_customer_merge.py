@@ -9,7 +9,8 @@ import pytest
 
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound, PermissionDenied
 from csdesk.workflows.calls import log_call, void_call
-from csdesk.workflows.customers import add_customer, customer_view, find_customer, list_customers
+from csdesk.workflows.customers import add_customer, find_customer, list_customers
+from csdesk.workflows.customer_card import customer_view
 from csdesk.workflows.merge import merge_customers
 from tests.conftest import NOW, TZ
 

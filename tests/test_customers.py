@@ -10,7 +10,8 @@ import pytest
 
 from conftest import NOW
 from csdesk.errors import Conflict, InvalidValue, NotFound, PermissionDenied
-from csdesk.workflows.customers import add_customer, customer_view, edit_customer, find_customer, list_customers
+from csdesk.workflows.customers import add_customer, edit_customer, find_customer, list_customers
+from csdesk.workflows.customer_card import customer_view
 
 
 def audit_rows(db, action):

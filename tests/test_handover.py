@@ -8,7 +8,7 @@ import pytest
 
 from csdesk.errors import InvalidValue, NotFound, PermissionDenied
 from csdesk.workflows.handover import hand_over
-from csdesk.workflows.staff import deactivate_staff, open_work
+from csdesk.workflows.handover import deactivate_staff, open_work
 
 
 @pytest.fixture

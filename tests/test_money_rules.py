@@ -328,7 +328,7 @@ def test_a_step_the_owner_may_not_take_is_announced_to_the_first_able_boss_too(m
     assert steps == {"reminder": None, "call": None, "notice": 3}
     # 李娜 leaves: the notice goes up to 张强, the first active person above her who may send it
     with money_db.desk(as_="张强") as desk:
-        from csdesk.workflows.staff import deactivate_staff
+        from csdesk.workflows.handover import deactivate_staff
 
         deactivate_staff(desk, "李娜")
     assert notice_recipients(money_db) == {"dunning.notice": ["王芳", "张强"]}

@@ -14,14 +14,15 @@ import pytest
 
 from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
 from csdesk.workflows import hooks
-from csdesk.workflows.customers import add_customer, customer_view
+from csdesk.workflows.customers import add_customer
+from csdesk.workflows.customer_card import customer_view
 from csdesk.workflows.payments import make_plan, record_payment
 from csdesk.workflows.projects import (
     accept_adjustment, accept_project, add_adjustment, add_project, archive_project, edit_project, finish_adjustment,
     handover_project, list_adjustments, list_projects, overdue_adjustments, project_view, reject_adjustment,
     resume_project, shelve_project,
 )
-from csdesk.workflows.staff import deactivate_staff
+from csdesk.workflows.handover import deactivate_staff
 
 from conftest import NOW
 

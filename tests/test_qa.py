@@ -246,7 +246,7 @@ def _run(db, now):
 
 
 def test_a_failing_score_is_told_once_to_the_agents_first_active_supervisor(qa):
-    from csdesk.workflows.staff import deactivate_staff
+    from csdesk.workflows.handover import deactivate_staff
 
     drawn = draw(qa, seed=9, per_agent=2).drawn
     wang = [r.call_id for r in drawn if r.agent == "王芳"]

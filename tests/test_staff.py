@@ -7,7 +7,8 @@ import json
 import pytest
 
 from csdesk.errors import Conflict, InvalidValue, NotFound, PermissionDenied
-from csdesk.workflows.staff import add_staff, deactivate_staff, list_staff, resolve_actor
+from csdesk.workflows.staff import add_staff, list_staff, resolve_actor
+from csdesk.workflows.handover import deactivate_staff
 
 
 def names(desk, **kw):

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from csdesk.errors import Conflict, InvalidValue, NotFound, PermissionDenied
-from csdesk.workflows.staff import add_staff, deactivate_staff, edit_staff, list_staff
+from csdesk.workflows.staff import add_staff, edit_staff, list_staff
+from csdesk.workflows.handover import deactivate_staff
 
 
 def _people(db) -> dict:

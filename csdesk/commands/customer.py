@@ -154,9 +154,9 @@ SECTION_OPTIONAL = ("about", "tries", "score", "outcome", "opened", "category", 
 
 
 def render_sections(console, sections) -> None:
-    """The card's sections (customers.register_section): {key: rows}, each titled in the interface language."""
+    """The card's sections (customer_card.py): {key: rows}, each titled in the interface language."""
     from csdesk.i18n import _
-    from csdesk.workflows.customers import section_title
+    from csdesk.workflows.customer_card import section_title
 
     for key, rows in sections.items():
         if not rows:
@@ -199,7 +199,8 @@ def show(
     """
     from csdesk.commands.common import heading
     from csdesk.i18n import _
-    from csdesk.workflows.customers import customer_view, section_title, tier_label
+    from csdesk.workflows.customer_card import customer_view, section_title
+    from csdesk.workflows.customers import tier_label
 
     st = state(ctx)
     view = st.read(lambda desk: customer_view(desk, customer, max(calls, 0)))

@@ -73,7 +73,7 @@ def deactivate(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The
 
     Example: csdesk --as 李主管 staff deactivate 王芳
     """
-    from csdesk.workflows.staff import deactivate_staff
+    from csdesk.workflows.handover import deactivate_staff
 
     info = state(ctx).write(lambda desk: deactivate_staff(desk, name))
     if want_json(ctx, json_):

@@ -361,7 +361,7 @@ class CallerScreen(DeskScreen):
 def card_data(desk, code: str):
     """What the customer card shows: the customer's view and their open complaints."""
     from csdesk.workflows.complaints import list_complaints
-    from csdesk.workflows.customers import customer_view
+    from csdesk.workflows.customer_card import customer_view
 
     view = customer_view(desk, code, calls=5)
     return view, list_complaints(desk, customer=view.customer.code, limit=20)
@@ -453,7 +453,7 @@ class CustomerScreen(DeskScreen):
             table.add_row(str(row.id), row.status_label, f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
                           left_text(row.business_left_s), plain(row.summary), key=str(row.id))
         table = self._reset("#callbacks")
-        # The customer card's sections, by their stable keys (customers.register_section).
+        # The customer card's sections, by their stable keys (customer_card.py).
         for r in view.sections.get("callbacks", []):
             table.add_row(str(r.get("id")), r.get("when", ""), r.get("purpose", ""), plain(r.get("status", "")),
                           plain(r.get("assignee", "")), plain(r.get("note", "")), key=str(r.get("id")))

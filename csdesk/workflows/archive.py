@@ -1,3 +1,6 @@
+# Over 600 lines because the archive is one all-or-nothing procedure whose parts (the plan's fixed point
+# over the references, writing and verifying the file, the one live transaction, finishing a pending
+# rename) must be read together to check that no crash loses or duplicates a row; it belongs to no area.
 """Half-yearly archive (归档, issue 18): move finished work older than a cut-off into a SQLite file.
 
 What moves (a row keeps its id):

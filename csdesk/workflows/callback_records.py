@@ -312,13 +312,13 @@ def get_callback(session, callback_id: int, lock: bool = False) -> Callback:
 
 
 def _check_choice(value: str | None, choices: dict[str, str], what: str) -> str:
-    from csdesk.workflows.calls import check_choice
+    from csdesk.workflows.lookup import check_choice
 
     return check_choice((value or "").replace("_", "-"), choices, what)
 
 
 def _text(value: str | None, what: str, limit: int = 2000) -> str | None:
-    from csdesk.workflows.customers import clean_text
+    from csdesk.workflows.lookup import clean_text
 
     return clean_text(value, what, limit)
 

@@ -20,8 +20,6 @@ from csdesk.workflows.callback_records import (
     BY, DueCallback, MissedCallback, SatisfactionRow, SatisfactionStats, _chunks, _infos, _names, outcome_label,
     purpose_label, status_label,
 )
-from csdesk.workflows.customers import register_section
-from csdesk.workflows.staff import register_open_work
 
 
 # --- for the reminder run and the reports -------------------------------------------------------
@@ -55,7 +53,7 @@ def missed_callbacks(desk: Desk, since: datetime | None = None) -> list[MissedCa
 def _boss_of(desk: Desk, staff_id: int | None) -> int | None:
     """Who hears of a missed callback: the first active person up the assignee's reports_to chain,
     else the supervisor level's default assignee (escalation.default_assignee.2)."""
-    from csdesk.workflows.complaints import notice_boss
+    from csdesk.workflows.lookup import notice_boss
 
     return notice_boss(desk.session, desk.settings, staff_id, 2)
 
@@ -121,8 +119,7 @@ def satisfaction_stats(desk: Desk, by: str = "agent", since: datetime | None = N
 # --- what other screens show --------------------------------------------------------------------
 
 
-@register_section("callbacks")
-def _customer_section(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
+def customer_callbacks(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     """Pending visits (all, up to 10) then the 5 latest finished ones, with their outcomes."""
     pending = list(session.exec(select(Callback).where(Callback.customer_id == customer_id, Callback.status == "pending")
                                 .order_by(Callback.due_at, Callback.id).limit(10)).all())
@@ -147,7 +144,6 @@ def _customer_section(session, customer_id: int, desk: Desk) -> list[dict[str, A
     return rows
 
 
-@register_open_work("callbacks pending")
-def _open_callbacks(session, staff_id: int) -> int:
+def pending_callbacks_of(session, staff_id: int) -> int:
     return session.exec(select(func.count()).select_from(Callback).where(
         Callback.assignee_id == staff_id, Callback.status == "pending")).one()

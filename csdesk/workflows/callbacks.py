@@ -37,8 +37,8 @@ from csdesk.workflows.callback_records import (
 )
 from csdesk.workflows.callback_rules import _end_series, _roll_series, _rule_due
 from csdesk.workflows.callback_stats import _boss_of
-from csdesk.workflows.customers import customer_by_phone, find_customer
-from csdesk.workflows.staff import find_staff
+from csdesk.workflows.lookup import customer_by_phone, find_customer
+from csdesk.workflows.lookup import find_staff
 
 # Names of the callback modules, importable from here as before (csdesk imports the area from here).
 from csdesk.workflows.callback_records import (  # noqa: F401
@@ -53,7 +53,7 @@ from csdesk.workflows.callback_rules import (  # noqa: F401
     periodic_visits_batch, _made_many,
 )
 from csdesk.workflows.callback_stats import (  # noqa: F401
-    due_callbacks, missed_callbacks, _rate, satisfaction_stats, _customer_section, _open_callbacks,
+    due_callbacks, missed_callbacks, _rate, satisfaction_stats, customer_callbacks, pending_callbacks_of,
 )
 
 

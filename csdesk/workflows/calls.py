@@ -13,6 +13,7 @@ from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, P
 from csdesk.i18n import N_, _
 from csdesk.models import Call, Customer, Project, Staff
 from csdesk.workflows import ROLE_RANK, Desk, audit, check_limit, snapshot
+from csdesk.workflows.lookup import CHOICE_NAMES, check_choice, choice_label  # noqa: F401  (importable from here as before)
 from csdesk.workflows.customers import (
     CallInfo, _text, call_info, create_customer, customer_by_phone, find_customer,
 )
@@ -23,27 +24,6 @@ KINDS = {
 }
 CHANNELS = {"hotline": "热线", "phone": "电话", "wechat": "微信", "visit": "到访", "email": "邮件", "other": "其他"}
 DIRECTIONS = {"in": "来电", "out": "去电"}
-# The names of the choices in messages ("unknown kind 'chat'"), callbacks' included.
-CHOICE_NAMES = {"kind": N_("kind"), "channel": N_("channel"), "direction": N_("direction"),
-                "purpose": N_("purpose"), "outcome": N_("outcome")}
-
-
-def choice_label(key: str, choices: dict[str, str]) -> str:
-    """A choice shown to a person: its Chinese label, or in English its key (inquiry, hotline, in)."""
-    from csdesk.i18n import label
-
-    return label(key, choices.get(key, key))
-
-
-def check_choice(value: str | None, choices: dict[str, str], what: str) -> str:
-    value = (value or "").strip().lower()
-    if value in choices:
-        return value
-    for key, label in choices.items():
-        if value == label:
-            return key
-    raise InvalidValue(_("unknown {what} {value!r} (use one of: {choices})").format(
-        what=_(CHOICE_NAMES[what]) if what in CHOICE_NAMES else what, value=value, choices=", ".join(choices)))
 
 
 @dataclass
@@ -163,7 +143,7 @@ def _call_filters(desk: Desk, since, until, agent, kind, customer) -> list:
         if agent.strip().lower() in ("me", "我"):
             where.append(Call.agent_id == desk.require_actor().id)
         else:
-            from csdesk.workflows.staff import find_staff
+            from csdesk.workflows.lookup import find_staff
 
             where.append(Call.agent_id == find_staff(session, agent, active_only=False).id)
     if kind:
@@ -214,7 +194,7 @@ def show_call(desk: Desk, call_id: int) -> CallInfo:
 def _may_change(desk: Desk, call: Call, doing: str):
     actor = desk.require_actor()
     if actor.id != call.agent_id and actor.rank < ROLE_RANK["supervisor"]:
-        from csdesk.workflows.staff import role_label
+        from csdesk.workflows.lookup import role_label
 
         message = (_("only the agent who logged call #{id} or a supervisor or above can correct it; {name} is a {role}")
                    if doing == "correct" else

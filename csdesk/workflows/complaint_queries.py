@@ -24,8 +24,8 @@ from csdesk.workflows.complaint_rules import (
     _calendar_text, calendar, calendar_gaps, check_category, check_severity, check_status, compute_sla, fmt_business,
     left_text, rules, severity_label, severity_word, status_label,
 )
-from csdesk.workflows.customers import find_customer, register_section
-from csdesk.workflows.staff import find_staff, register_open_work
+from csdesk.workflows.lookup import find_customer
+from csdesk.workflows.lookup import find_staff
 
 
 def sla_watch(desk: Desk, now: datetime | None = None, warn_ratio: float = 0.8) -> SlaWatch:
@@ -292,8 +292,7 @@ def explain_sla(desk: Desk, complaint_id: int) -> SlaExplanation:
 # ---- what other areas show -------------------------------------------------------------------------------
 
 
-@register_section("complaints")
-def _customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
+def customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
     """On `customer show` and after `log-call`: the customer's active complaints, then the latest others."""
     r = rules(desk.settings)
     active = session.exec(
@@ -320,15 +319,13 @@ def _customer_complaints(session, customer_id: int, desk: Desk) -> list[dict[str
     ]
 
 
-@register_open_work("complaints assigned to them, not yet closed")
-def _assigned_work(session, staff_id: int) -> int:
+def assigned_open_complaints(session, staff_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(Complaint).where(Complaint.assignee_id == staff_id, Complaint.status.in_(NOT_CLOSED))
     ).one()
 
 
-@register_open_work("complaints they own (首问负责), not yet closed")
-def _owned_work(session, staff_id: int) -> int:
+def owned_open_complaints(session, staff_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(Complaint).where(Complaint.owner_id == staff_id, Complaint.status.in_(NOT_CLOSED))
     ).one()

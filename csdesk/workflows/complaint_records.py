@@ -19,7 +19,7 @@ from csdesk.workflows.complaint_rules import (
     ACTIVE, Rules, Sla, TOP_LEVEL, _CLOCKLESS, _FUTURE_SLACK, _ROLE_LABELS, _SUMMARY_LIMIT, calendar, compute_sla,
     rules, severity_label, status_label, verdicts_to_keep,
 )
-from csdesk.workflows.staff import first_boss
+from csdesk.workflows.lookup import first_boss, notice_boss  # noqa: F401  (notice_boss importable from here as before)
 
 
 def _refresh(c: Complaint, sla: Sla) -> None:
@@ -348,22 +348,6 @@ def handler_for_level(session, settings, start_id: int | None, level: int, r: Ru
         return None
     load = _active_load(session, [s.id for s in candidates])
     return min(candidates, key=lambda s: (load.get(s.id, 0), s.id))
-
-
-def notice_boss(session, settings, staff_id: int | None, level: int = 2) -> int | None:
-    """Whom a notice about `staff_id`'s work goes to (a breach, a missed callback): the first *active*
-    person up the reports_to chain, as escalation does; when nobody active is left there, the default
-    assignee of `level` (escalation.default_assignee), if set and active; else nobody (None)."""
-    boss = first_boss(session, staff_id)
-    if boss is not None:
-        return boss.id
-    level = min(max(level, 2), TOP_LEVEL)
-    name = str(settings["escalation"]["default_assignee"].get(str(level)) or "").strip()
-    if name:
-        staff = session.exec(select(Staff).where(Staff.name == name)).first()
-        if staff is not None and staff.active and staff.id != staff_id:
-            return staff.id
-    return None
 
 
 def _start_level(r: Rules, severity: str, customer: Customer) -> int:

@@ -50,8 +50,8 @@ from csdesk.workflows.complaint_rules import (
     ACTIVE, Rules, TOP_LEVEL, _FUTURE_SLACK, _PAST_LIMIT, calendar, check_category, check_severity, compute_sla,
     role_word, rules, status_label,
 )
-from csdesk.workflows.customers import find_customer
-from csdesk.workflows.staff import find_staff
+from csdesk.workflows.lookup import find_customer
+from csdesk.workflows.lookup import find_staff
 
 # Names of the complaint modules, importable from here as before (csdesk imports the area from here).
 from csdesk.workflows.complaint_rules import (  # noqa: F401
@@ -65,8 +65,8 @@ from csdesk.workflows.complaint_records import (  # noqa: F401
     _active_load, notice_boss,
 )
 from csdesk.workflows.complaint_queries import (  # noqa: F401
-    sla_watch, list_complaints, _deadline, _event_text, complaint_view, explain_sla, _customer_complaints,
-    _assigned_work, _owned_work, project_complaints,
+    sla_watch, list_complaints, _deadline, _event_text, complaint_view, explain_sla, customer_complaints,
+    assigned_open_complaints, owned_open_complaints, project_complaints,
 )
 
 

@@ -15,13 +15,13 @@ from csdesk.i18n import N_, _
 from csdesk.models import Call, Customer, CustomerPhone, Staff
 from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.grades import check_customer
+from csdesk.workflows.lookup import (  # noqa: F401  (the lookups live below the areas; importable from here as before)
+    _CODE, FIELD_NAMES, _customer_by_name, clean_text, customer_by_phone, find_customer, find_staff, follow_merges,
+)
 
 TIERS = ("standard", "vip", "key")
 TIER_LABELS = {"standard": "普通", "vip": "VIP", "key": "重点客户"}
 TIER_WORDS = {"standard": "standard", "vip": "VIP", "key": "key account"}  # the same in English
-# The fields of a customer in messages ("name is longer than 100 characters"), imports' included.
-FIELD_NAMES = {"name": N_("name"), "company": N_("company"), "address": N_("address"), "source": N_("source"),
-               "notes": N_("notes")}
 
 
 def tier_label(tier: str) -> str:
@@ -29,7 +29,7 @@ def tier_label(tier: str) -> str:
     from csdesk.i18n import label
 
     return label(TIER_WORDS.get(tier, tier), TIER_LABELS.get(tier, tier))
-_CODE = re.compile(r"^[A-Za-z]{1,3}\d{1,10}$")
+
 
 
 @dataclass
@@ -78,9 +78,9 @@ class CustomerView:
     customer: CustomerInfo
     calls: list[CallInfo]
     call_count: int
-    # Filled by the areas that exist: complaints, callbacks, projects, money. Section key (stable,
-    # English: "complaints", "callbacks", "projects", "money_owed") → row dicts; section_title(key)
-    # gives the title in the interface language. See register_section.
+    # Filled by customer_card.py from the areas: complaints, callbacks, projects, money. Section key (stable,
+    # English: "complaints", "callbacks", "projects", "money_owed") → row dicts;
+    # customer_card.section_title(key) gives the title in the interface language.
     sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -93,71 +93,6 @@ def info(session, customer: Customer) -> CustomerInfo:
         customer.id, customer.code, customer.name, list(numbers), customer.tier, customer.company,
         customer.address, manager, customer.source, customer.notes, customer.created_at,
     )
-
-
-def customer_by_phone(session, number: str) -> Customer | None:
-    """Lookup by an already normalised (E.164) number: one index probe."""
-    row = session.exec(
-        select(Customer).join(CustomerPhone, CustomerPhone.customer_id == Customer.id).where(CustomerPhone.number == number)
-    ).first()
-    return row
-
-
-def find_customer(session, ref: str) -> Customer:
-    """A customer named by code (C000123), by any of their phone numbers typed any common way, or by
-    name: the exact name, else a part of it that only one customer's name contains. An ambiguous name
-    is refused with the candidates and their codes."""
-    ref = (ref or "").strip()
-    if not ref:
-        raise InvalidValue(_("no customer given (use a code like C000123, a phone number or a name)"))
-    if _CODE.match(ref):
-        customer = session.exec(select(Customer).where(Customer.code == ref.upper())).first()
-        if customer is None:
-            raise NotFound(_("no customer with code {code}").format(code=ref.upper()))
-        return follow_merges(session, customer)
-    if not re.search(r"\d", ref):
-        return _customer_by_name(session, ref)
-    try:
-        number = phones.normalize(ref)
-    except InvalidValue:
-        if re.fullmatch(r"[\d\s\-+().]+", ref):
-            raise  # typed as a number: say what is wrong with it
-        return _customer_by_name(session, ref)  # a name with digits in it (华府2期)
-    customer = customer_by_phone(session, number)
-    if customer is None:
-        raise NotFound(_("no customer with phone {phone}").format(phone=phones.display(number)),
-                       hint=_("csdesk customer add NAME --phone … adds one"))
-    return customer
-
-
-def _customer_by_name(session, name: str) -> Customer:
-    live = Customer.merged_into_id.is_(None)
-    exact = session.exec(select(Customer).where(Customer.name == name, live).order_by(Customer.id).limit(11)).all()
-    if len(exact) == 1:
-        return exact[0]
-    if not exact:
-        like = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        exact = session.exec(select(Customer).where(Customer.name.ilike(like, escape="\\"), live)
-                             .order_by(Customer.id).limit(11)).all()
-        if len(exact) == 1:
-            return exact[0]
-    if not exact:
-        raise NotFound(_("no customer named {name!r}").format(name=name), hint=_("name a customer by code (C000123), phone or name"))
-    shown = [f"{c.code} {c.name}" for c in exact[:10]]
-    if len(exact) > 10:
-        shown.append("…")
-    raise InvalidValue(_("{name!r} names more than one customer: use a code or a phone number").format(name=name), details=shown)
-
-
-def follow_merges(session, customer: Customer) -> Customer:
-    """A duplicate merged into another customer stands for the kept one (customer merge)."""
-    seen = {customer.id}
-    while customer.merged_into_id is not None:
-        customer = session.get(Customer, customer.merged_into_id)
-        if customer.id in seen:  # a loop cannot be made by customer merge; stop rather than spin
-            break
-        seen.add(customer.id)
-    return customer
 
 
 def set_manager(desk: Desk, customer: Customer, manager) -> None:
@@ -179,28 +114,13 @@ def _check_tier(tier: str | None) -> str:
     return tier
 
 
-def clean_text(value: str | None, what: str, limit: int = 2000, lines: bool = True) -> str | None:
-    """Free text as typed: stripped, refused when too long or holding control characters (csdesk.text:
-    newlines and tabs only where `lines`, never in names); '' → None."""
-    from csdesk.text import check_text
-
-    if value is None:
-        return None
-    what = _(FIELD_NAMES[what]) if what in FIELD_NAMES else what
-    value = value.strip()
-    if len(value) > limit:
-        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=what, limit=limit))
-    value = check_text(value, what, lines)
-    return value or None
-
-
 _text = clean_text
 
 
 def _manager_id(session, name: str | None) -> int | None:
     if not name:
         return None
-    from csdesk.workflows.staff import find_staff
+    from csdesk.workflows.lookup import find_staff
 
     return find_staff(session, name).id
 
@@ -373,64 +293,6 @@ def call_info(session, call: Call, customer: Customer | None = None, agent_name:
         call.phone, agent_name, call.duration_s, project, call.complaint_id, call.first_contact_resolved,
         call.voided_at, voided_by, call.void_reason, call.recording,
     )
-
-
-# Sections that other areas add to a customer's card: key → (title, function(session, customer_id, desk)
-# -> rows). The key is stable and English (JSON, the desk); the title is an N_() message shown through _().
-OPEN_ITEM_SECTIONS: dict[str, tuple[str | None, Any]] = {}
-CARD_ORDER = ("complaints", "callbacks", "projects", "money_owed")  # the rest follow in registration order
-SECTION_TITLES = {
-    "complaints": N_("Complaints"), "callbacks": N_("Callbacks"), "projects": N_("Projects"),
-    "money_owed": N_("Money owed"), "calls": N_("Latest calls"),
-}
-
-
-def register_section(key: str, title: str | None = None):
-    """`@register_section("callbacks")` on a function(session, customer_id, desk) -> row dicts; `title`
-    (an N_() message) for a section not in SECTION_TITLES."""
-    def deco(fn):
-        OPEN_ITEM_SECTIONS[key] = (title, fn)
-        return fn
-
-    return deco
-
-
-def section_title(key: str) -> str:
-    """A card section's title in the interface language ("calls" included)."""
-    title = SECTION_TITLES.get(key) or (OPEN_ITEM_SECTIONS.get(key) or (None,))[0]
-    return _(title) if title else key
-
-
-# The projects and money-owed sections come from csdesk/workflows/projects.py (imported in open_items).
-
-
-def open_items(desk: Desk, customer_id: int) -> dict[str, list[dict[str, Any]]]:
-    import csdesk.workflows.callbacks  # noqa: F401
-    import csdesk.workflows.projects  # noqa: F401  (registers the projects and money-owed sections)
-    import csdesk.workflows.complaints  # noqa: F401  (registers its section)
-
-    out = {}
-    order = [k for k in CARD_ORDER if k in OPEN_ITEM_SECTIONS] + [k for k in OPEN_ITEM_SECTIONS if k not in CARD_ORDER]
-    for key in order:
-        fn = OPEN_ITEM_SECTIONS[key][1]
-        rows = fn(desk.session, customer_id, desk)
-        if rows:
-            out[key] = rows
-    return out
-
-
-def customer_view(desk: Desk, ref: str, calls: int = 10) -> CustomerView:
-    session = desk.session
-    customer = find_customer(session, ref)
-    live = (Call.customer_id == customer.id, Call.voided_at.is_(None))  # a voided call leaves the card
-    rows = session.exec(select(Call).where(*live).order_by(Call.at.desc(), Call.id.desc()).limit(calls)).all()
-    count = session.exec(select(func.count()).select_from(Call).where(*live)).one()
-    agents: dict[int, str] = {}
-    for call in rows:
-        if call.agent_id and call.agent_id not in agents:
-            agents[call.agent_id] = session.get(Staff, call.agent_id).name
-    call_rows = [call_info(session, c, customer, agents.get(c.agent_id)) for c in rows]
-    return CustomerView(info(session, customer), call_rows, count, open_items(desk, customer.id))
 
 
 def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo]:

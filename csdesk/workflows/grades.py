@@ -136,7 +136,7 @@ def unmanaged_announcements(desk, settings) -> list:
     (customer, reason, manager) to the manager (when still active) and the first active person above
     them; with no manager, or nobody above, to the department's managers (客服经理), else to the
     escalation.default_assignee of level 2."""
-    from csdesk.workflows.complaints import notice_boss
+    from csdesk.workflows.lookup import notice_boss
     from csdesk.workflows.reminders import Announcement
 
     session = desk.session

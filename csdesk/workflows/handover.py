@@ -5,6 +5,9 @@ complaints.assign_complaint, so each move is a timeline event too), callbacks (r
 new assignee) and their visit series, projects (assign_project; their adjustments and money follow the
 project), customers managed (customers.set_manager). The plan is made first, so `--dry-run` lists exactly
 what a real run moves, and a refusal (a complaint above the new person's level) changes nothing.
+
+Deactivating a person (`staff deactivate`) is here too: it is refused while they still own open work,
+which each area counts (OPEN_WORK below); staff.py does not import the areas.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from dataclasses import dataclass, field
 
 from sqlmodel import select
 
-from csdesk.errors import InvalidValue, PermissionDenied
+from csdesk.errors import Conflict, InvalidValue, PermissionDenied
 from csdesk.i18n import N_, _
 from csdesk.models import Adjustment, Callback, CallbackSeries, Complaint, Customer, Project
 from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, snapshot
-from csdesk.workflows.staff import find_staff, open_work, role_label
+from csdesk.workflows.lookup import find_staff
+from csdesk.workflows.staff import StaffInfo, role_label
+from csdesk.workflows.staff import _info as staff_info
 
 
 # What moves, as `staff handover` shows it (HandoverItem.what stays English: JSON, the desk).
@@ -135,3 +140,65 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     # Adjustments have no person of their own: they follow their project's owner.
     result.left = [f"{n} {label}" for label, n in open_work(session, person.id)]
     return result
+
+
+def _open_complaints_assigned(session, staff_id: int) -> int:
+    from csdesk.workflows.complaint_queries import assigned_open_complaints
+
+    return assigned_open_complaints(session, staff_id)
+
+
+def _open_complaints_owned(session, staff_id: int) -> int:
+    from csdesk.workflows.complaint_queries import owned_open_complaints
+
+    return owned_open_complaints(session, staff_id)
+
+
+def _pending_callbacks(session, staff_id: int) -> int:
+    from csdesk.workflows.callback_stats import pending_callbacks_of
+
+    return pending_callbacks_of(session, staff_id)
+
+
+def _open_projects(session, staff_id: int) -> int:
+    from csdesk.workflows.project_view import open_projects_of
+
+    return open_projects_of(session, staff_id)
+
+
+# Open work that blocks deactivation, as (label, function(session, staff_id) -> count), in the order shown.
+OPEN_WORK = (
+    (N_("projects not yet settled"), _open_projects),
+    (N_("callbacks pending"), _pending_callbacks),
+    (N_("complaints assigned to them, not yet closed"), _open_complaints_assigned),
+    (N_("complaints they own (首问负责), not yet closed"), _open_complaints_owned),
+)
+
+
+def open_work(session, staff_id: int) -> list[tuple[str, int]]:
+    """What the person still owns, area by area: (label in the interface language, count), counts > 0."""
+    return [(_(label), n) for label, fn in OPEN_WORK if (n := fn(session, staff_id))]
+
+
+def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
+    session = desk.session
+    actor = desk.require_rank("supervisor", "deactivating staff")
+    staff = find_staff(session, name, active_only=False)
+    if not staff.active:
+        raise InvalidValue(_("{name} is already inactive").format(name=staff.name))
+    if staff.id == actor.id:
+        raise PermissionDenied(_("{name} cannot deactivate themselves: someone who outranks them does it").format(name=actor.name))
+    # One must outrank the person; directors, whom nobody outranks, may deactivate one another.
+    if ROLE_RANK[staff.role] >= actor.rank and actor.role != "director":
+        raise PermissionDenied(_("{name} ({role}) cannot deactivate a {other_role} ({other}): only someone who outranks them can").format(
+            name=actor.name, role=role_label(actor.role), other_role=role_label(staff.role), other=staff.name))
+    work = open_work(session, staff.id)
+    if work:
+        what = ", ".join(f"{n} {label}" for label, n in work)
+        raise Conflict(_("{name} still owns open work: {what}").format(name=staff.name, what=what),
+                       hint=_("hand it over first: csdesk staff handover {name} --to NAME").format(name=staff.name))
+    before = snapshot(staff)
+    staff.active = False
+    session.add(staff)
+    audit(desk, "staff.deactivate", staff, before=before)
+    return staff_info(session, staff)

@@ -465,7 +465,7 @@ def list_instalments(
     limit: int = 100,
 ) -> tuple[list[InstalmentInfo], int]:
     """Instalments, soonest due first: by default everything still owed (any project stage)."""
-    from csdesk.workflows.customers import find_customer
+    from csdesk.workflows.lookup import find_customer
 
     check_limit(limit)
     session = desk.session

@@ -19,8 +19,8 @@ modules (payment_plans.py, payments_received.py, dunning.py, aging.py, gathered 
 project_view.py import it; it imports none of them at import time. Two calls go the other way, lazily,
 because a stage change moves money rules: handover/acceptance refresh the instalments' due dates and
 acceptance settles a paid-up plan (payment_plans.refresh_due_dates, settle_if_paid). Across areas it
-uses customers (find_customer, and register_section for the customer card's projects and money-owed
-sections) and staff (find_staff); the visit rules hear of handovers and acceptances through
+uses the lookups below the areas (lookup.py: find_customer, find_staff); the customer card's
+projects section and the open-work count are in project_view.py; the visit rules hear of handovers and acceptances through
 hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_view.py):
 nothing here imports callbacks or complaints. Its words are in project_labels.py; the adjustments, the one-screen view and the demo have moved out.
 """
@@ -41,7 +41,7 @@ from csdesk.i18n import N_, _
 from csdesk.models import Adjustment, Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, check_limit, snapshot
-from csdesk.workflows.customers import find_customer, register_section
+from csdesk.workflows.lookup import find_customer
 from csdesk.workflows.project_labels import (  # noqa: F401  (all importable from here, as before the split)
     ADJUSTMENT_STATUSES, ADJUSTMENT_STATUSES_EN, OPEN_ADJUSTMENT, OPEN_STAGES, PAYERS, PAYERS_EN, RESPONSIBLE_EN, RESPONSIBLE_LABELS,
     STAGE_ALIASES, STAGES, STAGES_EN, adjustment_status_label, payer_label, responsible_label, role_label, stage_label,
@@ -152,7 +152,7 @@ def _not_future(desk: Desk, at: datetime, what: str) -> datetime:
 
 def staff_filter(desk: Desk, name: str) -> int:
     """The staff id a list is filtered on: `me` (or 我) is the person acting, as `complaint list --assignee me`."""
-    from csdesk.workflows.staff import find_staff
+    from csdesk.workflows.lookup import find_staff
 
     if name.strip().lower() in ("me", "我"):
         return desk.require_actor().id
@@ -241,7 +241,7 @@ def add_project(
     warranty: str | None = None,
 ) -> ProjectInfo:
     """A new project in stage signed; its owner is the person acting unless another is named."""
-    from csdesk.workflows.staff import find_staff
+    from csdesk.workflows.lookup import find_staff
 
     actor = desk.require_actor()
     session = desk.session
@@ -278,7 +278,7 @@ def edit_project(
 ) -> ProjectInfo:
     """Change a project's details; a new owner is recorded as its own audit entry (project.assign)."""
     from csdesk.workflows.payment_plans import refresh_due_dates
-    from csdesk.workflows.staff import find_staff
+    from csdesk.workflows.lookup import find_staff
 
     desk.require_actor()
     session = desk.session
@@ -551,32 +551,6 @@ def _infos(desk: Desk, rows: list[Project]) -> list[ProjectInfo]:
     ]
 
 
-# --- what other areas show --------------------------------------------------------------------
-
-
-@register_section("projects")
-def _customer_projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    rows = session.exec(select(Project).where(Project.customer_id == customer_id).order_by(Project.id.desc()).limit(20)).all()
-    out = []
-    for p in _infos(desk, rows):
-        out.append({
-            # Keys are the JSON contract; N_ puts them in the catalogue for the card's column headers.
-            N_("code"): p.code, N_("name"): p.name, N_("stage"): p.stage_label, N_("owner"): p.owner,
-            N_("contract"): p.contract, N_("paid"): p.paid, N_("outstanding"): p.outstanding, N_("overdue"): p.overdue,
-            N_("open adjustments"): p.open_adjustments,
-            N_("warranty"): "" if p.in_warranty is None else (
-                _("in warranty to {day}").format(day=p.warranty_end) if p.in_warranty else _("ended {day}").format(day=p.warranty_end)),
-        })
-    return out
-
-
-@register_section("money_owed")
-def _customer_money_owed(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    from csdesk.workflows.dunning import owed_by_customer
-
-    return owed_by_customer(desk, customer_id)
-
-
 # Adjustments, the one-screen project view and the demo's projects live in their own modules, which
 # build on this one (adjustments.py, project_view.py, projects_demo.py). Their names stay importable from
 # here, loaded when first asked for, so that this module never imports them.
@@ -587,7 +561,7 @@ _MOVED = {name: module for module, names in {
         "overdue_adjustments",
     ),
     "project_view": (
-        "ProjectView", "project_view",
+        "ProjectView", "project_view", "customer_projects", "open_projects_of",
     ),
     "projects_demo": (
         "DEMO_KINDS", "DEMO_ITEMS", "DEMO_PROJECTS", "DEMO_PLANS", "demo_projects", "DISTRICT_NAMES",

@@ -11,6 +11,7 @@ from csdesk.i18n import N_, _
 from csdesk.models import Project, Staff
 from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor, Desk, audit, snapshot
 from csdesk.workflows.grades import check_grade, check_lowering, grade_label
+from csdesk.workflows.lookup import find_staff, first_boss, resolve_actor, role_label  # noqa: F401  (importable from here as before)
 
 
 @dataclass
@@ -27,40 +28,10 @@ class StaffInfo:
     grade_label: str = ""
 
 
-def role_label(role: str) -> str:
-    """A role as a person reads it: 客服主管, or in English its key (supervisor)."""
-    from csdesk.i18n import label
-
-    return label(role, ROLE_LABELS.get(role, role))
-
-
 def _info(session, staff: Staff) -> StaffInfo:
     boss = session.get(Staff, staff.reports_to_id) if staff.reports_to_id else None
     return StaffInfo(staff.id, staff.name, staff.role, role_label(staff.role), boss.name if boss else None, staff.email,
                      staff.active, staff.login, staff.grade, grade_label(staff.grade))
-
-
-def find_staff(session, name: str, active_only: bool = True) -> Staff:
-    name = (name or "").strip()
-    staff = session.exec(select(Staff).where(Staff.name == name)).first()
-    if staff is None:
-        raise NotFound(_("no staff member named {name!r}").format(name=name), hint=_("csdesk staff list shows the names"))
-    if active_only and not staff.active:
-        raise InvalidValue(_("{name} is no longer active").format(name=staff.name))
-    return staff
-
-
-def resolve_actor(session, name: str | None) -> Actor | None:
-    """Who is acting; an unknown or inactive name is refused, no name means nobody."""
-    if not name:
-        return None
-    staff = session.exec(select(Staff).where(Staff.name == name.strip())).first()
-    if staff is None:
-        raise PermissionDenied(_("unknown staff member {name!r} given as the person acting").format(name=name),
-                               hint=_("csdesk staff list shows the names"))
-    if not staff.active:
-        raise PermissionDenied(_("{name} is no longer active and cannot act").format(name=staff.name))
-    return Actor(staff.id, staff.name, staff.role)
 
 
 def _check_role(role: str) -> str:
@@ -142,77 +113,6 @@ def list_staff(desk: Desk, include_inactive: bool = False) -> list[StaffInfo]:
     if not include_inactive:
         query = query.where(Staff.active == True)  # noqa: E712
     return [_info(desk.session, s) for s in desk.session.exec(query).all()]
-
-
-# Checks of open work that block deactivation: (label, function(session, staff_id) -> count).
-# Each area adds its own (complaints, callbacks …) through register_open_work.
-OPEN_WORK_CHECKS: list = []
-
-
-def first_boss(session, staff_id: int | None, min_rank: int = 1) -> Staff | None:
-    """The first *active* person above `staff_id` up the reports_to chain whose role ranks at least
-    `min_rank` (1 specialist … 4 director); None when there is none. Escalations and notices use it."""
-    seen: set[int] = set()
-    person = session.get(Staff, staff_id) if staff_id else None
-    boss_id = person.reports_to_id if person else None
-    while boss_id and boss_id not in seen:
-        seen.add(boss_id)
-        boss = session.get(Staff, boss_id)
-        if boss is None:
-            break
-        if boss.active and ROLE_RANK[boss.role] >= min_rank:
-            return boss
-        boss_id = boss.reports_to_id
-    return None
-
-
-def register_open_work(label: str):
-    def deco(fn):
-        OPEN_WORK_CHECKS.append((label, fn))
-        return fn
-
-    return deco
-
-
-@register_open_work(N_("projects not yet settled"))
-def _open_projects(session, staff_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(Project).where(
-            Project.owner_id == staff_id, Project.stage.not_in(("settled", "archived"))
-        )
-    ).one()
-
-
-def open_work(session, staff_id: int) -> list[tuple[str, int]]:
-    import csdesk.workflows.callbacks  # noqa: F401
-    import csdesk.workflows.projects  # noqa: F401  (projects area)
-    import csdesk.workflows.complaints  # noqa: F401  (registers its open-work checks)
-
-    return [(_(label), n) for label, fn in OPEN_WORK_CHECKS if (n := fn(session, staff_id))]
-
-
-def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
-    session = desk.session
-    actor = desk.require_rank("supervisor", "deactivating staff")
-    staff = find_staff(session, name, active_only=False)
-    if not staff.active:
-        raise InvalidValue(_("{name} is already inactive").format(name=staff.name))
-    if staff.id == actor.id:
-        raise PermissionDenied(_("{name} cannot deactivate themselves: someone who outranks them does it").format(name=actor.name))
-    # One must outrank the person; directors, whom nobody outranks, may deactivate one another.
-    if ROLE_RANK[staff.role] >= actor.rank and actor.role != "director":
-        raise PermissionDenied(_("{name} ({role}) cannot deactivate a {other_role} ({other}): only someone who outranks them can").format(
-            name=actor.name, role=role_label(actor.role), other_role=role_label(staff.role), other=staff.name))
-    work = open_work(session, staff.id)
-    if work:
-        what = ", ".join(f"{n} {label}" for label, n in work)
-        raise Conflict(_("{name} still owns open work: {what}").format(name=staff.name, what=what),
-                       hint=_("hand it over first: csdesk staff handover {name} --to NAME").format(name=staff.name))
-    before = snapshot(staff)
-    staff.active = False
-    session.add(staff)
-    audit(desk, "staff.deactivate", staff, before=before)
-    return _info(session, staff)
 
 
 def _check_may_edit(actor: Actor, staff: Staff, changes: set[str]) -> None:
