@@ -214,7 +214,7 @@ def calls_edit(
     ctx: typer.Context,
     call_id: CallId,
     kind: Annotated[str | None, typer.Option("--kind", help="inquiry | complaint | repair | suggestion | followup | payment | other")] = None,
-    summary: Annotated[str | None, typer.Option("--summary")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="The call's summary, corrected.")] = None,
     customer: Annotated[str | None, typer.Option("--customer", help="Move it to this customer (code, phone or name).")] = None,
     project: Annotated[str | None, typer.Option("--project", help="Project code ('' takes it off); must be the customer's.")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When it really happened (not in the future).")] = None,

@@ -27,11 +27,11 @@ def add(
     name: Annotated[str, typer.Argument(help="Customer name (person or contact).")],
     phone: PhoneOpt = None,
     tier: Annotated[str, typer.Option("--tier", help="standard | vip | key")] = "standard",
-    company: Annotated[str | None, typer.Option("--company")] = None,
-    address: Annotated[str | None, typer.Option("--address")] = None,
+    company: Annotated[str | None, typer.Option("--company", help="The customer's company.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="The customer's address.")] = None,
     manager: Annotated[str | None, typer.Option("--manager", help="Account manager (staff name).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Where the customer came from.")] = None,
-    notes: Annotated[str | None, typer.Option("--notes")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Notes on the customer.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Add a customer with one or more phone numbers.
@@ -55,15 +55,15 @@ def add(
 def edit(
     ctx: typer.Context,
     customer: Annotated[str, typer.Argument(help="The customer's code, any of their numbers, or their name.")],
-    name: Annotated[str | None, typer.Option("--name")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The customer's name, corrected.")] = None,
     phone: Annotated[list[str] | None, typer.Option("--add-phone", help="Add a number (repeatable).")] = None,
     remove_phone: Annotated[list[str] | None, typer.Option("--remove-phone", help="Remove a number (repeatable).")] = None,
-    tier: Annotated[str | None, typer.Option("--tier")] = None,
-    company: Annotated[str | None, typer.Option("--company")] = None,
-    address: Annotated[str | None, typer.Option("--address")] = None,
+    tier: Annotated[str | None, typer.Option("--tier", help="standard | vip | key (a key account's manager must be intermediate or senior).")] = None,
+    company: Annotated[str | None, typer.Option("--company", help="The customer's company.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="The customer's address.")] = None,
     manager: Annotated[str | None, typer.Option("--manager", help="Account manager; '' to clear.")] = None,
-    source: Annotated[str | None, typer.Option("--source")] = None,
-    notes: Annotated[str | None, typer.Option("--notes")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Where the customer came from (展会, 转介绍 …).")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Notes on the customer.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change a customer's details or numbers.
@@ -88,7 +88,7 @@ def list_(
     ctx: typer.Context,
     tier: Annotated[str | None, typer.Option("--tier", help="standard | vip | key")] = None,
     search: Annotated[str | None, typer.Option("--search", help="Part of a name, company, code, address or number.")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (the count of all is on stderr).")] = 50,
     unmanaged: Annotated[bool, typer.Option("--unmanaged", help="Only key accounts without a qualified manager (active, intermediate or senior).")] = False,
     json_: JsonOpt = False,
 ) -> None:

@@ -32,7 +32,7 @@ def add(
     name: Annotated[str, typer.Argument(help="Full name, as colleagues know it.")],
     role: Annotated[str, typer.Option("--role", help="specialist | supervisor | manager | director")],
     reports_to: Annotated[str | None, typer.Option("--reports-to", help="Name of their superior (escalations go there).")] = None,
-    email: Annotated[str | None, typer.Option("--email")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="Their email address (for the reminder digests).")] = None,
     login: Annotated[str | None, typer.Option("--login", help="Their operating-system login (PostgreSQL: database role); once anyone has one, csdesk acts as the login's person.")] = None,
     grade: Annotated[str | None, typer.Option("--grade", help=GRADE_HELP)] = None,
     json_: JsonOpt = False,
