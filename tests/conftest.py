@@ -38,6 +38,8 @@ def _environment(tmp_path, monkeypatch):
     monkeypatch.delenv("CSDESK_AGENT", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
+    # A report on a (pseudo-)terminal goes through the pager: in tests it must never wait for a key.
+    monkeypatch.setenv("PAGER", "cat")
     # The interface is Chinese by default; tests written against the English messages ask for English,
     # and tests of the Chinese interface delete this (tests/test_i18n.py).
     monkeypatch.setenv("CSDESK_LANG", "en")
