@@ -288,6 +288,7 @@ class Callback(SQLModel, table=True):
         sa.Index("ix_callback_customer_status", "customer_id", "status"),
         sa.Index("ix_callback_status_closed", "status", "closed_at"),
         sa.Index("ux_callback_series_seq", "series_id", "seq", unique=True),
+        sa.Index("ix_callback_first_due_at", "first_due_at"),  # reports: the visits first due in a period (0014)
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -397,6 +398,8 @@ class PaymentAllocation(SQLModel, table=True):
     """How much of one payment (or reversal) went to one instalment."""
 
     __tablename__ = "payment_allocation"
+    # The aging as of a past day sums the allocations per instalment from this index alone (0014).
+    __table_args__ = (sa.Index("ix_payment_allocation_instalment_payment", "instalment_id", "payment_id", "amount_fen"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     payment_id: int = Field(foreign_key="payment.id", index=True)
     instalment_id: int = Field(foreign_key="instalment.id", index=True)
