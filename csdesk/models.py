@@ -42,6 +42,23 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        # SQLite keeps the text SQLAlchemy wrote ("2026-11-30 16:00:00.000000"): read it with
+        # datetime.fromisoformat instead of SQLAlchemy's regular expression and a second step (a report
+        # reads hundreds of thousands of them).
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse, utc = datetime.fromisoformat, timezone.utc
+
+        def process(value):
+            if value is None:
+                return None
+            if value.__class__ is not str:
+                return value.replace(tzinfo=utc)
+            return parse(value).replace(tzinfo=utc)
+
+        return process
+
 
 def utc_column(index: bool = False, nullable: bool = True):
     return Field(default=None, sa_type=UTCDateTime, index=index, nullable=nullable)

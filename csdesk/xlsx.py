@@ -240,11 +240,13 @@ class CellWriter:
         at_time = number if dates else self.style(DATETIME_FORMAT)
         text = self.text
         of_kind = self.of_kind
+        bodies = self._bodies  # cleared in place when full, never replaced: safe to hold here
 
         def put(ref: str, v: Any) -> str:
             cls = v.__class__
             if cls is str:
-                return text(ref, v)
+                body = bodies.get(v)  # a text seen before: its cell body without a call to text()
+                return f'<c r="{ref}"{body}' if body is not None else text(ref, v)
             if cls is int or cls is Decimal or cls is float:
                 return f'<c r="{ref}"{number}><v>{v}</v></c>'
             if v is None:
