@@ -9,7 +9,7 @@ from pathlib import Path
 import csdesk.workflows as workflows
 
 HERE = Path(workflows.__file__).parent
-AREA = ("projects", "project_labels", "adjustments", "project_view", "projects_demo",
+AREA = ("projects", "project_labels", "adjustments", "project_screen", "demo_projects",
         "payments", "payment_plans", "payments_received", "dunning", "aging")
 
 
@@ -53,4 +53,4 @@ def test_the_direction_of_use():
     # the money modules build on projects and payment_plans, never on each other sideways or on the view
     assert top_level_imports("payment_plans") & set(AREA) == {"projects", "project_labels"}
     for module in ("payments_received", "dunning", "aging", "adjustments"):
-        assert not top_level_imports(module) & {"project_view", "projects_demo", "payments"}, module
+        assert not top_level_imports(module) & {"project_screen", "demo_projects", "payments"}, module

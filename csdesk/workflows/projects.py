@@ -16,12 +16,12 @@ the company pays for it by default, out of warranty the customer.
 
 Direction of use. This module is the base of the projects-and-money area: adjustments.py, the money
 modules (payment_plans.py, payments_received.py, dunning.py, aging.py, gathered by payments.py) and
-project_view.py import it; it imports none of them at import time. Two calls go the other way, lazily,
+project_screen.py import it; it imports none of them at import time. Two calls go the other way, lazily,
 because a stage change moves money rules: handover/acceptance refresh the instalments' due dates and
 acceptance settles a paid-up plan (payment_plans.refresh_due_dates, settle_if_paid). Across areas it
 uses the lookups below the areas (lookup.py: find_customer, find_staff); the customer card's
-projects section and the open-work count are in project_view.py; the visit rules hear of handovers and acceptances through
-hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_view.py):
+projects section and the open-work count are in project_screen.py; the visit rules hear of handovers and acceptances through
+hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_screen.py):
 nothing here imports callbacks or complaints. Its words are in project_labels.py; the adjustments, the one-screen view and the demo have moved out.
 """
 
@@ -552,7 +552,7 @@ def _infos(desk: Desk, rows: list[Project]) -> list[ProjectInfo]:
 
 
 # Adjustments, the one-screen project view and the demo's projects live in their own modules, which
-# build on this one (adjustments.py, project_view.py, projects_demo.py). Their names stay importable from
+# build on this one (adjustments.py, project_screen.py, demo_projects.py). Their names stay importable from
 # here, loaded when first asked for, so that this module never imports them.
 _MOVED = {name: module for module, names in {
     "adjustments": (
@@ -560,10 +560,10 @@ _MOVED = {name: module for module, names in {
         "finish_adjustment", "accept_adjustment", "reject_adjustment", "edit_adjustment", "list_adjustments",
         "overdue_adjustments",
     ),
-    "project_view": (
+    "project_screen": (
         "ProjectView", "project_view", "customer_projects", "open_projects_of",
     ),
-    "projects_demo": (
+    "demo_projects": (
         "DEMO_KINDS", "DEMO_ITEMS", "DEMO_PROJECTS", "DEMO_PLANS", "demo_projects", "DISTRICT_NAMES",
     ),
 }.items() for name in names}
