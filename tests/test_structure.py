@@ -78,9 +78,6 @@ ALLOWED = {
     ("payment_plans", "projects"),
     ("payment_plans", "project_labels"),
     ("payments_received", "projects"),
-    # The one upward money edge, lazy: a stage change (handover, acceptance) refreshes the instalments'
-    # due dates and settles a paid-up plan.
-    ("projects", "payment_plans"),
 }
 
 

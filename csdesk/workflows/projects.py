@@ -16,9 +16,10 @@ the company pays for it by default, out of warranty the customer.
 
 Direction of use. This module is the base of the projects-and-money area: adjustments.py, the money
 modules (payment_plans.py, payments_received.py, dunning.py, aging.py, gathered by payments.py) and
-project_screen.py import it; it imports none of them at import time. Two calls go the other way, lazily,
-because a stage change moves money rules: handover/acceptance refresh the instalments' due dates and
-acceptance settles a paid-up plan (payment_plans.refresh_due_dates, settle_if_paid). Across areas it
+project_screen.py import it; it imports none of them. A stage change moves money rules, so it fires
+hooks that payment_plans.py answers: `project_dates_changed` (signing, handover, acceptance dates set
+or moved: the instalments' due dates follow) and `project_stage_changed` (accepted or resumed: a paid-up
+plan settles the project). Across areas it
 uses the lookups below the areas (lookup.py: find_customer, find_staff); the customer card's
 projects section and the open-work count are in project_screen.py; the visit rules hear of handovers and acceptances through
 hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_screen.py):
@@ -277,7 +278,6 @@ def edit_project(
     contract: Decimal | None = None,
 ) -> ProjectInfo:
     """Change a project's details; a new owner is recorded as its own audit entry (project.assign)."""
-    from csdesk.workflows.payment_plans import refresh_due_dates
     from csdesk.workflows.lookup import find_staff
 
     desk.require_actor()
@@ -330,7 +330,7 @@ def edit_project(
     if not changed:
         raise InvalidValue(_("nothing to change (give at least one new value)"))
     if signed is not None:
-        refresh_due_dates(desk, project)
+        _fire("project_dates_changed", desk, project)
     if owner_changed:
         audit(desk, "project.assign", project,
               before={"owner_id": before["owner_id"], "owner": _owner_name(session, before["owner_id"])},
@@ -370,8 +370,6 @@ def assign_project(desk: Desk, code: str, owner: str) -> ProjectInfo:
 
 def handover_project(desk: Desk, code: str, at: datetime | None = None) -> ProjectInfo:
     """摆场完成/交房/交付: the project is handed over; the warranty starts and the visit rules fire."""
-    from csdesk.workflows.payment_plans import refresh_due_dates
-
     desk.require_actor()
     session = desk.session
     project = find_project(session, code)
@@ -388,7 +386,7 @@ def handover_project(desk: Desk, code: str, at: datetime | None = None) -> Proje
     project.stage = "handed_over"
     session.add(project)
     audit(desk, "project.handover", project, before=before)
-    refresh_due_dates(desk, project)
+    _fire("project_dates_changed", desk, project)
     _fire("project_handed_over", desk, project)
     return _info(desk, project)
 
@@ -398,8 +396,6 @@ def accept_project(
 ) -> ProjectInfo:
     """验收: the customer accepts the project. Refused while adjustments are open, unless a supervisor or
     above overrides with a reason. Settles at once if the plan is already paid in full."""
-    from csdesk.workflows.payment_plans import refresh_due_dates, settle_if_paid
-
     actor = desk.require_actor()
     session = desk.session
     project = find_project(session, code)
@@ -440,9 +436,9 @@ def accept_project(
               after={"accepted_at": after["accepted_at"], "stage": after["stage"], "override": after["override"]})
     else:
         audit(desk, "project.accept", project, before=before)
-    refresh_due_dates(desk, project)
+    _fire("project_dates_changed", desk, project)
     _fire("project_accepted", desk, project)
-    settle_if_paid(desk, project)
+    _fire("project_stage_changed", desk, project)
     return _info(desk, project)
 
 
@@ -475,8 +471,6 @@ def shelve_project(desk: Desk, code: str, reason: str) -> ProjectInfo:
 
 def resume_project(desk: Desk, code: str) -> ProjectInfo:
     """Take a shelved project back to the stage its dates say (signed, handed over or accepted)."""
-    from csdesk.workflows.payment_plans import settle_if_paid
-
     desk.require_rank("supervisor", _("resuming a shelved project"))
     project = find_project(desk.session, code)
     if project.stage != "shelved":
@@ -486,7 +480,7 @@ def resume_project(desk: Desk, code: str) -> ProjectInfo:
     desk.session.add(project)
     audit(desk, "project.resume", project, before=before)
     if project.stage == "accepted":
-        settle_if_paid(desk, project)
+        _fire("project_stage_changed", desk, project)
     return _info(desk, project)
 
 
