@@ -24,7 +24,8 @@ from csdesk.models import CollectionStep, Customer, Instalment, PaymentAllocatio
 from csdesk.money import from_fen, parse_amount, round_fen, split_exact, to_fen
 from csdesk.workflows import Desk, audit, check_limit, hooks, snapshot
 from csdesk.workflows.project_labels import stage_label
-from csdesk.workflows.projects import ProjectInfo, _text, find_project, local_date, project_info, staff_filter, today
+from csdesk.workflows.lookup import find_project, local_date, project_text as _text, staff_filter, today
+from csdesk.workflows.projects import ProjectInfo, project_info
 
 
 EVENTS = {"sign": "签约", "handover": "交付", "accept": "验收", "date": "固定日期"}

@@ -28,7 +28,6 @@ nothing here imports callbacks or complaints. Its words are in project_labels.py
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -43,13 +42,15 @@ from csdesk.models import Adjustment, Customer, Instalment, Payment, PaymentAllo
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.lookup import find_customer
+from csdesk.workflows.lookup import (  # noqa: F401  (the project lookups live below the areas; importable from here as before)
+    find_project, local_date, project_text as _text, staff_filter, today,
+)
 from csdesk.workflows.project_labels import (  # noqa: F401  (all importable from here, as before the split)
     ADJUSTMENT_STATUSES, ADJUSTMENT_STATUSES_EN, OPEN_ADJUSTMENT, OPEN_STAGES, PAYERS, PAYERS_EN, RESPONSIBLE_EN, RESPONSIBLE_LABELS,
     STAGE_ALIASES, STAGES, STAGES_EN, adjustment_status_label, payer_label, responsible_label, role_label, stage_label,
 )
 
 
-_PROJECT_CODE = re.compile(r"^P?\d{1,10}$", re.I)
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -84,29 +85,6 @@ class ProjectInfo:
 # --- lookups and helpers ----------------------------------------------------------------------
 
 
-def find_project(session, code: str) -> Project:
-    """A project by its code (P000012); a bare number is read as that code."""
-    raw = (code or "").strip()
-    if not raw:
-        raise InvalidValue(_("no project given (use a code like P000012)"))
-    if not _PROJECT_CODE.match(raw):
-        raise NotFound(_("no project with code {code} (codes look like P000012)").format(code=repr(raw)))
-    digits = raw.upper().lstrip("P")
-    code = f"P{int(digits):06d}"
-    project = session.exec(select(Project).where(Project.code == code)).first()
-    if project is None:
-        raise NotFound(_("no project with code {code}").format(code=code), hint=_("csdesk project list shows the projects"))
-    return project
-
-
-def today(desk: Desk) -> date:
-    return desk.now.astimezone(desk.tz).date()
-
-
-def local_date(value: datetime | None, tz) -> date | None:
-    return value.astimezone(tz).date() if value is not None else None
-
-
 def warranty_end(project: Project, tz) -> date | None:
     from dateutil.relativedelta import relativedelta
 
@@ -132,32 +110,10 @@ def parse_warranty(text: str) -> int:
     return months
 
 
-def _text(value: str | None, what: str, limit: int, required: bool = False, lines: bool = True) -> str | None:
-    from csdesk.text import check_text
-
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise InvalidValue(_("{what} cannot be empty").format(what=_(what)))
-        return None
-    if len(value) > limit:
-        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=_(what), limit=limit))
-    return check_text(value, _(what), lines)
-
-
 def _not_future(desk: Desk, at: datetime, what: str) -> datetime:
     if at > desk.now + timedelta(minutes=5):
         raise InvalidValue(_("{what} cannot be in the future (check --at)").format(what=_(what)))
     return at
-
-
-def staff_filter(desk: Desk, name: str) -> int:
-    """The staff id a list is filtered on: `me` (or 我) is the person acting, as `complaint list --assignee me`."""
-    from csdesk.workflows.lookup import find_staff
-
-    if name.strip().lower() in ("me", "我"):
-        return desk.require_actor().id
-    return find_staff(desk.session, name, active_only=False).id
 
 
 def _owner_name(session, owner_id: int | None) -> str | None:
