@@ -70,12 +70,10 @@ def cross_area_edges() -> set[tuple[str, str]]:
 # The edges between areas that remain, (importer, imported), with the reason. Remove an entry when its edge
 # goes; never add one without moving the crossing above the areas first.
 ALLOWED = {
-    # Money builds on projects (a plan, a payment, a dunning step belongs to a project): find_project and the
-    # dates are below both (lookup.py); what remains is the words of the stages and roles (project_labels)
-    # and the plan view's project header (ProjectInfo/project_info). Downward, never the other way.
-    ("dunning", "project_labels"),
+    # Money builds on projects (a plan belongs to a project): find_project, the dates and the stages' words
+    # are below both (lookup.py); what remains is the plan view's project header (ProjectInfo, project_info,
+    # with the project's money summary). Downward, never the other way.
     ("payment_plans", "projects"),
-    ("payment_plans", "project_labels"),
 }
 
 

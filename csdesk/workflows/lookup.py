@@ -239,3 +239,23 @@ def staff_filter(desk: Desk, name: str) -> int:
     if name.strip().lower() in ("me", "我"):
         return desk.require_actor().id
     return find_staff(desk.session, name, active_only=False).id
+
+
+# The stages of a project, in Chinese (also the Chinese accepted as input and what the reports read) and in
+# English: the projects area and the money modules both show them (the other project words: project_labels.py).
+STAGES = {
+    "signed": "已签约", "handed_over": "已交付", "accepted": "已验收",
+    "settled": "已结清", "archived": "已归档", "shelved": "已搁置",
+}
+
+
+STAGES_EN = {
+    "signed": "signed", "handed_over": "handed over", "accepted": "accepted",
+    "settled": "settled", "archived": "archived", "shelved": "shelved",
+}
+
+
+def stage_label(stage: str) -> str:
+    from csdesk.i18n import label
+
+    return label(STAGES_EN.get(stage, stage), STAGES.get(stage, stage))

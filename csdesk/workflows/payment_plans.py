@@ -23,8 +23,7 @@ from csdesk.i18n import N_, _, label
 from csdesk.models import CollectionStep, Customer, Instalment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, parse_amount, round_fen, split_exact, to_fen
 from csdesk.workflows import Desk, audit, check_limit, hooks, snapshot
-from csdesk.workflows.project_labels import stage_label
-from csdesk.workflows.lookup import find_project, local_date, project_text as _text, staff_filter, today
+from csdesk.workflows.lookup import find_project, local_date, project_text as _text, stage_label, staff_filter, today
 from csdesk.workflows.projects import ProjectInfo, project_info
 
 
