@@ -10,7 +10,7 @@ import pytest
 from conftest import NOW
 from csdesk.errors import InvalidValue
 from csdesk.workflows.audit_trail import list_audit
-from csdesk.workflows.calls import log_call
+from csdesk.workflows.call_intake import log_call
 from csdesk.workflows.customers import add_customer, edit_customer
 
 

@@ -150,7 +150,7 @@ def test_schedule_needs_someone_acting(act):
 
 
 def test_schedule_for_a_project_or_a_call_finds_the_customer(act):
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
 
     pid = add_project(act.db, "P000001", 1)
     [c] = schedule(act, sh(2026, 11, 25, 10), phone=None, subject="project:P1").callbacks

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import NOW
 from csdesk.errors import InvalidValue, NotFound, PermissionDenied
-from csdesk.workflows.calls import list_calls, log_call
+from csdesk.workflows.call_intake import log_call
+from csdesk.workflows.calls import list_calls
 from csdesk.workflows.customers import add_customer
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound, PermissionDenied
-from csdesk.workflows.calls import edit_call, list_calls, log_call, show_call, void_call
+from csdesk.workflows.call_intake import log_call
+from csdesk.workflows.calls import edit_call, list_calls, show_call, void_call
 from csdesk.workflows.customers import add_customer
 from csdesk.workflows.customer_card import customer_view
 from tests.conftest import NOW, TZ

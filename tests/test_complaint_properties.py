@@ -60,7 +60,7 @@ def _run(db, who, now, fn):
 def _apply(db, story, morning: datetime | None) -> list[str]:
     """Record the story; live (each entry at its own time) or, with `morning`, typed then with --at."""
     from csdesk import config
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
     from csdesk.workflows.reminders import remind_run
 
     opened: list[int] = []

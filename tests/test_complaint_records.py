@@ -277,7 +277,7 @@ def test_callback_done_at_is_accepted_after_the_resolution_even_if_the_visit_was
 
 
 def test_callback_done_at_is_accepted_after_the_call_that_made_the_promise(act):
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
 
     call = act("王芳", sh(2026, 11, 24, 10), lambda d: log_call(d, PHONE, "inquiry", "问报价", at=sh(2026, 11, 24, 9))).call
     cb = act("王芳", sh(2026, 11, 24, 10), lambda d: CB.schedule_callback(

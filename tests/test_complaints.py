@@ -525,7 +525,7 @@ def test_due_within_counts_business_time(desk_):
 
 
 def test_log_call_can_open_the_complaint_from_the_call(desk_):
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
 
     logged = desk_("王芳", sh(2026, 11, 24, 10), lambda d: log_call(
         d, "138 1234 5678", "complaint", "安装师傅迟到两小时", at=sh(2026, 11, 24, 9, 40), open_complaint=True,

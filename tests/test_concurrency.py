@@ -31,7 +31,7 @@ url, agent, k, calls, complaints, shared, gate = sys.argv[1:8]
 k, calls, complaints, shared = int(k), int(calls), int(complaints), int(shared)
 
 from csdesk.commands.common import State
-from csdesk.workflows.calls import log_call
+from csdesk.workflows.call_intake import log_call
 
 state = State(db=url, acting=agent)
 runner = app = None

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from csdesk.errors import InvalidTransition, InvalidValue, NotFound, PermissionDenied
-from csdesk.workflows.calls import log_call, void_call
+from csdesk.workflows.call_intake import log_call
+from csdesk.workflows.calls import void_call
 from csdesk.workflows.customers import add_customer, find_customer, list_customers
 from csdesk.workflows.customer_card import customer_view
 from csdesk.workflows.merge import merge_customers

@@ -236,7 +236,7 @@ def test_list_limit_reports_total(several):
 
 
 def test_customer_view_shows_latest_calls(zhang):
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
 
     with zhang.desk(as_="王芳") as desk:
         for i in range(12):

@@ -46,7 +46,7 @@ def source(tmp_path) -> conftest.TestDB:
     from csdesk.db import Database, resolve
     from csdesk.migrations import upgrade
     from csdesk.models import Project, Staff
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
     from csdesk.workflows.customers import add_customer
     from csdesk.workflows.staff import add_staff
 
@@ -77,7 +77,7 @@ def source(tmp_path) -> conftest.TestDB:
 
 
 def test_copy_moves_every_row_and_new_ids_continue(source, db):
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
     from csdesk.workflows.dbcopy import copy_database
 
     before = _rows(source.database)

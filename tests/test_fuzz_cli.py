@@ -157,7 +157,7 @@ def desk_with_data(team):
     from typer.testing import CliRunner
 
     from csdesk.cli import app
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
     from csdesk.workflows.customers import add_customer
 
     with team.desk(as_="王芳") as desk:

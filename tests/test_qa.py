@@ -32,7 +32,8 @@ def at(text: str) -> datetime:
 def qa(team):
     """The team (陈总 → 张强 → 李娜 → 王芳) plus 赵敏 under 李娜, 周涛 (supervisor) under 张强 and 孙磊 under 周涛;
     November calls: 王芳 8 (one voided), 赵敏 6, 孙磊 2, 李娜 2, and one October call of 王芳."""
-    from csdesk.workflows.calls import log_call, void_call
+    from csdesk.workflows.call_intake import log_call
+    from csdesk.workflows.calls import void_call
     from csdesk.workflows.staff import add_staff
 
     if team.restore("qa-calls"):

@@ -38,7 +38,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def week(team):
     from csdesk.workflows.callbacks import schedule_callback
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
     from csdesk.workflows.complaints import open_complaint
     from csdesk.workflows.payments import make_plan, record_payment
     from csdesk.workflows.projects import add_project, handover_project

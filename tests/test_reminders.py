@@ -13,7 +13,7 @@ import pytest
 
 from csdesk import config as cfg
 from csdesk.workflows import reminders
-from csdesk.workflows.calls import log_call
+from csdesk.workflows.call_intake import log_call
 
 from conftest import NOW
 

@@ -137,7 +137,7 @@ def test_phones_are_masked_unless_a_manager_unmasks(month, tmp_path):
 
 def test_text_that_looks_like_a_formula_is_written_as_text(team, tmp_path):
     from csdesk.workflows import complaints as cp
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
     from csdesk.xlsx import Col, SheetSpec, csv_field, write_workbook
 
     risky = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3+4", "@SUM(A1)"]

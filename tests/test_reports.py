@@ -63,7 +63,7 @@ def _build(db) -> None:
     from csdesk.workflows import complaints as cp
     from csdesk.workflows import payments as pay
     from csdesk.workflows import projects as pj
-    from csdesk.workflows.calls import log_call
+    from csdesk.workflows.call_intake import log_call
 
     def desk(who, when):
         return db.desk(as_=who, now=at(when))

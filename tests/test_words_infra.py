@@ -16,7 +16,7 @@ import pytest
 
 from csdesk import i18n
 from csdesk.workflows import reminders
-from csdesk.workflows.calls import log_call
+from csdesk.workflows.call_intake import log_call
 
 # English words that the infrastructure's own messages use: none may show in Chinese output.
 ENGLISH = re.compile(r"\b(database|integrity|values|schema|current|Reminder|announced|breach|would|Table|Rows|File|"

@@ -34,7 +34,7 @@ def log_call(
     Example: csdesk log-call --phone 138-1234-5678 --kind repair --summary "卫生间漏水" --at "today 14:30"
     """
     from csdesk import dates
-    from csdesk.workflows.calls import log_call as log
+    from csdesk.workflows.call_intake import log_call as log
 
     st = state(ctx)
     tz = st.settings.tz

@@ -214,7 +214,7 @@ def show(ctx: typer.Context, code: CodeArg, json_: JsonOpt = False) -> None:
 
     Example: csdesk project show P000012
     """
-    from csdesk.workflows.project_view import project_view
+    from csdesk.workflows.project_screen import project_view
 
     st = state(ctx)
     view = st.read(lambda desk: project_view(desk, code))

@@ -504,7 +504,7 @@ class CustomerScreen(DeskScreen):
             if values is None:
                 return
             from csdesk import dates
-            from csdesk.workflows.calls import log_call
+            from csdesk.workflows.call_intake import log_call
 
             at = self.backend.parse_when(values["at"])
             duration = dates.parse_duration(values["duration"]) if values["duration"] else None

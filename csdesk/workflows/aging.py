@@ -15,7 +15,7 @@ from csdesk.i18n import _
 from csdesk.models import Customer, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen
 from csdesk.workflows import Desk, check_limit
-from csdesk.workflows.projects import today
+from csdesk.workflows.lookup import today
 
 
 BY = ("customer", "project", "owner")

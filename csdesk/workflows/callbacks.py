@@ -329,7 +329,7 @@ def record_attempt(
 
     follow_up: list[str] = []
     if outcome == "reached" and is_complaint_visit:
-        line = hooks.ask("complaint_visit_reached", desk, cb)  # closes or reopens it: complaint_visits.py
+        line = hooks.ask("complaint_visit_reached", desk, cb)  # closes or reopens it: visit_loop.py
         if line:
             follow_up.append(line)
     if cb.status != "pending" and cb.series_id:

@@ -34,7 +34,7 @@ class CallerBrief:
     money_overdue: Decimal = Decimal("0.00")  # outstanding on instalments past their due day
     instalments: list[Any] = field(default_factory=list)  # the oldest overdue ones (payments.InstalmentInfo)
     instalments_total: int = 0
-    calls: list[Any] = field(default_factory=list)  # the latest calls before this one (customers.CallInfo)
+    calls: list[Any] = field(default_factory=list)  # the latest calls before this one (calls.CallInfo)
     calls_total: int = 0
 
 
@@ -43,7 +43,8 @@ def caller_brief(desk: Desk, customer_id: int, exclude_call: int | None = None, 
     from csdesk.money import from_fen
     from csdesk.workflows.callbacks import list_callbacks
     from csdesk.workflows.complaints import list_complaints
-    from csdesk.workflows.customers import call_info, tier_label
+    from csdesk.workflows.calls import call_info
+    from csdesk.workflows.customers import tier_label
     from csdesk.workflows.payments import list_instalments
 
     session = desk.session

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import select
 
@@ -14,9 +13,7 @@ from csdesk.i18n import N_, _
 from csdesk.models import Call, Customer, Project, Staff
 from csdesk.workflows import ROLE_RANK, Desk, audit, check_limit, snapshot
 from csdesk.workflows.lookup import CHOICE_NAMES, check_choice, choice_label  # noqa: F401  (importable from here as before)
-from csdesk.workflows.customers import (
-    CallInfo, _text, call_info, create_customer, customer_by_phone, find_customer,
-)
+from csdesk.workflows.lookup import find_customer
 
 KINDS = {
     "inquiry": "咨询", "complaint": "投诉", "repair": "报修", "suggestion": "建议",
@@ -27,13 +24,25 @@ DIRECTIONS = {"in": "来电", "out": "去电"}
 
 
 @dataclass
-class CallLogged:
-    call: CallInfo
+class CallInfo:
+    id: int
+    at: datetime
+    direction: str
+    channel: str
+    kind: str
+    summary: str
     customer_code: str
     customer_name: str | None
-    new_customer: bool
-    brief: Any = None  # what the agent needs while the customer is on the line (caller_brief.CallerBrief)
-    complaint: Any = None  # the complaint opened from this call (log-call --open-complaint): a ComplaintInfo
+    phone: str | None
+    agent: str | None
+    duration_s: int | None
+    project: str | None = None
+    complaint_id: int | None = None
+    resolved: bool = False  # settled on first contact
+    voided_at: datetime | None = None  # calls void: out of lists, counts and reports, still readable
+    voided_by: str | None = None
+    void_reason: str | None = None
+    recording: str | None = None  # the phone system's reference to the call's recording (quality checks)
 
 
 def check_recording(value: str) -> str | None:
@@ -47,35 +56,10 @@ def check_recording(value: str) -> str | None:
     return value or None
 
 
-def log_call(
-    desk: Desk,
-    phone: str,
-    kind: str,
-    summary: str,
-    name: str | None = None,
-    channel: str = "phone",
-    direction: str = "in",
-    at: datetime | None = None,
-    duration: timedelta | None = None,
-    project: str | None = None,
-    resolved: bool = False,
-    open_complaint: bool = False,
-    severity: str | None = None,
-    category: str | None = None,
-    recording: str | None = None,
-) -> CallLogged:
-    """Log a call. A known number finds its customer; an unknown one creates one (named, or unnamed).
-
-    `open_complaint` (complaint calls only) also opens a complaint from the call, at the call's time,
-    with `severity` (default normal) and `category` (default other), and links the call to it.
-    """
-    session = desk.session
-    actor = desk.require_actor()
+def check_call(desk: Desk, kind: str, summary: str, channel: str, direction: str,
+               at: datetime | None) -> tuple[str, str, str, str, datetime]:
+    """The call's kind, summary, channel, direction and time, checked before anything is written."""
     kind = check_choice(kind, KINDS, "kind")
-    if open_complaint and kind != "complaint":
-        raise InvalidValue(_("--open-complaint is for complaint calls (--kind complaint)"))
-    if not open_complaint and (severity or category):
-        raise InvalidValue(_("--severity and --category go with --open-complaint"))
     channel = check_choice(channel, CHANNELS, "channel")
     direction = check_choice(direction, DIRECTIONS, "direction")
     summary = (summary or "").strip()
@@ -89,18 +73,28 @@ def log_call(
     at = at or desk.now
     if at > desk.now + timedelta(minutes=5):
         raise InvalidValue(_("a call cannot be logged in the future (check --at)"))
-    number = phones.normalize(phone)
-    customer = customer_by_phone(session, number)
-    new = customer is None
-    if new:
-        customer = create_customer(desk, name, [number], source="call")
-    elif name and name.strip() and not customer.name:
-        # The unnamed caller of an earlier call says who they are: complete the record.
-        before = snapshot(customer)
-        customer.name = _text(name, "name", 100, lines=False)
-        customer.updated_at = desk.now
-        session.add(customer)
-        audit(desk, "customer.edit", customer, before=before)
+    return kind, summary, channel, direction, at
+
+
+def record_call(
+    desk: Desk,
+    customer: Customer,
+    phone: str,
+    number: str,
+    kind: str,
+    summary: str,
+    channel: str,
+    direction: str,
+    at: datetime,
+    duration: timedelta | None = None,
+    project: str | None = None,
+    resolved: bool = False,
+    recording: str | None = None,
+) -> Call:
+    """Write one call of a known customer (values checked by check_call), audited. Logging a call from
+    the command line (finding or creating the caller, opening a complaint) is call_intake.log_call."""
+    session = desk.session
+    actor = desk.require_actor()
     project_id = None
     if project:
         row = session.exec(select(Project).where(Project.code == project.strip().upper())).first()
@@ -118,18 +112,7 @@ def log_call(
     )
     session.add(call)
     audit(desk, "call.log", call)
-    complaint = None
-    if open_complaint:
-        from csdesk.workflows.complaints import open_complaint as open_from_call
-
-        complaint = open_from_call(desk, severity=severity or "normal", category=category or "other",
-                                   call_id=call.id, customer_id=customer.id, project=project)
-    from csdesk.workflows.caller_brief import caller_brief
-
-    return CallLogged(
-        call_info(session, call, customer, actor.name), customer.code, customer.name, new,
-        caller_brief(desk, customer.id, exclude_call=call.id), complaint,
-    )
+    return call
 
 
 def _call_filters(desk: Desk, since, until, agent, kind, customer) -> list:
@@ -330,3 +313,18 @@ def move_calls(desk: Desk, from_customer_id: int, to_customer_id: int) -> list[C
         session.add(call)
         audit(desk, "call.merge", call, before=before)
     return list(rows)
+
+
+def call_info(session, call: Call, customer: Customer | None = None, agent_name: str | None = None) -> CallInfo:
+    from csdesk.models import Project
+
+    customer = customer or session.get(Customer, call.customer_id)
+    if agent_name is None and call.agent_id:
+        agent_name = session.get(Staff, call.agent_id).name
+    project = session.get(Project, call.project_id).code if call.project_id else None
+    voided_by = session.get(Staff, call.voided_by_id).name if call.voided_by_id else None
+    return CallInfo(
+        call.id, call.at, call.direction, call.channel, call.kind, call.summary, customer.code, customer.name,
+        call.phone, agent_name, call.duration_s, project, call.complaint_id, call.first_contact_resolved,
+        call.voided_at, voided_by, call.void_reason, call.recording,
+    )

@@ -21,7 +21,7 @@ How time is kept
 Modules: complaint_rules.py (settings, labels, the SLA computed from events), complaint_records.py (results,
 loading, recording an event, who handles a level), this file (every action), complaint_queries.py (lists,
 the view, the SLA explained, the watch) and complaint_demo.py. The complaint ↔ return-visit loop lives
-above this area and the callbacks area, in complaint_visits.py.
+above this area and the callbacks area, in visit_loop.py.
 
 States: open (待响应) → acknowledged (处理中) → resolved (已解决) → closed (已关闭); open/acknowledged
 ⇄ on_hold (挂起); resolved/closed → reopened, back to acknowledged.

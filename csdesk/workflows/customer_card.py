@@ -12,7 +12,8 @@ from sqlmodel import func, select
 from csdesk.i18n import N_, _
 from csdesk.models import Call, Staff
 from csdesk.workflows import Desk
-from csdesk.workflows.customers import CustomerView, call_info, info
+from csdesk.workflows.calls import call_info
+from csdesk.workflows.customers import CustomerView, info
 from csdesk.workflows.lookup import find_customer
 
 SECTION_TITLES = {
@@ -34,7 +35,7 @@ def _callbacks(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
 
 
 def _projects(session, customer_id: int, desk: Desk) -> list[dict[str, Any]]:
-    from csdesk.workflows.project_view import customer_projects
+    from csdesk.workflows.project_screen import customer_projects
 
     return customer_projects(session, customer_id, desk)
 

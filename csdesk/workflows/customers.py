@@ -12,7 +12,7 @@ from sqlmodel import func, or_, select
 from csdesk import phones
 from csdesk.errors import Conflict, InvalidValue, NotFound
 from csdesk.i18n import N_, _
-from csdesk.models import Call, Customer, CustomerPhone, Staff
+from csdesk.models import Customer, CustomerPhone, Staff
 from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.grades import check_customer
 from csdesk.workflows.lookup import (  # noqa: F401  (the lookups live below the areas; importable from here as before)
@@ -52,31 +52,9 @@ class CustomerInfo:
 
 
 @dataclass
-class CallInfo:
-    id: int
-    at: datetime
-    direction: str
-    channel: str
-    kind: str
-    summary: str
-    customer_code: str
-    customer_name: str | None
-    phone: str | None
-    agent: str | None
-    duration_s: int | None
-    project: str | None = None
-    complaint_id: int | None = None
-    resolved: bool = False  # settled on first contact
-    voided_at: datetime | None = None  # calls void: out of lists, counts and reports, still readable
-    voided_by: str | None = None
-    void_reason: str | None = None
-    recording: str | None = None  # the phone system's reference to the call's recording (quality checks)
-
-
-@dataclass
 class CustomerView:
     customer: CustomerInfo
-    calls: list[CallInfo]
+    calls: list[Any]  # the latest calls (calls.CallInfo), filled by customer_card.py
     call_count: int
     # Filled by customer_card.py from the areas: complaints, callbacks, projects, money. Section key (stable,
     # English: "complaints", "callbacks", "projects", "money_owed") → row dicts;
@@ -278,21 +256,6 @@ def list_customers(desk: Desk, tier: str | None = None, search: str | None = Non
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(Customer.id.desc()).limit(limit)).all()
     return [info(session, c) for c in rows], total
-
-
-def call_info(session, call: Call, customer: Customer | None = None, agent_name: str | None = None) -> CallInfo:
-    from csdesk.models import Project
-
-    customer = customer or session.get(Customer, call.customer_id)
-    if agent_name is None and call.agent_id:
-        agent_name = session.get(Staff, call.agent_id).name
-    project = session.get(Project, call.project_id).code if call.project_id else None
-    voided_by = session.get(Staff, call.voided_by_id).name if call.voided_by_id else None
-    return CallInfo(
-        call.id, call.at, call.direction, call.channel, call.kind, call.summary, customer.code, customer.name,
-        call.phone, agent_name, call.duration_s, project, call.complaint_id, call.first_contact_resolved,
-        call.voided_at, voided_by, call.void_reason, call.recording,
-    )
 
 
 def lookup_callers(desk: Desk, typed: str, limit: int = 20) -> list[CustomerInfo]:

@@ -17,8 +17,7 @@ from csdesk.i18n import N_, _
 from csdesk.models import CollectionStep, Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen
 from csdesk.workflows import ROLE_RANK, ROLES, Desk, audit, snapshot
-from csdesk.workflows.project_labels import role_label, stage_label
-from csdesk.workflows.projects import _text, find_project, local_date, today
+from csdesk.workflows.lookup import find_project, local_date, project_text as _text, role_label, stage_label, today
 from csdesk.workflows.payment_plans import (
     INACTIVE_STAGES, STEPS, _chunks, _instalments, _last_steps, _open_instalments, _status, find_instalment,
     step_label,

@@ -161,7 +161,7 @@ def _pending_callbacks(session, staff_id: int) -> int:
 
 
 def _open_projects(session, staff_id: int) -> int:
-    from csdesk.workflows.project_view import open_projects_of
+    from csdesk.workflows.project_screen import open_projects_of
 
     return open_projects_of(session, staff_id)
 

@@ -9,8 +9,11 @@ Events (keyword arguments):
 - complaint_resolved(complaint_id)      — a complaint was resolved: schedule its return visit
 - project_handed_over(project_id)       — handover visit; warranty visits
 - project_accepted(project_id)          — acceptance visit
+- project_dates_changed(project_id)     — signing/handover/acceptance date set or moved: the instalments'
+  due dates follow (payment_plans.py)
+- project_stage_changed(project_id)     — accepted or resumed: a paid-up plan settles it (payment_plans.py)
 - complaint_reopened / complaint_voided / complaint_moved (complaint_id, …) — its callbacks follow
-  (answered by complaint_visits.py, the loop above the complaints and callbacks areas)
+  (answered by visit_loop.py, the loop above the complaints and callbacks areas)
 
 Queries one area answers for another (`ask(name, …)` returns the first listener's answer, or None):
 - satisfied_visit(session, complaint_id) -> callback id of a reached-and-satisfied return visit, or None
@@ -30,7 +33,8 @@ from typing import Any, Callable
 LISTENER_MODULES = [
     "csdesk.workflows.callbacks",
     "csdesk.workflows.complaints",
-    "csdesk.workflows.complaint_visits",  # the complaint ↔ return-visit loop, above both areas
+    "csdesk.workflows.visit_loop",  # the complaint ↔ return-visit loop, above both areas
+    "csdesk.workflows.payment_plans",  # a project's dates and stage move its instalments
 ]
 _listeners: dict[str, list[Callable[..., Any]]] = defaultdict(list)
 _loaded = False

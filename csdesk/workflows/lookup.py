@@ -1,19 +1,21 @@
 """Read helpers every area uses, below all of them: finding a customer (by code, phone or name) or a
-staff member, the first boss up the chain, and checking typed text and choices. It imports no area
+staff member, the first boss up the chain, checking typed text and choices, and finding a project (the
+projects area and the money modules built on it both use find_project, today, local_date, project_text). It imports no area
 module (calls, complaints, callbacks, projects, payments, staff, customers): the areas import it, and
 customers.py, staff.py and calls.py re-export these names as before (tests/test_structure.py)."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 from sqlmodel import select
 
 from csdesk import phones
 from csdesk.errors import InvalidValue, NotFound, PermissionDenied
 from csdesk.i18n import N_, _
-from csdesk.models import Customer, CustomerPhone, Staff
-from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor
+from csdesk.models import Customer, CustomerPhone, Project, Staff
+from csdesk.workflows import ROLE_LABELS, ROLE_RANK, ROLES, Actor, Desk
 
 # The fields of a customer in messages ("name is longer than 100 characters"), imports' included.
 FIELD_NAMES = {"name": N_("name"), "company": N_("company"), "address": N_("address"), "source": N_("source"),
@@ -185,3 +187,75 @@ def role_label(role: str) -> str:
     from csdesk.i18n import label
 
     return label(role, ROLE_LABELS.get(role, role))
+
+
+# --- projects: what the projects area and the money modules built on it both read ---------------------
+
+_PROJECT_CODE = re.compile(r"^P?\d{1,10}$", re.I)
+
+
+def project_text(value: str | None, what: str, limit: int, required: bool = False, lines: bool = True) -> str | None:
+    from csdesk.text import check_text
+
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise InvalidValue(_("{what} cannot be empty").format(what=_(what)))
+        return None
+    if len(value) > limit:
+        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=_(what), limit=limit))
+    return check_text(value, _(what), lines)
+
+
+
+def find_project(session, code: str) -> Project:
+    """A project by its code (P000012); a bare number is read as that code."""
+    raw = (code or "").strip()
+    if not raw:
+        raise InvalidValue(_("no project given (use a code like P000012)"))
+    if not _PROJECT_CODE.match(raw):
+        raise NotFound(_("no project with code {code} (codes look like P000012)").format(code=repr(raw)))
+    digits = raw.upper().lstrip("P")
+    code = f"P{int(digits):06d}"
+    project = session.exec(select(Project).where(Project.code == code)).first()
+    if project is None:
+        raise NotFound(_("no project with code {code}").format(code=code), hint=_("csdesk project list shows the projects"))
+    return project
+
+
+
+def local_date(value: datetime | None, tz) -> date | None:
+    return value.astimezone(tz).date() if value is not None else None
+
+
+
+def today(desk: Desk) -> date:
+    return desk.now.astimezone(desk.tz).date()
+
+
+
+def staff_filter(desk: Desk, name: str) -> int:
+    """The staff id a list is filtered on: `me` (or 我) is the person acting, as `complaint list --assignee me`."""
+    if name.strip().lower() in ("me", "我"):
+        return desk.require_actor().id
+    return find_staff(desk.session, name, active_only=False).id
+
+
+# The stages of a project, in Chinese (also the Chinese accepted as input and what the reports read) and in
+# English: the projects area and the money modules both show them (the other project words: project_labels.py).
+STAGES = {
+    "signed": "已签约", "handed_over": "已交付", "accepted": "已验收",
+    "settled": "已结清", "archived": "已归档", "shelved": "已搁置",
+}
+
+
+STAGES_EN = {
+    "signed": "signed", "handed_over": "handed over", "accepted": "accepted",
+    "settled": "settled", "archived": "archived", "shelved": "shelved",
+}
+
+
+def stage_label(stage: str) -> str:
+    from csdesk.i18n import label
+
+    return label(STAGES_EN.get(stage, stage), STAGES.get(stage, stage))

@@ -22,9 +22,9 @@ from csdesk.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from csdesk.i18n import N_, _, label
 from csdesk.models import CollectionStep, Customer, Instalment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, parse_amount, round_fen, split_exact, to_fen
-from csdesk.workflows import Desk, audit, check_limit, snapshot
-from csdesk.workflows.project_labels import stage_label
-from csdesk.workflows.projects import ProjectInfo, _text, find_project, local_date, project_info, staff_filter, today
+from csdesk.workflows import Desk, audit, check_limit, hooks, snapshot
+from csdesk.workflows.lookup import find_project, local_date, project_text as _text, stage_label, staff_filter, today
+from csdesk.workflows.projects import ProjectInfo, project_info
 
 
 EVENTS = {"sign": "签约", "handover": "交付", "accept": "验收", "date": "固定日期"}
@@ -386,6 +386,18 @@ def settle_if_paid(desk: Desk, project: Project) -> bool:
         audit(desk, "project.settle", project, before=before)
         return True
     return False
+
+
+# What a project's stage change means for its money: projects.py fires these events (it never imports
+# this module); hooks.LISTENER_MODULES loads this module before the first event.
+@hooks.listen("project_dates_changed")
+def _on_project_dates_changed(desk: Desk, project_id: int, **_kw) -> None:
+    refresh_due_dates(desk, desk.session.get(Project, project_id))
+
+
+@hooks.listen("project_stage_changed")
+def _on_project_stage_changed(desk: Desk, project_id: int, **_kw) -> bool:
+    return settle_if_paid(desk, desk.session.get(Project, project_id))
 
 
 def _unsettle_if_open(desk: Desk, project: Project) -> None:

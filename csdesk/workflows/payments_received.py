@@ -16,7 +16,7 @@ from csdesk.i18n import N_, _
 from csdesk.models import Instalment, Payment, PaymentAllocation, Project, Staff
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, snapshot
-from csdesk.workflows.projects import _text, find_project, local_date
+from csdesk.workflows.lookup import find_project, local_date, project_text as _text
 from csdesk.workflows.payment_plans import METHODS, _instalments, find_instalment, settle_if_paid, _unsettle_if_open
 
 

@@ -1,17 +1,13 @@
 """The words of the projects area: stages, adjustment statuses, responsible parties and payers, each
 in Chinese (also the Chinese accepted as input, and what the reports read) and in English; the
-`*_label` functions give the one for the interface language. Imports nothing of the workflows.
+`*_label` functions give the one for the interface language. The stages' words live below the areas
+(lookup.py: projects and the money modules both read them) and are importable from here.
 """
 
 from __future__ import annotations
 
 from csdesk.i18n import label
-
-STAGES = {
-    "signed": "已签约", "handed_over": "已交付", "accepted": "已验收",
-    "settled": "已结清", "archived": "已归档", "shelved": "已搁置",
-}
-
+from csdesk.workflows.lookup import STAGES, STAGES_EN, stage_label  # noqa: F401  (below projects and payments, both read them)
 
 STAGE_ALIASES = {"handover": "handed_over", "handed-over": "handed_over", "accept": "accepted", "sign": "signed"}
 
@@ -35,12 +31,6 @@ PAYERS = {"company": "公司", "customer": "客户", "contractor": "施工方"}
 
 # The Chinese names above are also the Chinese words accepted as input and what the reports show; the
 # English names below are the labels in English (`label(english, chinese)`, i18n.py).
-STAGES_EN = {
-    "signed": "signed", "handed_over": "handed over", "accepted": "accepted",
-    "settled": "settled", "archived": "archived", "shelved": "shelved",
-}
-
-
 RESPONSIBLE_EN = {
     "design": "design", "install": "installation", "supplier": "supplier", "contractor": "contractor",
     "property": "property management", "other": "other",
@@ -58,10 +48,6 @@ def role_label(role: str | None) -> str:
     from csdesk.workflows import ROLE_LABELS
 
     return label(role or "", ROLE_LABELS.get(role, role or ""))
-
-
-def stage_label(stage: str) -> str:
-    return label(STAGES_EN.get(stage, stage), STAGES.get(stage, stage))
 
 
 def responsible_label(key: str) -> str:

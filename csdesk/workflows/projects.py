@@ -16,18 +16,18 @@ the company pays for it by default, out of warranty the customer.
 
 Direction of use. This module is the base of the projects-and-money area: adjustments.py, the money
 modules (payment_plans.py, payments_received.py, dunning.py, aging.py, gathered by payments.py) and
-project_view.py import it; it imports none of them at import time. Two calls go the other way, lazily,
-because a stage change moves money rules: handover/acceptance refresh the instalments' due dates and
-acceptance settles a paid-up plan (payment_plans.refresh_due_dates, settle_if_paid). Across areas it
+project_screen.py import it; it imports none of them. A stage change moves money rules, so it fires
+hooks that payment_plans.py answers: `project_dates_changed` (signing, handover, acceptance dates set
+or moved: the instalments' due dates follow) and `project_stage_changed` (accepted or resumed: a paid-up
+plan settles the project). Across areas it
 uses the lookups below the areas (lookup.py: find_customer, find_staff); the customer card's
-projects section and the open-work count are in project_view.py; the visit rules hear of handovers and acceptances through
-hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_view.py):
+projects section and the open-work count are in project_screen.py; the visit rules hear of handovers and acceptances through
+hooks.fire, and the one-screen view asks for visits and complaints through hooks (project_screen.py):
 nothing here imports callbacks or complaints. Its words are in project_labels.py; the adjustments, the one-screen view and the demo have moved out.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -42,13 +42,15 @@ from csdesk.models import Adjustment, Customer, Instalment, Payment, PaymentAllo
 from csdesk.money import from_fen, to_fen
 from csdesk.workflows import Desk, audit, check_limit, snapshot
 from csdesk.workflows.lookup import find_customer
+from csdesk.workflows.lookup import (  # noqa: F401  (the project lookups live below the areas; importable from here as before)
+    find_project, local_date, project_text as _text, staff_filter, today,
+)
 from csdesk.workflows.project_labels import (  # noqa: F401  (all importable from here, as before the split)
     ADJUSTMENT_STATUSES, ADJUSTMENT_STATUSES_EN, OPEN_ADJUSTMENT, OPEN_STAGES, PAYERS, PAYERS_EN, RESPONSIBLE_EN, RESPONSIBLE_LABELS,
     STAGE_ALIASES, STAGES, STAGES_EN, adjustment_status_label, payer_label, responsible_label, role_label, stage_label,
 )
 
 
-_PROJECT_CODE = re.compile(r"^P?\d{1,10}$", re.I)
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -83,29 +85,6 @@ class ProjectInfo:
 # --- lookups and helpers ----------------------------------------------------------------------
 
 
-def find_project(session, code: str) -> Project:
-    """A project by its code (P000012); a bare number is read as that code."""
-    raw = (code or "").strip()
-    if not raw:
-        raise InvalidValue(_("no project given (use a code like P000012)"))
-    if not _PROJECT_CODE.match(raw):
-        raise NotFound(_("no project with code {code} (codes look like P000012)").format(code=repr(raw)))
-    digits = raw.upper().lstrip("P")
-    code = f"P{int(digits):06d}"
-    project = session.exec(select(Project).where(Project.code == code)).first()
-    if project is None:
-        raise NotFound(_("no project with code {code}").format(code=code), hint=_("csdesk project list shows the projects"))
-    return project
-
-
-def today(desk: Desk) -> date:
-    return desk.now.astimezone(desk.tz).date()
-
-
-def local_date(value: datetime | None, tz) -> date | None:
-    return value.astimezone(tz).date() if value is not None else None
-
-
 def warranty_end(project: Project, tz) -> date | None:
     from dateutil.relativedelta import relativedelta
 
@@ -131,32 +110,10 @@ def parse_warranty(text: str) -> int:
     return months
 
 
-def _text(value: str | None, what: str, limit: int, required: bool = False, lines: bool = True) -> str | None:
-    from csdesk.text import check_text
-
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise InvalidValue(_("{what} cannot be empty").format(what=_(what)))
-        return None
-    if len(value) > limit:
-        raise InvalidValue(_("{what} is longer than {limit} characters").format(what=_(what), limit=limit))
-    return check_text(value, _(what), lines)
-
-
 def _not_future(desk: Desk, at: datetime, what: str) -> datetime:
     if at > desk.now + timedelta(minutes=5):
         raise InvalidValue(_("{what} cannot be in the future (check --at)").format(what=_(what)))
     return at
-
-
-def staff_filter(desk: Desk, name: str) -> int:
-    """The staff id a list is filtered on: `me` (or 我) is the person acting, as `complaint list --assignee me`."""
-    from csdesk.workflows.lookup import find_staff
-
-    if name.strip().lower() in ("me", "我"):
-        return desk.require_actor().id
-    return find_staff(desk.session, name, active_only=False).id
 
 
 def _owner_name(session, owner_id: int | None) -> str | None:
@@ -277,7 +234,6 @@ def edit_project(
     contract: Decimal | None = None,
 ) -> ProjectInfo:
     """Change a project's details; a new owner is recorded as its own audit entry (project.assign)."""
-    from csdesk.workflows.payment_plans import refresh_due_dates
     from csdesk.workflows.lookup import find_staff
 
     desk.require_actor()
@@ -330,7 +286,7 @@ def edit_project(
     if not changed:
         raise InvalidValue(_("nothing to change (give at least one new value)"))
     if signed is not None:
-        refresh_due_dates(desk, project)
+        _fire("project_dates_changed", desk, project)
     if owner_changed:
         audit(desk, "project.assign", project,
               before={"owner_id": before["owner_id"], "owner": _owner_name(session, before["owner_id"])},
@@ -370,8 +326,6 @@ def assign_project(desk: Desk, code: str, owner: str) -> ProjectInfo:
 
 def handover_project(desk: Desk, code: str, at: datetime | None = None) -> ProjectInfo:
     """摆场完成/交房/交付: the project is handed over; the warranty starts and the visit rules fire."""
-    from csdesk.workflows.payment_plans import refresh_due_dates
-
     desk.require_actor()
     session = desk.session
     project = find_project(session, code)
@@ -388,7 +342,7 @@ def handover_project(desk: Desk, code: str, at: datetime | None = None) -> Proje
     project.stage = "handed_over"
     session.add(project)
     audit(desk, "project.handover", project, before=before)
-    refresh_due_dates(desk, project)
+    _fire("project_dates_changed", desk, project)
     _fire("project_handed_over", desk, project)
     return _info(desk, project)
 
@@ -398,8 +352,6 @@ def accept_project(
 ) -> ProjectInfo:
     """验收: the customer accepts the project. Refused while adjustments are open, unless a supervisor or
     above overrides with a reason. Settles at once if the plan is already paid in full."""
-    from csdesk.workflows.payment_plans import refresh_due_dates, settle_if_paid
-
     actor = desk.require_actor()
     session = desk.session
     project = find_project(session, code)
@@ -440,9 +392,9 @@ def accept_project(
               after={"accepted_at": after["accepted_at"], "stage": after["stage"], "override": after["override"]})
     else:
         audit(desk, "project.accept", project, before=before)
-    refresh_due_dates(desk, project)
+    _fire("project_dates_changed", desk, project)
     _fire("project_accepted", desk, project)
-    settle_if_paid(desk, project)
+    _fire("project_stage_changed", desk, project)
     return _info(desk, project)
 
 
@@ -475,8 +427,6 @@ def shelve_project(desk: Desk, code: str, reason: str) -> ProjectInfo:
 
 def resume_project(desk: Desk, code: str) -> ProjectInfo:
     """Take a shelved project back to the stage its dates say (signed, handed over or accepted)."""
-    from csdesk.workflows.payment_plans import settle_if_paid
-
     desk.require_rank("supervisor", _("resuming a shelved project"))
     project = find_project(desk.session, code)
     if project.stage != "shelved":
@@ -486,7 +436,7 @@ def resume_project(desk: Desk, code: str) -> ProjectInfo:
     desk.session.add(project)
     audit(desk, "project.resume", project, before=before)
     if project.stage == "accepted":
-        settle_if_paid(desk, project)
+        _fire("project_stage_changed", desk, project)
     return _info(desk, project)
 
 
@@ -552,7 +502,7 @@ def _infos(desk: Desk, rows: list[Project]) -> list[ProjectInfo]:
 
 
 # Adjustments, the one-screen project view and the demo's projects live in their own modules, which
-# build on this one (adjustments.py, project_view.py, projects_demo.py). Their names stay importable from
+# build on this one (adjustments.py, project_screen.py, demo_projects.py). Their names stay importable from
 # here, loaded when first asked for, so that this module never imports them.
 _MOVED = {name: module for module, names in {
     "adjustments": (
@@ -560,10 +510,10 @@ _MOVED = {name: module for module, names in {
         "finish_adjustment", "accept_adjustment", "reject_adjustment", "edit_adjustment", "list_adjustments",
         "overdue_adjustments",
     ),
-    "project_view": (
+    "project_screen": (
         "ProjectView", "project_view", "customer_projects", "open_projects_of",
     ),
-    "projects_demo": (
+    "demo_projects": (
         "DEMO_KINDS", "DEMO_ITEMS", "DEMO_PROJECTS", "DEMO_PLANS", "demo_projects", "DISTRICT_NAMES",
     ),
 }.items() for name in names}
