@@ -22,6 +22,8 @@ Queries one area answers for another (`ask(name, …)` returns the first listene
   status, outcome …; keys become columns) for `project show`, or None
 - project_complaints(session, project_id) -> list of dicts (one per complaint about that project) for
   `project show`, or None
+- project_header(desk, project) -> the project's header (ProjectInfo, with its money summary) for the plan
+  view of `payment plan` (answered by projects.py: the payments area never imports projects)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ LISTENER_MODULES = [
     "csdesk.workflows.complaints",
     "csdesk.workflows.visit_loop",  # the complaint ↔ return-visit loop, above both areas
     "csdesk.workflows.payment_plans",  # a project's dates and stage move its instalments
+    "csdesk.workflows.projects",  # a project's header for the plan view
 ]
 _listeners: dict[str, list[Callable[..., Any]]] = defaultdict(list)
 _loaded = False

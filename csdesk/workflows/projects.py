@@ -174,6 +174,20 @@ def project_info(session, project: Project, tz, on: date, money: dict[str, int] 
     )
 
 
+def _project_header(desk: Desk, project: Project) -> ProjectInfo:
+    """The plan view's project header (hooks "project_header", asked by payment_plans.py)."""
+    return project_info(desk.session, project, desk.tz, today(desk))
+
+
+def _listen() -> None:
+    from csdesk.workflows import hooks
+
+    hooks.listen("project_header")(_project_header)
+
+
+_listen()
+
+
 def _info(desk: Desk, project: Project) -> ProjectInfo:
     return project_info(desk.session, project, desk.tz, today(desk))
 
