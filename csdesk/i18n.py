@@ -210,31 +210,26 @@ def _folding(render):
 def _translate_libraries() -> None:
     """typer prints some words itself: point its module-level `_` at ours, put its panel titles (read
     once at its import) into the language in force, and translate the usage line's prefix and the help
-    option's text. A typer whose internals differ keeps those few words in English."""
+    option's text. A typer whose internals differ keeps those few words in English.
+
+    `typer.rich_utils` (its help and error panels) costs ~75 ms to import and most commands never show a
+    panel: it is translated where it is already loaded, else the moment typer imports it."""
     global _PATCHED
+    import sys
+
     try:
-        from typer import core, rich_utils
+        from typer import core
     except ImportError:  # pragma: no cover — typer is a dependency
         return
-    for attr, text in (
-        ("DEPRECATED_STRING", "(deprecated) "), ("DEFAULT_STRING", "[default: {}]"),
-        ("ENVVAR_STRING", "[env var: {}]"), ("REQUIRED_LONG_STRING", "[required]"),
-        ("ARGUMENTS_PANEL_TITLE", "Arguments"), ("OPTIONS_PANEL_TITLE", "Options"),
-        ("COMMANDS_PANEL_TITLE", "Commands"), ("ERRORS_PANEL_TITLE", "Error"), ("ABORTED_TEXT", "Aborted."),
-    ):
-        if hasattr(rich_utils, attr):
-            setattr(rich_utils, attr, _(text))
+    if "typer.rich_utils" in sys.modules:
+        _translate_rich_utils(sys.modules["typer.rich_utils"])
+    elif not any(isinstance(f, _RichUtilsFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RichUtilsFinder())
     if _PATCHED:
         return
     _PATCHED = True
-    for module in (core, rich_utils):
-        if hasattr(module, "_"):
-            module._ = _
-    # Chinese has no spaces to wrap at: rich would cut a help line with "…"; fold it instead.
-    for name in ("_get_parameter_help", "_make_command_help", "_get_help_text"):
-        original = getattr(rich_utils, name, None)
-        if original is not None:
-            setattr(rich_utils, name, _folding(original))
+    if hasattr(core, "_"):
+        core._ = _
     try:
         from typer._click import core as click_core
         from typer._click.formatting import HelpFormatter
@@ -255,6 +250,55 @@ def _translate_libraries() -> None:
         return option
 
     click_core.Command.get_help_option = get_help_option_translated
+
+
+_RICH_UTILS_PATCHED = False
+
+
+def _translate_rich_utils(rich_utils) -> None:
+    """typer's panels in the language in force (titles re-set on every call: the language may change)."""
+    global _RICH_UTILS_PATCHED
+    for attr, text in (
+        ("DEPRECATED_STRING", "(deprecated) "), ("DEFAULT_STRING", "[default: {}]"),
+        ("ENVVAR_STRING", "[env var: {}]"), ("REQUIRED_LONG_STRING", "[required]"),
+        ("ARGUMENTS_PANEL_TITLE", "Arguments"), ("OPTIONS_PANEL_TITLE", "Options"),
+        ("COMMANDS_PANEL_TITLE", "Commands"), ("ERRORS_PANEL_TITLE", "Error"), ("ABORTED_TEXT", "Aborted."),
+    ):
+        if hasattr(rich_utils, attr):
+            setattr(rich_utils, attr, _(text))
+    if _RICH_UTILS_PATCHED:
+        return
+    _RICH_UTILS_PATCHED = True
+    if hasattr(rich_utils, "_"):
+        rich_utils._ = _
+    # Chinese has no spaces to wrap at: rich would cut a help line with "…"; fold it instead.
+    for name in ("_get_parameter_help", "_make_command_help", "_get_help_text"):
+        original = getattr(rich_utils, name, None)
+        if original is not None:
+            setattr(rich_utils, name, _folding(original))
+
+
+class _RichUtilsFinder:
+    """Translates `typer.rich_utils` right after typer imports it (only help and errors do)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "typer.rich_utils":
+            return None
+        import importlib.util
+        import sys
+
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            _translate_rich_utils(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
 
 
 # The words typer prints itself, marked so that the catalogue carries them.
