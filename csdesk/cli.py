@@ -1,7 +1,5 @@
 """The root command: global options, the one error handler, and the sub-apps mounted on it."""
 
-from __future__ import annotations
-
 import gc
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """csdesk adjust add|list|edit|done|accept|reject — adjustments (调整/整改) after handover."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """csdesk assign explain; and `customer list --unmanaged` (key accounts without a qualified manager)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """csdesk callback schedule|list|show|done|reschedule|cancel|stats|generate."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

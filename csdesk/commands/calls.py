@@ -1,7 +1,5 @@
 """csdesk log-call, csdesk calls list."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

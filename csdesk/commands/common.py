@@ -1,7 +1,5 @@
 """What every command shares: the global state, running a workflow in a transaction, and output."""
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -174,6 +172,12 @@ def _data_console_class():
             kwargs.setdefault("markup", False)
             kwargs.setdefault("emoji", False)
             super().__init__(**kwargs)
+            # One command, one size: the terminal is asked once, not at every measurement (a card asked
+            # it ~1,200 times).
+            size = self.size
+            if self._width is None:
+                self._width = size.width + self.legacy_windows
+            self._height = size.height
             self.push_render_hook(ShowControls(self))
 
         def render_str(self, text, **kwargs):

@@ -1,7 +1,5 @@
 """csdesk complaint open|list|show|sla|ack|note|assign|hold|resume|escalate|resolve|close|reopen|edit|void."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """csdesk config show."""
 
-from __future__ import annotations
-
 import typer
 
 from csdesk.commands.common import JsonOpt, print_json, state, want_json

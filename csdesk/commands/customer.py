@@ -1,7 +1,5 @@
 """csdesk customer add|edit|list|show|import."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

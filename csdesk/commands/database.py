@@ -1,7 +1,5 @@
 """csdesk init, db upgrade, db check, db backup, db copy, db archive, db archives."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

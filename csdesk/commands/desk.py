@@ -1,7 +1,5 @@
 """csdesk desk: the full-screen desk for a whole shift."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """csdesk notify test|status."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """csdesk payment plan|record|reverse|chase|list|aging — instalments, payments and tail-payment collection."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

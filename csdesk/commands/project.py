@@ -1,7 +1,5 @@
 """csdesk project add|list|show|edit|assign|handover|accept|shelve|resume|archive."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

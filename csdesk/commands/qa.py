@@ -1,7 +1,5 @@
 """csdesk qa sample|score|list|show — call quality checks (质检)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """csdesk remind run|list."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

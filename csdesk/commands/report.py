@@ -1,7 +1,5 @@
 """csdesk report daily|weekly|monthly|quarterly|annual."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """csdesk shift hand|take|refuse|review|list|show — the shift handover log (交接班)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

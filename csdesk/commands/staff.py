@@ -1,7 +1,5 @@
 """csdesk staff add|list|deactivate."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """csdesk today: the person's work for today on one screen."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
