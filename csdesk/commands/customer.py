@@ -198,7 +198,7 @@ def show(
     from csdesk.commands.common import heading
     from csdesk.i18n import _
     from csdesk.workflows.customer_card import customer_view, section_title
-    from csdesk.workflows.customers import tier_label
+    from csdesk.workflows.customers import source_label, tier_label
 
     st = state(ctx)
     view = st.read(lambda desk: customer_view(desk, customer, max(calls, 0)))
@@ -209,7 +209,7 @@ def show(
     console = out()
     console.print(heading(f"{c.code} {c.display_name}", f"  {tier_label(c.tier)}"))
     fields(console, ((_("Phones"), _phones(c.phones)), (_("Company"), c.company), (_("Address"), c.address),
-                     (_("Account manager"), c.manager), (_("Source"), c.source), (_("Notes"), c.notes)))
+                     (_("Account manager"), c.manager), (_("Source"), source_label(c.source)), (_("Notes"), c.notes)))
     render_sections(console, view.sections)
     if view.calls:
         shown = len(view.calls)

@@ -31,6 +31,14 @@ def tier_label(tier: str) -> str:
     return label(TIER_WORDS.get(tier, tier), TIER_LABELS.get(tier, tier))
 
 
+# Sources csdesk itself writes (the rest are the department's own words, shown as typed).
+SOURCE_LABELS = {"call": N_("first call")}
+
+
+def source_label(source: str | None) -> str | None:
+    """Where a customer came from, as a person reads it: csdesk's own codes in the interface language."""
+    return _(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
+
 
 @dataclass
 class CustomerInfo:
