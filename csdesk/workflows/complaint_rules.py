@@ -400,11 +400,11 @@ def calendar_gaps(settings, years: Iterable[int]) -> list[str]:
         if not known_elsewhere or str(year) in configured:
             continue
         version = getattr(holidays, "__version__", "?")
-        out.append(
-            f"the installed holidays package ({version}) has no make-up workdays (调休) for {country} {year}: deadlines in "
-            f"{year} count the official make-up Saturdays and Sundays as days off. Upgrade holidays when a release carries "
-            f"{year}, or add the dates to [business] extra_workdays (and any extra days off to closures) in the config."
-        )
+        out.append(_(
+            "the installed holidays package ({version}) has no make-up workdays for {country} {year}: deadlines in "
+            "{year} count the official make-up Saturdays and Sundays as days off. Upgrade holidays when a release carries "
+            "{year}, or add the dates to [business] extra_workdays (and any extra days off to closures) in the config."
+        ).format(version=version, country=country, year=year))
     return out
 
 
