@@ -170,3 +170,16 @@ def test_an_import_refused_in_chinese(team, cli, tmp_path):
     assert "第 3 行：没有姓名" in r.stderr and "第 4 行：138 0000 0000 在第 2 行也出现了" in r.stderr
     r = cli("--lang", "en", "--as", "王芳", "customer", "import", str(bad))
     assert "2 bad rows in 客户.csv; nothing imported" in r.stderr and "line 3: no name" in r.stderr
+
+
+def test_due_rules_read_as_words_in_chinese_and_as_typed_in_english():
+    from csdesk import i18n
+    from csdesk.workflows.payment_plans import due_rule_label
+
+    i18n.set_language("zh")
+    try:
+        assert [due_rule_label(r) for r in ("sign", "handover", "accept+30d", "handover+2w", "accept+6m", "2026-12-01")] == [
+            "签约", "交付", "验收后30天", "交付后2周", "验收后6个月", "2026-12-01"]
+    finally:
+        i18n.set_language("en")
+    assert due_rule_label("accept+30d") == "accept+30d"

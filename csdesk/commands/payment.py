@@ -50,7 +50,7 @@ def instalment_status(i):
 def render_instalments(rows, title: str | None = None, with_project: bool = True):
     """Instalments at 80 columns: project, amounts and dates are never cut; the least useful columns go first."""
     from csdesk.money import fmt_money
-    from csdesk.workflows.payment_plans import step_label
+    from csdesk.workflows.payment_plans import due_rule_label, step_label
 
     keys = (["project", "customer", "owner"] if with_project else []) + [
         "seq", "name", "amount", "rule", "due", "paid", "outstanding", "status", "last"]
@@ -61,7 +61,7 @@ def render_instalments(rows, title: str | None = None, with_project: bool = True
               optional=tuple(h[k] for k in ("last", "rule", "owner", "seq", "customer", "paid", "amount") if k in h))
     for i in rows:
         cells = {"project": i.project_code, "customer": f"{i.customer_code or ''} {i.customer_name or ''}".strip(), "owner": i.owner or "",
-                 "seq": str(i.seq), "name": i.name, "amount": fmt_money(i.amount), "rule": i.due_rule, "due": str(i.due_on or "—"),
+                 "seq": str(i.seq), "name": i.name, "amount": fmt_money(i.amount), "rule": due_rule_label(i.due_rule), "due": str(i.due_on or "—"),
                  "paid": fmt_money(i.paid), "outstanding": fmt_money(i.outstanding), "status": instalment_status(i),
                  "last": step_label(i.last_step) if i.last_step else ""}
         t.add_row(*(cells[k] for k in keys))
