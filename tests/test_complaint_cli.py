@@ -101,8 +101,8 @@ def test_show(desk, cli):
     out = result.stdout
     assert "Complaint #1  acknowledged  L1 specialist  normal  quality" in out
     assert "Owner       王芳 (first contact)" in out
-    assert "first response (normal)" in out and "4h00m to spare" in out
-    assert "resolution at L1 specialist" in out and "2026-11-27 11:30" in out and "24h00m left" in out
+    assert "first response " in out and "4h00m to spare" in out  # the severity is in the heading
+    assert "resolution L1 " in out and "2026-11-27 11:30" in out and "24h00m left" in out
     assert "opened" in out and "first response" in out and "立案" not in out and "已致电客户" in out
     data = json.loads(run(cli, "show", str(cid), "--json").stdout)
     assert [e["kind"] for e in data["events"]] == ["opened", "acknowledged"]

@@ -199,7 +199,9 @@ def show(ctx: typer.Context, complaint_id: IdArg, json_: JsonOpt = False) -> Non
               title=_("SLA (business time)"), text=(_("Deadline"),), optional=(_("Used"), _("Allowed"), _("From")))
     for d in view.deadlines:
         late = d.state in ("breached", "late", "escalated, was late")
-        t.add_row(d.label, dates.fmt(d.started_at, tz), d.allowance, dates.fmt(d.due, tz) if d.due else _("(stopped)"),
+        # Short names here (the severity and the level's name are in the heading above): 首次响应, 解决 L2.
+        name = _("first response") if d.clock == "first_response" else _("resolution L{level}").format(level=d.level)
+        t.add_row(name, dates.fmt(d.started_at, tz), d.allowance, dates.fmt(d.due, tz) if d.due else _("(stopped)"),
                   d.state_label, d.business_used, d.business_left, style="red" if late else None)
     console.print(t)
     t = table(_("When"), _("Who"), _("What"), _("Details"), title=_("Timeline"), text=(_("Details"),))
