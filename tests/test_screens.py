@@ -82,13 +82,15 @@ LISTS = [
     (("audit", "--limit", "20"), None),
     (("today",), None),
     (("remind", "list"), "id"),
+    (("qa", "list"), "call_id"),
+    (("shift", "list"), "id"),
 ]
 
 
-@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("columns,lang", [(80, "en"), (120, "en"), (80, "zh")])
 @pytest.mark.parametrize("args,key", LISTS, ids=lambda a: " ".join(a) if isinstance(a, tuple) else str(a))
-def test_lists_fit_without_cutting(demo, args, key, columns):
-    result = run(demo, *args, columns=columns)
+def test_lists_fit_without_cutting(demo, args, key, columns, lang):
+    result = run(demo, *args, columns=columns, lang=lang)
     assert result.exit_code == 0, result.output
     assert_nothing_cut(result.stdout, columns)
     if key:
@@ -99,8 +101,8 @@ def test_lists_fit_without_cutting(demo, args, key, columns):
             assert re.search(rf"(?<![\w]){re.escape(value)}(?![\w])", result.stdout), f"{key} {value} not whole"
 
 
-@pytest.mark.parametrize("columns", [80, 120])
-def test_show_screens_fit_without_cutting(demo, columns):
+@pytest.mark.parametrize("columns,lang", [(80, "en"), (120, "en"), (80, "zh")])
+def test_show_screens_fit_without_cutting(demo, columns, lang):
     shows = [
         ("calls", "show", first(demo, "calls", "list")),
         ("customer", "show", first(demo, "customer", "list", key="code")),
@@ -108,9 +110,13 @@ def test_show_screens_fit_without_cutting(demo, columns):
         ("complaint", "sla", first(demo, "complaint", "list", "--status", "all")),
         ("callback", "show", first(demo, "callback", "list", "--due", "all", "--status", "all")),
         ("project", "show", first(demo, "project", "list", key="code")),
+        ("payment", "plan", first(demo, "project", "list", key="code")),
+        ("qa", "show", first(demo, "qa", "list", key="call_id")),
+        ("shift", "show", first(demo, "shift", "list")),
+        ("assign", "explain", first(demo, "complaint", "list", "--status", "all")),
     ]
     for args in shows:
-        result = run(demo, *args, columns=columns)
+        result = run(demo, *args, columns=columns, lang=lang)
         assert result.exit_code == 0, (args, result.output)
         assert_nothing_cut(result.stdout, columns)
 
