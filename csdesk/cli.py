@@ -254,6 +254,9 @@ def _completion_for_named_shell(argv: list[str]) -> None:
         return
 
 
+_LONG_RUNNING = {"desk", "demo", "report", "db", "remind"}  # minutes, or a whole shift: memory matters there
+
+
 def main() -> None:
     """The `csdesk` command. Leaves through os._exit once the output is flushed: tearing down the
     interpreter (every module and object of SQLAlchemy, pydantic, typer, rich …) would add ~0.1 s to
@@ -263,7 +266,15 @@ def main() -> None:
     import sys
 
     _completion_for_named_shell(sys.argv)
-    _build_only(_named_command(sys.argv[1:]))
+    name = _named_command(sys.argv[1:])
+    if name not in _LONG_RUNNING:
+        # A command of a second or less: no cyclic garbage collection. The collector would walk every
+        # object SQLAlchemy, pydantic and the tables just built, several times, to free next to nothing
+        # before os._exit below (~20 ms of every command). Long-running commands keep it.
+        import gc
+
+        gc.disable()
+    _build_only(name)
     was_null = _stdout_is_null()
     try:
         app()
