@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from csdesk.reporting.periods import Period
@@ -257,10 +258,16 @@ class Detail:
 
 
 def _phone_shown(number: str | None, masked: bool) -> str:
-    from csdesk import phones
-
     if not number:
         return ""
+    return _phone_text(number, masked)
+
+
+@lru_cache(maxsize=1 << 16)
+def _phone_text(number: str, masked: bool) -> str:
+    """A stored number as a detail row shows it (the same numbers come back on many rows)."""
+    from csdesk import phones
+
     return phones.mask(number) if masked else phones.display(number).replace(" ", "")
 
 
@@ -270,18 +277,37 @@ def _naive_local(t: datetime | None, tz) -> datetime | None:
 
 
 def main_phones(session, customer_ids) -> dict[int, str]:
-    """Each customer's main number (position 0, else the lowest)."""
+    """Each customer's main number (position 0, else the lowest).
+
+    Numbers read once are kept for the session (the report's one read transaction): the sheets of a report
+    show many of the same customers."""
     from sqlalchemy import select
 
     from csdesk.models import CustomerPhone
 
-    out: dict[int, str] = {}
-    ids = list(set(customer_ids))
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    known: dict[int, str | None] = session.info.setdefault("csdesk.reports.main_phones", {})
+    ids = {cid for cid in customer_ids if cid is not None}
+    missing = [cid for cid in ids if cid not in known]
+    for i in range(0, len(missing), 500):
+        chunk = missing[i:i + 500]
+        found: dict[int, str] = {}
         for cid, number in session.execute(
             select(CustomerPhone.customer_id, CustomerPhone.number).where(CustomerPhone.customer_id.in_(chunk))
             .order_by(CustomerPhone.customer_id, CustomerPhone.position.desc(), CustomerPhone.id.desc())
         ):
-            out[cid] = number  # the last one written wins: position 0, lowest id
-    return out
+            found[cid] = number  # the last one written wins: position 0, lowest id
+        for cid in chunk:
+            known[cid] = found.get(cid)
+    return {cid: known[cid] for cid in ids if known[cid] is not None}
+
+
+def main_phone_of(customer_id):
+    """The main number of the customer in `customer_id` (a column), as a column of the same query: position 0,
+    else the lowest — main_phones() in SQL, for detail rows that need it on every row."""
+    from sqlalchemy import select
+
+    from csdesk.models import CustomerPhone
+
+    ph = CustomerPhone.__table__.c
+    return (select(ph.number).where(ph.customer_id == customer_id).order_by(ph.position, ph.id).limit(1)
+            .scalar_subquery().label("main_phone"))
