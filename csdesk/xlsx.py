@@ -43,6 +43,8 @@ def display_width(text: Any) -> int:
     if text is None:
         return 0
     s = text if isinstance(text, str) else str(text)
+    if s.isascii():
+        return len(s)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
 
 
@@ -273,61 +275,71 @@ class CellWriter:
         return put
 
     def row_cells(self, kinds: list[str], letters: list[str]):
-        """`cells(row, rs) -> str`: the cells of a row whose columns have these kinds, as XML — what
+        """`cells(row, rs) -> str`: the cells of a row whose columns have these kinds, as XML — exactly what
         `of_kind(kind)(letter + rs, value)` gives for each value, joined.
 
-        A workbook has close to a million cells: instead of a function call per cell, the common cases of
-        each column (text, a number, a time) are written out in one function made for these columns, with
-        the column's letter and style in its literal strings; anything else goes to the column's `put`.
-        A row of another length than the columns falls back to `put` cell by cell (zip's rule: extra
-        values have no column)."""
+        A workbook has close to a million cells, and the rows of a sheet come in few shapes (which values are
+        text, numbers, times or empty). For each shape seen, one function is made that writes the whole row
+        as one string: the column letters and styles are in its literal text, numbers and times go straight
+        in, text through the cache of cell bodies; anything else (Typed, bool, date …) through the column's
+        `put`. A row of another length than the columns (zip's rule: extra values have no column), and
+        shapes beyond SHAPES per sheet, are written cell by cell through `put`."""
         key = tuple(kinds)
         made = self._rows.get(key)
         if made is not None:
             return made
         puts = [self.of_kind(k) for k in kinds]
         pairs = list(zip(puts, letters))
-
-        def slow(row, rs):
-            return "".join([put(letter + rs, v) for (put, letter), v in zip(pairs, row) if v is not None])
-
         n = len(kinds)
-        if n == 0:
-            made = self._rows[key] = slow
-            return made
-        scope: dict[str, Any] = {"slow": slow, "bodies_get": self._bodies.get, "text": self.text, "serial": excel_serial,
-                                 "Decimal": Decimal, "datetime": datetime}
-        names = [f"v{i}" for i in range(n)]
-        code = ["def cells(row, rs):", f"    if len(row) != {n}:", "        return slow(row, rs)",
-                f"    {', '.join(names)}, = row", "    out = []", "    add = out.append"]
-        for i, (kind, letter) in enumerate(zip(kinds, letters)):
+        for letter in letters[:n]:
             if not re.fullmatch("[A-Z]+", letter):
                 raise ValueError(f"not a column letter: {letter!r}")
-            number, _on_day, at_time = self._kind_styles(kind)
-            scope[f"put{i}"] = puts[i]
-            code += [
-                f"    v = v{i}",
-                "    if v is not None:",
-                "        c = v.__class__",
-                "        if c is str:",
-                "            b = bodies_get(v)",
-                f"            add(f'<c r=\"{letter}{{rs}}\"{{b}}' if b is not None else text('{letter}' + rs, v))",
-                "        elif c is int or c is Decimal or c is float:",
-                f"            add(f'<c r=\"{letter}{{rs}}\"{number}><v>{{v}}</v></c>')",
-                "        elif c is datetime:",
-                f"            add(f'<c r=\"{letter}{{rs}}\"{at_time}><v>{{serial(v)}}</v></c>')",
-                "        else:",
-                f"            add(put{i}('{letter}' + rs, v))",
-            ]
-        code.append("    return ''.join(out)")
-        exec(compile("\n".join(code), f"<csdesk.xlsx row {','.join(kinds)}>", "exec"), scope)  # noqa: S102 — our own code, from kinds and letters checked above
-        made = self._rows[key] = scope["cells"]
+        styles = [self._kind_styles(k) for k in kinds]
+        scope: dict[str, Any] = {"bg": self._bodies.get, "text": self.text, "serial": excel_serial, "Q": '"',
+                                 **{f"put{i}": put for i, put in enumerate(puts)}}
+        by_shape: dict[tuple, Any] = {}
+        shape_of = by_shape.get
+
+        def one_by_one(rs, *row):
+            return "".join([put(letter + rs, v) for (put, letter), v in zip(pairs, row) if v is not None])
+
+        def make(shape: tuple):
+            if len(shape) != n or len(by_shape) >= SHAPES:
+                return one_by_one
+            parts = []
+            for i, (cls, letter, (number, _on_day, at_time)) in enumerate(zip(shape, letters, styles)):
+                if cls is type(None):
+                    continue
+                if cls is str:
+                    parts.append(f'{{(("<c r=" + Q + "{letter}" + rs + Q + b) if (b := bg(v{i})) is not None else text("{letter}" + rs, v{i}))}}')
+                elif cls is int or cls is Decimal or cls is float:
+                    parts.append(f'<c r="{letter}{{rs}}"{number}><v>{{v{i}}}</v></c>')
+                elif cls is datetime:
+                    parts.append(f'<c r="{letter}{{rs}}"{at_time}><v>{{serial(v{i})}}</v></c>')
+                else:
+                    parts.append(f'{{put{i}("{letter}" + rs, v{i})}}')
+            args = ", ".join(["rs", *(f"v{i}" for i in range(n))])
+            body = "".join(parts).replace("\\", "\\\\").replace("\'", "\\'")
+            code = f"def row({args}):\n    return f'{body}'\n"
+            exec(compile(code, "<csdesk.xlsx row>", "exec"), scope)  # noqa: S102 — made here from the checked letters and styles
+            made = by_shape[shape] = scope.pop("row")
+            return made
+
+        def cells(row, rs):
+            shape = tuple(map(type, row))
+            write = shape_of(shape)
+            if write is None:
+                write = make(shape)
+            return write(rs, *row)
+
+        made = self._rows[key] = cells
         return made
 
 
 # ---- a sheet: its shell through openpyxl, its rows as XML -------------------------------------------------
 
 SAMPLE_ROWS = 500  # rows read ahead to size the columns
+SHAPES = 256  # row shapes (the classes of a row's values) per sheet that get a function of their own
 TEXT_CACHE = 50_000  # distinct texts whose cell XML is kept (names, codes, labels repeat; summaries do not)
 
 

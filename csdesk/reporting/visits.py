@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from csdesk.reporting.core import (
     DETAILS, ON_TIME_FIGURES, SCORE_PLACES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _phone_shown,
-    _staff_names, main_phone_of, rate,
+    _staff_names, local_time, main_phone_of, rate,
 )
 
 SHEET_BLOCKS["visits"] = [("visits.done_by_agent", None), ("visits.score_by_agent", None)]
@@ -109,8 +109,10 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
 
     def rows():
         # Only the columns shown, the main number in the same query (main_phone_of), each word translated once.
-        query = (select(cb.id, cu.code, cu.name, cb.phone, main_phone_of(cu.id), cb.purpose, cb.first_due_at, cb.due_at,
-                        cb.assignee_id, cb.status, cb.attempts, cb.outcome, cb.closed_at, cb.satisfied, cb.score, cb.result_note)
+        # Times come as local wall-clock time (local_time); whether it was on time is compared in UTC, in the query.
+        query = (select(cb.id, cu.code, cu.name, cb.phone, main_phone_of(cu.id), cb.purpose, local_time(cb.first_due_at, tz),
+                        local_time(cb.due_at, tz), cb.assignee_id, cb.status, cb.attempts, cb.outcome, local_time(cb.closed_at, tz),
+                        (cb.closed_at <= cb.due_at).label("in_time"), cb.satisfied, cb.score, cb.result_note)
                  .select_from(Callback.__table__.join(Customer.__table__, cu.id == cb.customer_id))
                  .where(cb.first_due_at >= w.start, cb.first_due_at < w.end, cb.status != "cancelled")
                  .order_by(cb.first_due_at, cb.id))
@@ -120,16 +122,11 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
         statuses = STATUSES if zh else {}
         outcomes = OUTCOMES if zh else {}
         agent = names.get
-        for (cid, code, name, phone, main, purpose, first_due, due, assignee, status, attempts, outcome, closed, satisfied,
-             score, note) in session.execute(query).yield_per(1000):
-            yield (cid, code, name or "", _phone_shown(phone or main, masked), purposes.get(purpose, purpose),
-                   first_due.astimezone(tz).replace(tzinfo=None) if first_due is not None else None,
-                   due.astimezone(tz).replace(tzinfo=None) if due is not None else None,
-                   agent(assignee, ""), statuses.get(status, status), attempts,
-                   outcomes.get(outcome, outcome) if outcome else "",
-                   closed.astimezone(tz).replace(tzinfo=None) if closed is not None else None,
-                   said[closed <= due] if status == "done" else "",
-                   said[satisfied], score, note or "")
+        for (cid, code, name, phone, main, purpose, first_due, due, assignee, status, attempts, outcome, closed, in_time,
+             satisfied, score, note) in session.execute(query).yield_per(1000):
+            yield (cid, code, name or "", _phone_shown(phone or main, masked), purposes.get(purpose, purpose), first_due, due,
+                   agent(assignee, ""), statuses.get(status, status), attempts, outcomes.get(outcome, outcome) if outcome else "",
+                   closed, said[bool(in_time)] if status == "done" else "", said[satisfied], score, note or "")
 
     return Detail("visits", columns, rows, N_("No visits due in this period"))
 
