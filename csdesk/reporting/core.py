@@ -276,11 +276,18 @@ def _naive_local(t: datetime | None, tz) -> datetime | None:
     return t.astimezone(tz).replace(tzinfo=None) if t is not None else None
 
 
+def _streamed(session, query, size: int = 1000) -> Iterator:
+    """The rows of `query`, read from the database `size` at a time (never all in memory), handed on a batch
+    at a time: cheaper per row than iterating a yield_per result row by row."""
+    for batch in session.execute(query.execution_options(yield_per=size)).partitions():
+        yield from batch
+
+
 def local_time(column, tz):
     """`column` (a UTC time column) read as naive local wall-clock time, as `_naive_local` would make it.
 
     For detail rows, which read hundreds of thousands of times: each value is converted once, while the row is
-    read, by adding its zone's offset (found once per minute of UTC time) to the UTC time, instead of making an
+    read, by adding its zone's offset (found once per hour of UTC time) to the UTC time, instead of making an
     aware time and converting and stripping it (three new datetimes a value)."""
     from sqlalchemy import type_coerce
 
@@ -293,7 +300,8 @@ def _local_time_type():
     from sqlalchemy.types import TypeDecorator
 
     utc = timezone.utc
-    minute = timedelta(minutes=1)
+    hour = timedelta(hours=1)
+    last = timedelta(hours=1, microseconds=-1)
 
     class LocalWallClock(TypeDecorator):
         impl = sa.DateTime
@@ -305,29 +313,38 @@ def _local_time_type():
 
         def result_processor(self, dialect, coltype):
             tz, parse = self.tz, datetime.fromisoformat
-            offsets: dict[Any, timedelta] = {}
+            # UTC hour -> the zone's offset all through it, or None when it changes within that hour.
+            offsets: dict[Any, timedelta | None] = {}
             impl = None if dialect.name == "sqlite" else self.impl_instance.result_processor(dialect, coltype)
 
-            def offset(t: datetime) -> timedelta:
-                """The zone's offset at the naive UTC time `t`, the same all through its minute (else exact)."""
-                start = t.replace(second=0, microsecond=0, tzinfo=utc)
+            def offset(t: datetime, key) -> timedelta | None:
+                start = t.replace(minute=0, second=0, microsecond=0, tzinfo=utc)
                 off = start.astimezone(tz).utcoffset()
-                if (start + minute - timedelta(microseconds=1)).astimezone(tz).utcoffset() != off:
-                    return t.replace(tzinfo=utc).astimezone(tz).utcoffset()  # the offset changes within this minute
-                offsets[(t.year, t.month, t.day, t.hour, t.minute)] = off
+                if (start + last).astimezone(tz).utcoffset() != off:
+                    off = None  # a change of offset within this hour: each time converted exactly
+                offsets[key] = off
                 return off
 
             def process(value):
                 if value is None:
                     return None
                 if value.__class__ is str:  # SQLite keeps the text SQLAlchemy wrote: naive UTC
+                    key = value[:13]
                     value = parse(value)
-                elif impl is not None:
-                    value = impl(value)
-                if value.tzinfo is not None:
-                    return value.astimezone(tz).replace(tzinfo=None)
-                off = offsets.get((value.year, value.month, value.day, value.hour, value.minute))
-                return value + (off if off is not None else offset(value))
+                    if value.tzinfo is not None:  # read as UTC whatever it says, as UTCDateTime reads it
+                        value = value.replace(tzinfo=None)
+                else:
+                    if impl is not None:
+                        value = impl(value)
+                    if value.tzinfo is not None:
+                        return value.astimezone(tz).replace(tzinfo=None)
+                    key = (value.year, value.month, value.day, value.hour)
+                off = offsets.get(key, hour)
+                if off is hour:
+                    off = offset(value, key)
+                if off is None:
+                    return value.replace(tzinfo=utc).astimezone(tz).replace(tzinfo=None)
+                return value + off
 
             return process
 

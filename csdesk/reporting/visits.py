@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from csdesk.reporting.core import (
     DETAILS, ON_TIME_FIGURES, SCORE_PLACES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _phone_shown,
-    _staff_names, local_time, main_phone_of, rate,
+    _staff_names, _streamed, local_time, main_phone_of, rate,
 )
 
 SHEET_BLOCKS["visits"] = [("visits.done_by_agent", None), ("visits.score_by_agent", None)]
@@ -123,7 +123,7 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
         outcomes = OUTCOMES if zh else {}
         agent = names.get
         for (cid, code, name, phone, main, purpose, first_due, due, assignee, status, attempts, outcome, closed, in_time,
-             satisfied, score, note) in session.execute(query).yield_per(1000):
+             satisfied, score, note) in _streamed(session, query):
             yield (cid, code, name or "", _phone_shown(phone or main, masked), purposes.get(purpose, purpose), first_due, due,
                    agent(assignee, ""), statuses.get(status, status), attempts, outcomes.get(outcome, outcome) if outcome else "",
                    closed, said[bool(in_time)] if status == "done" else "", said[satisfied], score, note or "")
