@@ -295,7 +295,7 @@ class CellWriter:
             if not re.fullmatch("[A-Z]+", letter):
                 raise ValueError(f"not a column letter: {letter!r}")
         styles = [self._kind_styles(k) for k in kinds]
-        scope: dict[str, Any] = {"bg": self._bodies.get, "text": self.text, "serial": excel_serial, "Q": '"',
+        scope: dict[str, Any] = {"bg": self._bodies.get, "text": self.text, "serial": excel_serial, "Q": '"', "EPOCH": _EPOCH,
                                  **{f"put{i}": put for i, put in enumerate(puts)}}
         by_shape: dict[tuple, Any] = {}
         shape_of = by_shape.get
@@ -307,6 +307,7 @@ class CellWriter:
             if len(shape) != n or len(by_shape) >= SHAPES:
                 return one_by_one
             parts = []
+            lines = []  # statements before the row's text: times as serial numbers, inline (excel_serial's arithmetic)
             for i, (cls, letter, (number, _on_day, at_time)) in enumerate(zip(shape, letters, styles)):
                 if cls is type(None):
                     continue
@@ -315,12 +316,16 @@ class CellWriter:
                 elif cls is int or cls is Decimal or cls is float:
                     parts.append(f'<c r="{letter}{{rs}}"{number}><v>{{v{i}}}</v></c>')
                 elif cls is datetime:
-                    parts.append(f'<c r="{letter}{{rs}}"{at_time}><v>{{serial(v{i})}}</v></c>')
+                    lines += [f"    if v{i}.tzinfo is not None:", f"        serial(v{i})  # refuses it",
+                              f"    d{i} = v{i}.toordinal() - EPOCH",
+                              f"    s{i} = v{i}.hour * 3600 + v{i}.minute * 60 + v{i}.second + v{i}.microsecond / 1e6",
+                              f"    x{i} = d{i} + s{i} / 86400 if s{i} else d{i}"]
+                    parts.append(f'<c r="{letter}{{rs}}"{at_time}><v>{{x{i}}}</v></c>')
                 else:
                     parts.append(f'{{put{i}("{letter}" + rs, v{i})}}')
             args = ", ".join(["rs", *(f"v{i}" for i in range(n))])
             body = "".join(parts).replace("\\", "\\\\").replace("\'", "\\'")
-            code = f"def row({args}):\n    return f'{body}'\n"
+            code = "\n".join([f"def row({args}):", *lines, f"    return f'{body}'", ""])
             exec(compile(code, "<csdesk.xlsx row>", "exec"), scope)  # noqa: S102 — made here from the checked letters and styles
             made = by_shape[shape] = scope.pop("row")
             return made
