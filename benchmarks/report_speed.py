@@ -34,11 +34,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run(cmd: list[str], env: dict) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (user + system) and peak memory (MB) of one child process."""
+def run(cmd: list[str], env: dict, cwd: str | None = None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak memory (MB) of one child process.
+
+    It runs in the folder whose csdesk it is to import (`python -m` puts the current folder first on the path):
+    the --before folder for its commands, else this checkout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cwd = cwd or str(HERE.parent)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _, err = proc.communicate()
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -48,15 +52,15 @@ def run(cmd: list[str], env: dict) -> tuple[float, float, int]:
     return wall, cpu, after.ru_maxrss // 1024  # the children's peak so far: each command is measured alone below
 
 
-def measure(cmd: list[str], env: dict) -> tuple[float, float, int]:
+def measure(cmd: list[str], env: dict, cwd: str | None = None) -> tuple[float, float, int]:
     """Like run(), with the peak memory of this command alone (through /usr/bin/time when it is there)."""
     if Path("/usr/bin/time").exists():
         out = Path(f"/tmp/report-speed-{os.getpid()}.time")
-        wall, cpu, _ = run(["/usr/bin/time", "-o", str(out), "-f", "%M", *cmd], env)
+        wall, cpu, _ = run(["/usr/bin/time", "-o", str(out), "-f", "%M", *cmd], env, cwd)
         peak = int(out.read_text().split()[-1]) // 1024
         out.unlink()
         return wall, cpu, peak
-    return run(cmd, env)
+    return run(cmd, env, cwd)
 
 
 def main() -> None:
@@ -72,6 +76,8 @@ def main() -> None:
     ap.add_argument("--before", metavar="DIR", help="also time csdesk from this source folder (PYTHONPATH=DIR), interleaved")
     args = ap.parse_args()
 
+    if Path(args.db).exists():
+        args.db = str(Path(args.db).resolve())  # the commands run in another folder (see run())
     env = dict(os.environ)
     if args.now:
         env["CSDESK_NOW"] = args.now
@@ -84,11 +90,13 @@ def main() -> None:
         "annual": [*csdesk, "--db", args.db, "report", "annual", "--period", args.year, "--xlsx", "/tmp/report-speed-annual.xlsx"],
     }
     envs = {k: env for k in commands}
+    cwds: dict[str, str] = {}
     if args.before:
         before_env = dict(env, PYTHONPATH=str(Path(args.before).resolve()))
         for key in ("monthly", "quarterly", "annual"):
             commands[f"{key}@before"] = commands[key][:-1] + [f"/tmp/report-speed-{key}-before.xlsx"]
             envs[f"{key}@before"] = before_env
+            cwds[f"{key}@before"] = before_env["PYTHONPATH"]
     chosen = [k for k in commands if not args.only or k.split("@")[0] in args.only]
     # Each command beside its @before twin, so that both see the same moment's load.
     chosen.sort(key=lambda k: list(commands).index(k.split("@")[0]))
@@ -96,7 +104,7 @@ def main() -> None:
     results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in chosen}
     for rep in range(args.reps):
         for key in chosen:
-            results[key].append(measure(commands[key], envs[key]))
+            results[key].append(measure(commands[key], envs[key], cwds.get(key)))
             w, c, m = results[key][-1]
             print(f"  rep {rep + 1} {key:<16} {w:6.2f} s wall {c:6.2f} s CPU {m:5d} MB", file=sys.stderr)
     load_after = os.getloadavg()
