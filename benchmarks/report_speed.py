@@ -9,6 +9,14 @@ weighs on both sides of the ratio alike. For each command: median wall time, med
 what the command itself costs, less moved by other work on a shared machine), peak memory (ru_maxrss), and
 for the month the ratio csdesk / pandas in wall and in CPU time. The load average is printed before and after.
 `--now` fixes the clock (CSDESK_NOW) so a period still running is cut at the same moment every time.
+
+`--before DIR` measures another copy of csdesk's source beside this one, in the same run (each repetition
+runs both, one after the other), e.g. the code before a change:
+
+    git archive main | tar -x -C /tmp/csdesk-before
+    python benchmarks/report_speed.py --db /tmp/bench.db --now "2026-12-01 13:00" --before /tmp/csdesk-before
+
+Its commands are named `monthly@before` … and run with PYTHONPATH=DIR (the installed csdesk is not used).
 """
 
 from __future__ import annotations
@@ -26,11 +34,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run(cmd: list[str], env: dict) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (user + system) and peak memory (MB) of one child process."""
+def run(cmd: list[str], env: dict, cwd: str | None = None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak memory (MB) of one child process.
+
+    It runs in the folder whose csdesk it is to import (`python -m` puts the current folder first on the path):
+    the --before folder for its commands, else this checkout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cwd = cwd or str(HERE.parent)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _, err = proc.communicate()
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -40,15 +52,15 @@ def run(cmd: list[str], env: dict) -> tuple[float, float, int]:
     return wall, cpu, after.ru_maxrss // 1024  # the children's peak so far: each command is measured alone below
 
 
-def measure(cmd: list[str], env: dict) -> tuple[float, float, int]:
+def measure(cmd: list[str], env: dict, cwd: str | None = None) -> tuple[float, float, int]:
     """Like run(), with the peak memory of this command alone (through /usr/bin/time when it is there)."""
     if Path("/usr/bin/time").exists():
         out = Path(f"/tmp/report-speed-{os.getpid()}.time")
-        wall, cpu, _ = run(["/usr/bin/time", "-o", str(out), "-f", "%M", *cmd], env)
+        wall, cpu, _ = run(["/usr/bin/time", "-o", str(out), "-f", "%M", *cmd], env, cwd)
         peak = int(out.read_text().split()[-1]) // 1024
         out.unlink()
         return wall, cpu, peak
-    return run(cmd, env)
+    return run(cmd, env, cwd)
 
 
 def main() -> None:
@@ -61,8 +73,11 @@ def main() -> None:
     ap.add_argument("--now", default=os.environ.get("CSDESK_NOW", ""), help="the clock for csdesk (CSDESK_NOW)")
     ap.add_argument("--only", action="append", help="monthly, quarterly, annual, pandas (default: all)")
     ap.add_argument("--json", metavar="FILE", help="write the figures as JSON too")
+    ap.add_argument("--before", metavar="DIR", help="also time csdesk from this source folder (PYTHONPATH=DIR), interleaved")
     args = ap.parse_args()
 
+    if Path(args.db).exists():
+        args.db = str(Path(args.db).resolve())  # the commands run in another folder (see run())
     env = dict(os.environ)
     if args.now:
         env["CSDESK_NOW"] = args.now
@@ -74,14 +89,24 @@ def main() -> None:
         "quarterly": [*csdesk, "--db", args.db, "report", "quarterly", "--period", args.quarter, "--xlsx", "/tmp/report-speed-quarterly.xlsx"],
         "annual": [*csdesk, "--db", args.db, "report", "annual", "--period", args.year, "--xlsx", "/tmp/report-speed-annual.xlsx"],
     }
-    chosen = [k for k in commands if not args.only or k in args.only]
+    envs = {k: env for k in commands}
+    cwds: dict[str, str] = {}
+    if args.before:
+        before_env = dict(env, PYTHONPATH=str(Path(args.before).resolve()))
+        for key in ("monthly", "quarterly", "annual"):
+            commands[f"{key}@before"] = commands[key][:-1] + [f"/tmp/report-speed-{key}-before.xlsx"]
+            envs[f"{key}@before"] = before_env
+            cwds[f"{key}@before"] = before_env["PYTHONPATH"]
+    chosen = [k for k in commands if not args.only or k.split("@")[0] in args.only]
+    # Each command beside its @before twin, so that both see the same moment's load.
+    chosen.sort(key=lambda k: list(commands).index(k.split("@")[0]))
     load_before = os.getloadavg()
     results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in chosen}
     for rep in range(args.reps):
         for key in chosen:
-            results[key].append(measure(commands[key], env))
+            results[key].append(measure(commands[key], envs[key], cwds.get(key)))
             w, c, m = results[key][-1]
-            print(f"  rep {rep + 1} {key:<9} {w:6.2f} s wall {c:6.2f} s CPU {m:5d} MB", file=sys.stderr)
+            print(f"  rep {rep + 1} {key:<16} {w:6.2f} s wall {c:6.2f} s CPU {m:5d} MB", file=sys.stderr)
     load_after = os.getloadavg()
 
     def med(key: str, i: int) -> float:
@@ -89,11 +114,11 @@ def main() -> None:
 
     print(f"database {args.db}, {args.reps} repetitions, load average before {load_before[0]:.2f} {load_before[1]:.2f} "
           f"{load_before[2]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}, {os.cpu_count()} CPUs")
-    print(f"{'command':<10} {'wall (median)':>14} {'CPU (median)':>13} {'peak MB':>8}")
+    print(f"{'command':<17} {'wall (median)':>14} {'CPU (median)':>13} {'peak MB':>8}")
     summary = {"db": args.db, "reps": args.reps, "load_before": load_before, "load_after": load_after, "figures": {}}
     for key in chosen:
         peak = max(r[2] for r in results[key])
-        print(f"{key:<10} {med(key, 0):13.2f}s {med(key, 1):12.2f}s {peak:8d}")
+        print(f"{key:<17} {med(key, 0):13.2f}s {med(key, 1):12.2f}s {peak:8d}")
         summary["figures"][key] = {"wall": med(key, 0), "cpu": med(key, 1), "peak_mb": peak,
                                    "runs": results[key]}
     if "pandas" in chosen and "monthly" in chosen:
@@ -103,6 +128,13 @@ def main() -> None:
         print(f"monthly / pandas: {wall_ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (per repetition, wall: "
               + ", ".join(f"{r:.2f}" for r in ratios) + ")")
         summary["ratio_wall"], summary["ratio_cpu"] = wall_ratio, cpu_ratio
+    if "pandas" in chosen and "monthly@before" in chosen:
+        print(f"monthly@before / pandas: {med('monthly@before', 0) / med('pandas', 0):.2f}x wall, "
+              f"{med('monthly@before', 1) / med('pandas', 1):.2f}x CPU")
+    for key in ("monthly", "quarterly", "annual"):
+        if key in chosen and f"{key}@before" in chosen:
+            print(f"{key}: {med(key, 0) / med(key + '@before', 0):.2f}x the time before (wall), "
+                  f"{med(key, 1) / med(key + '@before', 1):.2f}x (CPU)")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
 

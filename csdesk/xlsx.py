@@ -43,6 +43,8 @@ def display_width(text: Any) -> int:
     if text is None:
         return 0
     s = text if isinstance(text, str) else str(text)
+    if s.isascii():
+        return len(s)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
 
 
@@ -175,6 +177,7 @@ class CellWriter:
         self.frozen = False  # set once openpyxl has written the stylesheet: no new style can join it then
         self.mask: Any = None  # str -> str for every text cell (phones.mask_in_text when phones are masked)
         self._bodies: dict[str, str] = {}  # text -> its cell XML after the reference (unstyled cells)
+        self._rows: dict[tuple, Any] = {}  # column kinds -> row_cells() function
 
     def style(self, fmt: str | None = None, role: str = "", quote: bool = False) -> str:
         """The ` s="N"` attribute of a cell format ('' for the default one)."""
@@ -228,16 +231,21 @@ class CellWriter:
         space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
         return f'{style} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'
 
-    def of_kind(self, kind: str):
-        """`put(ref, value) -> str` for a column of `kind` (None gives '': no cell)."""
-        put = self._kinds.get(kind)
-        if put is not None:
-            return put
+    def _kind_styles(self, kind: str) -> tuple[str, str, str]:
+        """The style attributes of a column of `kind`: for numbers, for dates and for times."""
         fmt = FORMATS.get(kind)
         number = self.style(fmt) if fmt else ""
         dates = kind in ("date", "datetime", "month")
         on_day = number if dates else self.style(DATE_FORMAT)
         at_time = number if dates else self.style(DATETIME_FORMAT)
+        return number, on_day, at_time
+
+    def of_kind(self, kind: str):
+        """`put(ref, value) -> str` for a column of `kind` (None gives '': no cell)."""
+        put = self._kinds.get(kind)
+        if put is not None:
+            return put
+        number, on_day, at_time = self._kind_styles(kind)
         text = self.text
         of_kind = self.of_kind
         bodies = self._bodies  # cleared in place when full, never replaced: safe to hold here
@@ -266,10 +274,77 @@ class CellWriter:
         self._kinds[kind] = put
         return put
 
+    def row_cells(self, kinds: list[str], letters: list[str]):
+        """`cells(row, rs) -> str`: the cells of a row whose columns have these kinds, as XML — exactly what
+        `of_kind(kind)(letter + rs, value)` gives for each value, joined.
+
+        A workbook has close to a million cells, and the rows of a sheet come in few shapes (which values are
+        text, numbers, times or empty). For each shape seen, one function is made that writes the whole row
+        as one string: the column letters and styles are in its literal text, numbers and times go straight
+        in, text through the cache of cell bodies; anything else (Typed, bool, date …) through the column's
+        `put`. A row of another length than the columns (zip's rule: extra values have no column), and
+        shapes beyond SHAPES per sheet, are written cell by cell through `put`."""
+        key = tuple(kinds)
+        made = self._rows.get(key)
+        if made is not None:
+            return made
+        puts = [self.of_kind(k) for k in kinds]
+        pairs = list(zip(puts, letters))
+        n = len(kinds)
+        for letter in letters[:n]:
+            if not re.fullmatch("[A-Z]+", letter):
+                raise ValueError(f"not a column letter: {letter!r}")
+        styles = [self._kind_styles(k) for k in kinds]
+        scope: dict[str, Any] = {"bg": self._bodies.get, "text": self.text, "serial": excel_serial, "Q": '"', "EPOCH": _EPOCH,
+                                 **{f"put{i}": put for i, put in enumerate(puts)}}
+        by_shape: dict[tuple, Any] = {}
+        shape_of = by_shape.get
+
+        def one_by_one(rs, *row):
+            return "".join([put(letter + rs, v) for (put, letter), v in zip(pairs, row) if v is not None])
+
+        def make(shape: tuple):
+            if len(shape) != n or len(by_shape) >= SHAPES:
+                return one_by_one
+            parts = []
+            lines = []  # statements before the row's text: times as serial numbers, inline (excel_serial's arithmetic)
+            for i, (cls, letter, (number, _on_day, at_time)) in enumerate(zip(shape, letters, styles)):
+                if cls is type(None):
+                    continue
+                if cls is str:
+                    parts.append(f'{{(("<c r=" + Q + "{letter}" + rs + Q + b) if (b := bg(v{i})) is not None else text("{letter}" + rs, v{i}))}}')
+                elif cls is int or cls is Decimal or cls is float:
+                    parts.append(f'<c r="{letter}{{rs}}"{number}><v>{{v{i}}}</v></c>')
+                elif cls is datetime:
+                    lines += [f"    if v{i}.tzinfo is not None:", f"        serial(v{i})  # refuses it",
+                              f"    d{i} = v{i}.toordinal() - EPOCH",
+                              f"    s{i} = v{i}.hour * 3600 + v{i}.minute * 60 + v{i}.second + v{i}.microsecond / 1e6",
+                              f"    x{i} = d{i} + s{i} / 86400 if s{i} else d{i}"]
+                    parts.append(f'<c r="{letter}{{rs}}"{at_time}><v>{{x{i}}}</v></c>')
+                else:
+                    parts.append(f'{{put{i}("{letter}" + rs, v{i})}}')
+            args = ", ".join(["rs", *(f"v{i}" for i in range(n))])
+            body = "".join(parts).replace("\\", "\\\\").replace("\'", "\\'")
+            code = "\n".join([f"def row({args}):", *lines, f"    return f'{body}'", ""])
+            exec(compile(code, "<csdesk.xlsx row>", "exec"), scope)  # noqa: S102 — made here from the checked letters and styles
+            made = by_shape[shape] = scope.pop("row")
+            return made
+
+        def cells(row, rs):
+            shape = tuple(map(type, row))
+            write = shape_of(shape)
+            if write is None:
+                write = make(shape)
+            return write(rs, *row)
+
+        made = self._rows[key] = cells
+        return made
+
 
 # ---- a sheet: its shell through openpyxl, its rows as XML -------------------------------------------------
 
 SAMPLE_ROWS = 500  # rows read ahead to size the columns
+SHAPES = 256  # row shapes (the classes of a row's values) per sheet that get a function of their own
 TEXT_CACHE = 50_000  # distinct texts whose cell XML is kept (names, codes, labels repeat; summaries do not)
 
 
@@ -313,15 +388,17 @@ class _Sheet:
         head = "".join(cells.text(letter + rs, c.title, "header") for letter, c in zip(letters, spec.columns))
         yield f'<row r="{rs}">{head}{side(rs)}</row>'
         row_no += 1
-        puts = list(zip([cells.of_kind(c.kind) for c in spec.columns], letters))
+        row_cells = cells.row_cells([c.kind for c in spec.columns], letters)
         count = 0
         if spec.totals_label:
             self.sums = {j: Decimal(0) for j, c in enumerate(spec.columns) if c.kind == "money"}
             self.rows = self._summing(self.rows)
         for row in self.rows:
             rs = str(row_no)
-            body = "".join([put(letter + rs, v) for (put, letter), v in zip(puts, row) if v is not None])
-            yield f'<row r="{rs}">{body}{side(rs) if row_no in grid else ""}</row>'
+            if row_no in grid:
+                yield f'<row r="{rs}">{row_cells(row, rs)}{side(rs)}</row>'
+            else:
+                yield f'<row r="{rs}">{row_cells(row, rs)}</row>'
             row_no += 1
             count += 1
         self.count = count

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from csdesk.reporting.periods import Period
@@ -257,10 +258,16 @@ class Detail:
 
 
 def _phone_shown(number: str | None, masked: bool) -> str:
-    from csdesk import phones
-
     if not number:
         return ""
+    return _phone_text(number, masked)
+
+
+@lru_cache(maxsize=1 << 16)
+def _phone_text(number: str, masked: bool) -> str:
+    """A stored number as a detail row shows it (the same numbers come back on many rows)."""
+    from csdesk import phones
+
     return phones.mask(number) if masked else phones.display(number).replace(" ", "")
 
 
@@ -269,19 +276,113 @@ def _naive_local(t: datetime | None, tz) -> datetime | None:
     return t.astimezone(tz).replace(tzinfo=None) if t is not None else None
 
 
+def _streamed(session, query, size: int = 1000) -> Iterator:
+    """The rows of `query`, read from the database `size` at a time (never all in memory), handed on a batch
+    at a time: cheaper per row than iterating a yield_per result row by row."""
+    for batch in session.execute(query.execution_options(yield_per=size)).partitions():
+        yield from batch
+
+
+def local_time(column, tz):
+    """`column` (a UTC time column) read as naive local wall-clock time, as `_naive_local` would make it.
+
+    For detail rows, which read hundreds of thousands of times: each value is converted once, while the row is
+    read, by adding its zone's offset (found once per hour of UTC time) to the UTC time, instead of making an
+    aware time and converting and stripping it (three new datetimes a value)."""
+    from sqlalchemy import type_coerce
+
+    return type_coerce(column, _local_time_type()(tz))
+
+
+@lru_cache(maxsize=None)
+def _local_time_type():
+    import sqlalchemy as sa
+    from sqlalchemy.types import TypeDecorator
+
+    utc = timezone.utc
+    hour = timedelta(hours=1)
+    last = timedelta(hours=1, microseconds=-1)
+
+    class LocalWallClock(TypeDecorator):
+        impl = sa.DateTime
+        cache_ok = True
+
+        def __init__(self, tz):
+            super().__init__()
+            self.tz = tz
+
+        def result_processor(self, dialect, coltype):
+            tz, parse = self.tz, datetime.fromisoformat
+            # UTC hour -> the zone's offset all through it, or None when it changes within that hour.
+            offsets: dict[Any, timedelta | None] = {}
+            impl = None if dialect.name == "sqlite" else self.impl_instance.result_processor(dialect, coltype)
+
+            def offset(t: datetime, key) -> timedelta | None:
+                start = t.replace(minute=0, second=0, microsecond=0, tzinfo=utc)
+                off = start.astimezone(tz).utcoffset()
+                if (start + last).astimezone(tz).utcoffset() != off:
+                    off = None  # a change of offset within this hour: each time converted exactly
+                offsets[key] = off
+                return off
+
+            def process(value):
+                if value is None:
+                    return None
+                if value.__class__ is str:  # SQLite keeps the text SQLAlchemy wrote: naive UTC
+                    key = value[:13]
+                    value = parse(value)
+                    if value.tzinfo is not None:  # read as UTC whatever it says, as UTCDateTime reads it
+                        value = value.replace(tzinfo=None)
+                else:
+                    if impl is not None:
+                        value = impl(value)
+                    if value.tzinfo is not None:
+                        return value.astimezone(tz).replace(tzinfo=None)
+                    key = (value.year, value.month, value.day, value.hour)
+                off = offsets.get(key, hour)
+                if off is hour:
+                    off = offset(value, key)
+                if off is None:
+                    return value.replace(tzinfo=utc).astimezone(tz).replace(tzinfo=None)
+                return value + off
+
+            return process
+
+    return LocalWallClock
+
+
 def main_phones(session, customer_ids) -> dict[int, str]:
-    """Each customer's main number (position 0, else the lowest)."""
+    """Each customer's main number (position 0, else the lowest).
+
+    Numbers read once are kept for the session (the report's one read transaction): the sheets of a report
+    show many of the same customers."""
     from sqlalchemy import select
 
     from csdesk.models import CustomerPhone
 
-    out: dict[int, str] = {}
-    ids = list(set(customer_ids))
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    known: dict[int, str | None] = session.info.setdefault("csdesk.reports.main_phones", {})
+    ids = {cid for cid in customer_ids if cid is not None}
+    missing = [cid for cid in ids if cid not in known]
+    for i in range(0, len(missing), 500):
+        chunk = missing[i:i + 500]
+        found: dict[int, str] = {}
         for cid, number in session.execute(
             select(CustomerPhone.customer_id, CustomerPhone.number).where(CustomerPhone.customer_id.in_(chunk))
             .order_by(CustomerPhone.customer_id, CustomerPhone.position.desc(), CustomerPhone.id.desc())
         ):
-            out[cid] = number  # the last one written wins: position 0, lowest id
-    return out
+            found[cid] = number  # the last one written wins: position 0, lowest id
+        for cid in chunk:
+            known[cid] = found.get(cid)
+    return {cid: known[cid] for cid in ids if known[cid] is not None}
+
+
+def main_phone_of(customer_id):
+    """The main number of the customer in `customer_id` (a column), as a column of the same query: position 0,
+    else the lowest — main_phones() in SQL, for detail rows that need it on every row."""
+    from sqlalchemy import select
+
+    from csdesk.models import CustomerPhone
+
+    ph = CustomerPhone.__table__.c
+    return (select(ph.number).where(ph.customer_id == customer_id).order_by(ph.position, ph.id).limit(1)
+            .scalar_subquery().label("main_phone"))
