@@ -238,10 +238,13 @@ class DeskScreen(Screen):
         self.app.show_status(message, error)
 
     under_form = False  # a form or a question was on top: back from it, nothing is reloaded (an action reloads)
+    preloaded = False  # filled before it was shown (App.open_customer): no second read when it appears
 
     def on_screen_resume(self) -> None:
-        if self.under_form:
-            self.under_form = False
+        # The one handler of ScreenResume on every desk screen: Textual calls the handler of each class in
+        # the MRO, so a subclass's own `on_screen_resume` would run besides this one (a second read).
+        if self.under_form or self.preloaded:
+            self.under_form = self.preloaded = False
             return
         self.refresh_data()
 
@@ -359,11 +362,12 @@ class CallerScreen(DeskScreen):
 
 
 def card_data(desk, code: str):
-    """What the customer card shows: the customer's view and their open complaints."""
+    """What the customer card shows, and only that: the customer, the last five calls, the callbacks and
+    projects sections, and their open complaints with the live deadline."""
     from csdesk.workflows.complaints import list_complaints
     from csdesk.workflows.customer_card import customer_view
 
-    view = customer_view(desk, code, calls=5)
+    view = customer_view(desk, code, calls=5, sections=("callbacks", "projects"), count=False)
     return view, list_complaints(desk, customer=view.customer.code, limit=20)
 
 
@@ -414,14 +418,6 @@ class CustomerScreen(DeskScreen):
         self.query_one("#projects", DataTable).add_columns(_("Project"), _("Name"), _("Stage"), _("Outstanding"), _("Overdue"), _("Owner"))
         self.query_one("#calls", DataTable).add_columns("#", _("Time"), _("Kind"), _("Agent"), _("Summary"))
         self.refresh_data()
-
-    preloaded = False  # filled before it was shown (App.open_customer): no second read when it appears
-
-    def on_screen_resume(self) -> None:
-        if self.preloaded:
-            self.preloaded = False
-            return
-        super().on_screen_resume()
 
     @work(thread=True, exclusive=True, group="card")
     def refresh_data(self) -> None:
@@ -1021,9 +1017,13 @@ class DeskApp(App):
         self._forms_kept: dict[tuple, FormScreen] = {}
 
     def on_mount(self) -> None:
+        self.backend.hold()
         self.push_screen(CallerScreen())
         self.set_interval(self.refresh_every, self.tick)
         self.who()
+
+    def on_unmount(self) -> None:
+        self.backend.release()
 
     @work(thread=True, group="who")
     def who(self) -> None:
