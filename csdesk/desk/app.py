@@ -77,8 +77,18 @@ def left_text(seconds: int | None) -> Text:
     return Text(text, style="yellow" if seconds < 2 * 3600 else "")
 
 
+def _cell_key(cell: Any) -> tuple:
+    return (cell.plain, str(cell.style), tuple(cell.spans)) if isinstance(cell, Text) else (cell,)
+
+
 def fill(table: DataTable, rows: list[tuple[tuple, str | None]]) -> None:
-    """Replace a table's rows in one go (one layout and one repaint, not one per row); rows are (cells, key)."""
+    """Replace a table's rows in one go (one layout and one repaint, not one per row); rows are (cells, key).
+    Rows the same as those shown are left as they are: the table keeps its drawn lines (a refresh that
+    changed nothing redraws nothing)."""
+    shown = tuple((tuple(_cell_key(c) for c in cells), key) for cells, key in rows)
+    if getattr(table, "_desk_rows", None) == shown and table.row_count == len(rows):
+        return
+    table._desk_rows = shown
     table.clear()
     if rows:
         keys = [key for _cells, key in rows]
@@ -87,6 +97,28 @@ def fill(table: DataTable, rows: list[tuple[tuple, str | None]]) -> None:
                 table.add_row(*cells, key=key)
         else:
             table.add_rows([cells for cells, _key in rows])
+    settle_size(table)
+
+
+def settle_size(table: DataTable) -> None:
+    """Measure the new rows now, as the table would when idle: otherwise the screen is laid out and drawn
+    once with the size and column widths of the rows before, then again when the table has measured
+    (two full drawings of the screen after every fill; one now)."""
+    if getattr(table, "_require_update_dimensions", False) and hasattr(table, "_update_dimensions"):
+        table._require_update_dimensions = False
+        new_rows = table._new_rows.copy()
+        table._new_rows.clear()
+        table._update_dimensions(new_rows)
+
+
+def keep_styles(screen: Screen, event) -> None:
+    """A kept screen shown again keeps the styles it had: Textual applies the whole stylesheet to every
+    widget of a screen pushed again (and the tables then draw every cell anew), though nothing the styles
+    depend on changed while it was hidden (the desk never changes classes or the theme of a hidden screen).
+    Runs before Textual's own handler (subclass first), which reads `refresh_styles`."""
+    if getattr(screen, "_desk_shown", False):
+        event.refresh_styles = False
+    screen._desk_shown = True
 
 
 class KeyBar(Static):
@@ -156,7 +188,8 @@ class FormScreen(ModalScreen[dict | None]):
     def on_mount(self) -> None:
         self.query(Input).first().focus()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event) -> None:
+        keep_styles(self, event)
         self.query(Input).first().focus()
 
     def shape(self) -> tuple:
@@ -240,9 +273,10 @@ class DeskScreen(Screen):
     under_form = False  # a form or a question was on top: back from it, nothing is reloaded (an action reloads)
     preloaded = False  # filled before it was shown (App.open_customer): no second read when it appears
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event) -> None:
         # The one handler of ScreenResume on every desk screen: Textual calls the handler of each class in
         # the MRO, so a subclass's own `on_screen_resume` would run besides this one (a second read).
+        keep_styles(self, event)
         if self.under_form or self.preloaded:
             self.under_form = self.preloaded = False
             return
@@ -444,20 +478,17 @@ class CustomerScreen(DeskScreen):
         if c.manager:
             card.append("  " + _("account manager {name}").format(name=c.manager))
         self.query_one("#card", Static).update(card)
-        table = self._reset("#complaints")
-        for row in complaints.rows:
-            table.add_row(str(row.id), row.status_label, f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
-                          left_text(row.business_left_s), plain(row.summary), key=str(row.id))
-        table = self._reset("#callbacks")
+        fill(self.query_one("#complaints", DataTable), [
+            ((str(row.id), row.status_label, f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
+              left_text(row.business_left_s), plain(row.summary)), str(row.id)) for row in complaints.rows])
         # The customer card's sections, by their stable keys (customer_card.py).
-        for r in view.sections.get("callbacks", []):
-            table.add_row(str(r.get("id")), r.get("when", ""), r.get("purpose", ""), plain(r.get("status", "")),
-                          plain(r.get("assignee", "")), plain(r.get("note", "")), key=str(r.get("id")))
-        table = self._reset("#projects")
-        for r in view.sections.get("projects", []):
-            table.add_row(r.get("code", ""), plain(r.get("name", "")), plain(r.get("stage", "")), r.get("outstanding", ""),
-                          Text(str(r.get("overdue", "")), style="bold red" if str(r.get("overdue", "0.00")) not in ("0.00", "") else ""),
-                          plain(r.get("owner", "")), key=r.get("code"))
+        fill(self.query_one("#callbacks", DataTable), [
+            ((str(r.get("id")), r.get("when", ""), r.get("purpose", ""), plain(r.get("status", "")),
+              plain(r.get("assignee", "")), plain(r.get("note", ""))), str(r.get("id"))) for r in view.sections.get("callbacks", [])])
+        fill(self.query_one("#projects", DataTable), [
+            ((r.get("code", ""), plain(r.get("name", "")), plain(r.get("stage", "")), r.get("outstanding", ""),
+              Text(str(r.get("overdue", "")), style="bold red" if str(r.get("overdue", "0.00")) not in ("0.00", "") else ""),
+              plain(r.get("owner", ""))), r.get("code")) for r in view.sections.get("projects", [])])
         fill(self.query_one("#calls", DataTable), [(self._call_row(c), str(c.id)) for c in view.calls])
 
     def _call_row(self, call) -> tuple:
@@ -476,7 +507,7 @@ class CustomerScreen(DeskScreen):
 
     def _reset(self, selector: str) -> DataTable:
         table = self.query_one(selector, DataTable)
-        table.clear()
+        fill(table, [])
         return table
 
     @on(DataTable.RowSelected, "#complaints")
@@ -674,7 +705,7 @@ class ComplaintScreen(DeskScreen):
         if self.is_mounted:
             self.query_one("#head", Static).update("")
             for selector in ("#deadlines", "#timeline"):
-                self.query_one(selector, DataTable).clear()
+                fill(self.query_one(selector, DataTable), [])
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -711,14 +742,11 @@ class ComplaintScreen(DeskScreen):
         head.append("\n" + _("handled by {assignee}, owned by {owner}").format(assignee=c.assignee, owner=c.owner) + "\n")
         head.append_text(plain(c.summary))
         self.query_one("#head", Static).update(head)
-        table = self.query_one("#deadlines", DataTable)
-        table.clear()
-        for d in view.deadlines:
-            table.add_row(plain(d.label), short(d.due, self.tz), plain(d.state), left_text(d.business_left_s) if d.state == "running" else Text(d.business_left))
-        table = self.query_one("#timeline", DataTable)
-        table.clear()
-        for e in view.events:
-            table.add_row(short(e.at, self.tz), plain(e.actor), plain(e.label), plain(e.text))
+        fill(self.query_one("#deadlines", DataTable), [
+            ((plain(d.label), short(d.due, self.tz), plain(d.state),
+              left_text(d.business_left_s) if d.state == "running" else Text(d.business_left)), None) for d in view.deadlines])
+        fill(self.query_one("#timeline", DataTable), [
+            ((short(e.at, self.tz), plain(e.actor), plain(e.label), plain(e.text)), None) for e in view.events])
 
     def _ask(self, title: str, label: str, fn: Callable[[Any, str, Any], Any], message: str, required: bool = True) -> None:
         def save(values):
@@ -969,24 +997,19 @@ class TeamScreen(DeskScreen):
         self.app.deliver(self.show, board)
 
     def show(self, board) -> None:
-        table = self.query_one("#t-near", DataTable)
-        table.clear()
-        for row in sorted(board.near, key=lambda r: (r.assignee, r.business_left_s or 0)):
-            table.add_row(plain(row.assignee), str(row.id), f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
-                          left_text(row.business_left_s), plain(row.summary), key=str(row.id))
-        table = self.query_one("#t-missed", DataTable)
-        table.clear()
-        for m in board.missed:
-            table.add_row(str(m.id), short(m.closed_at, self.tz), plain(f"{m.customer_code} {m.customer_name or ''}"),
-                          plain(m.assignee or ""), _label_outcome(m.outcome))
-        table = self.query_one("#t-escalations", DataTable)
-        table.clear()
-        for e in board.escalations:
-            table.add_row(str(e.complaint_id), short(e.at, self.tz), f"L{e.from_level}→L{e.to_level}", plain(e.assignee or ""), plain(e.summary))
-        table = self.query_one("#t-unassigned", DataTable)
-        table.clear()
-        for cb in board.unassigned:
-            table.add_row(str(cb.id), short(cb.due_at, self.tz), plain(f"{cb.customer_code} {cb.customer_name or ''}"), cb.purpose_label)
+        fill(self.query_one("#t-near", DataTable), [
+            ((plain(row.assignee), str(row.id), f"L{row.level} {row.severity_label}", short(row.next_due, self.tz),
+              left_text(row.business_left_s), plain(row.summary)), str(row.id))
+            for row in sorted(board.near, key=lambda r: (r.assignee, r.business_left_s or 0))])
+        fill(self.query_one("#t-missed", DataTable), [
+            ((str(m.id), short(m.closed_at, self.tz), plain(f"{m.customer_code} {m.customer_name or ''}"),
+              plain(m.assignee or ""), _label_outcome(m.outcome)), None) for m in board.missed])
+        fill(self.query_one("#t-escalations", DataTable), [
+            ((str(e.complaint_id), short(e.at, self.tz), f"L{e.from_level}→L{e.to_level}", plain(e.assignee or ""),
+              plain(e.summary)), None) for e in board.escalations])
+        fill(self.query_one("#t-unassigned", DataTable), [
+            ((str(cb.id), short(cb.due_at, self.tz), plain(f"{cb.customer_code} {cb.customer_name or ''}"), cb.purpose_label), None)
+            for cb in board.unassigned])
 
     @on(DataTable.RowSelected, "#t-near")
     def open_complaint(self, event: DataTable.RowSelected) -> None:
