@@ -156,8 +156,10 @@ class Field:
     placeholder: str = ""
 
 
-class FormScreen(ModalScreen[dict | None]):
-    """A small form: one input per field; Enter on the last field (or Ctrl+S) submits, Esc cancels."""
+class FormScreen(Screen[dict | None]):
+    """A small form: one input per field; Enter on the last field (or Ctrl+S) submits, Esc cancels.
+    A screen of its own, not a modal one: the form covers nearly the whole 80×24 screen anyway, and a modal
+    screen draws the whole screen below it again (dimmed) when it opens and closes."""
 
     BINDINGS = [Binding("escape", "cancel", _("Cancel")), Binding("ctrl+s", "submit", _("Save"))]
     DEFAULT_CSS = """
@@ -537,7 +539,7 @@ class CustomerScreen(DeskScreen):
             duration = dates.parse_duration(values["duration"]) if values["duration"] else None
             resolved = values["resolved"].lower() in ("y", "yes", "是", "1", "true")
             self.act(lambda desk: log_call(desk, self._phone(), values["kind"], values["summary"], at=at,
-                                           duration=duration, resolved=resolved),
+                                           duration=duration, resolved=resolved, brief=False),
                      lambda logged: _("Call #{id} logged").format(id=logged.call.id), self._logged)
 
         self.app.push_screen(FormScreen(_("Log a call"), [
