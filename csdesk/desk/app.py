@@ -292,6 +292,27 @@ class DeskScreen(Screen):
         changed (by default the screen is reloaded)."""
         self.app.perform(fn, done, after or (lambda _result: self.refresh_data()))
 
+    def form(self, title: str, fields: list[Field], build: Callable[[dict], Callable[[Any], Any]],
+             done: Callable[[Any], str], after: Callable[[Any], None] | None = None) -> None:
+        """Ask with a form, then act. `build(values)` reads what was typed (the time, an amount, a
+        duration …) and returns the write to run; a value that does not parse shows its one-line refusal
+        and nothing is written; Esc does nothing."""
+        def answered(values: dict | None) -> None:
+            if values is None:
+                return
+            try:
+                write = build(values)
+            except Exception as exc:  # noqa: BLE001 — a value that does not parse: its refusal
+                self.app.show_error(exc)
+                return
+            self.act(write, done, after)
+
+        self.app.push_screen(FormScreen(title, fields), answered)
+
+    def when(self, values: dict, key: str = "at"):
+        """The form's time ("today 9:30", "-2h", 昨天15点); empty: now (read when the write runs)."""
+        return self.backend.parse_when(values.get(key))
+
 
 class CallerScreen(DeskScreen):
     """Type a number (any format) or part of a name; the matches appear as you type."""
@@ -385,16 +406,13 @@ class CallerScreen(DeskScreen):
         self.app.open_customer(str(event.row_key.value))
 
     def offer_new(self, number: str) -> None:
-        def made(values: dict | None) -> None:
-            if values is None:
-                return
+        def build(values):
             from csdesk.workflows.customers import add_customer
 
-            self.act(lambda desk: add_customer(desk, values.get("name") or None, [number]),
-                     lambda info: self.app.open_customer(info.code) or _("Customer {code} created").format(code=info.code))
+            return lambda desk: add_customer(desk, values.get("name") or None, [number])
 
-        self.app.push_screen(FormScreen(_("New customer for {number}").format(number=number),
-                                        [Field("name", _("Name"), "", _("may stay empty"))]), made)
+        self.form(_("New customer for {number}").format(number=number), [Field("name", _("Name"), "", _("may stay empty"))],
+                  build, lambda info: self.app.open_customer(info.code) or _("Customer {code} created").format(code=info.code))
 
 
 def card_data(desk, code: str):
@@ -529,65 +547,57 @@ class CustomerScreen(DeskScreen):
         return self.view.customer.phones[0] if self.view and self.view.customer.phones else self.code
 
     def action_log_call(self) -> None:
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk import dates
             from csdesk.workflows.call_intake import log_call
 
-            at = self.backend.parse_when(values["at"])
+            at = self.when(values)
             duration = dates.parse_duration(values["duration"]) if values["duration"] else None
             resolved = values["resolved"].lower() in ("y", "yes", "是", "1", "true")
-            self.act(lambda desk: log_call(desk, self._phone(), values["kind"], values["summary"], at=at,
-                                           duration=duration, resolved=resolved, brief=False),
-                     lambda logged: _("Call #{id} logged").format(id=logged.call.id), self._logged)
+            return lambda desk: log_call(desk, self._phone(), values["kind"], values["summary"], at=at,
+                                         duration=duration, resolved=resolved, brief=False)
 
-        self.app.push_screen(FormScreen(_("Log a call"), [
+        self.form(_("Log a call"), [
             Field("kind", _("Kind"), "inquiry", _("inquiry 咨询, complaint 投诉, repair 报修, suggestion 建议, payment 催款, other")),
             Field("summary", _("Summary"), "", _("what was said")),
             Field("duration", _("Duration"), "", "5m30s"),
             Field("resolved", _("Resolved?"), "n", _("resolved on first contact: y/n")),
             Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
-        ]), self._guard(save))
+        ], build, lambda logged: _("Call #{id} logged").format(id=logged.call.id), self._logged)
 
     def action_open_complaint(self) -> None:
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk.workflows.complaints import open_complaint
 
-            at = self.backend.parse_when(values["at"])
-            self.act(lambda desk: open_complaint(desk, customer=self.code, severity=values["severity"], category=values["category"],
-                                                 summary=values["summary"], project=values["project"] or None, at=at),
-                     lambda info: _("Complaint #{id} opened, assigned to {name}").format(id=info.id, name=info.assignee))
+            at = self.when(values)
+            return lambda desk: open_complaint(desk, customer=self.code, severity=values["severity"], category=values["category"],
+                                               summary=values["summary"], project=values["project"] or None, at=at)
 
-        self.app.push_screen(FormScreen(_("Open a complaint"), [
+        self.form(_("Open a complaint"), [
             Field("severity", _("Severity"), "normal", _("normal 一般, serious 较重, major 重大")),
             Field("category", _("Category"), "other", _("quality, installation, attitude, delay, billing, other")),
             Field("summary", _("Summary"), "", _("what the customer complains about")),
             Field("project", _("Project"), "", _("project code, may stay empty")),
             Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
-        ]), self._guard(save))
+        ], build, lambda info: _("Complaint #{id} opened, assigned to {name}").format(id=info.id, name=info.assignee))
 
     def action_callback(self) -> None:
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk.workflows.callbacks import due_text, schedule_callback
             from csdesk.workflows.visit_rules import load_rules
 
-            def work(desk):
+            def write(desk):  # the due time is read against the clock of the write
                 rules = load_rules(desk.settings)
                 due = due_text(values["due"], desk.tz, desk.now, rules.default_time)
                 return schedule_callback(desk, due, customer=self.code, note=values["note"] or None, assignee=values["assignee"] or None)
 
-            self.act(work, lambda made: _("Callback #{id} scheduled").format(id=made.callbacks[0].id))
+            return write
 
-        self.app.push_screen(FormScreen(_("Schedule a callback"), [
+        self.form(_("Schedule a callback"), [
             Field("due", _("Due"), "", _("明天10点, 下周一, 3天后, today 15:00, fri 10:00")),
             Field("note", _("Note"), "", _("what the call is for")),
             Field("assignee", _("Who calls"), "", _("a staff name; empty: you")),
-        ]), self._guard(save))
+        ], build, lambda made: _("Callback #{id} scheduled").format(id=made.callbacks[0].id))
 
     def action_visit(self) -> None:
         callback_id = self._selected("#callbacks")
@@ -602,24 +612,21 @@ class CustomerScreen(DeskScreen):
             self.status(_("Choose a project in the list first"), error=True)
             return
 
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk.money import parse_amount
             from csdesk.workflows.payments import record_payment
 
             amount = parse_amount(values["amount"])
-            at = self.backend.parse_when(values["at"])
-            self.act(lambda desk: record_payment(desk, code, amount, instalment=values["instalment"] or None, at=at,
-                                                 ref=values["ref"] or None),
-                     lambda paid: _("Payment #{id} recorded for {code}").format(id=paid.id, code=paid.project_code))
+            at = self.when(values)
+            return lambda desk: record_payment(desk, code, amount, instalment=values["instalment"] or None, at=at,
+                                               ref=values["ref"] or None)
 
-        self.app.push_screen(FormScreen(_("Record a payment for {code}").format(code=code), [
+        self.form(_("Record a payment for {code}").format(code=code), [
             Field("amount", _("Amount"), "", "86000, 8.6万"),
             Field("instalment", _("Instalment"), "", _("empty: the oldest unpaid first")),
             Field("ref", _("Reference"), "", _("bank reference, receipt number")),
             Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
-        ]), self._guard(save))
+        ], build, lambda paid: _("Payment #{id} recorded for {code}").format(id=paid.id, code=paid.project_code))
 
     def action_note(self) -> None:
         complaint_id = self._selected("#complaints")
@@ -635,26 +642,23 @@ class CustomerScreen(DeskScreen):
             return
         call = next((c for c in self.view.calls if str(c.id) == call_id), None) if self.view else None
 
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk import dates
             from csdesk.workflows.calls import edit_call
 
             changes = {k: v for k, v in values.items() if v}
-            at = self.backend.parse_when(changes.pop("at", None))
-            duration = dates.parse_duration(changes.pop("duration")) if "duration" in changes else None
-            self.act(lambda desk: edit_call(desk, int(call_id), kind=changes.get("kind"), summary=changes.get("summary"),
-                                            customer=changes.get("customer"), at=at, duration=duration),
-                     lambda info: _("Call #{id} corrected").format(id=info.id))
+            at = self.when(changes)
+            duration = dates.parse_duration(changes["duration"]) if "duration" in changes else None
+            return lambda desk: edit_call(desk, int(call_id), kind=changes.get("kind"), summary=changes.get("summary"),
+                                          customer=changes.get("customer"), at=at, duration=duration)
 
-        self.app.push_screen(FormScreen(_("Correct call #{id} (empty: unchanged)").format(id=call_id), [
+        self.form(_("Correct call #{id} (empty: unchanged)").format(id=call_id), [
             Field("kind", _("Kind"), "", call.kind if call else ""),
             Field("summary", _("Summary"), "", call.summary if call else ""),
             Field("customer", _("Customer"), "", _("move it to this customer (code or phone)")),
             Field("at", _("When"), "", _("when it really happened")),
             Field("duration", _("Duration"), "", "5m30s"),
-        ]), self._guard(save))
+        ], build, lambda info: _("Call #{id} corrected").format(id=info.id))
 
     def action_void_call(self) -> None:
         call_id = self._selected("#calls")
@@ -662,26 +666,13 @@ class CustomerScreen(DeskScreen):
             self.status(_("Choose a call in the list first"), error=True)
             return
 
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk.workflows.calls import void_call
 
-            self.act(lambda desk: void_call(desk, int(call_id), values["reason"]),
-                     lambda info: _("Call #{id} voided").format(id=info.id))
+            return lambda desk: void_call(desk, int(call_id), values["reason"])
 
-        self.app.push_screen(FormScreen(_("Void call #{id}").format(id=call_id), [
-            Field("reason", _("Why"), "", _("logged twice, wrong customer …"))]), self._guard(save))
-
-    def _guard(self, fn):
-        """A form's values may not parse (a date, an amount): show the refusal instead of crashing."""
-        def run(values):
-            try:
-                fn(values)
-            except Exception as exc:  # noqa: BLE001
-                self.app.show_error(exc)
-
-        return run
+        self.form(_("Void call #{id}").format(id=call_id), [Field("reason", _("Why"), "", _("logged twice, wrong customer …"))],
+                  build, lambda info: _("Call #{id} voided").format(id=info.id))
 
 
 class ComplaintScreen(DeskScreen):
@@ -751,18 +742,12 @@ class ComplaintScreen(DeskScreen):
             ((short(e.at, self.tz), plain(e.actor), plain(e.label), plain(e.text)), None) for e in view.events])
 
     def _ask(self, title: str, label: str, fn: Callable[[Any, str, Any], Any], message: str, required: bool = True) -> None:
-        def save(values):
-            if values is None:
-                return
-            try:
-                at = self.backend.parse_when(values["at"])
-            except Exception as exc:  # noqa: BLE001
-                self.app.show_error(exc)
-                return
-            text = values["text"]
-            self.act(lambda desk: fn(desk, text, at), lambda _result: message.format(id=self.complaint_id))
+        def build(values):
+            at, text = self.when(values), values["text"]
+            return lambda desk: fn(desk, text, at)
 
-        self.app.push_screen(FormScreen(title, [Field("text", label), Field("at", _("When"), "", _("empty: now; today 9:30, -2h"))]), save)
+        self.form(title, [Field("text", label), Field("at", _("When"), "", _("empty: now; today 9:30, -2h"))],
+                  build, lambda _result: message.format(id=self.complaint_id))
 
     def action_ack(self) -> None:
         from csdesk.workflows.complaints import ack_complaint
@@ -804,22 +789,19 @@ class ComplaintScreen(DeskScreen):
         self.app.note_on_complaint(self.complaint_id, self)
 
     def action_edit(self) -> None:
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk.workflows.complaints import edit_complaint
 
             changes = {k: v for k, v in values.items() if v}
-            self.act(lambda desk: edit_complaint(desk, self.complaint_id, **changes),
-                     lambda info: _("Complaint #{id} corrected").format(id=info.id))
+            return lambda desk: edit_complaint(desk, self.complaint_id, **changes)
 
-        self.app.push_screen(FormScreen(_("Correct complaint #{id} (empty: unchanged)").format(id=self.complaint_id), [
+        self.form(_("Correct complaint #{id} (empty: unchanged)").format(id=self.complaint_id), [
             Field("severity", _("Severity"), "", _("normal 一般, serious 较重, major 重大")),
             Field("category", _("Category"), "", _("quality, installation, attitude, delay, billing, other")),
             Field("summary", _("Summary")),
             Field("customer", _("Customer"), "", _("move it to this customer (code or phone)")),
             Field("project", _("Project"), "", _("project code, or - for none")),
-        ]), save)
+        ], build, lambda info: _("Complaint #{id} corrected").format(id=info.id))
 
     def action_void(self) -> None:
         from csdesk.workflows.complaints import void_complaint
@@ -917,23 +899,16 @@ class QueueScreen(DeskScreen):
             return
         handover_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk.workflows.shift import take_shift
 
-            try:
-                at = self.backend.parse_when(values["at"])
-            except Exception as exc:  # noqa: BLE001
-                self.app.show_error(exc)
-                return
-            self.act(lambda desk: take_shift(desk, handover_id, values["note"] or None, at=at),
-                     lambda result: _("Shift handover #{id} taken").format(id=result.id))
+            at = self.when(values)
+            return lambda desk: take_shift(desk, handover_id, values["note"] or None, at=at)
 
-        self.app.push_screen(FormScreen(_("Take over shift handover #{id}").format(id=handover_id), [
+        self.form(_("Take over shift handover #{id}").format(id=handover_id), [
             Field("note", _("Note"), "", _("what you checked, may stay empty")),
             Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
-        ]), save)
+        ], build, lambda result: _("Shift handover #{id} taken").format(id=result.id))
 
     @on(DataTable.RowSelected, "#q-complaints")
     def open_complaint(self, event: DataTable.RowSelected) -> None:
@@ -954,19 +929,19 @@ class TeamScreen(DeskScreen):
 
     def action_handover(self) -> None:
         """Someone leaves or moves on: everything they still have open goes to a colleague (staff handover)."""
-        def save(values):
-            if values is None:
-                return
+        asked: dict = {}
+
+        def build(values):
             from csdesk.workflows.handover import hand_over
 
-            self.act(lambda desk: hand_over(desk, values["name"], values["to"]),
-                     lambda result: _("{name}'s open work handed over to {to}: {n} items").format(
-                         name=values["name"], to=values["to"], n=len(result.items)))
+            asked.update(values)
+            return lambda desk: hand_over(desk, values["name"], values["to"])
 
-        self.app.push_screen(FormScreen(_("Hand over open work"), [
+        self.form(_("Hand over open work"), [
             Field("name", _("Who"), "", _("who leaves or moves on")),
             Field("to", _("To"), "", _("who takes it over")),
-        ]), save)
+        ], build, lambda result: _("{name}'s open work handed over to {to}: {n} items").format(
+            name=asked["name"], to=asked["to"], n=len(result.items)))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -1181,9 +1156,8 @@ class DeskApp(App):
             self.push_screen(self._kept(TeamScreen))
 
     def record_visit(self, callback_id: int, screen: DeskScreen) -> None:
-        def save(values):
-            if values is None:
-                return
+        def build(values):
+            from csdesk.errors import InvalidValue
             from csdesk.workflows.callbacks import record_attempt
 
             outcome = {"r": "reached", "n": "no-answer", "w": "wrong-number"}.get(values["outcome"][:1].lower(), values["outcome"])
@@ -1192,34 +1166,28 @@ class DeskApp(App):
                 satisfied = values["satisfied"].lower() in ("y", "yes", "是", "满意", "1")
             try:
                 score = int(values["score"]) if values["score"] else None
-                at = self.backend.parse_when(values["at"])
-            except Exception as exc:  # noqa: BLE001
-                from csdesk.errors import InvalidValue
+            except ValueError:
+                raise InvalidValue(_("The score is a number from 1 to 5")) from None
+            at = screen.when(values)
+            return lambda desk: record_attempt(desk, callback_id, outcome, satisfied=satisfied, score=score,
+                                               note=values["note"] or None, at=at)
 
-                self.show_error(exc if not isinstance(exc, ValueError) else InvalidValue(_("The score is a number from 1 to 5")))
-                return
-            screen.act(lambda desk: record_attempt(desk, callback_id, outcome, satisfied=satisfied, score=score,
-                                                   note=values["note"] or None, at=at),
-                       lambda result: _("Callback #{id}: {outcome}").format(id=callback_id, outcome=result.outcome))
-
-        self.push_screen(FormScreen(_("Outcome of callback #{id}").format(id=callback_id), [
+        screen.form(_("Outcome of callback #{id}").format(id=callback_id), [
             Field("outcome", _("Outcome"), "r", _("r reached, n no answer, w wrong number")),
             Field("satisfied", _("Satisfied?"), "", _("y/n, empty if not asked")),
             Field("score", _("Score"), "", _("1–5, may stay empty")),
             Field("note", _("Note"), "", _("what the customer said")),
             Field("at", _("When"), "", _("empty: now; today 9:30, -2h")),
-        ]), save)
+        ], build, lambda result: _("Callback #{id}: {outcome}").format(id=callback_id, outcome=result.outcome))
 
     def note_on_complaint(self, complaint_id: int, screen: DeskScreen) -> None:
-        def save(values):
-            if values is None:
-                return
+        def build(values):
             from csdesk.workflows.complaints import add_note
 
-            screen.act(lambda desk: add_note(desk, complaint_id, values["text"]),
-                       lambda _result: _("Note added to complaint #{id}").format(id=complaint_id))
+            return lambda desk: add_note(desk, complaint_id, values["text"])
 
-        self.push_screen(FormScreen(_("Note on complaint #{id}").format(id=complaint_id), [Field("text", _("Note"))]), save)
+        screen.form(_("Note on complaint #{id}").format(id=complaint_id), [Field("text", _("Note"))],
+                    build, lambda _result: _("Note added to complaint #{id}").format(id=complaint_id))
 
 
 def _label_outcome(outcome: str | None) -> str:
