@@ -1004,7 +1004,8 @@ class DeskApp(App):
     .title { text-style: bold; margin-top: 1; }
     #status { dock: bottom; height: 1; background: $boost; }
     #status.error { background: $error; color: $text; }
-    DataTable { height: auto; max-height: 12; }
+    DataTable { height: auto; max-height: 12; scrollbar-size-horizontal: 0; }
+    DeskScreen > VerticalScroll { overflow-y: scroll; scrollbar-size-vertical: 1; }
     """
     BINDINGS = [Binding("ctrl+q", "quit", _("Quit"), priority=True)]
 
