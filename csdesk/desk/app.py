@@ -840,7 +840,7 @@ class QueueScreen(DeskScreen):
         self.query_one("#q-complaints", DataTable).add_columns("#", _("Status"), _("Level"), _("Customer"), _("Next deadline"), _("Left"), _("Summary"))
         self.query_one("#q-callbacks", DataTable).add_columns("#", _("Due"), _("Customer"), _("Phone"), _("Purpose"), _("Note"))
         self.query_one("#q-money", DataTable).add_columns(_("What"), _("Project"), _("Due"), _("Amount"), _("Item"))
-        self.query_one("#q-handovers", DataTable).add_columns("#", _("Time"), _("From"), _("Items"), _("Note"))
+        self.query_one("#q-handovers", DataTable).add_columns("#", _("Time"), _("Handed by"), _("Open items"), _("Note"))
         self._show_handovers(False)
         self.refresh_data()
 
