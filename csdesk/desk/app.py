@@ -1022,6 +1022,18 @@ class DeskApp(App):
         self.push_screen(CallerScreen())
         self.set_interval(self.refresh_every, self.tick)
         self.who()
+        self.call_after_refresh(self._settle_memory)
+
+    @staticmethod
+    def _settle_memory() -> None:
+        """Once the first screen is up, everything loaded so far (modules, the models, Textual's classes:
+        ~100,000 objects, none of them garbage) leaves the cyclic garbage collector's view: a full
+        collection, which otherwise walks all of them while the person waits for a key's answer, took
+        ~100 ms (measured in the benchmark's slowest 5 %); it now walks only what the desk made since."""
+        import gc
+
+        gc.collect()
+        gc.freeze()
 
     def on_unmount(self) -> None:
         self.backend.release()
