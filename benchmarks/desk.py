@@ -85,6 +85,7 @@ class Hook(importlib.abc.MetaPathFinder):
 
             def run(backend, refresh=5.0):
                 app = module.DeskApp(backend, refresh)
+                app.settle_memory = True  # as module.run does
 
                 async def opened(pilot):
                     await app.workers.wait_for_complete()
@@ -153,6 +154,7 @@ async def bench(db_path: str, who: str, rounds: int, seed: int, warmup: int = 3,
     # inside a measured action is waited for too.
     every = refresh if refresh is not None else float(settings["desk"]["refresh"])
     app = DeskApp(Backend(database, settings, who), refresh=every)
+    app.settle_memory = True  # as `csdesk desk` (desk.app.run) does
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -1022,7 +1022,11 @@ class DeskApp(App):
         self.push_screen(CallerScreen())
         self.set_interval(self.refresh_every, self.tick)
         self.who()
-        self.call_after_refresh(self._settle_memory)
+        if self.settle_memory:
+            self.call_after_refresh(self._settle_memory)
+
+    # Set by `run()` (the command), which owns its process; not for an app inside another process (the tests).
+    settle_memory = False
 
     @staticmethod
     def _settle_memory() -> None:
@@ -1217,5 +1221,6 @@ def _label_outcome(outcome: str | None) -> str:
 
 def run(backend, refresh: float = 5.0) -> int:
     app = DeskApp(backend, refresh)
+    app.settle_memory = True  # the process is the desk's alone
     app.run()
     return app.return_code or 0
