@@ -270,7 +270,9 @@ def list_adjustments(
     if project:
         query = query.where(Adjustment.project_id == find_project(session, project).id)
     if owner_id is not None:
-        query = query.where(Project.owner_id == owner_id)
+        # With due_by (open ones due by a day: few), `+ 0` keeps the planner on the status/due index rather
+        # than walking every project of the owner (an agent owns ~900 on the benchmark: 13 ms → 0.1 ms).
+        query = query.where((Project.owner_id + 0 if due_by is not None else Project.owner_id) == owner_id)
     if due_by is not None:
         query = query.where(Adjustment.status.in_(OPEN_ADJUSTMENT), Adjustment.due_on <= due_by)
         overdue_order = True

@@ -46,11 +46,13 @@ def log_call(
     severity: str | None = None,
     category: str | None = None,
     recording: str | None = None,
+    brief: bool = True,
 ) -> CallLogged:
     """Log a call. A known number finds its customer; an unknown one creates one (named, or unnamed).
 
     `open_complaint` (complaint calls only) also opens a complaint from the call, at the call's time,
     with `severity` (default normal) and `category` (default other), and links the call to it.
+    `brief=False`: no caller's brief (the desk shows the customer's card instead).
     """
     session = desk.session
     actor = desk.require_actor()
@@ -80,7 +82,7 @@ def log_call(
 
     return CallLogged(
         call_info(session, call, customer, actor.name), customer.code, customer.name, new,
-        caller_brief(desk, customer.id, exclude_call=call.id), complaint,
+        caller_brief(desk, customer.id, exclude_call=call.id) if brief else None, complaint,
     )
 
 

@@ -56,25 +56,30 @@ def section_title(key: str) -> str:
     return _(title) if title else key
 
 
-def open_items(desk: Desk, customer_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The sections that have rows, in the card's order."""
+def open_items(desk: Desk, customer_id: int, sections: tuple[str, ...] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The sections that have rows, in the card's order; `sections`: only these (the desk's card shows fewer)."""
     out = {}
     for key, fn in SECTIONS.items():
+        if sections is not None and key not in sections:
+            continue
         rows = fn(desk.session, customer_id, desk)
         if rows:
             out[key] = rows
     return out
 
 
-def customer_view(desk: Desk, ref: str, calls: int = 10) -> CustomerView:
+def customer_view(desk: Desk, ref: str, calls: int = 10, sections: tuple[str, ...] | None = None,
+                  count: bool = True) -> CustomerView:
+    """The card; `sections` (keys of SECTIONS): only these are read; `count=False`: the live calls are not
+    counted (call_count is then the number of calls returned)."""
     session = desk.session
     customer = find_customer(session, ref)
     live = (Call.customer_id == customer.id, Call.voided_at.is_(None))  # a voided call leaves the card
     rows = session.exec(select(Call).where(*live).order_by(Call.at.desc(), Call.id.desc()).limit(calls)).all()
-    count = session.exec(select(func.count()).select_from(Call).where(*live)).one()
+    count = session.exec(select(func.count()).select_from(Call).where(*live)).one() if count else len(rows)
     agents: dict[int, str] = {}
     for call in rows:
         if call.agent_id and call.agent_id not in agents:
             agents[call.agent_id] = session.get(Staff, call.agent_id).name
     call_rows = [call_info(session, c, customer, agents.get(c.agent_id)) for c in rows]
-    return CustomerView(info(session, customer), call_rows, count, open_items(desk, customer.id))
+    return CustomerView(info(session, customer), call_rows, count, open_items(desk, customer.id, sections))
