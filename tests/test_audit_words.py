@@ -15,6 +15,7 @@ from rich.cells import cell_len
 
 from conftest import NOW
 from csdesk.workflows.audit_labels import ACTIONS, FIELDS, action_label, field_label
+from test_screens import demo, run  # noqa: F401  (the screens' demo department and its runner)
 
 SOURCE = Path(__file__).resolve().parent.parent / "csdesk"
 
@@ -230,31 +231,14 @@ def test_audit_json_keeps_codes_beside_labels(cli, history, lang, edited, tier):
     assert {"field": "code", "field_label": "编号" if lang == "zh" else "code", "before": None, "after": "C000001"} in add["changes"]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from csdesk.cli import app
-
-    path = tmp_path_factory.mktemp("audit-words") / "demo.db"
-    result = CliRunner().invoke(app, ["--db", str(path), "demo"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return str(path)
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("columns", [80, 120])
 @pytest.mark.parametrize("entity", [None, "callback_series", "complaint", "project"])
 def test_audit_screens_fit(demo, lang, columns, entity):
-    from typer.testing import CliRunner
-
-    from csdesk.cli import app
-
-    args = ["--db", demo, "audit", "--limit", "30"] + (["--entity", entity] if entity else [])
-    env = {"COLUMNS": str(columns), "CSDESK_LANG": lang}
-    result = CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+    args = ["audit", "--limit", "30"] + (["--entity", entity] if entity else [])
+    result = run(demo, *args, columns=columns, lang=lang)
     assert result.exit_code == 0, result.output
-    data = json.loads(CliRunner().invoke(app, [*args, "--json"], env=env, catch_exceptions=False).stdout)["items"]
+    data = json.loads(run(demo, *args, "--json", columns=columns, lang=lang).stdout)["items"]
     assert data
     for line in result.stdout.splitlines():
         assert cell_len(line) <= columns, f"wider than {columns}: {line!r}"
