@@ -250,6 +250,35 @@ def _translate_libraries() -> None:
         return option
 
     click_core.Command.get_help_option = get_help_option_translated
+    _plain_usage_errors()
+
+
+def _plain_usage_errors() -> None:
+    """Without rich (TYPER_USE_RICH=0) click prints a usage error itself: the same words as the panel's."""
+    try:
+        from typer._click.exceptions import UsageError
+        from typer._click.utils import echo
+    except ImportError:
+        return
+    show_english = UsageError.show
+
+    def show(self, file=None):
+        if _current == "en":
+            return show_english(self, file)
+        import sys
+
+        file = file or sys.stderr
+        ctx = getattr(self, "ctx", None)
+        if ctx is not None:
+            hint = ""
+            if ctx.command.get_help_option(ctx) is not None:
+                hint = _("Try '{command} {option}' for help.").format(
+                    command=ctx.command_path, option=ctx.help_option_names[0]) + "\n"
+            echo(f"{ctx.get_usage()}\n{hint}", file=file, color=ctx.color)
+        echo(_("Error: {message}").format(message=usage_message(self.format_message())), file=file,
+             color=ctx.color if ctx is not None else None)
+
+    UsageError.show = show
 
 
 _RICH_UTILS_PATCHED = False

@@ -121,3 +121,17 @@ def test_a_choice_error_in_any_typer_app(chinese):
     chinese.set_language("en")
     result = CliRunner().invoke(app, ["--colour", "green"])
     assert panel(result.stderr) == "Invalid value for '--colour': Value error, 'green' is not one of 'red', 'blue'."
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("zh", ["运行 'python -m csdesk calls list -h' 查看帮助。", "错误：没有这个选项：--limt（是不是想用：--limit）"]),
+    ("en", ["Try 'python -m csdesk calls list -h' for help.", "Error: No such option: --limt (Possible options: --limit)"]),
+])
+def test_without_rich_click_prints_the_same_words(tmp_path, lang, expected):
+    env = {"PATH": "/usr/bin:/bin", "CSDESK_DB": str(tmp_path / "x.db"), "HOME": str(tmp_path), "TYPER_USE_RICH": "0",
+           "CSDESK_LANG": lang}
+    result = subprocess.run([sys.executable, "-m", "csdesk", "calls", "list", "--limt", "3"], capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines[1:] == expected, result.stderr
