@@ -250,6 +250,35 @@ def _translate_libraries() -> None:
         return option
 
     click_core.Command.get_help_option = get_help_option_translated
+    _plain_usage_errors()
+
+
+def _plain_usage_errors() -> None:
+    """Without rich (TYPER_USE_RICH=0) click prints a usage error itself: the same words as the panel's."""
+    try:
+        from typer._click.exceptions import UsageError
+        from typer._click.utils import echo
+    except ImportError:
+        return
+    show_english = UsageError.show
+
+    def show(self, file=None):
+        if _current == "en":
+            return show_english(self, file)
+        import sys
+
+        file = file or sys.stderr
+        ctx = getattr(self, "ctx", None)
+        if ctx is not None:
+            hint = ""
+            if ctx.command.get_help_option(ctx) is not None:
+                hint = _("Try '{command} {option}' for help.").format(
+                    command=ctx.command_path, option=ctx.help_option_names[0]) + "\n"
+            echo(f"{ctx.get_usage()}\n{hint}", file=file, color=ctx.color)
+        echo(_("Error: {message}").format(message=usage_message(self.format_message())), file=file,
+             color=ctx.color if ctx is not None else None)
+
+    UsageError.show = show
 
 
 _RICH_UTILS_PATCHED = False
@@ -263,6 +292,7 @@ def _translate_rich_utils(rich_utils) -> None:
         ("ENVVAR_STRING", "[env var: {}]"), ("REQUIRED_LONG_STRING", "[required]"),
         ("ARGUMENTS_PANEL_TITLE", "Arguments"), ("OPTIONS_PANEL_TITLE", "Options"),
         ("COMMANDS_PANEL_TITLE", "Commands"), ("ERRORS_PANEL_TITLE", "Error"), ("ABORTED_TEXT", "Aborted."),
+        ("RICH_HELP", "Try [blue]'{command_path} {help_option}'[/] for help."),
     ):
         if hasattr(rich_utils, attr):
             setattr(rich_utils, attr, _(text))
@@ -271,6 +301,9 @@ def _translate_rich_utils(rich_utils) -> None:
     _RICH_UTILS_PATCHED = True
     if hasattr(rich_utils, "_"):
         rich_utils._ = _
+    rich_format_error = getattr(rich_utils, "rich_format_error", None)
+    if rich_format_error is not None:
+        rich_utils.rich_format_error = _usage_error_translated(rich_format_error)
     # Chinese has no spaces to wrap at: rich would cut a help line with "…"; fold it instead.
     for name in ("_get_parameter_help", "_make_command_help", "_get_help_text"):
         original = getattr(rich_utils, name, None)
@@ -310,3 +343,97 @@ _LIBRARY_WORDS = (
     N_("Usage:"), N_("Show this message and exit."), N_("Install completion for the current shell."),
     N_("Show completion for the current shell, to copy it or customize the installation."),
 )
+
+
+# click's usage errors. The click that typer ≥ 0.17 carries inside it (`typer._click`) writes them as English
+# f-strings, and an older click through the standard gettext domain that csdesk does not fill: either way
+# the finished message is English. Each form it takes is a message id here with named fields; the message
+# is matched against them when the error panel shows it (nothing is done or compiled before an error), and
+# a `{message}` field — an inner message — is translated in turn. A message of no known form stays as it is.
+_USAGE_FORMS = (
+    N_("No such option: {name} (Possible options: {options})"),
+    N_("No such option: {name} Did you mean {option}?"),
+    N_("No such option: {name}"),
+    N_("Missing argument {name}. {message}"),
+    N_("Missing option {name}. {message}"),
+    N_("Missing parameter {name}. {message}"),
+    N_("Missing argument {name}."),
+    N_("Missing option {name}."),
+    N_("Missing parameter {name}."),
+    N_("Missing parameter: {name}"),
+    N_("Choose from:\n\t{choices}"),
+    N_("Invalid value for {name}: {message}"),
+    N_("Invalid value: {message}"),
+    N_("Got unexpected extra argument(s) ({args})"),
+    N_("Got unexpected extra argument ({args})"),
+    N_("Got unexpected extra arguments ({args})"),
+    N_("Option {name} requires an argument."),
+    N_("Option {name} requires {count} arguments."),
+    N_("Option {name} does not take a value."),
+    N_("Argument {name} takes {count} values."),
+    N_("{message}. Did you mean {suggestions}?"),
+    N_("Value error, {message}"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid integer, got a number with a fractional part"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Value {value} is not a valid {type}."),
+    N_("{value} is not a valid integer."),
+    N_("{value} is not a valid float."),
+    N_("{value} is not a valid boolean."),
+    N_("{value} is not one of {choices}."),
+    N_("{value} is not {choice}."),
+    N_("file {path} does not exist."),
+    N_("directory {path} does not exist."),
+    N_("path {path} does not exist."),
+    N_("file {path} is a directory."),
+    N_("directory {path} is a file."),
+    N_("file {path} is not readable."),
+    N_("directory {path} is not readable."),
+    N_("path {path} is not readable."),
+    N_("file {path} is not writable."),
+    N_("directory {path} is not writable."),
+    N_("path {path} is not writable."),
+    N_("{value} does not match the formats {formats}."),
+)
+_usage_patterns: list | None = None
+
+
+def usage_message(text: str, _depth: int = 0) -> str:
+    """A finished click usage-error message in the interface language (as it is in English)."""
+    global _usage_patterns
+    if _current == "en" or not text or _depth > 3:
+        return text
+    if _usage_patterns is None:
+        import re
+
+        field = re.compile(r"\{(\w+)\}")
+        _usage_patterns = []
+        for form in _USAGE_FORMS:
+            parts = field.split(form)  # literal, name, literal, name, …, literal
+            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+            _usage_patterns.append((form, re.compile(regex, re.DOTALL)))
+    for form, pattern in _usage_patterns:
+        match = pattern.fullmatch(text)
+        if match:
+            fields = match.groupdict()
+            if "message" in fields:
+                fields["message"] = usage_message(fields["message"], _depth + 1)
+            translated = _(form)
+            try:
+                return translated.format(**fields)
+            except (KeyError, IndexError, ValueError):  # a translation with other fields: keep the English
+                return text
+    return text
+
+
+def _usage_error_translated(rich_format_error):
+    def show(error):
+        format_message = error.format_message
+        error.format_message = lambda: usage_message(format_message())
+        try:
+            return rich_format_error(error)
+        finally:
+            del error.format_message
+
+    return show

@@ -91,9 +91,9 @@ def test_a_refused_write_leaves_no_audit_row(history):
 def test_cli_audit_table(cli, history):
     result = cli("audit", "--entity", "customer:1")
     assert result.exit_code == 0, result.stderr
-    assert "2026-11-24 11:00" in result.stdout and "李娜" in result.stdout and "customer.edit" in result.stdout
+    assert "2026-11-24 11:00" in result.stdout and "李娜" in result.stdout and "customer edited" in result.stdout
     assert "tier: vip → key" in result.stdout
-    assert "customer.add" in result.stdout and "call.log" not in result.stdout
+    assert "customer added" in result.stdout and "call logged" not in result.stdout
 
 
 def test_cli_audit_json(cli, history):

@@ -397,13 +397,19 @@ def test_unmask_needs_a_manager(month):
 
 
 def test_every_figure_is_defined_once_in_code_and_in_the_readme():
+    """The README (Chinese) lists each figure with the catalogue's Chinese of its definition, the text of
+    the workbook's 指标说明 sheet; the English source is what --lang en shows."""
+    from csdesk.reporting.core import in_chinese
     from csdesk.reports import BREAKDOWNS, FIGURES
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("<!-- section: reports -->")[1].split("<!-- /section: reports -->")[0]
     for key, fig in {**FIGURES, **BREAKDOWNS}.items():
-        assert f"`{key}`" in section, key
-        assert fig.definition in section, key
+        chinese = in_chinese(fig.definition)
+        assert chinese != fig.definition, key  # translated
+        assert f"- `{key}` {fig.zh}" in section, key
+        assert f"：{chinese}\n" in section, key
+        assert fig.definition not in section, key
 
 
 def test_visit_scores_and_satisfaction_keep_the_reports_precision():

@@ -4,19 +4,13 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, parse_at, print_json, print_list, state, table, want_json
 from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
 IdArg = Annotated[int, typer.Argument(help="Adjustment number.", metavar="ID")]
 AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened (default now): 2026-11-20 15:00, yesterday, -2d.")]
-
-
-def _when(ctx, text: str | None):
-    from csdesk import dates
-
-    return dates.parse_when(text, tz=state(ctx).settings.tz, future=False) if text else None
 
 
 def _done(ctx, info, json_: bool, message: str) -> None:
@@ -138,7 +132,7 @@ def done(
     from csdesk.workflows.projects import payer_label
 
     amount = parse_amount(cost, allow_zero=True) if cost is not None else None
-    when = _when(ctx, at)
+    when = parse_at(state(ctx), at)
     info = state(ctx).write(lambda desk: finish_adjustment(desk, ident, amount, payer, when))
     if info.cost is not None:
         message = _("Adjustment #{id} done, cost {cost} paid by {payer}; waiting for the customer's verdict.").format(
@@ -156,7 +150,7 @@ def accept(ctx: typer.Context, ident: IdArg, at: AtOpt = None, json_: JsonOpt = 
     """
     from csdesk.workflows.adjustments import accept_adjustment
 
-    when = _when(ctx, at)
+    when = parse_at(state(ctx), at)
     info = state(ctx).write(lambda desk: accept_adjustment(desk, ident, when))
     _done(ctx, info, json_, _("Adjustment #{id} accepted by the customer.").format(id=info.id))
 
@@ -170,7 +164,7 @@ def reject(ctx: typer.Context, ident: IdArg, reason: Annotated[str, typer.Option
     """
     from csdesk.workflows.adjustments import reject_adjustment
 
-    when = _when(ctx, at)
+    when = parse_at(state(ctx), at)
     info = state(ctx).write(lambda desk: reject_adjustment(desk, ident, reason, when))
     _done(ctx, info, json_, _("Adjustment #{id} rejected ({n}×); it is open again.").format(id=info.id, n=info.rejections))
 

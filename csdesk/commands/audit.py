@@ -11,12 +11,15 @@ HIDDEN = {"id", "created_at", "updated_at"}
 
 
 def describe_change(row) -> str:
-    """One short line: `field: old → new` for edits, the non-empty values for a new row."""
+    """One short line in the interface language: `状态: open → acknowledged` for edits, the non-empty values
+    for a new row (field names through their labels; values are data, shown as stored)."""
+    from csdesk.workflows.audit_labels import field_label
+
     after = row.after or {}
     if row.before is not None:
-        text = "; ".join(f"{k}: {row.before.get(k)} → {after.get(k)}" for k in sorted(after) if k not in HIDDEN)
+        text = "; ".join(f"{field_label(k)}: {row.before.get(k)} → {after.get(k)}" for k in sorted(after) if k not in HIDDEN)
     else:
-        text = ", ".join(f"{k}={v}" for k, v in after.items() if v not in (None, "", [], False) and k not in HIDDEN)
+        text = ", ".join(f"{field_label(k)}={v}" for k, v in after.items() if v not in (None, "", [], False) and k not in HIDDEN)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -46,7 +49,7 @@ def audit(
     t = table("#", *h, text=(h[4], h[1]), optional=(h[3],))
     for r in rows:
         who = _("{name} (by {admin})").format(name=r.actor or "", admin=r.admin) if r.admin else r.actor or ""
-        t.add_row(str(r.id), dates.fmt(r.at, tz), who, r.action, f"{r.entity}:{r.entity_id}", describe_change(r))
+        t.add_row(str(r.id), dates.fmt(r.at, tz), who, r.action_label or r.action, f"{r.entity}:{r.entity_id}", describe_change(r))
     out().print(t)
     cut_note(len(rows), total)
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, parse_at, print_json, print_list, state, want_json
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -36,7 +36,7 @@ def log_call(
 
     st = state(ctx)
     tz = st.settings.tz
-    when = dates.parse_when(at, tz=tz, future=False) if at else None
+    when = parse_at(st, at)
     length = dates.parse_duration(duration) if duration else None
     result = st.write(lambda desk: log(desk, phone, kind, summary, name=name, channel=channel, direction=direction,
                                        at=when, duration=length, project=project, resolved=resolved,
@@ -231,7 +231,7 @@ def calls_edit(
     from csdesk.workflows.calls import edit_call
 
     st = state(ctx)
-    when = dates.parse_when(at, tz=st.settings.tz, future=False) if at else None
+    when = parse_at(st, at)
     length = dates.parse_duration(duration) if duration else None
     info = st.write(lambda desk: edit_call(desk, call_id, kind=kind, summary=summary, customer=customer, project=project,
                                            at=when, duration=length, channel=channel, direction=direction, resolved=resolved,

@@ -93,6 +93,16 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+def parse_at(st: State, text: str | None) -> datetime | None:
+    """`--at` (when it happened): a time now or in the past, in the configured zone; None when not given
+    (the workflow then takes now). The one parser of --at for every command that takes it."""
+    if not text:
+        return None
+    from csdesk import dates
+
+    return dates.parse_when(text, tz=st.settings.tz, future=False)
+
+
 def want_json(ctx: typer.Context, local: bool) -> bool:
     return local or state(ctx).json
 

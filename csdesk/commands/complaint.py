@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, parse_at, print_json, print_list, state, table, want_json
 from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
@@ -12,12 +12,6 @@ app = typer.Typer(no_args_is_help=True)
 IdArg = Annotated[int, typer.Argument(help="The complaint number (complaint list shows them).", metavar="ID")]
 LIST_CLOCKS = {"first_response": N_("resp."), "resolution": N_("res.")}  # the list's deadline column stays narrow
 AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened, if not now: 2026-11-24 14:30, today 9:30, -2h.")]
-
-
-def _at(st, text: str | None):
-    from csdesk import dates
-
-    return dates.parse_when(text, tz=st.settings.tz, future=False) if text else None
 
 
 def _done(ctx, info, json_: bool, message: str) -> None:
@@ -76,7 +70,7 @@ def open_(
     if category is None:
         raise InvalidValue(_("say what it is about: --category (e.g. quality, installation, attitude, delay, billing, other)"))
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: open_complaint(desk, phone or customer, severity, category, summary, project, call, when, assign))
     if want_json(ctx, json_):
         print_json(ctx, info)
@@ -255,7 +249,7 @@ def ack(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None, ty
     from csdesk.workflows.complaints import ack_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: ack_complaint(desk, complaint_id, when, note_))
     _done(ctx, info, json_, _("Complaint #{id} acknowledged{then}.").format(id=info.id, then=_then(st, info)))
 
@@ -270,7 +264,7 @@ def note_cmd(ctx: typer.Context, complaint_id: IdArg, text: Annotated[str, typer
     from csdesk.workflows.complaints import add_note
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: add_note(desk, complaint_id, text, when))
     _done(ctx, info, json_, _("Note added to complaint #{id}.").format(id=info.id))
 
@@ -286,7 +280,7 @@ def assign(ctx: typer.Context, complaint_id: IdArg, name: Annotated[str, typer.A
     from csdesk.workflows.complaints import assign_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: assign_complaint(desk, complaint_id, name, when, owner))
     message = _("Complaint #{id} is now owned by {name}.") if owner else _("Complaint #{id} is now assigned to {name}.")
     _done(ctx, info, json_, message.format(id=info.id, name=info.owner if owner else info.assignee))
@@ -302,7 +296,7 @@ def hold(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer.O
     from csdesk.workflows.complaints import hold_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: hold_complaint(desk, complaint_id, reason, when))
     _done(ctx, info, json_, _("Complaint #{id} is on hold; its clocks are stopped until it is resumed.").format(id=info.id))
 
@@ -317,7 +311,7 @@ def resume(ctx: typer.Context, complaint_id: IdArg, note_: Annotated[str | None,
     from csdesk.workflows.complaints import resume_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: resume_complaint(desk, complaint_id, when, note_))
     _done(ctx, info, json_, _("Complaint #{id} resumed ({status}){then}.").format(id=info.id, status=info.status_label, then=_then(st, info)))
 
@@ -333,7 +327,7 @@ def escalate(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typ
     from csdesk.workflows.complaints import escalate_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     result = st.write(lambda desk: escalate_complaint(desk, complaint_id, reason, to, when))
     _done(ctx, result, json_, _("Complaint #{id} escalated from level {old} to {new}: {before} → {after}.").format(
         id=result.complaint_id, old=result.from_level, new=result.to_level, before=result.from_assignee, after=result.to_assignee)
@@ -350,7 +344,7 @@ def resolve(ctx: typer.Context, complaint_id: IdArg, resolution: Annotated[str, 
     from csdesk.workflows.complaints import resolve_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: resolve_complaint(desk, complaint_id, resolution, when))
     _done(ctx, info, json_, _("Complaint #{id} resolved; it closes after a satisfied return visit.").format(id=info.id))
 
@@ -367,7 +361,7 @@ def close(ctx: typer.Context, complaint_id: IdArg,
     from csdesk.workflows.complaints import close_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: close_complaint(desk, complaint_id, without_visit, reason, when))
     _done(ctx, info, json_, _("Complaint #{id} closed.").format(id=info.id))
 
@@ -382,7 +376,7 @@ def reopen(ctx: typer.Context, complaint_id: IdArg, reason: Annotated[str, typer
     from csdesk.workflows.complaints import reopen_complaint
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: reopen_complaint(desk, complaint_id, reason, when))
     _done(ctx, info, json_, _("Complaint #{id} reopened at {level}{then}.").format(id=info.id, level=info.level_name, then=_then(st, info)))
 

@@ -4,18 +4,12 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, parse_at, print_json, print_list, state, table, want_json
 from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
 CodeArg = Annotated[str, typer.Argument(help="Project code, e.g. P000012.", metavar="CODE")]
-
-
-def _when(st, text: str | None):
-    from csdesk import dates
-
-    return dates.parse_when(text, tz=st.settings.tz, future=False) if text else None
 
 
 def _days(st, text: str) -> int:
@@ -126,7 +120,7 @@ def record(
 
     st = state(ctx)
     value = parse_amount(amount)
-    when = _when(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: record_payment(desk, code, value, instalment, when, method, ref, allow_overpay))
     if want_json(ctx, json_):
         print_json(ctx, info)
@@ -158,7 +152,7 @@ def reverse(
     from csdesk.workflows.payments_received import reverse_payment
 
     st = state(ctx)
-    when = _when(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: reverse_payment(desk, ident, reason, when))
     if want_json(ctx, json_):
         print_json(ctx, info)
@@ -188,7 +182,7 @@ def chase(
     from csdesk.workflows.dunning import chase as record_step
 
     st = state(ctx)
-    when = _when(st, at)
+    when = parse_at(st, at)
     rows = st.write(lambda desk: record_step(desk, code, step, note_, instalment, when, skip, reason))
     if want_json(ctx, json_):
         print_json(ctx, rows)

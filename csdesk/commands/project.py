@@ -4,19 +4,13 @@ from typing import Annotated
 
 import typer
 
-from csdesk.commands.common import JsonOpt, cut_note, note, out, print_json, print_list, state, table, want_json
+from csdesk.commands.common import JsonOpt, cut_note, note, out, parse_at, print_json, print_list, state, table, want_json
 from csdesk.i18n import N_, _
 
 app = typer.Typer(no_args_is_help=True)
 
 CodeArg = Annotated[str, typer.Argument(help="Project code, e.g. P000012.", metavar="CODE")]
 AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened (default now): 2026-11-20 15:00, yesterday, -2d.")]
-
-
-def _when(st, text: str | None):
-    from csdesk import dates
-
-    return dates.parse_when(text, tz=st.settings.tz, future=False) if text else None
 
 
 def _day(st, text: str | None):
@@ -268,7 +262,7 @@ def handover(ctx: typer.Context, code: CodeArg, at: AtOpt = None, json_: JsonOpt
     from csdesk.workflows.projects import handover_project
 
     st = state(ctx)
-    when = _when(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: handover_project(desk, code, when))
     _done(ctx, info, json_, _("{code} handed over; warranty until {day}.").format(code=info.code, day=info.warranty_end))
 
@@ -289,7 +283,7 @@ def accept(
     from csdesk.workflows.projects import accept_project
 
     st = state(ctx)
-    when = _when(st, at)
+    when = parse_at(st, at)
     info = st.write(lambda desk: accept_project(desk, code, when, with_open_adjustments, reason))
     _done(ctx, info, json_, _("{code} accepted; stage {stage}.").format(code=info.code, stage=info.stage_label))
 

@@ -4,17 +4,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from csdesk.commands.common import JsonOpt, NowOpt, note, out, print_json, print_list, state, want_json
+from csdesk.commands.common import JsonOpt, NowOpt, note, out, parse_at, print_json, print_list, state, want_json
 
 app = typer.Typer(no_args_is_help=True)
 
 AtOpt = Annotated[Optional[str], typer.Option("--at", help="When it happened, if not now (back-dated entries): today 19:55, -1h, 2026-11-24 20:05.")]
-
-
-def _at(st, text: str | None):
-    from csdesk import dates
-
-    return dates.parse_when(text, tz=st.settings.tz, future=False) if text else None
 
 
 def _hm(value, tz) -> str:
@@ -40,7 +34,7 @@ def hand(
     from csdesk.workflows.shift import hand_shift
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     result = st.write(lambda desk: hand_shift(desk, to, note_, check or [], at=when))
     if want_json(ctx, json_):
         print_json(ctx, result)
@@ -67,7 +61,7 @@ def take(
     from csdesk.workflows.shift import take_shift
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     result = st.write(lambda desk: take_shift(desk, handover_id, note_, at=when))
     if want_json(ctx, json_):
         print_json(ctx, result)
@@ -92,7 +86,7 @@ def refuse(
     from csdesk.workflows.shift import refuse_shift
 
     st = state(ctx)
-    when = _at(st, at)
+    when = parse_at(st, at)
     result = st.write(lambda desk: refuse_shift(desk, handover_id, reason, at=when))
     if want_json(ctx, json_):
         print_json(ctx, result)

@@ -11,16 +11,11 @@ from typing import Any
 
 from csdesk.config import Settings
 from csdesk.errors import InvalidValue, PermissionDenied
-from csdesk.i18n import _, label
+from csdesk.i18n import _
 
 ROLES = ("specialist", "supervisor", "manager", "director")
 ROLE_RANK = {role: i + 1 for i, role in enumerate(ROLES)}
 ROLE_LABELS = {"specialist": "客服专员", "supervisor": "客服主管", "manager": "客服经理", "director": "分管副总"}
-
-
-def role_label(role: str) -> str:
-    """A role as the interface language says it: 客服主管 / supervisor (an unknown role as it is)."""
-    return label(role, ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 def check_limit(limit: int) -> int:
@@ -69,6 +64,8 @@ class Desk:
     def require_rank(self, role: str, doing: str) -> Actor:
         actor = self.require_actor()
         if actor.rank < ROLE_RANK[role]:
+            from csdesk.workflows.lookup import role_label
+
             # `doing` is the caller's words (marked for the catalogue there, or English as given).
             raise PermissionDenied(_("{doing} needs a {role} or above; {name} is a {their_role}").format(
                 doing=_(doing), role=role_label(role), name=actor.name, their_role=role_label(actor.role)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from csdesk.errors import InvalidValue
 from csdesk.i18n import _
 from csdesk.models import AuditEntry
 from csdesk.workflows import Desk, check_limit
+from csdesk.workflows.audit_labels import action_label, field_label
 
 
 @dataclass
@@ -27,6 +28,8 @@ class AuditRow:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     admin: str | None = None  # the director who acted for `actor`, if any
+    action_label: str = ""  # the action in the interface language (the code as stored if it has none)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # {field, field_label, before, after}
 
 
 def _audit_filters(entity: str | None, since: datetime | None) -> list:
@@ -54,12 +57,21 @@ def list_audit(desk: Desk, entity: str | None = None, since: datetime | None = N
     where = _audit_filters(entity, since)
     check_limit(limit)
     rows = desk.session.exec(select(AuditEntry).where(*where).order_by(AuditEntry.id.desc()).limit(limit)).all()
-    return [
-        AuditRow(r.id, r.at, r.actor, r.action, r.entity, r.entity_id,
-                 _local_times(json.loads(r.before), desk.tz) if r.before else None,
-                 _local_times(json.loads(r.after), desk.tz) if r.after else None, r.admin)
-        for r in rows
-    ]
+    out = []
+    for r in rows:
+        before = _local_times(json.loads(r.before), desk.tz) if r.before else None
+        after = _local_times(json.loads(r.after), desk.tz) if r.after else None
+        out.append(AuditRow(r.id, r.at, r.actor, r.action, r.entity, r.entity_id, before, after, r.admin,
+                            action_label(r.action), _changes(before, after)))
+    return out
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Each field of the entry with its label: an edit's changed fields (sorted), a new row's in its order."""
+    after = after or {}
+    names = sorted({*before, *after}) if before is not None else list(after)
+    return [{"field": name, "field_label": field_label(name),
+             "before": before.get(name) if before is not None else None, "after": after.get(name)} for name in names]
 
 
 _AWARE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)")

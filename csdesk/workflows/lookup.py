@@ -182,10 +182,12 @@ def notice_boss(session, settings, staff_id: int | None, level: int = 2) -> int 
     return None
 
 
-def role_label(role: str) -> str:
-    """A role as a person reads it: 客服主管, or in English its key (supervisor)."""
+def role_label(role: str | None) -> str:
+    """A role as a person reads it: 客服主管, or in English its key (supervisor); an unknown role as it is.
+    The one definition: workflows/__init__.py and project_labels.py use this one."""
     from csdesk.i18n import label
 
+    role = role or ""
     return label(role, ROLE_LABELS.get(role, role))
 
 

@@ -7,7 +7,7 @@ in Chinese (also the Chinese accepted as input, and what the reports read) and i
 from __future__ import annotations
 
 from csdesk.i18n import label
-from csdesk.workflows.lookup import STAGES, STAGES_EN, stage_label  # noqa: F401  (below projects and payments, both read them)
+from csdesk.workflows.lookup import STAGES, STAGES_EN, role_label, stage_label  # noqa: F401  (below projects and payments, both read them)
 
 STAGE_ALIASES = {"handover": "handed_over", "handed-over": "handed_over", "accept": "accepted", "sign": "signed"}
 
@@ -41,13 +41,6 @@ ADJUSTMENT_STATUSES_EN = {"open": "open", "done": "done, awaiting verdict", "acc
 
 
 PAYERS_EN = {"company": "company", "customer": "customer", "contractor": "contractor"}
-
-
-def role_label(role: str | None) -> str:
-    """A staff role in the interface language (the code in English, as --role takes it)."""
-    from csdesk.workflows import ROLE_LABELS
-
-    return label(role or "", ROLE_LABELS.get(role, role or ""))
 
 
 def responsible_label(key: str) -> str:
