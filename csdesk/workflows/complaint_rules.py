@@ -42,6 +42,7 @@ AUTO = N_("automatic")
 _FUTURE_SLACK = timedelta(minutes=5)
 _PAST_LIMIT = timedelta(days=366)  # how far back a complaint may be entered after the fact
 _SUMMARY_LIMIT = 4000
+_US = timedelta(microseconds=1)
 
 
 # ---- rules from the settings ----------------------------------------------------------------------
@@ -296,17 +297,28 @@ def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rul
             res.append(Clock("resolution", level, e.at, allowance, key=f"r{len(res)}", by_severity=level == initial))
     if fr is None:
         raise InvalidValue("this complaint has no opening event")
+    from csdesk.businesstime import micro as _micro  # (not at import: most commands never count business time)
+
     spans = [(a, b) for a, b in holds]
+    spans_at = [(_micro(a), None if b is None else _micro(b)) for a, b in holds]
+    now_at = _micro(now)
     for clock in (fr, *res):
-        _finish(clock, spans, now, cal)
         kept_one = kept.get(clock.key)
         if clock.ended_at is not None and kept_one and (not clock.by_severity or kept_one[2] == severity):
+            # A finished clock with a kept verdict: its deadline and business time are the kept ones (the
+            # calendar is not asked).
             try:
                 due, used = datetime.fromisoformat(kept_one[0]), timedelta(seconds=int(kept_one[1]))
             except (ValueError, TypeError, IndexError):
+                pass  # a damaged verdict: computed with today's calendar
+            else:
+                horizon = clock.ended_at
+                clipped = [(a, horizon if b is None else min(b, horizon)) for a, b in spans if a < horizon]
+                clock.pauses = [(a, b) for a, b in clipped if b > clock.start and a < horizon]
+                clock.due, clock.used, clock.frozen = due, used, True
+                clock.breached = clock.ended_at > due
                 continue
-            clock.due, clock.used, clock.frozen = due, used, True
-            clock.breached = clock.ended_at > due
+        _finish(clock, spans, spans_at, now, now_at, cal)
     return Sla(fr, res, spans, initial, level)
 
 
@@ -320,32 +332,42 @@ def verdicts_to_keep(sla: Sla, severity: str) -> str | None:
     return json.dumps(out, sort_keys=True) if out else None
 
 
-def _finish(clock: Clock, holds: list[tuple[datetime, datetime | None]], now: datetime, cal) -> None:
+def _finish(clock: Clock, holds: list[tuple[datetime, datetime | None]], holds_at: list[tuple[int, int | None]],
+            now: datetime, now_at: int, cal) -> None:
+    """A clock's deadline, business time used and breach with today's calendar; times as integer microseconds
+    (`holds_at`, `now_at`: the same instants as `holds`, `now`)."""
+    from csdesk.businesstime import from_micro, merge_micro, micro as _micro
+
+    start_at = _micro(clock.start)
     horizon = clock.ended_at
-    closed: list[tuple[datetime, datetime]] = []
-    open_from = None
+    end_at = None
     if horizon is not None:
         # A finished clock is only moved by the holds it lived through, and only up to its end: a hold
         # that begins after it ended (first response given, level ended by an escalation) never moves it.
+        end_at = _micro(horizon)
         holds = [(a, horizon if b is None else min(b, horizon)) for a, b in holds if a < horizon]
-    for a, b in holds:
-        end = b if b is not None else horizon
+        holds_at = [(a, end_at if b is None else min(b, end_at)) for a, b in holds_at if a < end_at]
+    closed: list[tuple[int, int]] = []
+    open_from = None
+    for a, b in holds_at:
+        end = b if b is not None else end_at
         if end is None:
             open_from = a
         elif end > a:
             closed.append((a, end))
     end_of_count = horizon or now
+    count_to = end_at if end_at is not None else now_at
     clock.pauses = [(a, b) for a, b in holds if (b is None or b > clock.start) and a < end_of_count]
-    due = cal.add(clock.start, clock.allowance, closed)
+    due = cal.add_micro(start_at, clock.allowance // _US, merge_micro(closed))
     if open_from is not None and due > open_from:
         due = None  # the clock stopped before its deadline; the deadline moves on when resumed
-    clock.due = due
-    counted = closed + ([(open_from, max(open_from, end_of_count))] if open_from is not None else [])
-    clock.used = cal.elapsed(clock.start, end_of_count, counted)
-    if clock.ended_at is not None:
-        clock.breached = due is not None and clock.ended_at > due
+    clock.due = None if due is None else from_micro(due)
+    counted = closed + ([(open_from, max(open_from, count_to))] if open_from is not None else [])
+    clock.used = timedelta(microseconds=cal.elapsed_micro(start_at, count_to, merge_micro(counted)))
+    if end_at is not None:
+        clock.breached = due is not None and end_at > due
     else:
-        clock.breached = due is not None and due <= now
+        clock.breached = due is not None and due <= now_at
 
 
 def _calendar_text(settings) -> str:
