@@ -323,3 +323,13 @@ def test_a_running_clock_is_breached_at_its_deadline_to_the_microsecond():
         got = C.compute_sla(events, "serious", now, CAL, RULES)
         assert got.current.breached is breached
         assert _fields(got) == _fields(reference_sla(events, "serious", now, CAL, RULES))
+
+
+def test_hours_are_rounded_half_up_to_a_tenth_whatever_came_before():
+    from decimal import ROUND_HALF_UP, Decimal
+
+    fast._HOURS.clear()
+    for seconds in [*range(0, 40000, 7), *range(179, 182), *range(539, 542), 10**7 + 180, -1, -1800, -1801]:
+        want = (Decimal(seconds) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        got = fast._hours(timedelta(seconds=seconds, microseconds=999999 if seconds > 0 and seconds % 2 else 0))
+        assert got == want and got.as_tuple() == want.as_tuple(), seconds

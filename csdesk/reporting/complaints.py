@@ -156,8 +156,19 @@ def _cached_clocks(row):
     return fr_due, fr_end, res_due, resolved, used
 
 
+_HOURS: dict[int, Decimal] = {}  # tenths of an hour -> the Decimal of every whole number of seconds rounding to it
+
+
 def _hours(used: timedelta) -> Decimal:
-    return (Decimal(int(used.total_seconds())) / 3600).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+    """Business hours with one place, half up (the same Decimal for every number of seconds that rounds alike)."""
+    seconds = int(used.total_seconds())
+    if seconds < 0:
+        return (Decimal(seconds) / 3600).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+    tenths = (seconds * 10 + 1800) // 3600
+    value = _HOURS.get(tenths)
+    if value is None:
+        value = _HOURS[tenths] = (Decimal(seconds) / 3600).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+    return value
 
 
 def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[ComplaintSla]:

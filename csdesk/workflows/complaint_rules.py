@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from csdesk import dates
@@ -43,6 +43,7 @@ _FUTURE_SLACK = timedelta(minutes=5)
 _PAST_LIMIT = timedelta(days=366)  # how far back a complaint may be entered after the fact
 _SUMMARY_LIMIT = 4000
 _US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # business time is counted in microseconds since (businesstime.micro)
 
 
 # ---- rules from the settings ----------------------------------------------------------------------
@@ -297,11 +298,9 @@ def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rul
             res.append(Clock("resolution", level, e.at, allowance, key=f"r{len(res)}", by_severity=level == initial))
     if fr is None:
         raise InvalidValue("this complaint has no opening event")
-    from csdesk.businesstime import micro as _micro  # (not at import: most commands never count business time)
-
     spans = [(a, b) for a, b in holds]
-    spans_at = [(_micro(a), None if b is None else _micro(b)) for a, b in holds]
-    now_at = _micro(now)
+    spans_at = [((a - _EPOCH) // _US, None if b is None else (b - _EPOCH) // _US) for a, b in holds]
+    now_at = (now - _EPOCH) // _US
     for clock in (fr, *res):
         kept_one = kept.get(clock.key)
         if clock.ended_at is not None and kept_one and (not clock.by_severity or kept_one[2] == severity):
@@ -335,16 +334,14 @@ def verdicts_to_keep(sla: Sla, severity: str) -> str | None:
 def _finish(clock: Clock, holds: list[tuple[datetime, datetime | None]], holds_at: list[tuple[int, int | None]],
             now: datetime, now_at: int, cal) -> None:
     """A clock's deadline, business time used and breach with today's calendar; times as integer microseconds
-    (`holds_at`, `now_at`: the same instants as `holds`, `now`)."""
-    from csdesk.businesstime import from_micro, merge_micro, micro as _micro
-
-    start_at = _micro(clock.start)
+    (`holds_at`, `now_at`: the same instants as `holds`, `now`; as businesstime.micro())."""
+    start_at = (clock.start - _EPOCH) // _US
     horizon = clock.ended_at
     end_at = None
     if horizon is not None:
         # A finished clock is only moved by the holds it lived through, and only up to its end: a hold
         # that begins after it ended (first response given, level ended by an escalation) never moves it.
-        end_at = _micro(horizon)
+        end_at = (horizon - _EPOCH) // _US
         holds = [(a, horizon if b is None else min(b, horizon)) for a, b in holds if a < horizon]
         holds_at = [(a, end_at if b is None else min(b, end_at)) for a, b in holds_at if a < end_at]
     closed: list[tuple[int, int]] = []
@@ -357,13 +354,20 @@ def _finish(clock: Clock, holds: list[tuple[datetime, datetime | None]], holds_a
             closed.append((a, end))
     end_of_count = horizon or now
     count_to = end_at if end_at is not None else now_at
-    clock.pauses = [(a, b) for a, b in holds if (b is None or b > clock.start) and a < end_of_count]
-    due = cal.add_micro(start_at, clock.allowance // _US, merge_micro(closed))
+    if holds:
+        from csdesk.businesstime import merge_micro
+
+        clock.pauses = [(a, b) for a, b in holds if (b is None or b > clock.start) and a < end_of_count]
+        paused = merge_micro(closed)
+    else:
+        clock.pauses, paused = [], closed
+    due = cal.add_micro(start_at, clock.allowance // _US, paused)
     if open_from is not None and due > open_from:
         due = None  # the clock stopped before its deadline; the deadline moves on when resumed
-    clock.due = None if due is None else from_micro(due)
-    counted = closed + ([(open_from, max(open_from, count_to))] if open_from is not None else [])
-    clock.used = timedelta(microseconds=cal.elapsed_micro(start_at, count_to, merge_micro(counted)))
+    clock.due = None if due is None else _EPOCH + timedelta(microseconds=due)
+    if open_from is not None:
+        paused = merge_micro(closed + [(open_from, max(open_from, count_to))])
+    clock.used = timedelta(microseconds=cal.elapsed_micro(start_at, count_to, paused))
     if end_at is not None:
         clock.breached = due is not None and end_at > due
     else:
