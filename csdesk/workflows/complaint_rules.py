@@ -250,7 +250,9 @@ def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rul
     it, or a later severity change, carries them in `verdict`), so that a new holidays release or a
     changed calendar never rewrites history; running clocks follow the calendar of today. A kept verdict
     of a severity-timed clock applies only while the severity is the one it was computed for.
-    With `frozen=False` every clock is recomputed with today's calendar."""
+    With `frozen=False` every clock is recomputed with today's calendar. A clock whose kept verdict applies asks
+    the calendar nothing; the others count business time on integer microseconds (`cal` is a BusinessCalendar:
+    add_micro / elapsed_micro, one table lookup each)."""
     ordered = sorted(events, key=lambda e: (e.at, e.id or 0))
     holds: list[list] = []
     fr: Clock | None = None
