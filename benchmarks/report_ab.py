@@ -16,6 +16,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +35,10 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--now", default=os.environ.get("CSDESK_NOW", ""))
     args = ap.parse_args()
+    args.db = str(Path(args.db).resolve())
+    # `python -m` puts the working directory first on sys.path, before PYTHONPATH: run from an empty one, so
+    # that the base is the base even when started from a source tree.
+    os.chdir(tempfile.mkdtemp(prefix="report-ab-"))
 
     env_new = dict(os.environ)
     env_new.pop("PYTHONPATH", None)
