@@ -109,6 +109,9 @@ class BusinessCalendar:
         self._cum: list[int] = [0]
         self._last_working: date | None = None
         self._long_runs: list[tuple[date, date]] = []
+        # Instants [_lo, _hi) whose local day is well inside [_first, _last] (a day's margin each side): a
+        # question inside them needs no date conversion to know the table covers it.
+        self._lo, self._hi = 1, 0
 
     # ---- days -----------------------------------------------------------------------------------
 
@@ -195,34 +198,45 @@ class BusinessCalendar:
         _check_duration(duration)
         if not duration:
             return start_utc
-        pauses = _merge(paused)
-        origin = start_utc.astimezone(self.zone).date()
-        t = _micro(start_utc)
-        remaining = duration // _US
-        for a, b in pauses:
-            pa, pb = _micro(a), _micro(b)
-            if pb <= t:
-                continue
-            if pa > t:
-                free = self._between(t, pa)
-                if remaining <= free:
-                    break
-                remaining -= free
-            t = pb
-        return self._reach(t, remaining, origin)
+        pauses = [(_micro(a), _micro(b)) for a, b in _merge(paused)]
+        return _EPOCH + timedelta(microseconds=self.add_micro(_micro(start_utc), duration // _US, pauses))
 
     def elapsed(self, start: datetime, end: datetime, paused: Sequence[Interval] = ()) -> timedelta:
         """Business time between `start` and `end`, outside `paused`; zero if `end` is not after `start`."""
         s, e = _to_utc(start, "start"), _to_utc(end, "end")
         if e <= s:
             return timedelta(0)
-        a, b = _micro(s), _micro(e)
+        pauses = [(_micro(a), _micro(b)) for a, b in _merge(paused)]
+        return timedelta(microseconds=self.elapsed_micro(_micro(s), _micro(e), pauses))
+
+    # `add` and `elapsed` on integer microseconds since the epoch (`micro()`), for callers that ask many
+    # questions (a report's SLA clocks): no datetime is made or converted. `pauses` are sorted, disjoint
+    # spans (`merge_micro()`); the amount is not checked (never negative).
+
+    def add_micro(self, t: int, amount: int, pauses: Sequence[tuple[int, int]] = ()) -> int:
+        if not amount:
+            return t
+        origin = t
+        for pa, pb in pauses:
+            if pb <= t:
+                continue
+            if pa > t:
+                free = self._between(t, pa)
+                if amount <= free:
+                    break
+                amount -= free
+            t = pb
+        return self._reach(t, amount, origin)
+
+    def elapsed_micro(self, a: int, b: int, pauses: Sequence[tuple[int, int]] = ()) -> int:
+        if b <= a:
+            return 0
         total = self._between(a, b)
-        for pa, pb in _merge(paused):
-            lo, hi = max(_micro(pa), a), min(_micro(pb), b)
+        for pa, pb in pauses:
+            lo, hi = max(pa, a), min(pb, b)
             if hi > lo:
                 total -= self._between(lo, hi)
-        return timedelta(microseconds=total)
+        return total
 
     # ---- the cumulative table -----------------------------------------------------------------------
 
@@ -271,6 +285,12 @@ class BusinessCalendar:
         self._first, self._last = first, last
         self._starts, self._ends, self._cum = starts, ends, cum
         self._last_working, self._long_runs = last_working, runs
+        try:
+            lo, hi = first + timedelta(days=2), last - timedelta(days=1)
+            self._lo = _micro(datetime(lo.year, lo.month, lo.day, tzinfo=self.zone))
+            self._hi = _micro(datetime(hi.year, hi.month, hi.day, tzinfo=self.zone))
+        except (OverflowError, ValueError):
+            self._lo, self._hi = 1, 0
 
     def _total_at(self, t: int) -> int:
         """Business time from the table's first day to the instant t (inside the table)."""
@@ -283,28 +303,33 @@ class BusinessCalendar:
         """Business time in [a, b) (microseconds), pauses not considered."""
         if b <= a:
             return 0
-        self._cover(self._day_of(a), self._day_of(b))
+        if not (self._lo <= a and b < self._hi):
+            self._cover(self._day_of(a), self._day_of(b))
         return self._total_at(b) - self._total_at(a)
 
-    def _reach(self, t: int, amount: int, origin: date) -> datetime:
-        """The first instant at which `amount` of business time has passed since t; `origin` is the day the
-        count began, from which a too long run of windowless days means the calendar cannot be satisfied."""
-        day = self._day_of(t)
-        self._cover(day, day)
+    def _reach(self, t: int, amount: int, origin_at: int) -> int:
+        """The first instant at which `amount` of business time has passed since t; `origin_at` is when the
+        count began: from its day, a too long run of windowless days means the calendar cannot be satisfied."""
+        if not (self._lo <= t < self._hi):
+            day = self._day_of(t)
+            self._cover(day, day)
         target = self._total_at(t) + amount
-        while self._cum[-1] < target:
-            quiet_since = max(self._last_working, _shift(origin, -1)) if self._last_working else _shift(origin, -1)
-            if (self._last - quiet_since).days > _MAX_EMPTY_DAYS:
-                raise ValueError(_("no working time in the calendar"))
-            self._cover(self._first, _shift(self._last, 1))
+        if self._cum[-1] < target:
+            origin = self._day_of(origin_at)
+            while self._cum[-1] < target:
+                quiet_since = max(self._last_working, _shift(origin, -1)) if self._last_working else _shift(origin, -1)
+                if (self._last - quiet_since).days > _MAX_EMPTY_DAYS:
+                    raise ValueError(_("no working time in the calendar"))
+                self._cover(self._first, _shift(self._last, 1))
         j = bisect_left(self._cum, target, 1) - 1
         found = self._starts[j] + (target - self._cum[j])
-        answer_day = self._day_of(found)
-        for run_first, run_last in self._long_runs:
-            lo, hi = max(run_first, origin), min(run_last, answer_day - timedelta(days=1))
-            if (hi - lo).days + 1 > _MAX_EMPTY_DAYS:
-                raise ValueError(_("no working time in the calendar"))
-        return _EPOCH + timedelta(microseconds=found)
+        if self._long_runs:
+            origin, answer_day = self._day_of(origin_at), self._day_of(found)
+            for run_first, run_last in self._long_runs:
+                lo, hi = max(run_first, origin), min(run_last, answer_day - timedelta(days=1))
+                if (hi - lo).days + 1 > _MAX_EMPTY_DAYS:
+                    raise ValueError(_("no working time in the calendar"))
+        return found
 
     def explain(self, start: datetime, duration: timedelta, paused: Sequence[Interval] = ()) -> list[str]:
         """The reasoning behind `add(start, duration, paused)`, one readable line per step."""
@@ -381,6 +406,26 @@ def _to_utc(t: datetime, what: str) -> datetime:
 def _micro(t: datetime) -> int:
     """An aware instant as whole microseconds since the epoch (exact, unlike a float timestamp)."""
     return (t - _EPOCH) // _US
+
+
+micro = _micro
+
+
+def from_micro(t: int) -> datetime:
+    """The UTC instant of `micro()`'s integer."""
+    return _EPOCH + timedelta(microseconds=t)
+
+
+def merge_micro(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of microseconds as sorted, disjoint spans (as `_merge`: empty ones left out, touching ones joined)."""
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(s for s in spans if s[1] > s[0]):
+        if merged and a <= merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _shift(d: date, days: int) -> date:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from csdesk import dates
@@ -42,6 +42,8 @@ AUTO = N_("automatic")
 _FUTURE_SLACK = timedelta(minutes=5)
 _PAST_LIMIT = timedelta(days=366)  # how far back a complaint may be entered after the fact
 _SUMMARY_LIMIT = 4000
+_US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # business time is counted in microseconds since (businesstime.micro)
 
 
 # ---- rules from the settings ----------------------------------------------------------------------
@@ -248,7 +250,9 @@ def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rul
     it, or a later severity change, carries them in `verdict`), so that a new holidays release or a
     changed calendar never rewrites history; running clocks follow the calendar of today. A kept verdict
     of a severity-timed clock applies only while the severity is the one it was computed for.
-    With `frozen=False` every clock is recomputed with today's calendar."""
+    With `frozen=False` every clock is recomputed with today's calendar. A clock whose kept verdict applies asks
+    the calendar nothing; the others count business time on integer microseconds (`cal` is a BusinessCalendar:
+    add_micro / elapsed_micro, one table lookup each)."""
     ordered = sorted(events, key=lambda e: (e.at, e.id or 0))
     holds: list[list] = []
     fr: Clock | None = None
@@ -297,16 +301,25 @@ def compute_sla(events: Iterable[Any], severity: str, now: datetime, cal, r: Rul
     if fr is None:
         raise InvalidValue("this complaint has no opening event")
     spans = [(a, b) for a, b in holds]
+    spans_at = [((a - _EPOCH) // _US, None if b is None else (b - _EPOCH) // _US) for a, b in holds]
+    now_at = (now - _EPOCH) // _US
     for clock in (fr, *res):
-        _finish(clock, spans, now, cal)
         kept_one = kept.get(clock.key)
         if clock.ended_at is not None and kept_one and (not clock.by_severity or kept_one[2] == severity):
+            # A finished clock with a kept verdict: its deadline and business time are the kept ones (the
+            # calendar is not asked).
             try:
                 due, used = datetime.fromisoformat(kept_one[0]), timedelta(seconds=int(kept_one[1]))
             except (ValueError, TypeError, IndexError):
+                pass  # a damaged verdict: computed with today's calendar
+            else:
+                horizon = clock.ended_at
+                clipped = [(a, horizon if b is None else min(b, horizon)) for a, b in spans if a < horizon]
+                clock.pauses = [(a, b) for a, b in clipped if b > clock.start and a < horizon]
+                clock.due, clock.used, clock.frozen = due, used, True
+                clock.breached = clock.ended_at > due
                 continue
-            clock.due, clock.used, clock.frozen = due, used, True
-            clock.breached = clock.ended_at > due
+        _finish(clock, spans, spans_at, now, now_at, cal)
     return Sla(fr, res, spans, initial, level)
 
 
@@ -320,32 +333,47 @@ def verdicts_to_keep(sla: Sla, severity: str) -> str | None:
     return json.dumps(out, sort_keys=True) if out else None
 
 
-def _finish(clock: Clock, holds: list[tuple[datetime, datetime | None]], now: datetime, cal) -> None:
+def _finish(clock: Clock, holds: list[tuple[datetime, datetime | None]], holds_at: list[tuple[int, int | None]],
+            now: datetime, now_at: int, cal) -> None:
+    """A clock's deadline, business time used and breach with today's calendar; times as integer microseconds
+    (`holds_at`, `now_at`: the same instants as `holds`, `now`; as businesstime.micro())."""
+    start_at = (clock.start - _EPOCH) // _US
     horizon = clock.ended_at
-    closed: list[tuple[datetime, datetime]] = []
-    open_from = None
+    end_at = None
     if horizon is not None:
         # A finished clock is only moved by the holds it lived through, and only up to its end: a hold
         # that begins after it ended (first response given, level ended by an escalation) never moves it.
+        end_at = (horizon - _EPOCH) // _US
         holds = [(a, horizon if b is None else min(b, horizon)) for a, b in holds if a < horizon]
-    for a, b in holds:
-        end = b if b is not None else horizon
+        holds_at = [(a, end_at if b is None else min(b, end_at)) for a, b in holds_at if a < end_at]
+    closed: list[tuple[int, int]] = []
+    open_from = None
+    for a, b in holds_at:
+        end = b if b is not None else end_at
         if end is None:
             open_from = a
         elif end > a:
             closed.append((a, end))
     end_of_count = horizon or now
-    clock.pauses = [(a, b) for a, b in holds if (b is None or b > clock.start) and a < end_of_count]
-    due = cal.add(clock.start, clock.allowance, closed)
+    count_to = end_at if end_at is not None else now_at
+    if holds:
+        from csdesk.businesstime import merge_micro
+
+        clock.pauses = [(a, b) for a, b in holds if (b is None or b > clock.start) and a < end_of_count]
+        paused = merge_micro(closed)
+    else:
+        clock.pauses, paused = [], closed
+    due = cal.add_micro(start_at, clock.allowance // _US, paused)
     if open_from is not None and due > open_from:
         due = None  # the clock stopped before its deadline; the deadline moves on when resumed
-    clock.due = due
-    counted = closed + ([(open_from, max(open_from, end_of_count))] if open_from is not None else [])
-    clock.used = cal.elapsed(clock.start, end_of_count, counted)
-    if clock.ended_at is not None:
-        clock.breached = due is not None and clock.ended_at > due
+    clock.due = None if due is None else _EPOCH + timedelta(microseconds=due)
+    if open_from is not None:
+        paused = merge_micro(closed + [(open_from, max(open_from, count_to))])
+    clock.used = timedelta(microseconds=cal.elapsed_micro(start_at, count_to, paused))
+    if end_at is not None:
+        clock.breached = due is not None and end_at > due
     else:
-        clock.breached = due is not None and due <= now
+        clock.breached = due is not None and due <= now_at
 
 
 def _calendar_text(settings) -> str:
