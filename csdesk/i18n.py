@@ -152,6 +152,11 @@ def translate_cli(command) -> None:
                 cmd.help = _(cmd.help)
             if getattr(cmd, "short_help", None):
                 cmd.short_help = _(cmd.short_help)
+            # The usage line's placeholders: 用法： csdesk calls list [选项]
+            if getattr(cmd, "options_metavar", None) == "[OPTIONS]":
+                cmd.options_metavar = _("[OPTIONS]")
+            if getattr(cmd, "subcommand_metavar", None) == "COMMAND [ARGS]...":
+                cmd.subcommand_metavar = _("COMMAND [ARGS]...")
         for param in getattr(cmd, "params", []):
             if getattr(param, "help", None) and not english:
                 param.help = _(param.help)

@@ -50,6 +50,8 @@ def test_usage_errors_in_chinese_and_english(cli, args, chinese, english):
     # the usage line and the hint above the panel (click leaves them out when it has no context)
     assert ("用法：" in zh.stderr, "查看帮助" in zh.stderr) == ("Usage:" in en.stderr, "Try '" in en.stderr)
     assert "Try '" not in zh.stderr and "Usage:" not in zh.stderr
+    assert "[OPTIONS]" not in zh.stderr and "COMMAND [ARGS]" not in zh.stderr  # 用法： csdesk calls list [选项]
+    assert "[选项]" not in en.stderr
     by_env = cli(*args, env={"CSDESK_LANG": "en"})
     assert (by_env.exit_code, panel(by_env.stderr)) == (2, english)
 
