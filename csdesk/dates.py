@@ -303,14 +303,22 @@ def parse_span(text: str):
     from dateutil.relativedelta import relativedelta
 
     raw = text
-    text = (text or "").strip().lower()
-    m = re.fullmatch(r"(\d+)\s*([a-z]+|天|周|个月|月|年)", text)
-    if not m or m.group(2) not in _SPAN_UNITS:
+    parts = span_parts(text)
+    if parts is None:
         raise InvalidValue(_("{raw!r} is not a span (try 3 months, 24m, 2y, 90d, 2w)").format(raw=raw))
-    amount = int(m.group(1))
+    amount, unit = parts
     if amount <= 0 or amount > 1200:
         raise InvalidValue(_("{raw!r}: the number must be between 1 and 1200").format(raw=raw))
-    return relativedelta(**{_SPAN_UNITS[m.group(2)]: amount})
+    return relativedelta(**{unit: amount})
+
+
+def span_parts(text: str | None) -> tuple[int, str] | None:
+    """`30d` → (30, "days"), `6个月` → (6, "months"): a span's number and unit (days, weeks, months, years),
+    or None when it is not one."""
+    m = re.fullmatch(r"(\d+)\s*([a-z]+|天|周|个月|月|年)", (text or "").strip().lower())
+    if not m or m.group(2) not in _SPAN_UNITS:
+        return None
+    return int(m.group(1)), _SPAN_UNITS[m.group(2)]
 
 
 def to_local(value: datetime, tz: ZoneInfo) -> datetime:

@@ -187,11 +187,8 @@ def show(
     Example: csdesk callback show 12
     """
     from csdesk import dates
-    from csdesk.workflows.audit_labels import FIELDS, field_label
+    from csdesk.workflows.audit_labels import field_label
     from csdesk.workflows.callback_records import purpose_label
-
-    def _field(key: str) -> str:  # the history names people by name: `assignee` is the audited `assignee_id`
-        return field_label(key + "_id") if key not in FIELDS and key + "_id" in FIELDS else field_label(key)
     from csdesk.workflows.callbacks import callback_detail
 
     st = state(ctx)
@@ -229,7 +226,7 @@ def show(
             console.print(f"  {label}{' ' * (width - cell_len(label))}{value}", markup=False)
     t = table(_("When"), _("Who"), _("What"), _("Change"), title=_("History"), text=(_("Change"),))
     for h in detail.history:
-        change = ", ".join(f"{_field(k)}: {purpose_label(v) if k == 'purpose' else _plain(v, tz)}" for k, v in h.changes.items())
+        change = ", ".join(f"{field_label(k)}: {purpose_label(v) if k == 'purpose' else _plain(v, tz)}" for k, v in h.changes.items())
         action = h.action.removeprefix("callback.")
         t.add_row(dates.fmt(h.at, tz), h.actor or "", _(ACTIONS[action]) if action in ACTIONS else action, change[:200])
     console.print(t)

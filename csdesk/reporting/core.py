@@ -38,39 +38,35 @@ def in_chinese(message: str) -> str:
     return i18n._load("zh_CN").gettext(message)
 
 
+class _Named:
+    """A figure's or breakdown's name in each language: `label` is the English message id."""
+
+    @property
+    def zh(self) -> str:
+        return in_chinese(self.label)
+
+    @property
+    def en(self) -> str:
+        return self.label
+
+
 @dataclass(frozen=True)
-class FigureDef:
+class FigureDef(_Named):
     key: str
     area: str
     label: str  # English message id: shown through _()
     unit: str  # count | rate | hours | money | score
     definition: str  # English message id
 
-    @property
-    def zh(self) -> str:
-        return in_chinese(self.label)
-
-    @property
-    def en(self) -> str:
-        return self.label
-
 
 @dataclass(frozen=True)
-class BreakdownDef:
+class BreakdownDef(_Named):
     key: str
     area: str
     label: str
     unit: str
     item: str  # the heading of its items' column
     definition: str
-
-    @property
-    def zh(self) -> str:
-        return in_chinese(self.label)
-
-    @property
-    def en(self) -> str:
-        return self.label
 
 
 FIGURES: dict[str, FigureDef] = {}

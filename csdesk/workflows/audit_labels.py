@@ -254,6 +254,7 @@ def action_label(code: str) -> str:
 
 
 def field_label(name: str) -> str:
-    """`resolution_due` → 解决期限 (English with --lang en); an unknown field as stored."""
-    label = FIELDS.get(name)
+    """`resolution_due` → 解决期限 (English with --lang en); an unknown field as stored. A field shown by a
+    person's name instead of its id (`assignee` for `assignee_id`) takes the id field's label."""
+    label = FIELDS.get(name) or FIELDS.get(name + "_id")
     return _(label) if label else name

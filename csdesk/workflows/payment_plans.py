@@ -131,7 +131,7 @@ _SPAN_WORDS = {"days": "天", "weeks": "周", "months": "个月", "years": "年"
 def due_rule_label(rule: str) -> str:
     """A due rule as a person reads it: `accept+30d` is 验收后30天 in Chinese; in English the rule as typed
     (the same words `--split` takes). Dates stay dates."""
-    from csdesk.dates import _SPAN_UNITS
+    from csdesk.dates import span_parts
     from csdesk.i18n import is_english
 
     if is_english() or re.fullmatch(r"\d{4}-\d{2}-\d{2}", rule):
@@ -140,9 +140,8 @@ def due_rule_label(rule: str) -> str:
     word = EVENTS.get(event, event)
     if not after:
         return word
-    m = re.fullmatch(r"(\d+)\s*([a-z]+|天|周|个月|月|年)", after)
-    unit = _SPAN_UNITS.get(m.group(2)) if m else None
-    return f"{word}后{m.group(1)}{_SPAN_WORDS[unit]}" if unit else f"{word}+{after}"
+    parts = span_parts(after)
+    return f"{word}后{parts[0]}{_SPAN_WORDS[parts[1]]}" if parts else f"{word}+{after}"
 
 
 def _split_parts(text: str) -> list[str]:
