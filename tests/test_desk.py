@@ -57,6 +57,19 @@ async def _type_and_wait(pilot, text: str) -> None:
     await pilot.pause()
 
 
+async def _ids_of(pilot, table_id: str) -> list[str]:
+    """The first column of a table on the current screen, once it has rows: a screen's reads run in a worker,
+    and on a busy machine the rows may come a refresh after the workers first look done (up to ~5 s)."""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        table = pilot.app.screen.query_one(table_id)
+        if table.row_count:
+            break
+        await pilot.pause(0.1)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
 async def _fill(pilot, **values) -> None:
     from textual.widgets import Input
 
@@ -285,12 +298,14 @@ def test_corrections_and_a_hand_over_from_the_desk(customers, cli):
             app.push_screen(CustomerScreen("C000001"))
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
+            ids = await _ids_of(pilot, "#calls")
             calls = app.screen.query_one("#calls")
-            calls.move_cursor(row=[str(calls.get_row_at(i)[0]) for i in range(calls.row_count)].index("1"))
+            calls.move_cursor(row=ids.index("1"))
             await pilot.press("c")
             await _fill(pilot, kind="repair", summary="卫生间漏水")
+            ids = await _ids_of(pilot, "#calls")
             calls = app.screen.query_one("#calls")
-            calls.move_cursor(row=[str(calls.get_row_at(i)[0]) for i in range(calls.row_count)].index("2"))
+            calls.move_cursor(row=ids.index("2"))
             await pilot.press("x")
             await _fill(pilot, reason="重复登记")
 
