@@ -460,14 +460,24 @@ class Database:
                 if not self._leave_out_bad_rows(exc):
                     raise
 
-    def read(self, fn: Callable[[Any], T]) -> T:
+    def read(self, fn: Callable[[Any], T], shareable: bool = False) -> T:
+        """Run fn(session) in one read transaction.
+
+        `shareable`: a process forked while fn runs may read the very same snapshot (`SharedSnapshot`, in
+        session.info[SNAPSHOT]), so that a report made by two processes is as of one moment."""
         while True:
+            snapshot = SharedSnapshot(self) if shareable else None
             try:
                 with self.session(write=False) as session:
+                    if snapshot is not None:
+                        snapshot.begin(session)
                     return fn(session)
             except Exception as exc:
                 if not self._leave_out_bad_rows(exc):
                     raise
+            finally:
+                if snapshot is not None:
+                    snapshot.close()
 
     def _leave_out_bad_rows(self, exc: BaseException) -> bool:
         """With go_past_bad_rows: after a failed (rolled back) transaction, look for stored values that
@@ -600,6 +610,86 @@ class Database:
                         problems.append(_("sequence {seq} would give {column} {next}, but {top} is taken").format(
                             seq=seq, column=f"{table.name}.{column.name}", next=nxt, top=top))
         return problems
+
+
+SNAPSHOT = "csdesk.db.snapshot"  # session.info key of a shareable read's SharedSnapshot
+
+
+class SharedSnapshot:
+    """A read transaction that a forked child process can read too, as of the same moment.
+
+    PostgreSQL says so itself: the parent's transaction is REPEATABLE READ and exports its snapshot
+    (pg_export_snapshot), the child's imports it (SET TRANSACTION SNAPSHOT) — the same data, exactly.
+    SQLite cannot hand a snapshot to another connection, so it is checked instead: a third connection reads
+    PRAGMA data_version before the parent's snapshot begins and again after the child's has begun; the
+    number changes when any other connection committed in between. Unchanged, the two snapshots are the
+    same; changed, `same()` says no and the parent does the child's part itself.
+
+    In the child: `child_session()` gives a session of its own (the parent's connections, inherited by fork,
+    are never used: the engine forgets them without closing them)."""
+
+    def __init__(self, database: "Database"):
+        self.database = database
+        self.sqlite = database.target.is_sqlite
+        self.token: str | None = None
+        self._monitor = None
+        self._version = None
+        if self.sqlite and database.target.path is not None:
+            # The driver's own connection, outside any transaction (SQLAlchemy's would begin one, and a
+            # connection inside a transaction sees no other's commits).
+            self._monitor = database.engine.raw_connection()
+            self._version = self._data_version()
+
+    def _data_version(self):
+        return self._monitor.cursor().execute("PRAGMA data_version").fetchone()[0]
+
+    def begin(self, session) -> None:
+        """Start the parent's snapshot now (before fn reads anything)."""
+        from sqlalchemy import text
+
+        if self.sqlite:
+            session.execute(text("SELECT count(*) FROM sqlite_master"))  # reads the file: the snapshot begins
+        else:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            self.token = session.execute(text("SELECT pg_export_snapshot()")).scalar()
+        session.info[SNAPSHOT] = self
+
+    @property
+    def shareable(self) -> bool:
+        """A child can read this snapshot (not an in-memory SQLite database, which no other connection sees)."""
+        return self._monitor is not None or self.token is not None
+
+    def same(self) -> bool:
+        """In the parent, once the child's snapshot has begun: the child reads what the parent reads."""
+        if not self.sqlite:
+            return True
+        return self._monitor is not None and self._data_version() == self._version
+
+    @contextmanager
+    def child_session(self) -> Iterator[Any]:
+        """In a forked child: a read transaction on the parent's snapshot (see `same()` for SQLite)."""
+        import re
+
+        from sqlalchemy import text
+        from sqlmodel import Session
+
+        engine = self.database.engine
+        engine.dispose(close=False)  # the parent's pooled connections are the parent's: forget, never close
+        with Session(engine, expire_on_commit=False) as session:
+            with session.begin():
+                if self.sqlite:
+                    session.execute(text("SELECT count(*) FROM sqlite_master"))
+                else:
+                    if not re.fullmatch(r"[0-9A-Fa-f-]+", self.token or ""):
+                        raise RuntimeError(f"not a snapshot id: {self.token!r}")
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                    session.execute(text(f"SET TRANSACTION SNAPSHOT '{self.token}'"))
+                yield session
+
+    def close(self) -> None:
+        if self._monitor is not None:
+            self._monitor.close()
+            self._monitor = None
 
 
 def _check_copy(dst, version: str | None) -> None:

@@ -38,6 +38,7 @@ from csdesk.reporting.core import (  # noqa: F401
     Report, Window, _change, _local_text, main_phones, rate, speaking,
 )
 from csdesk.reporting.definitions import AREAS
+from csdesk.reporting.helper import HelperFailed, ReportHelper  # noqa: F401 — ReportHelper: the commands start one
 from csdesk.reporting.fmt import change_ratio, fmt_change, fmt_value  # noqa: F401
 from csdesk.reporting.jsondata import report_json  # noqa: F401
 from csdesk.reporting.money import compute_money, money_details  # noqa: F401
@@ -71,10 +72,12 @@ def _mask(settings, unmask: bool) -> bool:
         return True
 
 
-def build_report(desk, kind: str, period: str | Period | None = None, *, lang: str | None = None, unmask: bool = False) -> Report:
+def build_report(desk, kind: str, period: str | Period | None = None, *, lang: str | None = None, unmask: bool = False,
+                 helper: ReportHelper | None = None) -> Report:
     """The report of `kind` for `period` (a name, a Period, or None for the last complete one).
 
-    `unmask` (phone numbers in full in the detail rows) needs a manager or above.
+    `unmask` (phone numbers in full in the detail rows) needs a manager or above. `helper` (ReportHelper
+    .start(desk)): the previous period's figures are computed by it, beside this period's.
     """
     from csdesk import i18n
 
@@ -83,10 +86,72 @@ def build_report(desk, kind: str, period: str | Period | None = None, *, lang: s
     elif lang not in ("zh", "en"):
         raise InvalidValue(f"unknown language {lang!r} (use zh or en)")
     with speaking(lang):  # every word of the report from the catalogue of its language
-        return _build_report(desk, kind, period, lang, unmask)
+        return _build_report(desk, kind, period, lang, unmask, helper)
 
 
-def _build_report(desk, kind: str, period, lang: str, unmask: bool) -> Report:
+def _available_areas() -> list[tuple[str, Callable]]:
+    return [(key, compute) for key, compute in AREA_COMPUTATIONS if not (hasattr(compute, "missing") and compute.missing())]
+
+
+def _area_tasks(cur_w: Window, prev_w: Window) -> list[tuple[Window, str]]:
+    """Every available area over the period and over the one before, the dearest first; this period's
+    complaints are not among them: they are worked out first, in the process that writes their sheet (which
+    shows their SLA results)."""
+    order = ("complaints", "calls", "visits", "money", "qa", "adjustments")
+    keys = sorted((key for key, _compute in _available_areas()), key=lambda k: order.index(k) if k in order else len(order))
+    return [(w, key) for key in keys for w in (cur_w, prev_w) if not (key == "complaints" and w is cur_w)]
+
+
+def _run_area_tasks(desk, tasks: list[tuple[Window, str]], take) -> dict[int, AreaData]:
+    """The tasks `take()` hands out (their numbers), each computed on `desk`, until there are none left."""
+    computations = dict(AREA_COMPUTATIONS)
+    done: dict[int, AreaData] = {}
+    while (i := take()) is not None:
+        w, key = tasks[i]
+        done[i] = computations[key](desk, w, {})
+    return done
+
+
+def _helper_area_tasks(context, tasks: list[tuple[Window, str]], lang: str) -> dict[int, AreaData]:
+    """_run_area_tasks in the report's helper process."""
+    with speaking(lang):
+        return _run_area_tasks(context.desk, tasks, context.take)
+
+
+def _area_data(desk, cur_w: Window, prev_w: Window, lang: str, helper: ReportHelper | None):
+    """Every available area's figures over this period and over the previous one: ({key: AreaData}, {…}).
+
+    With a helper, it and this process share them out (see _area_tasks); whatever it could not do is
+    done here."""
+    tasks = _area_tasks(cur_w, prev_w)
+    done: dict[int, AreaData] = {}
+    theirs: dict[int, AreaData] = {}
+    if helper is not None:
+        try:
+            helper.queue.deal(len(tasks))
+            helper.call(_helper_area_tasks, tasks, lang)
+        except HelperFailed:
+            helper = None
+    cur = {}
+    if any(key == "complaints" for key, _compute in _available_areas()):
+        cur["complaints"] = compute_complaints(desk, cur_w, {})
+    if helper is not None:
+        done = _run_area_tasks(desk, tasks, helper.queue.take)
+        try:
+            theirs = helper.result()
+        except HelperFailed:
+            helper.queue.drain()
+    done.update(theirs)
+    old = {}
+    for i, (w, key) in enumerate(tasks):
+        data = done.get(i)
+        if data is None:
+            data = dict(AREA_COMPUTATIONS)[key](desk, w, {})
+        (cur if w is cur_w else old)[key] = data
+    return cur, old
+
+
+def _build_report(desk, kind: str, period, lang: str, unmask: bool, helper: ReportHelper | None) -> Report:
     if unmask:
         desk.require_rank("manager", "showing customers' full phone numbers (--unmask)")
     tz = desk.tz
@@ -99,16 +164,14 @@ def _build_report(desk, kind: str, period, lang: str, unmask: bool) -> Report:
     areas: list[AreaInfo] = []
     figures: list[FigureValue] = []
     breakdowns: list[Breakdown] = []
-    done_cur: dict[str, AreaData] = {}
-    done_old: dict[str, AreaData] = {}
+    done_cur, done_old = _area_data(desk, cur_w, prev_w, lang, helper)
     for key, compute in AREA_COMPUTATIONS:
         missing = compute.missing() if hasattr(compute, "missing") else None
         label = _(AREAS[key])
         if missing:
             areas.append(AreaInfo(key, label, False, missing))
             continue
-        cur = done_cur[key] = compute(desk, cur_w, done_cur)
-        old = done_old[key] = compute(desk, prev_w, done_old)
+        cur, old = done_cur[key], done_old[key]
         areas.append(AreaInfo(key, label, True))
         for fkey, fdef in FIGURES.items():
             if fdef.area != key or fkey not in cur.values:
@@ -171,15 +234,57 @@ def collect_details(desk, report: Report) -> dict[str, Detail]:
     return out
 
 
-def write_xlsx(desk, report: Report, target) -> int:
+# The detail sheets either process may write (when there is a helper), the longest first: each takes the
+# next one as it becomes free. The complaints sheet is always written here, first: its SLA results were
+# worked out here, with the figures.
+SHARED_SHEETS = ("visits", "money", "overdue", "adjustments", "qa")
+
+
+def write_xlsx(desk, report: Report, target, helper: ReportHelper | None = None) -> int:
     """Write the workbook to `target` (a path or a binary file object); returns the number of sheets.
 
-    Must run inside the read transaction that built `report`: detail rows are streamed from it.
+    Must run inside the read transaction that built `report`: detail rows are streamed from it. With a
+    `helper` (on the same snapshot) some sheets' rows are written by it meanwhile: the same workbook, sooner.
     """
     from csdesk.xlsx import write_workbook
 
     with speaking(report.lang):  # the detail rows' words are made while the workbook is written
-        return write_workbook(workbook_sheets(report, collect_details(desk, report)), target, mask_phones=report.masked)
+        specs = workbook_sheets(report, collect_details(desk, report))
+        apart = None
+        if helper is not None:
+            keys = [key for key in SHARED_SHEETS if any(spec.key == key for spec in specs)]
+            try:
+                if keys:
+                    helper.queue.deal(len(keys))
+                    helper.call(_helper_sheets, report, keys)
+                    apart = _Apart(helper, keys)
+            except HelperFailed:
+                apart = None
+        return write_workbook(specs, target, mask_phones=report.masked, apart=apart)
+
+
+def _helper_sheets(context, report: Report, keys: list[str]) -> dict:
+    """In the helper process: the rows of the sheets named by `keys` it takes (see xlsx.write_rows_apart)."""
+    from csdesk.xlsx import write_rows_apart
+
+    with speaking(report.lang):
+        by_key = {spec.key: spec for spec in workbook_sheets(report, collect_details(context.desk, report))}
+        return write_rows_apart([by_key[key] for key in keys], context.scratch, context.take, mask_phones=report.masked)
+
+
+class _Apart:
+    """write_workbook's view of the sheets the helper writes."""
+
+    Failed = HelperFailed
+
+    def __init__(self, helper: ReportHelper, keys: list[str]):
+        self.helper, self.keys, self.scratch = helper, keys, helper.scratch
+
+    def take(self) -> int | None:
+        return self.helper.queue.take()
+
+    def result(self) -> dict:
+        return self.helper.result()
 
 
 # ---- the demo's workbook ---------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class SheetSpec:
     page_footer: str = ""  # the centre of the page footer, with &P (page) and &N (pages)
     totals_label: str = ""  # when set: a totals row under the rows (outside the filter), summing the money columns
     chart_pages: bool = False  # a sheet of charts only: one chart per printed page
+    key: str = ""  # a name for the program (not shown): which sheet this is, for write_rows_apart
 
 
 class Typed:
@@ -357,6 +358,7 @@ class _Sheet:
         self.header_row, self.side_col, self.grid = header_row, side_col, grid
         self.filter_ref = filter_ref  # the filter as openpyxl wrote it (header row only) until the rows are counted
         self.count = 0
+        self.sample: list = []  # the first rows, read by _prepare to size the columns
 
     def rows_xml(self, cells: CellWriter) -> Iterator[str]:
         """The `<row>` elements: preamble, header, main rows, the note of an empty table, blocks on the right."""
@@ -437,8 +439,11 @@ class _Sheet:
         return f"A{self.header_row}:{get_column_letter(ncols)}{self.header_row + max(self.count, 1)}"
 
 
-def _prepare(wb, spec: SheetSpec) -> _Sheet:
-    """The sheet's shell in `wb`: column widths (from the first rows), frozen header, filter, charts."""
+def _prepare(wb, spec: SheetSpec, sample: list | None = None, rows: Iterator | None = None) -> _Sheet:
+    """The sheet's shell in `wb`: column widths (from the first rows), frozen header, filter, charts.
+
+    `sample`: the first rows, read already (`rows`: all of them, the sample first), or read by the process
+    that may write this sheet's rows (write_rows_apart: spec.rows is not read here)."""
     import itertools
 
     from openpyxl.chart import Reference, Series
@@ -451,9 +456,12 @@ def _prepare(wb, spec: SheetSpec) -> _Sheet:
     source = spec.rows
     if any(c.block == "main" for c in spec.charts) and not isinstance(source, list):
         source = list(source)  # a chart over the table needs its length now; such tables are short
-    it = iter(source)
-    sample = list(itertools.islice(it, SAMPLE_ROWS))
-    rows = itertools.chain(sample, it)
+    if sample is None:
+        it = iter(source)
+        sample = list(itertools.islice(it, SAMPLE_ROWS))
+        rows = itertools.chain(sample, it)
+    elif rows is None:
+        rows = source
 
     # Beside the main table: blocks stacked top to bottom, one blank row apart.
     side_col = ncols + 2  # 1-based column of the blocks
@@ -529,7 +537,9 @@ def _prepare(wb, spec: SheetSpec) -> _Sheet:
             anchor_row = last + 2
         else:
             anchor_row += 16
-    return _Sheet(ws, spec, rows, header_row, side_col, grid, filter_ref)
+    sheet = _Sheet(ws, spec, rows, header_row, side_col, grid, filter_ref)
+    sheet.sample = sample
+    return sheet
 
 
 # A sheet of charts prints one chart a page: landscape A4 holds ~17 cm of rows (15 pt, 0.53 cm each)
@@ -605,13 +615,20 @@ FLUSH_ROWS = 2000  # rows joined into one write to the zip stream
 ZIP_LEVEL = 1
 
 
-def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False) -> int:
+def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False, apart=None) -> int:
     """Write the sheets to `target` (a path or a binary file object); returns the number of sheets.
 
     Rows are read from each spec as its sheet is written, so generators over a database cursor stream
     through without being held in memory. A path is created readable by its owner only (0600, or
     CSDESK_DB_MODE, like the database): a workbook holds customer data. `mask_phones` masks phone
     numbers typed into any text cell (summaries, notes), as the phone columns are.
+
+    `apart`: another process is ready to write the rows of some sheets (`write_rows_apart` there, on the
+    same sheets and the same data): an object with `keys` (the SheetSpec keys it can write), `take()` ->
+    the index in `keys` of the next sheet to write (shared with the other process: each sheet is written
+    by whichever is free first; None when none is left), `result()` -> what write_rows_apart returned,
+    `scratch` (the file it wrote into) and `Failed` (raised when the other process failed: the sheets it
+    did not deliver are written here). The workbook is the same either way.
     """
     import io
     import os
@@ -626,48 +643,158 @@ def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False) ->
         fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
         os.fchmod(fd, mode)  # an existing file keeps its mode through O_CREAT: set it
         with os.fdopen(fd, "wb") as stream:
-            return write_workbook(specs, stream, mask_phones)
+            return write_workbook(specs, stream, mask_phones, apart)
+    shared = set(apart.keys) if apart is not None else set()
     wb = Workbook(write_only=True)
-    sheets = [_prepare(wb, spec) for spec in specs]
-    cells = CellWriter(sheets[0].ws if sheets else wb.create_sheet())
-    if mask_phones:
-        from csdesk.phones import mask_in_text
-
-        cells.mask = mask_in_text
-    for kind in FORMATS:  # every style the rows may use must be in the stylesheet openpyxl writes now
-        cells.of_kind(kind)
-    for role in ("", "header", "title", "block", "total"):
-        cells.style(role=role), cells.style(role=role, quote=True)
-    cells.style(MONEY_FORMAT, "total")
+    # A shared sheet's rows are not read here now: its columns are sized when it is written (_sized).
+    sheets = [_prepare(wb, spec, [] if spec.key in shared else None) for spec in specs]
+    cells = _cell_writer(sheets[0].ws if sheets else wb.create_sheet(), mask_phones)
     shell = io.BytesIO()
     wb.save(shell)
     cells.frozen = True
     by_part = {s.ws.path.lstrip("/"): s for s in sheets}
+    waiting: dict[str, tuple[str, bytes, _Sheet]] = {}  # the shared sheets, by key, until one process writes them
     with zipfile.ZipFile(shell) as parts, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as out:
         for info in parts.infolist():
             data = parts.read(info.filename)
             sheet = by_part.get(info.filename)
             if sheet is None:
                 out.writestr(info, data)
+            elif sheet.spec.key in shared:
+                waiting[sheet.spec.key] = (info.filename, data, sheet)
             else:
                 _write_part(out, info.filename, data, sheet, cells)
+        done: dict[str, Any] = {}
+        if apart is not None:
+            while (i := apart.take()) is not None:
+                name, data, sheet = waiting.pop(apart.keys[i])
+                sheet, cols = _sized(sheet)
+                _write_part(out, name, data, sheet, cells, cols=cols)
+            try:
+                result = apart.result()
+                if result["styles"] != cells._styles:
+                    raise apart.Failed("the other process numbered the cell styles differently")
+                done = result["parts"]
+            except apart.Failed:
+                done = {}
+        for key, (name, data, sheet) in waiting.items():
+            part = done.get(key)
+            if part is None:  # the other process failed: written here, from this process's own rows
+                sheet, cols = _sized(sheet)
+                _write_part(out, name, data, sheet, cells, cols=cols)
+            else:
+                offset, length, sheet.count, cols = part
+                _write_part(out, name, data, sheet, cells, _copied(apart.scratch, offset, length), cols)
     return len(sheets)
 
 
-def _write_part(out, name: str, shell_xml: bytes, sheet: _Sheet, cells: CellWriter) -> None:
-    """One worksheet part: openpyxl's XML with the rows streamed into its empty sheetData."""
+def _sized(sheet: _Sheet) -> tuple[_Sheet, bytes]:
+    """A shared sheet about to be written here, and its columns' XML (`<cols>`) sized by its first rows:
+    the same sheet made again in a workbook of its own, so that openpyxl writes the columns exactly as in a
+    sheet prepared with its rows."""
+    from openpyxl import Workbook
+
+    made = _prepare(Workbook(write_only=True), sheet.spec)
+    return made, _cols_xml(made)
+
+
+def _cols_xml(sheet: _Sheet) -> bytes:
+    from openpyxl.xml.functions import tostring
+
+    return tostring(sheet.ws.column_dimensions.to_tree())
+
+
+def _cell_writer(ws, mask_phones: bool) -> CellWriter:
+    """The cell writer of a workbook, with every style the rows may use registered now, in one fixed order
+    (the stylesheet is written before the rows; the same order gives the same style numbers in every
+    process that writes rows of one workbook)."""
+    cells = CellWriter(ws)
+    if mask_phones:
+        from csdesk.phones import mask_in_text
+
+        cells.mask = mask_in_text
+    for kind in FORMATS:
+        cells.of_kind(kind)
+    for role in ("", "header", "title", "block", "total"):
+        cells.style(role=role), cells.style(role=role, quote=True)
+    cells.style(MONEY_FORMAT, "total")
+    return cells
+
+
+def write_rows_apart(specs: list[SheetSpec], scratch, take, mask_phones: bool = False) -> dict:
+    """In another process beside write_workbook: the rows of the sheets it takes, as worksheet XML.
+
+    `specs` are the sheets write_workbook's `apart.keys` name, in that order; `take()` gives the next one to
+    write (its index in `specs`; None: no more), whose rows go one after the other into the file `scratch`.
+    Returns {"parts": {key: (offset, length, rows, the columns' XML)}, "styles": the cell styles used} for
+    write_workbook to copy them into the workbook."""
+    import os
+
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    cells = _cell_writer(wb.create_sheet(), mask_phones)
+    cells.frozen = True
+    fd = scratch.fileno()
+    offset = os.lseek(fd, 0, os.SEEK_END)
+    parts = {}
+    while (i := take()) is not None:
+        spec = specs[i]
+        sheet = _prepare(Workbook(write_only=True), spec)
+        start = offset
+        for chunk in _row_chunks(sheet, cells):
+            view = memoryview(chunk)
+            while view:
+                n = os.pwrite(fd, view, offset)
+                view, offset = view[n:], offset + n
+        parts[spec.key] = (start, offset - start, sheet.count, _cols_xml(sheet))
+    return {"parts": parts, "styles": cells._styles}
+
+
+def _copied(scratch, offset: int, length: int, size: int = 1 << 20) -> Iterator[bytes]:
+    """The bytes written by write_rows_apart, read back a piece at a time."""
+    import os
+
+    fd, end = scratch.fileno(), offset + length
+    while offset < end:
+        chunk = os.pread(fd, min(size, end - offset), offset)
+        if not chunk:
+            raise OSError("the rows written apart are shorter than said")
+        offset += len(chunk)
+        yield chunk
+
+
+def _row_chunks(sheet: _Sheet, cells: CellWriter) -> Iterator[bytes]:
+    """The sheet's rows as XML, FLUSH_ROWS rows a piece."""
+    batch: list[str] = []
+    for row in sheet.rows_xml(cells):
+        batch.append(row)
+        if len(batch) >= FLUSH_ROWS:
+            yield "".join(batch).encode()
+            batch = []
+    if batch:
+        yield "".join(batch).encode()
+
+
+_COLS = re.compile(rb"<cols>.*?</cols>")
+
+
+def _write_part(out, name: str, shell_xml: bytes, sheet: _Sheet, cells: CellWriter,
+                rows: Iterator[bytes] | None = None, cols: bytes | None = None) -> None:
+    """One worksheet part: openpyxl's XML with the rows streamed into its empty sheetData. `rows`: the rows'
+    XML written elsewhere already (sheet.count set); `cols`: the columns' XML, in place of the shell's."""
+    if cols is not None:
+        shell_xml, n = _COLS.subn(lambda _m: cols, shell_xml, count=1)
+        if n != 1:
+            raise RuntimeError(f"no columns in {name}: openpyxl wrote something unexpected")
     found = _EMPTY_SHEET_DATA.search(shell_xml)
     if found is None:
         raise RuntimeError(f"no empty sheetData in {name}: openpyxl wrote something unexpected")
     with out.open(name, "w") as stream:  # no ZIP64 (some Excel versions dislike it): a sheet stays far below 2 GiB
         stream.write(shell_xml[:found.start()] + b"<sheetData>")
-        batch: list[str] = []
-        for row in sheet.rows_xml(cells):
-            batch.append(row)
-            if len(batch) >= FLUSH_ROWS:
-                stream.write("".join(batch).encode())
-                batch = []
-        stream.write("".join(batch).encode() + b"</sheetData>")
+        for chunk in rows if rows is not None else _row_chunks(sheet, cells):
+            stream.write(chunk)
+        stream.write(b"</sheetData>")
         tail = shell_xml[found.end():]
         if sheet.filter_ref:
             old = f'<autoFilter ref="{sheet.filter_ref}"'.encode()

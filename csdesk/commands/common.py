@@ -81,9 +81,10 @@ class State:
             dates.refuse_future(now, self.settings.tz)
         return self.database.write(lambda session: fn(self._desk(session, now)))
 
-    def read(self, fn: Callable[[Any], T], now: datetime | None = None) -> T:
+    def read(self, fn: Callable[[Any], T], now: datetime | None = None, shareable: bool = False) -> T:
+        """Run fn(desk) in one read transaction (`shareable`: see Database.read)."""
         self.database.require()
-        return self.database.read(lambda session: fn(self._desk(session, now)))
+        return self.database.read(lambda session: fn(self._desk(session, now)), shareable=shareable)
 
 
 def state(ctx: typer.Context) -> State:

@@ -57,7 +57,7 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now, no_pager=False
     import io
 
     from csdesk.errors import InvalidValue
-    from csdesk.reports import build_report, render_terminal, report_json, write_xlsx
+    from csdesk.reports import ReportHelper, build_report, render_terminal, report_json, write_xlsx
 
     from csdesk import i18n
 
@@ -83,16 +83,24 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now, no_pager=False
     when = st.now(now)
 
     def work(desk):
+        helper = ReportHelper.start(desk)  # a second process on the same snapshot, where one can be had
+        try:
+            return made(desk, helper)
+        finally:
+            if helper is not None:
+                helper.close()
+
+    def made(desk, helper):
         from csdesk.workflows.archive import archived_in
 
-        report = build_report(desk, kind, period, lang=lang, unmask=unmask)
+        report = build_report(desk, kind, period, lang=lang, unmask=unmask, helper=helper)
         # A period (or the one beside it) that was archived says so and names the file (issue 18).
         archived.extend(archived_in(desk.session, report.previous.start, report.period.end))
         sheets, data = 0, None
         if target is not None:
             partial = target.with_name(f".{target.name}.partial")
             try:
-                sheets = write_xlsx(desk, report, partial)
+                sheets = write_xlsx(desk, report, partial, helper=helper)
                 partial.replace(target)  # never leave a half-written workbook under the real name
             finally:
                 if partial.exists():
@@ -101,12 +109,12 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now, no_pager=False
                 data = target.read_bytes()
         elif mail:
             buffer = io.BytesIO()
-            sheets = write_xlsx(desk, report, buffer)
+            sheets = write_xlsx(desk, report, buffer, helper=helper)
             data = buffer.getvalue()
         return report, sheets, data
 
     archived: list = []
-    report, sheets, data = st.read(work, now=when)
+    report, sheets, data = st.read(work, now=when, shareable=True)
     if want_json(ctx, json_):
         print_json(ctx, {**report_json(report), "archived": [{"file": a.file or None, "before": a.before, "note": a.message} for a in archived]})
     elif target is None and not mail:

@@ -90,7 +90,7 @@ def workbook_sheets(report: Report, details: dict[str, Detail]) -> list:
     if "overdue" in details:
         d = details["overdue"]
         sheets.append(SheetSpec(_sheet_name("overdue", zh), [Col(_(title), kind) for title, kind in d.columns],
-                                d.rows(), empty_note=_(d.empty), totals_label=_w("total", zh), **page))
+                                d.rows(), empty_note=_(d.empty), totals_label=_w("total", zh), key="overdue", **page))
     sheets.append(SheetSpec(_sheet_name("breakdowns", zh),
                             [Col(_t("area", zh)), Col(_w("breakdown", zh)), Col(_w("item", zh)), Col(_t("current", zh)),
                              Col(_t("previous", zh)), Col(_t("change", zh))], breakdown_rows, **page))
@@ -201,7 +201,7 @@ def _area_sheet(report: Report, area: AreaInfo, detail: Detail | None, zh: bool,
     cols = [Col(_(heading), kind) for heading, kind in detail.columns]
     money = any(c.kind == "money" for c in cols)
     return SheetSpec(title, cols, detail.rows(), empty_note=_(detail.empty),
-                     totals_label=_w("total", zh) if money else "", **page)
+                     totals_label=_w("total", zh) if money else "", key=detail.area, **page)
 
 
 def _item_date(item: str | None) -> date | None:
