@@ -263,13 +263,13 @@ def write_xlsx(desk, report: Report, target, helper: ReportHelper | None = None)
         return write_workbook(specs, target, mask_phones=report.masked, apart=apart)
 
 
-def _helper_sheets(context, report: Report, keys: list[str]) -> dict:
+def _helper_sheets(context, report: Report, keys: list[str]) -> None:
     """In the helper process: the rows of the sheets named by `keys` it takes (see xlsx.write_rows_apart)."""
     from csdesk.xlsx import write_rows_apart
 
     with speaking(report.lang):
         by_key = {spec.key: spec for spec in workbook_sheets(report, collect_details(context.desk, report))}
-        return write_rows_apart([by_key[key] for key in keys], context.scratch, context.take, mask_phones=report.masked)
+        write_rows_apart([by_key[key] for key in keys], context.scratch, context.take, context.send, mask_phones=report.masked)
 
 
 class _Apart:
@@ -283,8 +283,8 @@ class _Apart:
     def take(self) -> int | None:
         return self.helper.queue.take()
 
-    def result(self) -> dict:
-        return self.helper.result()
+    def messages(self):
+        return self.helper.messages()
 
 
 # ---- the demo's workbook ---------------------------------------------------------------------------------------

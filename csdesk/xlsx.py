@@ -626,9 +626,9 @@ def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False, ap
     `apart`: another process is ready to write the rows of some sheets (`write_rows_apart` there, on the
     same sheets and the same data): an object with `keys` (the SheetSpec keys it can write), `take()` ->
     the index in `keys` of the next sheet to write (shared with the other process: each sheet is written
-    by whichever is free first; None when none is left), `result()` -> what write_rows_apart returned,
-    `scratch` (the file it wrote into) and `Failed` (raised when the other process failed: the sheets it
-    did not deliver are written here). The workbook is the same either way.
+    by whichever is free first; None when none is left), `messages()` -> what write_rows_apart sends, as
+    it comes, `scratch` (the file it writes into) and `Failed` (raised when the other process failed: the
+    sheets it did not deliver are written here). The workbook is the same either way.
     """
     import io
     import os
@@ -664,27 +664,26 @@ def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False, ap
                 waiting[sheet.spec.key] = (info.filename, data, sheet)
             else:
                 _write_part(out, info.filename, data, sheet, cells)
-        done: dict[str, Any] = {}
         if apart is not None:
             while (i := apart.take()) is not None:
                 name, data, sheet = waiting.pop(apart.keys[i])
                 sheet, cols = _sized(sheet)
                 _write_part(out, name, data, sheet, cells, cols=cols)
             try:
-                result = apart.result()
-                if result["styles"] != cells._styles:
-                    raise apart.Failed("the other process numbered the cell styles differently")
-                done = result["parts"]
+                # Each sheet the other process wrote is copied in as soon as it says it is done.
+                for what, value in apart.messages():
+                    if what == "styles" and value != cells._styles:
+                        raise apart.Failed("the other process numbered the cell styles differently")
+                    if what == "part":
+                        key, offset, length, count, cols = value
+                        name, data, sheet = waiting.pop(key)
+                        sheet.count = count
+                        _write_part(out, name, data, sheet, cells, _copied(apart.scratch, offset, length), cols)
             except apart.Failed:
-                done = {}
-        for key, (name, data, sheet) in waiting.items():
-            part = done.get(key)
-            if part is None:  # the other process failed: written here, from this process's own rows
-                sheet, cols = _sized(sheet)
-                _write_part(out, name, data, sheet, cells, cols=cols)
-            else:
-                offset, length, sheet.count, cols = part
-                _write_part(out, name, data, sheet, cells, _copied(apart.scratch, offset, length), cols)
+                pass
+        for name, data, sheet in waiting.values():  # the other process failed: written here, from this process's rows
+            sheet, cols = _sized(sheet)
+            _write_part(out, name, data, sheet, cells, cols=cols)
     return len(sheets)
 
 
@@ -721,13 +720,13 @@ def _cell_writer(ws, mask_phones: bool) -> CellWriter:
     return cells
 
 
-def write_rows_apart(specs: list[SheetSpec], scratch, take, mask_phones: bool = False) -> dict:
+def write_rows_apart(specs: list[SheetSpec], scratch, take, send, mask_phones: bool = False) -> None:
     """In another process beside write_workbook: the rows of the sheets it takes, as worksheet XML.
 
     `specs` are the sheets write_workbook's `apart.keys` name, in that order; `take()` gives the next one to
     write (its index in `specs`; None: no more), whose rows go one after the other into the file `scratch`.
-    Returns {"parts": {key: (offset, length, rows, the columns' XML)}, "styles": the cell styles used} for
-    write_workbook to copy them into the workbook."""
+    `send` tells write_workbook ("styles", the cell styles used) first, then ("part", (key, offset, length,
+    rows, the columns' XML)) as each sheet is done, for it to copy them into the workbook meanwhile."""
     import os
 
     from openpyxl import Workbook
@@ -735,9 +734,9 @@ def write_rows_apart(specs: list[SheetSpec], scratch, take, mask_phones: bool = 
     wb = Workbook(write_only=True)
     cells = _cell_writer(wb.create_sheet(), mask_phones)
     cells.frozen = True
+    send(("styles", cells._styles))
     fd = scratch.fileno()
     offset = os.lseek(fd, 0, os.SEEK_END)
-    parts = {}
     while (i := take()) is not None:
         spec = specs[i]
         sheet = _prepare(Workbook(write_only=True), spec)
@@ -747,8 +746,7 @@ def write_rows_apart(specs: list[SheetSpec], scratch, take, mask_phones: bool = 
             while view:
                 n = os.pwrite(fd, view, offset)
                 view, offset = view[n:], offset + n
-        parts[spec.key] = (start, offset - start, sheet.count, _cols_xml(sheet))
-    return {"parts": parts, "styles": cells._styles}
+        send(("part", (spec.key, start, offset - start, sheet.count, _cols_xml(sheet))))
 
 
 def _copied(scratch, offset: int, length: int, size: int = 1 << 20) -> Iterator[bytes]:

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from csdesk import forked
 
 HelperFailed = forked.ChildFailed
+_NONE = object()
 
 
 @dataclasses.dataclass
@@ -77,6 +78,7 @@ class ReportHelper:
         self.scratch = scratch
         self.queue = queue
         self._busy = False  # a call is running (its result not read yet)
+        self._result: Any = _NONE  # a result that came at the end of messages()
 
     @classmethod
     def start(cls, desk) -> "ReportHelper | None":
@@ -133,7 +135,22 @@ class ReportHelper:
         """The next message the running function sent with context.send()."""
         return self._expect("message")
 
+    def messages(self):
+        """The messages the running function sends, as they come, until it returns; then `result()` has its
+        value without waiting."""
+        while True:
+            what, value = self._child.recv()
+            if what == "result":
+                self._result, self._busy = value, False
+                return
+            if what != "message":
+                raise HelperFailed(f"the helper sent {what!r} where a message was expected")
+            yield value
+
     def result(self) -> Any:
+        if self._result is not _NONE:
+            value, self._result = self._result, _NONE
+            return value
         value = self._expect("result")
         self._busy = False
         return value
