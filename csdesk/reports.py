@@ -23,6 +23,7 @@ Periods are named the way people say them — `2026-11-24`, `2026-W48` (ISO week
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Callable
 
@@ -49,7 +50,7 @@ from csdesk.reporting.periods import (  # noqa: F401
 )
 from csdesk.reporting.terminal import render_terminal  # noqa: F401
 from csdesk.reporting.visits import _average_score, compute_visits, overdue_visits_query, visit_details  # noqa: F401
-from csdesk.reporting.workbook import workbook_sheets
+from csdesk.reporting.workbook import detail_sheets, workbook_sheets
 
 # Areas in report order: (key, compute(desk, window, computed_so_far) -> AreaData). An area whose tables or
 # rules have not landed says so through compute.missing() -> reason, and its sheet says it honestly.
@@ -112,36 +113,52 @@ def _run_area_tasks(desk, tasks: list[tuple[Window, str]], take) -> dict[int, Ar
     return done
 
 
-def _helper_area_tasks(context, tasks: list[tuple[Window, str]], lang: str) -> dict[int, AreaData]:
-    """_run_area_tasks in the report's helper process."""
-    with speaking(lang):
-        return _run_area_tasks(context.desk, tasks, context.take)
+def _helper_report(context, tasks: list[tuple[Window, str]], frame: Report, keys: list[str]) -> None:
+    """The helper's share of a report: area tasks from the first queue until there are none left (sent
+    back as one message: ("areas", {task number: AreaData})), then — for a workbook — the sheets named by
+    `keys` that it takes from the second queue (xlsx.write_rows_apart: its messages go to write_workbook).
+    The sheets need nothing of the figures (`frame` is the report without them), so they are begun while
+    this process still works out this period's complaints."""
+    from csdesk.xlsx import write_rows_apart
+
+    areas, sheets = context.queues
+    with speaking(frame.lang):
+        context.send(("areas", _run_area_tasks(context.desk, tasks, areas.take)))
+        if keys:
+            by_key = {spec.key: spec for spec in detail_sheets(frame, collect_details(context.desk, frame))}
+            write_rows_apart([by_key[key] for key in keys], context.scratch, sheets.take, context.send, mask_phones=frame.masked)
 
 
-def _area_data(desk, cur_w: Window, prev_w: Window, lang: str, helper: ReportHelper | None):
+def _area_data(desk, cur_w: Window, prev_w: Window, frame: Report, helper: ReportHelper | None):
     """Every available area's figures over this period and over the previous one: ({key: AreaData}, {…}).
 
-    With a helper, it and this process share them out (see _area_tasks); whatever it could not do is
-    done here."""
+    With a helper, it and this process share them out (see _area_tasks; and the helper goes on with the
+    workbook's shared sheets when the report is for one: helper.workbook); whatever it could not do is done
+    here."""
     tasks = _area_tasks(cur_w, prev_w)
     done: dict[int, AreaData] = {}
-    theirs: dict[int, AreaData] = {}
     if helper is not None:
+        keys = _shared_sheets(desk, frame) if helper.workbook else []
         try:
-            helper.queue.deal(len(tasks))
-            helper.call(_helper_area_tasks, tasks, lang)
+            areas, sheets = helper.queues
+            areas.deal(len(tasks))
+            sheets.deal(len(keys))
+            helper.call(_helper_report, tasks, frame, keys)
+            helper.shared_sheets = keys
         except HelperFailed:
             helper = None
     cur = {}
     if any(key == "complaints" for key, _compute in _available_areas()):
         cur["complaints"] = compute_complaints(desk, cur_w, {})
     if helper is not None:
-        done = _run_area_tasks(desk, tasks, helper.queue.take)
+        done = _run_area_tasks(desk, tasks, helper.queues[0].take)
         try:
-            theirs = helper.result()
+            what, theirs = helper.message()
+            if what != "areas":
+                raise HelperFailed(f"the helper sent {what!r} where its areas were expected")
+            done.update(theirs)
         except HelperFailed:
-            helper.queue.drain()
-    done.update(theirs)
+            helper.queues[0].drain()  # a helper that failed took its last tasks with it: done below
     old = {}
     for i, (w, key) in enumerate(tasks):
         data = done.get(i)
@@ -162,17 +179,30 @@ def _build_report(desk, kind: str, period, lang: str, unmask: bool, helper: Repo
     zh = lang == "zh"
 
     areas: list[AreaInfo] = []
-    figures: list[FigureValue] = []
-    breakdowns: list[Breakdown] = []
-    done_cur, done_old = _area_data(desk, cur_w, prev_w, lang, helper)
     for key, compute in AREA_COMPUTATIONS:
         missing = compute.missing() if hasattr(compute, "missing") else None
-        label = _(AREAS[key])
-        if missing:
-            areas.append(AreaInfo(key, label, False, missing))
+        areas.append(AreaInfo(key, _(AREAS[key]), not missing, missing or ""))
+    title = _("{report}: {period}").format(report=_(KIND_LABELS[kind]), period=p.label())
+    to_date = desk.now < p.end
+    if to_date:
+        title = _("{title} (to {moment})").format(title=title, moment=_local_text(desk.now, tz))
+    frame = Report(  # the report without its figures: all that its detail sheets need
+        kind=kind, title=title, lang=lang,
+        period=PeriodInfo(p.name, p.label(lang), p.first, p.last, p.start, p.end),
+        previous=PeriodInfo(prev.name, prev.label(lang), prev.first, prev.last, prev.start, prev.end),
+        as_of=cur_w.as_of, to_date=to_date, generated_at=desk.now, masked=_mask(desk.settings, unmask),
+        timezone=str(desk.settings["timezone"]),
+        areas=areas, figures=[], breakdowns=[],
+    )
+
+    figures: list[FigureValue] = []
+    breakdowns: list[Breakdown] = []
+    done_cur, done_old = _area_data(desk, cur_w, prev_w, frame, helper)
+    for area in areas:
+        if not area.available:
             continue
+        key = area.key
         cur, old = done_cur[key], done_old[key]
-        areas.append(AreaInfo(key, label, True))
         for fkey, fdef in FIGURES.items():
             if fdef.area != key or fkey not in cur.values:
                 continue
@@ -182,19 +212,7 @@ def _build_report(desk, kind: str, period, lang: str, unmask: bool, helper: Repo
             if bdef.area != key or bkey not in cur.items:
                 continue
             breakdowns.append(_breakdown(bdef, cur, old, zh, by_month=kind == "annual"))
-
-    title = _("{report}: {period}").format(report=_(KIND_LABELS[kind]), period=p.label())
-    to_date = desk.now < p.end
-    if to_date:
-        title = _("{title} (to {moment})").format(title=title, moment=_local_text(desk.now, tz))
-    return Report(
-        kind=kind, title=title, lang=lang,
-        period=PeriodInfo(p.name, p.label(lang), p.first, p.last, p.start, p.end),
-        previous=PeriodInfo(prev.name, prev.label(lang), prev.first, prev.last, prev.start, prev.end),
-        as_of=cur_w.as_of, to_date=to_date, generated_at=desk.now, masked=_mask(desk.settings, unmask),
-        timezone=str(desk.settings["timezone"]),
-        areas=areas, figures=figures, breakdowns=breakdowns,
-    )
+    return dataclasses.replace(frame, figures=figures, breakdowns=breakdowns)
 
 
 def _breakdown(bdef: BreakdownDef, cur: AreaData, old: AreaData, zh: bool, by_month: bool = False) -> Breakdown:
@@ -235,41 +253,31 @@ def collect_details(desk, report: Report) -> dict[str, Detail]:
 
 
 # The detail sheets either process may write (when there is a helper), the longest first: each takes the
-# next one as it becomes free. The complaints sheet is always written here, first: its SLA results were
-# worked out here, with the figures.
+# next one as it becomes free. The complaints sheet is always written here: its SLA results are worked out
+# here, with the figures.
 SHARED_SHEETS = ("visits", "money", "overdue", "adjustments", "qa")
+
+
+def _shared_sheets(desk, report: Report) -> list[str]:
+    """The SHARED_SHEETS this report's workbook has."""
+    keys = {spec.key for spec in detail_sheets(report, collect_details(desk, report))}
+    return [key for key in SHARED_SHEETS if key in keys]
 
 
 def write_xlsx(desk, report: Report, target, helper: ReportHelper | None = None) -> int:
     """Write the workbook to `target` (a path or a binary file object); returns the number of sheets.
 
-    Must run inside the read transaction that built `report`: detail rows are streamed from it. With a
-    `helper` (on the same snapshot) some sheets' rows are written by it meanwhile: the same workbook, sooner.
+    Must run inside the read transaction that built `report`: detail rows are streamed from it. With the
+    `helper` that built it (started with workbook=True), the shared sheets are written by whichever of the
+    two processes is free first: the same workbook, sooner.
     """
     from csdesk.xlsx import write_workbook
 
     with speaking(report.lang):  # the detail rows' words are made while the workbook is written
         specs = workbook_sheets(report, collect_details(desk, report))
-        apart = None
-        if helper is not None:
-            keys = [key for key in SHARED_SHEETS if any(spec.key == key for spec in specs)]
-            try:
-                if keys:
-                    helper.queue.deal(len(keys))
-                    helper.call(_helper_sheets, report, keys)
-                    apart = _Apart(helper, keys)
-            except HelperFailed:
-                apart = None
+        keys = getattr(helper, "shared_sheets", None) if helper is not None else None
+        apart = _Apart(helper, keys) if keys else None
         return write_workbook(specs, target, mask_phones=report.masked, apart=apart)
-
-
-def _helper_sheets(context, report: Report, keys: list[str]) -> None:
-    """In the helper process: the rows of the sheets named by `keys` it takes (see xlsx.write_rows_apart)."""
-    from csdesk.xlsx import write_rows_apart
-
-    with speaking(report.lang):
-        by_key = {spec.key: spec for spec in workbook_sheets(report, collect_details(context.desk, report))}
-        write_rows_apart([by_key[key] for key in keys], context.scratch, context.take, context.send, mask_phones=report.masked)
 
 
 class _Apart:
@@ -281,7 +289,7 @@ class _Apart:
         self.helper, self.keys, self.scratch = helper, keys, helper.scratch
 
     def take(self) -> int | None:
-        return self.helper.queue.take()
+        return self.helper.queues[1].take()
 
     def messages(self):
         return self.helper.messages()

@@ -117,20 +117,29 @@ def test_a_helper_started_without_a_write_between_is_used_on_sqlite(month):  # n
     assert not month.database.read(work)  # not shareable: no helper
 
 
-def _fail_in_the_helper(context, *args):
+def _fail_in_the_helper(*args, **kwargs):
     raise RuntimeError("the helper breaks down")
 
 
-@pytest.mark.parametrize("stage", ["areas", "sheets"])
+def _fail_after_taking_a_sheet(specs, scratch, take, send, mask_phones=False):
+    send(("styles", {}))  # not the parent's: refused there too
+    take()
+    raise RuntimeError("the helper breaks down half way")
+
+
+@pytest.mark.parametrize("stage", ["areas", "sheets", "half way"])
 def test_a_helper_that_fails_leaves_the_work_to_the_parent(month, cli, tmp_path, monkeypatch, stage):  # noqa: F811
     import csdesk.reports as reports
+    import csdesk.xlsx as xlsx
 
     one = _workbook(cli, tmp_path, "one", "monthly", "--period", "2026-10", env={"CSDESK_REPORT_WORKER": "0"})
-    # The helper is forked from this process: what is patched here is what it runs.
+    # The helper is forked from this process: what is patched here is what it runs (the parent never calls these).
     if stage == "areas":
-        monkeypatch.setattr(reports, "_helper_area_tasks", _fail_in_the_helper)
+        monkeypatch.setattr(reports, "_helper_report", _fail_in_the_helper)
+    elif stage == "sheets":
+        monkeypatch.setattr(xlsx, "write_rows_apart", _fail_in_the_helper)
     else:
-        monkeypatch.setattr(reports, "_helper_sheets", _fail_in_the_helper)
+        monkeypatch.setattr(xlsx, "write_rows_apart", _fail_after_taking_a_sheet)
     two = _workbook(cli, tmp_path, "two", "monthly", "--period", "2026-10", env={"CSDESK_REPORT_WORKER": "1"})
     assert [n for n in one if one[n] != two.get(n)] == []
 

@@ -83,7 +83,8 @@ def _run(ctx, kind, period, xlsx, json_, lang, unmask, mail, now, no_pager=False
     when = st.now(now)
 
     def work(desk):
-        helper = ReportHelper.start(desk)  # a second process on the same snapshot, where one can be had
+        # A second process on the same snapshot, where one can be had.
+        helper = ReportHelper.start(desk, workbook=target is not None or bool(mail))
         try:
             return made(desk, helper)
         finally:

@@ -7,8 +7,8 @@ then runs, one after the other, the functions it is sent: `call(fn, *args)` runs
 (fn a module-level function: it is sent by name) and `result()` gives back its return value. `context.desk`
 is the child's desk, `context.send(message)` a message to the parent before the result (`message()` reads
 it), `context.scratch` a file the two share (unnamed, gone when both are done): the child writes its bigger
-output there and says where; `context.take` takes the next piece of work from `helper.queue` (WorkQueue),
-from which the parent takes too, so that neither waits while there is work left.
+output there and says where; `context.queues` are two WorkQueues (`helper.queues` in the parent): pieces of
+work both processes take from, so that neither waits while there is work left.
 
 Nothing is lost when there is no helper: `start` gives None where fork() does not exist, for an in-memory
 database, when CSDESK_REPORT_WORKER=0, or when SQLite was written to between the parent's snapshot and the
@@ -34,7 +34,7 @@ class HelperContext:
     desk: Any
     scratch: Any
     send: Callable[[Any], None]
-    take: Callable[[], "int | None"]
+    queues: "tuple[WorkQueue, WorkQueue]"
 
 
 class WorkQueue:
@@ -73,16 +73,19 @@ class WorkQueue:
 
 
 class ReportHelper:
-    def __init__(self, child: forked.Child, scratch, queue: WorkQueue):
+    def __init__(self, child: forked.Child, scratch, queues: "tuple[WorkQueue, WorkQueue]", workbook: bool):
         self._child = child
         self.scratch = scratch
-        self.queue = queue
+        self.queues = queues
+        self.workbook = workbook  # the report is for a workbook: the helper may begin its sheets early
+        self.shared_sheets: list[str] = []  # the sheets it may write (set when they are dealt)
         self._busy = False  # a call is running (its result not read yet)
         self._result: Any = _NONE  # a result that came at the end of messages()
 
     @classmethod
-    def start(cls, desk) -> "ReportHelper | None":
-        """A helper on `desk`'s snapshot, or None (see the module's docstring)."""
+    def start(cls, desk, workbook: bool = False) -> "ReportHelper | None":
+        """A helper on `desk`'s snapshot, or None (see the module's docstring). `workbook`: the report is
+        for a workbook."""
         from csdesk.db import SNAPSHOT
 
         snapshot = desk.session.info.get(SNAPSHOT)
@@ -90,12 +93,12 @@ class ReportHelper:
                 or os.environ.get("CSDESK_REPORT_WORKER", "1") == "0"):
             return None
         scratch = tempfile.TemporaryFile(prefix="csdesk-report-")  # unnamed: nothing is left behind, whatever happens
-        queue = WorkQueue()
+        queues = (WorkQueue(), WorkQueue())
 
         def serve(channel) -> None:
             with snapshot.child_session() as session:
                 context = HelperContext(dataclasses.replace(desk, session=session), scratch,
-                                        lambda message: channel.send(("message", message)), queue.take)
+                                        lambda message: channel.send(("message", message)), queues)
                 channel.send(("ready", None))
                 while True:
                     request = channel.recv()
@@ -108,9 +111,10 @@ class ReportHelper:
             child = forked.Child(serve)
         except OSError:
             scratch.close()
-            queue.close()
+            for queue in queues:
+                queue.close()
             return None
-        helper = cls(child, scratch, queue)
+        helper = cls(child, scratch, queues, workbook)
         try:
             helper._expect("ready")
             if not snapshot.same():  # SQLite: a write came between the two snapshots
@@ -166,4 +170,5 @@ class ReportHelper:
         except HelperFailed:
             self._child.close()
         self.scratch.close()
-        self.queue.close()
+        for queue in self.queues:
+            queue.close()

@@ -88,15 +88,32 @@ def workbook_sheets(report: Report, details: dict[str, Detail]) -> list:
         sheets.append(_area_sheet(report, a, details.get(a.key), zh, page))
     sheets.append(SheetSpec(_(AREAS["agents"]), [Col(title, kind) for title, kind in agent_cols], agent_rows, **page))
     if "overdue" in details:
-        d = details["overdue"]
-        sheets.append(SheetSpec(_sheet_name("overdue", zh), [Col(_(title), kind) for title, kind in d.columns],
-                                d.rows(), empty_note=_(d.empty), totals_label=_w("total", zh), key="overdue", **page))
+        sheets.append(_overdue_sheet(details["overdue"], zh, page))
     sheets.append(SheetSpec(_sheet_name("breakdowns", zh),
                             [Col(_t("area", zh)), Col(_w("breakdown", zh)), Col(_w("item", zh)), Col(_t("current", zh)),
                              Col(_t("previous", zh)), Col(_t("change", zh))], breakdown_rows, **page))
     sheets.append(SheetSpec(_sheet_name("definitions", zh), [Col(_t("area", zh)), Col(_t("figure", zh)), Col(_w("key", zh)),
                                                              Col(_t("definition", zh))], _definition_rows(report, zh), **page))
     return sheets
+
+
+def detail_sheets(report: Report, details: dict[str, Detail]) -> list:
+    """Only the sheets of detail rows (each with its `key`), as workbook_sheets makes them: what a second process
+    writing some of them needs, before the figures are known (they need none of them)."""
+    zh = report.lang == "zh"
+    page = {"page_header": report.title, "page_footer": _w("footer", zh)}
+    sheets = [_area_sheet(report, a, details[a.key], zh, page) for a in report.areas
+              if a.available and a.key != "calls" and a.key in details]
+    if "overdue" in details:
+        sheets.append(_overdue_sheet(details["overdue"], zh, page))
+    return sheets
+
+
+def _overdue_sheet(d: Detail, zh: bool, page: dict):
+    from csdesk.xlsx import Col, SheetSpec
+
+    return SheetSpec(_sheet_name("overdue", zh), [Col(_(title), kind) for title, kind in d.columns],
+                     d.rows(), empty_note=_(d.empty), totals_label=_w("total", zh), key="overdue", **page)
 
 
 def _zone_of(report: Report):
