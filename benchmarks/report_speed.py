@@ -4,8 +4,9 @@ in one run, interleaved (issue 15).
     python benchmarks/report_speed.py --db /tmp/reports-bench.db --month 2026-11 --quarter 2026-Q3 --year 2026 --reps 3
 
 Each repetition runs, one after the other: the pandas baseline for the month (benchmarks/baseline_report_pandas.py,
-needs `pip install pandas`), then csdesk's monthly, quarterly and annual workbooks — so that the machine's load
-weighs on both sides of the ratio alike. For each command: median wall time, median CPU time (user + system:
+needs pandas: `--pandas-python` names a Python that has it, so that csdesk's own environment stays without
+numpy), then csdesk's monthly, quarterly and annual workbooks — so that the machine's load weighs on both
+sides of the ratio alike. CPU time counts the report's helper process too (it is waited for). For each command: median wall time, median CPU time (user + system:
 what the command itself costs, less moved by other work on a shared machine), peak memory (ru_maxrss), and
 for the month the ratio csdesk / pandas in wall and in CPU time. The load average is printed before and after.
 `--now` fixes the clock (CSDESK_NOW) so a period still running is cut at the same moment every time.
@@ -74,6 +75,10 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="monthly, quarterly, annual, pandas (default: all)")
     ap.add_argument("--json", metavar="FILE", help="write the figures as JSON too")
     ap.add_argument("--before", metavar="DIR", help="also time csdesk from this source folder (PYTHONPATH=DIR), interleaved")
+    ap.add_argument("--pandas-python", metavar="PYTHON", default=sys.executable,
+                    help="the Python that runs the pandas baseline (default: this one). pandas brings numpy, which openpyxl "
+                         "then imports too (0.1 s at every start): keep it out of csdesk's environment, as a user's has it, "
+                         "e.g. python3 -m venv /tmp/pandas-venv && /tmp/pandas-venv/bin/pip install pandas openpyxl")
     args = ap.parse_args()
 
     if Path(args.db).exists():
@@ -83,7 +88,7 @@ def main() -> None:
         env["CSDESK_NOW"] = args.now
     csdesk = [sys.executable, "-m", "csdesk"]
     commands = {
-        "pandas": [sys.executable, str(HERE / "baseline_report_pandas.py"), "--db", args.db, "--period", args.month,
+        "pandas": [args.pandas_python, str(HERE / "baseline_report_pandas.py"), "--db", args.db, "--period", args.month,
                    "--xlsx", "/tmp/report-speed-pandas.xlsx"],
         "monthly": [*csdesk, "--db", args.db, "report", "monthly", "--period", args.month, "--xlsx", "/tmp/report-speed-monthly.xlsx"],
         "quarterly": [*csdesk, "--db", args.db, "report", "quarterly", "--period", args.quarter, "--xlsx", "/tmp/report-speed-quarterly.xlsx"],
