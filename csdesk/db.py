@@ -651,7 +651,10 @@ class SharedSnapshot:
             session.execute(text("SELECT count(*) FROM sqlite_master"))  # reads the file: the snapshot begins
         else:
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            self.token = session.execute(text("SELECT pg_export_snapshot()")).scalar()
+            # A standby server refuses to export a snapshot (and an error would end the transaction; a
+            # subtransaction cannot export one): there, nothing is shared.
+            if not session.execute(text("SELECT pg_is_in_recovery()")).scalar():
+                self.token = session.execute(text("SELECT pg_export_snapshot()")).scalar()
         session.info[SNAPSHOT] = self
 
     @property
