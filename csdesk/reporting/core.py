@@ -268,8 +268,17 @@ def _phone_text(number: str, masked: bool) -> str:
 
 
 def _naive_local(t: datetime | None, tz) -> datetime | None:
-    """Excel has no time zones: times go in as local wall-clock time."""
-    return t.astimezone(tz).replace(tzinfo=None) if t is not None else None
+    """Excel has no time zones: times go in as local wall-clock time.
+
+    The local time's date and time put together: the same naive time as .replace(tzinfo=None) (fold included),
+    at a third of the cost (datetime.replace() is slow, and a report makes hundreds of thousands of these)."""
+    if t is None:
+        return None
+    local = t.astimezone(tz)
+    return _combine(local.date(), local.time())
+
+
+_combine = datetime.combine
 
 
 def _streamed(session, query, size: int = 1000) -> Iterator:
@@ -277,6 +286,34 @@ def _streamed(session, query, size: int = 1000) -> Iterator:
     at a time: cheaper per row than iterating a yield_per result row by row."""
     for batch in session.execute(query.execution_options(yield_per=size)).partitions():
         yield from batch
+
+
+def _batches(session, query, size: int = 1000) -> Iterator[list]:
+    """The rows of `query` in lists of up to `size` (never all in memory): for rows that need something looked up
+    for many of them at once (their customers' names and numbers: customer_cards, main_phones)."""
+    yield from session.execute(query.execution_options(yield_per=size)).partitions()
+
+
+def customer_cards(session, customer_ids) -> dict[int, tuple[str, str | None] | None]:
+    """Customers' (code, name) by id: a mapping that holds every customer of `customer_ids` (None for one not
+    found), and those read before in the session.
+
+    Read once for the session (the report's one read transaction), like main_phones: a year's callbacks are
+    for far fewer customers (162,000 callbacks, 18,000 customers), and a lookup per batch of rows of the ones
+    not read yet costs less than joining every row to its customer."""
+    from sqlalchemy import select
+
+    from csdesk.models import Customer
+
+    cu = Customer.__table__.c
+    known: dict[int, tuple[str, str | None] | None] = session.info.setdefault("csdesk.reports.customers", {})
+    missing = list({cid for cid in customer_ids if cid is not None and cid not in known})
+    for i in range(0, len(missing), 500):
+        chunk = missing[i:i + 500]
+        found = {cid: (code, name) for cid, code, name in session.execute(select(cu.id, cu.code, cu.name).where(cu.id.in_(chunk)))}
+        for cid in chunk:
+            known[cid] = found.get(cid)
+    return known
 
 
 def local_time(column, tz):
@@ -352,13 +389,19 @@ def main_phones(session, customer_ids) -> dict[int, str]:
 
     Numbers read once are kept for the session (the report's one read transaction): the sheets of a report
     show many of the same customers."""
+    known = main_phone_map(session, customer_ids)
+    return {cid: known[cid] for cid in {cid for cid in customer_ids if cid is not None} if known[cid] is not None}
+
+
+def main_phone_map(session, customer_ids) -> dict[int, str | None]:
+    """main_phones() without a new dict each time: the session's mapping of main numbers, which holds every
+    customer of `customer_ids` (None for one without a number) and those read before."""
     from sqlalchemy import select
 
     from csdesk.models import CustomerPhone
 
     known: dict[int, str | None] = session.info.setdefault("csdesk.reports.main_phones", {})
-    ids = {cid for cid in customer_ids if cid is not None}
-    missing = [cid for cid in ids if cid not in known]
+    missing = list({cid for cid in customer_ids if cid is not None and cid not in known})
     for i in range(0, len(missing), 500):
         chunk = missing[i:i + 500]
         found: dict[int, str] = {}
@@ -369,7 +412,7 @@ def main_phones(session, customer_ids) -> dict[int, str]:
             found[cid] = number  # the last one written wins: position 0, lowest id
         for cid in chunk:
             known[cid] = found.get(cid)
-    return {cid: known[cid] for cid in ids if known[cid] is not None}
+    return known
 
 
 def main_phone_of(customer_id):

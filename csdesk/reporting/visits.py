@@ -6,8 +6,8 @@ from csdesk.i18n import N_, _
 from decimal import ROUND_HALF_UP, Decimal
 
 from csdesk.reporting.core import (
-    DETAILS, ON_TIME_FIGURES, SCORE_PLACES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _phone_shown,
-    _staff_names, _streamed, local_time, main_phone_of, rate,
+    DETAILS, ON_TIME_FIGURES, SCORE_PLACES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _batches, _phone_shown,
+    _staff_names, customer_cards, local_time, main_phone_map, rate,
 )
 
 SHEET_BLOCKS["visits"] = [("visits.done_by_agent", None), ("visits.score_by_agent", None)]
@@ -93,12 +93,12 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
     """Every callback first due in the period, with its outcome."""
     from sqlalchemy import select
 
-    from csdesk.models import Callback, Customer
+    from csdesk.models import Callback
     from csdesk.workflows.callbacks import OUTCOMES, PURPOSES, STATUSES
 
     session, tz = desk.session, desk.tz
     zh = report.lang == "zh"
-    cb, cu = Callback.__table__.c, Customer.__table__.c
+    cb = Callback.__table__.c
     names = _staff_names(session)
     columns = [(N_("No."), "int"), (N_("Customer code"), "text"), (N_("Customer"), "text"), (N_("Phone"), "text"),
                (N_("Purpose"), "text"), (N_("First due"), "datetime"), (N_("Due now"), "datetime"),
@@ -108,12 +108,13 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
     yes_no = {True: N_("yes"), False: N_("no")}
 
     def rows():
-        # Only the columns shown, the main number in the same query (main_phone_of), each word translated once.
+        # Only the columns shown, each word translated once. The customer's code, name and main number are looked
+        # up a batch of rows at a time, each customer once (customer_cards, main_phones): joining every row to its
+        # customer and reading its number in a subquery cost 0.7 s on a year of callbacks.
         # Times come as local wall-clock time (local_time); whether it was on time is compared in UTC, in the query.
-        query = (select(cb.id, cu.code, cu.name, cb.phone, main_phone_of(cu.id), cb.purpose, local_time(cb.first_due_at, tz),
-                        local_time(cb.due_at, tz), cb.assignee_id, cb.status, cb.attempts, cb.outcome, local_time(cb.closed_at, tz),
+        query = (select(cb.id, cb.customer_id, cb.phone, cb.purpose, local_time(cb.first_due_at, tz), local_time(cb.due_at, tz),
+                        cb.assignee_id, cb.status, cb.attempts, cb.outcome, local_time(cb.closed_at, tz),
                         (cb.closed_at <= cb.due_at).label("in_time"), cb.satisfied, cb.score, cb.result_note)
-                 .select_from(Callback.__table__.join(Customer.__table__, cu.id == cb.customer_id))
                  .where(cb.first_due_at >= w.start, cb.first_due_at < w.end, cb.status != "cancelled")
                  .order_by(cb.first_due_at, cb.id))
         masked = report.masked
@@ -122,11 +123,18 @@ def visit_details(desk, report: Report, w: Window) -> Detail:
         statuses = STATUSES if zh else {}
         outcomes = OUTCOMES if zh else {}
         agent = names.get
-        for (cid, code, name, phone, main, purpose, first_due, due, assignee, status, attempts, outcome, closed, in_time,
-             satisfied, score, note) in _streamed(session, query):
-            yield (cid, code, name or "", _phone_shown(phone or main, masked), purposes.get(purpose, purpose), first_due, due,
-                   agent(assignee, ""), statuses.get(status, status), attempts, outcomes.get(outcome, outcome) if outcome else "",
-                   closed, said[bool(in_time)] if status == "done" else "", said[satisfied], score, note or "")
+        for batch in _batches(session, query, 4000):
+            cards = customer_cards(session, [r[1] for r in batch])
+            numbers = main_phone_map(session, [r[1] for r in batch if not r[2]])
+            for (cid, customer_id, phone, purpose, first_due, due, assignee, status, attempts, outcome, closed, in_time,
+                 satisfied, score, note) in batch:
+                card = cards[customer_id]
+                if card is None:  # as the join to the customer left it out
+                    continue
+                yield (cid, card[0], card[1] or "", _phone_shown(phone or numbers[customer_id], masked),
+                       purposes.get(purpose, purpose), first_due, due, agent(assignee, ""), statuses.get(status, status), attempts,
+                       outcomes.get(outcome, outcome) if outcome else "", closed, said[bool(in_time)] if status == "done" else "",
+                       said[satisfied], score, note or "")
 
     return Detail("visits", columns, rows, N_("No visits due in this period"))
 

@@ -109,7 +109,8 @@ def aging(desk: Desk, as_of: date | None = None, by: str | None = None, limit: i
     ranked = sorted(groups.items(), key=lambda kv: (-sum(kv[1][1:]), -sum(kv[1]), str(kv[0])))
     shown = ranked[:limit] if by else []
     labels = _aging_labels(session, by, [k for k, _ in shown])
-    rows = [row(*labels.get(k, (k, _("(none)"))), cells) for k, cells in shown]
+    none = _("(none)")  # the label of a group whose key has no row: said once, not once a group
+    rows = [row(*labels.get(k, (k, none)), cells) for k, cells in shown]
     return AgingReport(as_of, by, rows, row("total", _("total"), totals), len(groups) if by else 0)
 
 
@@ -118,7 +119,9 @@ def _aging_labels(session, by: str | None, keys: list) -> dict[Any, tuple[str, s
     if not by or not keys:
         return {}
     if by == "project":
-        rows = session.exec(select(Project.id, Project.code, Project.name).where(Project.id.in_(keys))).all()
+        # Plain columns of the table (not the ORM's): a report's receivables sheet labels every project.
+        pr = Project.__table__.c
+        rows = session.execute(select(pr.id, pr.code, pr.name).where(pr.id.in_(keys))).all()
         return {i: (code, name) for i, code, name in rows}
     if by == "customer":
         rows = session.exec(select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_(keys))).all()
