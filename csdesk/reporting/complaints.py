@@ -245,7 +245,7 @@ def iter_complaint_slas(desk, w: Window) -> Iterator[ComplaintSla]:
         rest = [row[0] for row, clocks in zip(rows, cached) if clocks is None]
         if rest:
             for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.to_value, e.verdict)
-                                      .where(e.complaint_id.in_(rest), e.kind != "note")):
+                                      .where(e.complaint_id.in_(rest), e.kind != "note")).all():
                 events.setdefault(ev[0], []).append(make_event(ev))
         for row, clocks in zip(rows, cached):
             cid, severity, owner_id, opened_at = row[0], row[1], row[2], row[3]
