@@ -166,9 +166,9 @@ def _timeline_summary(cand):
 
 
 def _cached_clocks(row):
-    """The two clocks of a finished, simple complaint from its cached columns and timeline summary (`row`, as
-    `_CACHED` lists them): (first-response due, its end, resolution due, the resolution, the business time used if
-    kept), or None to recompute it from its events."""
+    """The two clocks of a finished, simple complaint from its cached columns and timeline summary (`row`, in the
+    order iter_complaint_slas selects them): (first-response due, its end, resolution due, the resolution, the business
+    time used if kept, the opening), or None to recompute it from its events."""
     (_id, severity, _owner_id, _opened_at, fr_due, res_due, updated, other, openings, resolutions, last, opened, ack,
      resolved, ack_verdict, resolved_verdict) = row  # a row's values by position: a tenth of the cost of by name
     if openings is None or fr_due is None or res_due is None or updated is None:
