@@ -47,9 +47,9 @@ class UTCDateTime(TypeDecorator):
         # reads hundreds of thousands of them).
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-        # The text gets its zone in the parse ("+00:00" parses to timezone.utc): datetime.replace() costs eight
-        # times the parse. Other text (one that says a zone of its own, read as UTC whatever it says; a date
-        # alone) the way it always was read.
+        # SQLAlchemy's own text gets its zone in the parse ("+00:00" parses to timezone.utc): datetime.replace()
+        # costs eight times the parse. Other text (one that says a zone of its own, read as UTC whatever it
+        # says; a date alone) the way it always was read.
         parse, utc = datetime.fromisoformat, timezone.utc
 
         def process(value):
@@ -57,12 +57,10 @@ class UTCDateTime(TypeDecorator):
                 return None
             if value.__class__ is not str:
                 return value.replace(tzinfo=utc)
-            try:
-                fast = parse(value + "+00:00")
-            except ValueError:
-                fast = None
-            if fast is not None and fast.tzinfo is utc:
-                return fast
+            if len(value) == 26 and value[19] == ".":
+                # SQLAlchemy's own text: parsed as UTC at once, without a second datetime from replace()
+                # (~0.1 µs instead of ~1 µs a value; fromisoformat returns timezone.utc itself for +00:00).
+                return parse(value + "+00:00")
             return parse(value).replace(tzinfo=utc)
 
         return process

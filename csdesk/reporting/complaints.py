@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 
 from csdesk.i18n import N_, _
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
 
 from csdesk.reporting.core import (
-    AREA_CHARTS, DETAILS, HOURS_PLACES, ON_TIME_FIGURES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _naive_local,
-    _phone_shown, _staff_names, rate,
+    AREA_CHARTS, DETAILS, HOURS_PLACES, ON_TIME_FIGURES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _phone_shown,
+    _staff_names, _streamed, local_time, rate,
 )
 
 COMPLAINT_LOOKBACK = timedelta(days=31)  # an earlier clock's deadline is looked for this far before the period
@@ -28,11 +29,13 @@ def _complaints_missing() -> str | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class ComplaintSla:
     """One complaint's SLA verdicts as they bear on a window."""
 
-    row: Any
+    id: int
+    opened_at: datetime
+    owner_id: int
     sla: Any  # the Sla computed from its events; None when read from the cached columns
     fr_counted: bool  # its first-response deadline fell in the window
     fr_on_time: bool
@@ -60,14 +63,15 @@ def _complaint_candidates(w: Window):
     ).subquery()
 
 
-def _candidate_rows(w: Window, extra_columns=()):
+def _candidate_rows(w: Window, columns):
+    """`columns` of the window's candidate complaints, in opening order."""
     from sqlalchemy import select
 
     from csdesk.models import Complaint
 
     c = Complaint.__table__.c
     cand = _complaint_candidates(w)
-    return (select(c.id, c.severity, c.owner_id, c.opened_at, *extra_columns)
+    return (select(*columns)
             .where(c.id.in_(select(cand.c[0])), c.status != "void").order_by(c.opened_at, c.id))
 
 
@@ -78,6 +82,39 @@ def _clock_key(clock) -> str:
     if clock.breached:
         return "missed"
     return "running" if clock.running else "met"
+
+
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_HOUR = timedelta(hours=1)
+
+
+def _local_wall_clock(tz):
+    """A function giving what `_naive_local(t, tz)` gives for an aware time t (or None), for the detail rows' ~200,000
+    deadlines: the zone's offset is found once per hour of UTC time and added to the time as it is, without
+    converting it and stripping its zone (two new datetimes and a slow replace() each). An hour in which the offset
+    changes is converted exactly, time by time. tests/test_complaint_report_speed.py compares it across DST."""
+    offsets: dict[int, timedelta | None] = {}
+
+    def offset(hour: int) -> timedelta | None:
+        start = _UTC_EPOCH + hour * _HOUR
+        off = start.astimezone(tz).utcoffset()
+        if (start + _HOUR - timedelta(microseconds=1)).astimezone(tz).utcoffset() != off:
+            off = None
+        offsets[hour] = off
+        return off
+
+    def local(t: datetime | None) -> datetime | None:
+        if t is None:
+            return None
+        since = t - _UTC_EPOCH
+        hour = since // _HOUR
+        off = offsets[hour] if hour in offsets else offset(hour)
+        if off is None:
+            return t.astimezone(tz).replace(tzinfo=None)
+        return _NAIVE_EPOCH + since + off
+
+    return local
 
 
 def _verdicts(session) -> dict:
@@ -121,7 +158,6 @@ def _timeline_summary(cand):
                    func.sum(case((e.kind == "resolved", 1), else_=0)).label("resolutions"),
                    func.max(e.at).label("last"),
                    when("opened", e.at, func.min).label("opened"),
-                   when("opened", e.to_value, func.max).label("level"),
                    when("acknowledged", e.at, func.min).label("ack"),
                    when("resolved", e.at, func.max).label("resolved"),
                    when("acknowledged", e.verdict, func.max).label("ack_verdict"),
@@ -130,34 +166,34 @@ def _timeline_summary(cand):
 
 
 def _cached_clocks(row):
-    """The two clocks of a finished, simple complaint from its cached columns and timeline summary (on `row`):
-    (first-response due, its end, resolution due, the resolution, the business time used if kept), or None to
-    recompute it from its events."""
-    fr_due, res_due, updated = row.cache_fr_due, row.cache_res_due, row.cache_updated
-    if row.openings is None or fr_due is None or res_due is None or updated is None:
+    """The two clocks of a finished, simple complaint from its cached columns and timeline summary (`row`, in the
+    order iter_complaint_slas selects them): (first-response due, its end, resolution due, the resolution, the business
+    time used if kept, the opening), or None to recompute it from its events."""
+    (_id, severity, _owner_id, _opened_at, fr_due, res_due, updated, other, openings, resolutions, last, opened, ack,
+     resolved, ack_verdict, resolved_verdict) = row  # a row's values by position: a tenth of the cost of by name
+    if openings is None or fr_due is None or res_due is None or updated is None:
         return None
-    resolved, ack = row.resolved, row.ack
-    if row.other or row.openings != 1 or row.resolutions != 1 or row.last > updated or resolved < row.opened:
+    if other or openings != 1 or resolutions != 1 or last > updated or resolved < opened:
         return None
     if ack is not None and ack == resolved:
         return None  # which came first is the events' order: recomputed
     used = None
-    if row.resolved_verdict or row.ack_verdict:
+    if resolved_verdict or ack_verdict:
         try:
-            kept = {**json.loads(row.ack_verdict or "{}"), **json.loads(row.resolved_verdict or "{}")}
+            kept = {**json.loads(ack_verdict or "{}"), **json.loads(resolved_verdict or "{}")}
             fr_kept, r0_kept = kept.get("fr"), kept.get("r0")
             if fr_kept is not None:
-                if fr_kept[2] != row.severity:  # kept for another severity: recomputed, as compute_sla does
+                if fr_kept[2] != severity:  # kept for another severity: recomputed, as compute_sla does
                     return None
                 fr_due = datetime.fromisoformat(fr_kept[0])
             if r0_kept is not None:
-                if r0_kept[2] != row.severity:
+                if r0_kept[2] != severity:
                     return None
                 res_due, used = datetime.fromisoformat(r0_kept[0]), timedelta(seconds=int(r0_kept[1]))
         except (ValueError, TypeError, IndexError, AttributeError):
             return None
     fr_end = ack if ack is not None and ack < resolved else resolved
-    return fr_due, fr_end, res_due, resolved, used
+    return fr_due, fr_end, res_due, resolved, used, opened
 
 
 _HOURS: dict[int, Decimal] = {}  # tenths of an hour -> the Decimal of every whole number of seconds rounding to it
@@ -175,7 +211,10 @@ def _hours(used: timedelta) -> Decimal:
     return value
 
 
-def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[ComplaintSla]:
+_Event = namedtuple("_Event", "complaint_id id at kind to_value verdict")  # compute_sla reads them by name
+
+
+def iter_complaint_slas(desk, w: Window) -> Iterator[ComplaintSla]:
     """Each candidate complaint (in opening order) with its SLA: read from the cached columns where they are
     current, else computed by the complaints area from its events."""
     from sqlalchemy import select
@@ -189,50 +228,44 @@ def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[Complaint
     e = ComplaintEvent.__table__.c
     c = Complaint.__table__.c
     use_cache = USE_CACHE
-    query = _candidate_rows(w, extra_columns)
-    if use_cache:  # the cached columns and each complaint's timeline summary, in the same row
+    query = _candidate_rows(w, (c.id, c.severity, c.owner_id, c.opened_at))
+    if use_cache:  # the cached columns and each complaint's timeline summary, in the same row (see _cached_clocks)
         summary = _timeline_summary(_complaint_candidates(w))
         s = summary.c
-        query = (query.add_columns(c.first_response_due.label("cache_fr_due"), c.resolution_due.label("cache_res_due"),
-                                   c.updated_at.label("cache_updated"), s.other, s.openings, s.resolutions, s.last,
-                                   s.opened.label("opened"), s.level.label("first_level"), s.ack, s.resolved,
-                                   s.ack_verdict, s.resolved_verdict)
+        query = (query.add_columns(c.first_response_due, c.resolution_due, c.updated_at, s.other, s.openings, s.resolutions,
+                                   s.last, s.opened, s.ack, s.resolved, s.ack_verdict, s.resolved_verdict)
                  .outerjoin_from(Complaint.__table__, summary, s.complaint_id == c.id))
     start, as_of, now = w.start, w.as_of, desk.now
-    chunk: list[Any] = []
+    elapsed, make_event = cal.elapsed_micro, _Event._make
 
-    def flush(rows):
-        cached: dict[int, Any] = {}
-        if use_cache:
-            for row in rows:
-                clocks = _cached_clocks(row)
-                if clocks is not None:
-                    cached[row.id] = clocks
+    def batch(rows):
+        """The SLAs of a batch of rows, in their order; the events of those not taken from the cache in one query."""
+        cached = [_cached_clocks(row) for row in rows] if use_cache else [None] * len(rows)
         events: dict[int, list] = {}
-        rest = [x.id for x in rows if x.id not in cached]
+        rest = [row[0] for row, clocks in zip(rows, cached) if clocks is None]
         if rest:
             for ev in session.execute(select(e.complaint_id, e.id, e.at, e.kind, e.to_value, e.verdict)
-                                      .where(e.complaint_id.in_(rest), e.kind != "note")):
-                events.setdefault(ev.complaint_id, []).append(ev)
-        for row in rows:
-            clocks = cached.get(row.id)
+                                      .where(e.complaint_id.in_(rest), e.kind != "note")).all():
+                events.setdefault(ev[0], []).append(make_event(ev))
+        for row, clocks in zip(rows, cached):
+            cid, severity, owner_id, opened_at = row[0], row[1], row[2], row[3]
             if clocks is not None:
                 # Finished and simple: the first-response clock and one resolution clock, both ended.
-                fr_due, fr_end, res_due, resolved, used = clocks
+                fr_due, fr_end, res_due, resolved, used, opened = clocks
                 fr_met, res_met = not fr_end > fr_due, not resolved > res_due
                 fr_counted = start <= fr_due < as_of
                 resolved_in = resolved if start <= resolved < as_of else None
                 hours = None
                 if resolved_in is not None:
                     if used is None:
-                        used = timedelta(microseconds=cal.elapsed_micro(micro(row.opened), micro(resolved)))
+                        used = timedelta(microseconds=elapsed(micro(opened), micro(resolved)))
                     hours = _hours(used)
-                yield ComplaintSla(row, None, fr_counted, fr_counted and fr_met, [res_met] if start <= res_due < as_of else [],
-                                   resolved_in, hours,
+                yield ComplaintSla(cid, opened_at, owner_id, None, fr_counted, fr_counted and fr_met,
+                                   [res_met] if start <= res_due < as_of else [], resolved_in, hours,
                                    (fr_due, "met" if fr_met else "missed", res_due, "met" if res_met else "missed"))
                 continue
-            mine = events.get(row.id, [])
-            sla = compute_sla(mine, row.severity, now, cal, r)
+            mine = events.get(cid, [])
+            sla = compute_sla(mine, severity, now, cal, r)
             resolves = [ev.at for ev in mine if ev.kind == "resolved" and start <= ev.at < as_of]
             fr = sla.first_response
             fr_counted = fr.due is not None and start <= fr.due < as_of
@@ -243,16 +276,17 @@ def iter_complaint_slas(desk, w: Window, extra_columns=()) -> Iterator[Complaint
             if resolved_in is not None:
                 hours = _hours(sum((k.used for k in sla.resolution if k.ended_at is not None and k.ended_at <= resolved_in), timedelta(0)))
             current = sla.current
-            yield ComplaintSla(row, sla, fr_counted, fr_counted and not fr.breached, clocks, resolved_in, hours,
-                               (fr.due, _clock_key(fr), current.due, _clock_key(current)))
+            yield ComplaintSla(cid, opened_at, owner_id, sla, fr_counted, fr_counted and not fr.breached, clocks, resolved_in,
+                               hours, (fr.due, _clock_key(fr), current.due, _clock_key(current)))
 
-    for row in session.execute(query).yield_per(1000):
-        chunk.append(row)
-        if len(chunk) >= 500:
-            yield from flush(chunk)
-            chunk = []
-    if chunk:
-        yield from flush(chunk)
+    rows: list = []
+    for row in _streamed(session, query):
+        rows.append(row)
+        if len(rows) == 500:
+            yield from batch(rows)
+            rows = []
+    if rows:
+        yield from batch(rows)
 
 
 def _median(values: list[Decimal]) -> Decimal | None:
@@ -336,22 +370,22 @@ def compute_complaints(desk, w: Window, _done) -> AreaData:
     agent_clocks: dict[int, list[int]] = {}
     agent_resolved: dict[int, int] = {}
     verdicts = _verdicts(session)[(w.start, w.as_of)] = {}
+    start, end = w.start, w.end  # once: properties, read for every complaint otherwise
     for item in iter_complaint_slas(desk, w):
-        row = item.row
-        if w.start <= row.opened_at < w.end or item.fr_counted or item.clocks or item.resolved_in is not None:
-            verdicts[row.id] = (*item.verdict, item.hours)
+        if start <= item.opened_at < end or item.fr_counted or item.clocks or item.resolved_in is not None:
+            verdicts[item.id] = (*item.verdict, item.hours)
         if item.fr_counted:
             fr_total += 1
             fr_met += item.fr_on_time
         for met in item.clocks:
             res_total += 1
             res_met += met
-            mine = agent_clocks.setdefault(item.row.owner_id, [0, 0])
+            mine = agent_clocks.setdefault(item.owner_id, [0, 0])
             mine[0] += 1
             mine[1] += met
-        if item.resolved_in is not None and item.resolved_in < w.end:
+        if item.resolved_in is not None and item.resolved_in < end:
             hours.append(item.hours)
-            agent_resolved[item.row.owner_id] = agent_resolved.get(item.row.owner_id, 0) + 1
+            agent_resolved[item.owner_id] = agent_resolved.get(item.owner_id, 0) + 1
     data.values["complaints.first_response_on_time"] = rate(fr_met, fr_total)
     data.values["complaints.resolution_on_time"] = rate(res_met, res_total)
     data.values["complaints.resolution_hours_avg"] = _mean(hours)
@@ -401,8 +435,6 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
     ]
     words = {"met": N_("on time"), "missed": N_("past the deadline"), "running": N_("not yet due"),
              "paused": N_("on hold"), "": ""}
-    extra = (c.customer_id, c.category, c.level, c.status, c.assignee_id, c.acked_at, c.resolved_at, c.closed_at,
-             c.breach_count, c.summary)
 
     def rows():
         window = Window(w.period, w.as_of)
@@ -412,27 +444,29 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
             verdicts = _verdicts(session)[(window.start, window.as_of)]
         said = {key: _(word) or None for key, word in words.items()}
         masked = report.masked
-        # The customer's code and name, and its main number (position 0, else the lowest; as main_phones), in the row.
+        # Codes shown as they are in English, as their Chinese labels in Chinese.
+        categories, severities, statuses = (r.categories, SEVERITIES, STATUSES) if zh else ({}, {}, {})
+        local = _local_wall_clock(tz)  # for the deadlines, aware UTC times from the figures' pass
+        # The customer's code and name, and its main number (position 0, else the lowest; as main_phones), in the row;
+        # the stored times read straight as local wall-clock time.
         phone = (select(cp.number).where(cp.customer_id == c.customer_id).order_by(cp.position, cp.id).limit(1)
-                 .scalar_subquery().label("main_phone"))
-        query = (_candidate_rows(window, (*extra, cust.code.label("customer_code"), cust.name.label("customer_name"), phone))
+                 .scalar_subquery())
+        query = (_candidate_rows(window, (c.id, local_time(c.opened_at, tz), cust.code, cust.name, phone, c.category,
+                                          c.severity, c.level, c.status, c.owner_id, c.assignee_id, local_time(c.acked_at, tz),
+                                          local_time(c.resolved_at, tz), c.breach_count, local_time(c.closed_at, tz), c.summary))
                  .outerjoin_from(Complaint.__table__, Customer.__table__, cust.id == c.customer_id))
-        for row in session.execute(query).yield_per(1000):
-            verdict = verdicts.get(row.id)
+        for (cid, opened, code, name, number, category, severity, level, status, owner_id, assignee_id, acked, resolved,
+             breaches, closed, summary) in _streamed(session, query):
+            verdict = verdicts.get(cid)
             if verdict is None:
                 continue
             fr_due, fr_key, cur_due, cur_key, hours = verdict
-            code = row.customer_code
             yield (
-                row.id, _naive_local(row.opened_at, tz), code if code is not None else "", row.customer_name or "",
-                _phone_shown(row.main_phone, masked),
-                r.categories.get(row.category, row.category) if zh else row.category,
-                SEVERITIES.get(row.severity, row.severity) if zh else row.severity, row.level,
-                STATUSES.get(row.status, row.status) if zh else row.status,
-                names.get(row.owner_id, ""), names.get(row.assignee_id, ""),
-                _naive_local(row.acked_at, tz), _naive_local(fr_due, tz), said[fr_key],
-                _naive_local(row.resolved_at, tz), _naive_local(cur_due, tz), said[cur_key],
-                hours, row.breach_count, _naive_local(row.closed_at, tz), row.summary,
+                cid, opened, code if code is not None else "", name or "", _phone_shown(number, masked),
+                categories.get(category, category), severities.get(severity, severity), level, statuses.get(status, status),
+                names.get(owner_id, ""), names.get(assignee_id, ""),
+                acked, local(fr_due), said[fr_key], resolved, local(cur_due), said[cur_key],
+                hours, breaches, closed, summary,
             )
 
     return Detail("complaints", columns, rows, N_("No complaints in this period"))
