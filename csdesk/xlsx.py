@@ -308,12 +308,14 @@ class CellWriter:
             if len(shape) != n or len(by_shape) >= SHAPES:
                 return one_by_one
             parts = []
-            lines = []  # statements before the row's text: times as serial numbers, inline (excel_serial's arithmetic)
+            lines = []  # statements before the row's text: text cells, times as serial numbers (excel_serial's arithmetic)
             for i, (cls, letter, (number, _on_day, at_time)) in enumerate(zip(shape, letters, styles)):
                 if cls is type(None):
                     continue
-                if cls is str:
-                    parts.append(f'{{(("<c r=" + Q + "{letter}" + rs + Q + b) if (b := bg(v{i})) is not None else text("{letter}" + rs, v{i}))}}')
+                if cls is str:  # a text seen before: its cached body after the reference (one f-string, no `+`)
+                    lines += [f"    b{i} = bg(v{i})",
+                              f"    c{i} = f'<c r=\"{letter}{{rs}}\"{{b{i}}}' if b{i} is not None else text('{letter}' + rs, v{i})"]
+                    parts.append(f'{{c{i}}}')
                 elif cls is int or cls is Decimal or cls is float:
                     parts.append(f'<c r="{letter}{{rs}}"{number}><v>{{v{i}}}</v></c>')
                 elif cls is datetime:
