@@ -296,7 +296,7 @@ class CellWriter:
             if not re.fullmatch("[A-Z]+", letter):
                 raise ValueError(f"not a column letter: {letter!r}")
         styles = [self._kind_styles(k) for k in kinds]
-        scope: dict[str, Any] = {"bg": self._bodies.get, "text": self.text, "serial": excel_serial, "Q": '"', "EPOCH": _EPOCH,
+        scope: dict[str, Any] = {"bg": self._bodies.get, "text": self.text, "serial": excel_serial, "EPOCH": _EPOCH,
                                  **{f"put{i}": put for i, put in enumerate(puts)}}
         by_shape: dict[tuple, Any] = {}
         shape_of = by_shape.get
