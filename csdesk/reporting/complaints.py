@@ -312,7 +312,7 @@ def open_complaints_at(session, at: datetime) -> int:
 
 
 def _open_at_query(at: datetime):
-    from sqlalchemy import or_, select
+    from sqlalchemy import func, select, union_all
 
     from csdesk.models import Complaint, ComplaintEvent
     from csdesk.workflows.complaints import ACTIVE
@@ -323,8 +323,17 @@ def _open_at_query(at: datetime):
         .order_by(e.at.desc(), e.id.desc()).limit(1).scalar_subquery()
     )
     # Open at `at` means: active now, or resolved since (a later resolution); checked exactly by its last event before `at`.
-    return (select(c.id, c.severity, c.customer_id, c.owner_id, c.assignee_id, c.summary)
-            .where(c.opened_at < at, c.status != "void", or_(c.status.in_(ACTIVE), c.resolved_at >= at), last_kind.in_(("opened", "reopened"))))
+    # The two are read apart, each through its own index (status; resolved_at), so that the time it takes grows with the
+    # complaints open then, not with every complaint ever opened; in opening order, as one scan by opened_at gave them.
+    columns = (c.id, c.severity, c.customer_id, c.owner_id, c.assignee_id, c.summary, c.opened_at)
+    still_open = last_kind.in_(("opened", "reopened"))
+    # coalesce(x, x): the same value, but no index on opened_at for it — else SQLite walks that one (nearly every
+    # complaint) instead of the status index (the few active).
+    active = select(*columns).where(c.status.in_(ACTIVE), func.coalesce(c.opened_at, c.opened_at) < at, still_open)
+    resolved_since = select(*columns).where(c.resolved_at >= at, c.status.not_in((*ACTIVE, "void")), c.opened_at < at, still_open)
+    u = union_all(active, resolved_since).subquery()
+    return (select(u.c.id, u.c.severity, u.c.customer_id, u.c.owner_id, u.c.assignee_id, u.c.summary)
+            .order_by(u.c.opened_at, u.c.id))
 
 
 def compute_complaints(desk, w: Window, _done) -> AreaData:
