@@ -72,25 +72,20 @@ class Child:
 
     def close(self) -> None:
         """End the child (if it still runs) and reap it. Safe to call twice."""
-        if self.pid is None:
-            return
-        self._conn.close()
-        pid, self.pid = self.pid, None
-        try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-            if done == 0:
-                os.kill(pid, signal.SIGTERM)
-                os.waitpid(pid, 0)
-        except (ChildProcessError, ProcessLookupError):
-            pass
+        self._end(kill=True)
 
     def wait(self) -> None:
         """Wait for the child to end by itself (after its last message), then reap it."""
+        self._end(kill=False)
+
+    def _end(self, kill: bool) -> None:
         if self.pid is None:
             return
         self._conn.close()
         pid, self.pid = self.pid, None
         try:
+            if kill and os.waitpid(pid, os.WNOHANG)[0] == 0:
+                os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+        except (ChildProcessError, ProcessLookupError):
+            pass  # reaped already
