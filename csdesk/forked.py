@@ -40,7 +40,9 @@ class Child:
             code = 1
             try:
                 mine.close()
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly: the parent reports
+                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly: the parent reports
+                # (a parent started with SIGINT ignored — a background job — has a child that ignores it too)
                 fn(theirs)
                 code = 0
             except BaseException as exc:  # noqa: BLE001 — told to the parent, which carries on without the child
