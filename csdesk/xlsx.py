@@ -360,7 +360,6 @@ class _Sheet:
         self.header_row, self.side_col, self.grid = header_row, side_col, grid
         self.filter_ref = filter_ref  # the filter as openpyxl wrote it (header row only) until the rows are counted
         self.count = 0
-        self.sample: list = []  # the first rows, read by _prepare to size the columns
 
     def rows_xml(self, cells: CellWriter) -> Iterator[str]:
         """The `<row>` elements: preamble, header, main rows, the note of an empty table, blocks on the right."""
@@ -441,11 +440,11 @@ class _Sheet:
         return f"A{self.header_row}:{get_column_letter(ncols)}{self.header_row + max(self.count, 1)}"
 
 
-def _prepare(wb, spec: SheetSpec, sample: list | None = None, rows: Iterator | None = None) -> _Sheet:
+def _prepare(wb, spec: SheetSpec, sample: list | None = None) -> _Sheet:
     """The sheet's shell in `wb`: column widths (from the first rows), frozen header, filter, charts.
 
-    `sample`: the first rows, read already (`rows`: all of them, the sample first), or read by the process
-    that may write this sheet's rows (write_rows_apart: spec.rows is not read here)."""
+    `sample`: the rows to size the columns with, instead of the first ones of spec.rows (which is then not
+    read here: a shared sheet is sized when it is written, see _sized)."""
     import itertools
 
     from openpyxl.chart import Reference, Series
@@ -462,7 +461,7 @@ def _prepare(wb, spec: SheetSpec, sample: list | None = None, rows: Iterator | N
         it = iter(source)
         sample = list(itertools.islice(it, SAMPLE_ROWS))
         rows = itertools.chain(sample, it)
-    elif rows is None:
+    else:
         rows = source
 
     # Beside the main table: blocks stacked top to bottom, one blank row apart.
@@ -539,9 +538,7 @@ def _prepare(wb, spec: SheetSpec, sample: list | None = None, rows: Iterator | N
             anchor_row = last + 2
         else:
             anchor_row += 16
-    sheet = _Sheet(ws, spec, rows, header_row, side_col, grid, filter_ref)
-    sheet.sample = sample
-    return sheet
+    return _Sheet(ws, spec, rows, header_row, side_col, grid, filter_ref)
 
 
 # A sheet of charts prints one chart a page: landscape A4 holds ~17 cm of rows (15 pt, 0.53 cm each)
