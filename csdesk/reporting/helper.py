@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from typing import Any, Callable
 
 from csdesk import forked
@@ -92,6 +91,8 @@ class ReportHelper:
         if (snapshot is None or not snapshot.shareable or not forked.available()
                 or os.environ.get("CSDESK_REPORT_WORKER", "1") == "0"):
             return None
+        import tempfile
+
         if workbook:
             import openpyxl  # noqa: F401 — both processes write sheets: imported once, before the fork
         scratch = tempfile.TemporaryFile(prefix="csdesk-report-")  # unnamed: nothing is left behind, whatever happens
