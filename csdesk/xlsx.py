@@ -213,14 +213,20 @@ class CellWriter:
         if not value:
             return ""
         if not role:
-            # The same texts come back row after row (names, codes, labels): their cell body is made once.
-            body = self._bodies.get(value)
-            if body is None:
-                if len(self._bodies) >= TEXT_CACHE:
-                    self._bodies.clear()
-                body = self._bodies[value] = self._text(value, "")
-            return f'<c r="{ref}"{body}'
+            return f'<c r="{ref}"{self.body(value)}'
         return f'<c r="{ref}"{self._text(value, role)}'
+
+    def body(self, value: str) -> str | None:
+        """An unstyled text cell's XML after `<c` and its reference (None for no text: no cell). The same texts come
+        back row after row (names, codes, labels): their cell body is made once."""
+        if not value:
+            return None
+        body = self._bodies.get(value)
+        if body is None:
+            if len(self._bodies) >= TEXT_CACHE:
+                self._bodies.clear()
+            body = self._bodies[value] = self._text(value, "")
+        return body
 
     def _text(self, value: str, role: str) -> str:
         """A text cell's XML after its reference: style, type and the (masked, escaped) text."""
@@ -284,7 +290,12 @@ class CellWriter:
         as one string: the column letters and styles are in its literal text, numbers and times go straight
         in, text through the cache of cell bodies; anything else (Typed, bool, date …) through the column's
         `put`. A row of another length than the columns (zip's rule: extra values have no column), and
-        shapes beyond SHAPES per sheet, are written cell by cell through `put`."""
+        shapes beyond SHAPES per sheet, are written cell by cell through `put`.
+
+        A cell right after the one before it in the row is written without its reference (`<c>` rather than
+        `<c r="B7">`: the reference is optional, a reader counts on from the previous cell — Excel, LibreOffice
+        and openpyxl alike): a fifth of a detail sheet's XML, and most of what did not compress. Only a cell whose
+        left neighbour may be missing (None, an empty text, a Typed, a `put` column) keeps its reference."""
         key = tuple(kinds)
         made = self._rows.get(key)
         if made is not None:
@@ -296,7 +307,7 @@ class CellWriter:
             if not re.fullmatch("[A-Z]+", letter):
                 raise ValueError(f"not a column letter: {letter!r}")
         styles = [self._kind_styles(k) for k in kinds]
-        scope: dict[str, Any] = {"bg": self._bodies.get, "text": self.text, "serial": excel_serial, "EPOCH": _EPOCH,
+        scope: dict[str, Any] = {"bg": self._bodies.get, "body": self.body, "serial": excel_serial, "EPOCH": _EPOCH,
                                  **{f"put{i}": put for i, put in enumerate(puts)}}
         by_shape: dict[tuple, Any] = {}
         shape_of = by_shape.get
@@ -309,23 +320,35 @@ class CellWriter:
                 return one_by_one
             parts = []
             lines = []  # statements before the row's text: text cells, times as serial numbers (excel_serial's arithmetic)
+            after: bool | int = True  # the cell before was surely written (True), was if text v<int> is not empty, or maybe not
             for i, (cls, letter, (number, _on_day, at_time)) in enumerate(zip(shape, letters, styles)):
                 if cls is type(None):
+                    after = False
                     continue
-                if cls is str:  # a text seen before: its cached body after the reference (one f-string, no `+`)
-                    lines += [f"    b{i} = bg(v{i})",
-                              f"    c{i} = f'<c r=\"{letter}{{rs}}\"{{b{i}}}' if b{i} is not None else text('{letter}' + rs, v{i})"]
+                if after is True:
+                    ref = ""
+                elif after is False:
+                    ref = f' r="{letter}{{rs}}"'
+                else:
+                    lines.append(f"    r{i} = '' if v{after} else ' r=\"{letter}' + rs + '\"'")
+                    ref = f"{{r{i}}}"
+                after = True
+                if cls is str:  # its cached body (one f-string, no `+`); an empty text writes no cell
+                    lines += [f"    b{i} = bg(v{i})", f"    if b{i} is None:", f"        b{i} = body(v{i})",
+                              f"    c{i} = f'<c{ref}{{b{i}}}' if b{i} is not None else ''"]
                     parts.append(f'{{c{i}}}')
+                    after = i
                 elif cls is int or cls is Decimal or cls is float:
-                    parts.append(f'<c r="{letter}{{rs}}"{number}><v>{{v{i}}}</v></c>')
+                    parts.append(f'<c{ref}{number}><v>{{v{i}}}</v></c>')
                 elif cls is datetime:
                     lines += [f"    if v{i}.tzinfo is not None:", f"        serial(v{i})  # refuses it",
                               f"    d{i} = v{i}.toordinal() - EPOCH",
                               f"    s{i} = v{i}.hour * 3600 + v{i}.minute * 60 + v{i}.second + v{i}.microsecond / 1e6",
                               f"    x{i} = d{i} + s{i} / 86400 if s{i} else d{i}"]
-                    parts.append(f'<c r="{letter}{{rs}}"{at_time}><v>{{x{i}}}</v></c>')
-                else:
+                    parts.append(f'<c{ref}{at_time}><v>{{x{i}}}</v></c>')
+                else:  # Typed (maybe of None), bool, date …: the column's put, with the reference
                     parts.append(f'{{put{i}("{letter}" + rs, v{i})}}')
+                    after = False
             args = ", ".join(["rs", *(f"v{i}" for i in range(n))])
             body = "".join(parts).replace("\\", "\\\\").replace("\'", "\\'")
             code = "\n".join([f"def row({args}):", *lines, f"    return f'{body}'", ""])

@@ -6,6 +6,7 @@ functions against the cell-by-cell `put`, times read as local time in the query 
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,6 +14,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csdesk.xlsx import CellWriter, Typed, excel_serial
+
+
+def _placed(xml: str) -> list[tuple[str, str]]:
+    """A row's cells as (column, the cell's XML after its reference), a cell without `r` taking the column after the
+    previous cell's (as Excel, LibreOffice and openpyxl read it)."""
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    out, col = [], 0
+    for m in re.finditer(r'<c(?: r="([A-Z]+)\d+")?((?:(?!</c>).)*</c>)', xml):
+        col = column_index_from_string(m.group(1)) if m.group(1) else col + 1
+        out.append((get_column_letter(col), m.group(2)))
+    assert "".join(f"<c{rest}" for _col, rest in out) == re.sub(r'<c r="[A-Z]+\d+"', "<c", xml)  # nothing else in it
+    return out
 
 
 def _cells():
@@ -38,7 +52,7 @@ def test_row_functions_write_what_put_writes_cell_by_cell():
     for n, row in enumerate(rows, start=2):
         rs = str(n)
         plain = "".join(cells.of_kind(k)(letter + rs, v) for k, letter, v in zip(kinds, letters, row) if v is not None)
-        assert rows_of(row, rs) == plain, row
+        assert _placed(rows_of(row, rs)) == _placed(plain), row
     # Every row seen twice gives the same text (the shapes' functions are kept and reused).
     assert rows_of(rows[3], "9") == rows_of(rows[3], "9")
 
@@ -48,8 +62,20 @@ def test_a_text_cell_cached_or_not_is_the_same():
     rows_of = cells.row_cells(["text", "text"], ["A", "B"])
     first = rows_of(("同一个", "=危险"), "2")
     again = rows_of(("同一个", "=危险"), "2")
-    assert first == again == cells.text("A2", "同一个") + cells.text("B2", "=危险")
-    assert 'quotePrefix' not in first and ' s="' in first.split("<c r=\"B2\"")[1]  # the risky one is styled (quote prefix)
+    assert first == again
+    assert _placed(first) == _placed(cells.text("A2", "同一个") + cells.text("B2", "=危险"))
+    assert 'quotePrefix' not in first and ' s="' in _placed(first)[1][1]  # the risky one is styled (quote prefix)
+
+
+def test_a_cell_keeps_its_reference_only_after_a_gap():
+    """A cell after a written one goes without `r` (the reader counts on); after an empty or missing one it keeps it."""
+    cells = _cells()
+    rows_of = cells.row_cells(["int", "text", "int", "text", "int", "rate", "int"], list("ABCDEFG"))
+    xml = rows_of((1, "a", 2, "", 3, Typed(None, "rate"), 4), "5")
+    assert [m.group(1) for m in re.finditer(r"<c( r=\"[A-Z]+\d+\")?", xml)] == [None, None, None, ' r="E5"', ' r="G5"']
+    xml = rows_of((None, "a", None, "b", 2, None, 7), "6")
+    assert [col for col, _rest in _placed(xml)] == ["B", "D", "E", "G"]
+    assert xml.count(' r="') == 3  # B6, D6, G6
 
 
 def test_aware_times_are_still_refused_by_the_row_functions():
@@ -57,7 +83,7 @@ def test_aware_times_are_still_refused_by_the_row_functions():
     rows_of = cells.row_cells(["datetime"], ["A"])
     with pytest.raises(TypeError):
         rows_of((datetime(2026, 11, 24, tzinfo=timezone.utc),), "2")
-    assert rows_of((datetime(2026, 11, 24, 12),), "2") == f'<c r="A2"{cells.style("yyyy-mm-dd hh:mm")}><v>{excel_serial(datetime(2026, 11, 24, 12))}</v></c>'
+    assert rows_of((datetime(2026, 11, 24, 12),), "2") == f'<c{cells.style("yyyy-mm-dd hh:mm")}><v>{excel_serial(datetime(2026, 11, 24, 12))}</v></c>'
 
 
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])

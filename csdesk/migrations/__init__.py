@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEAD = "0015"
+HEAD = "0016"
 HERE = Path(__file__).parent
 
 

@@ -140,10 +140,11 @@ USE_CACHE = True
 _SIMPLE_KINDS = frozenset(("opened", "assigned", "acknowledged", "resolved", "closed"))
 
 
-def _timeline_summary(cand):
-    """Per candidate complaint, in one aggregate row: whether its timeline is simple, and the times the cached
-    path needs."""
-    from sqlalchemy import case, func, select
+def _timeline_summary():
+    """Aggregates over a complaint's events (notes left out), for a query grouped by complaint: whether its timeline
+    is simple, and the times the cached path needs. A complaint without such events has other = 1, openings = 0:
+    recomputed."""
+    from sqlalchemy import case, func
 
     from csdesk.models import ComplaintEvent
 
@@ -152,17 +153,15 @@ def _timeline_summary(cand):
     def when(kind, value, agg):
         return agg(case((e.kind == kind, value)))
 
-    return (select(e.complaint_id,
-                   func.sum(case((e.kind.in_(_SIMPLE_KINDS), 0), else_=1)).label("other"),
-                   func.sum(case((e.kind == "opened", 1), else_=0)).label("openings"),
-                   func.sum(case((e.kind == "resolved", 1), else_=0)).label("resolutions"),
-                   func.max(e.at).label("last"),
-                   when("opened", e.at, func.min).label("opened"),
-                   when("acknowledged", e.at, func.min).label("ack"),
-                   when("resolved", e.at, func.max).label("resolved"),
-                   when("acknowledged", e.verdict, func.max).label("ack_verdict"),
-                   when("resolved", e.verdict, func.max).label("resolved_verdict"))
-            .where(e.complaint_id.in_(select(cand.c[0])), e.kind != "note").group_by(e.complaint_id).subquery())
+    return (func.sum(case((e.kind.in_(_SIMPLE_KINDS), 0), else_=1)).label("other"),
+            func.sum(case((e.kind == "opened", 1), else_=0)).label("openings"),
+            func.sum(case((e.kind == "resolved", 1), else_=0)).label("resolutions"),
+            func.max(e.at).label("last"),
+            when("opened", e.at, func.min).label("opened"),
+            when("acknowledged", e.at, func.min).label("ack"),
+            when("resolved", e.at, func.max).label("resolved"),
+            when("acknowledged", e.verdict, func.max).label("ack_verdict"),
+            when("resolved", e.verdict, func.max).label("resolved_verdict"))
 
 
 def _cached_clocks(row):
@@ -217,7 +216,7 @@ _Event = namedtuple("_Event", "complaint_id id at kind to_value verdict")  # com
 def iter_complaint_slas(desk, w: Window) -> Iterator[ComplaintSla]:
     """Each candidate complaint (in opening order) with its SLA: read from the cached columns where they are
     current, else computed by the complaints area from its events."""
-    from sqlalchemy import select
+    from sqlalchemy import and_, select
 
     from csdesk.businesstime import micro
     from csdesk.models import Complaint, ComplaintEvent
@@ -229,12 +228,13 @@ def iter_complaint_slas(desk, w: Window) -> Iterator[ComplaintSla]:
     c = Complaint.__table__.c
     use_cache = USE_CACHE
     query = _candidate_rows(w, (c.id, c.severity, c.owner_id, c.opened_at))
-    if use_cache:  # the cached columns and each complaint's timeline summary, in the same row (see _cached_clocks)
-        summary = _timeline_summary(_complaint_candidates(w))
-        s = summary.c
-        query = (query.add_columns(c.first_response_due, c.resolution_due, c.updated_at, s.other, s.openings, s.resolutions,
-                                   s.last, s.opened, s.ack, s.resolved, s.ack_verdict, s.resolved_verdict)
-                 .outerjoin_from(Complaint.__table__, summary, s.complaint_id == c.id))
+    if use_cache:
+        # The cached columns and each complaint's timeline summary, in the same row (see _cached_clocks): the
+        # complaints joined to their events and grouped, so that the candidates are found once (a summary grouped
+        # apart and joined to them needed them twice: 0.2 s more on a year).
+        query = (query.add_columns(c.first_response_due, c.resolution_due, c.updated_at, *_timeline_summary())
+                 .outerjoin_from(Complaint.__table__, ComplaintEvent.__table__, and_(e.complaint_id == c.id, e.kind != "note"))
+                 .group_by(c.id))
     start, as_of, now = w.start, w.as_of, desk.now
     elapsed, make_event = cal.elapsed_micro, _Event._make
 
