@@ -282,8 +282,9 @@ class CellWriter:
         return put
 
     def row_cells(self, kinds: list[str], letters: list[str]):
-        """`cells(row, rs) -> str`: the cells of a row whose columns have these kinds, as XML — exactly what
-        `of_kind(kind)(letter + rs, value)` gives for each value, joined.
+        """`cells(row, rs) -> str`: the cells of a row whose columns have these kinds, as XML — the cells
+        `of_kind(kind)(letter + rs, value)` gives for each value, joined, less the references a reader does not
+        need (below).
 
         A workbook has close to a million cells, and the rows of a sheet come in few shapes (which values are
         text, numbers, times or empty). For each shape seen, one function is made that writes the whole row
