@@ -39,7 +39,7 @@ from csdesk.reporting.core import (  # noqa: F401
     Report, Window, _change, _local_text, main_phones, rate, speaking,
 )
 from csdesk.reporting.definitions import AREAS
-from csdesk.reporting.helper import HelperFailed, ReportHelper  # noqa: F401 — ReportHelper: the commands start one
+from csdesk.reporting.helper import HelperFailed, ReportHelper, fell_back  # noqa: F401 — ReportHelper: the commands start one
 from csdesk.reporting.fmt import change_ratio, fmt_change, fmt_value  # noqa: F401
 from csdesk.reporting.jsondata import report_json  # noqa: F401
 from csdesk.reporting.money import compute_money, money_details  # noqa: F401
@@ -145,7 +145,8 @@ def _area_data(desk, cur_w: Window, prev_w: Window, frame: Report, helper: Repor
             sheets.deal(len(keys))
             helper.call(_helper_report, tasks, frame, keys)
             helper.shared_sheets = keys
-        except HelperFailed:
+        except HelperFailed as exc:
+            fell_back(exc)
             helper = None
     cur = {}
     if any(key == "complaints" for key, _compute in _available_areas()):
@@ -157,7 +158,8 @@ def _area_data(desk, cur_w: Window, prev_w: Window, frame: Report, helper: Repor
             if what != "areas":
                 raise HelperFailed(f"the helper sent {what!r} where its areas were expected")
             done.update(theirs)
-        except HelperFailed:
+        except HelperFailed as exc:
+            fell_back(exc)
             helper.queues[0].drain()  # a helper that failed took its last tasks with it: done below
     old = {}
     for i, (w, key) in enumerate(tasks):
@@ -284,6 +286,7 @@ class _Apart:
     """write_workbook's view of the sheets the helper writes."""
 
     Failed = HelperFailed
+    fell_back = staticmethod(fell_back)
 
     def __init__(self, helper: ReportHelper, keys: list[str]):
         self.helper, self.keys, self.scratch = helper, keys, helper.scratch

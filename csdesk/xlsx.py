@@ -650,8 +650,9 @@ def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False, ap
     same sheets and the same data): an object with `keys` (the SheetSpec keys it can write), `take()` ->
     the index in `keys` of the next sheet to write (shared with the other process: each sheet is written
     by whichever is free first; None when none is left), `messages()` -> what write_rows_apart sends, as
-    it comes, `scratch` (the file it writes into) and `Failed` (raised when the other process failed: the
-    sheets it did not deliver are written here). The workbook is the same either way.
+    it comes, `scratch` (the file it writes into), `Failed` (raised when the other process failed: the
+    sheets it did not deliver are written here) and `fell_back(exc)` (told so). The workbook is the same
+    either way.
     """
     import io
     import os
@@ -702,8 +703,8 @@ def write_workbook(specs: list[SheetSpec], target, mask_phones: bool = False, ap
                         name, data, sheet = waiting.pop(key)
                         sheet.count = count
                         _write_part(out, name, data, sheet, cells, _copied(apart.scratch, offset, length), cols)
-            except apart.Failed:
-                pass
+            except apart.Failed as exc:
+                apart.fell_back(exc)
         for name, data, sheet in waiting.values():  # the other process failed: written here, from this process's rows
             sheet, cols = _sized(sheet)
             _write_part(out, name, data, sheet, cells, cols=cols)

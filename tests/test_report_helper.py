@@ -32,7 +32,7 @@ def _workbook(cli, tmp_path, name: str, *args: str, env: dict | None = None) -> 
                                   ("annual", "--period", "2026", "--lang", "zh"), ("monthly", "--period", "2026-10", "--unmask")])
 def test_two_processes_write_the_workbook_one_process_writes(month, cli, tmp_path, args):  # noqa: F811
     one = _workbook(cli, tmp_path, "one", *args, env={"CSDESK_REPORT_WORKER": "0"})
-    two = _workbook(cli, tmp_path, "two", *args, env={"CSDESK_REPORT_WORKER": "1"})
+    two = _workbook(cli, tmp_path, "two", *args, env={"CSDESK_REPORT_WORKER": "strict"})  # the helper must not fail
     assert one.keys() == two.keys()
     assert [n for n in one if one[n] != two[n]] == []
     # Not vacuous: the sheets the helper may write have rows here.
@@ -42,7 +42,7 @@ def test_two_processes_write_the_workbook_one_process_writes(month, cli, tmp_pat
 
 def test_two_processes_give_the_json_one_gives(month, cli):  # noqa: F811
     out = []
-    for worker in ("0", "1"):
+    for worker in ("0", "strict"):
         result = cli("report", "monthly", "--period", "2026-10", "--json", env={"CSDESK_REPORT_WORKER": worker})
         assert result.exit_code == 0, result.stderr
         out.append(json.loads(result.stdout))
@@ -142,6 +142,10 @@ def test_a_helper_that_fails_leaves_the_work_to_the_parent(month, cli, tmp_path,
         monkeypatch.setattr(xlsx, "write_rows_apart", _fail_after_taking_a_sheet)
     two = _workbook(cli, tmp_path, "two", "monthly", "--period", "2026-10", env={"CSDESK_REPORT_WORKER": "1"})
     assert [n for n in one if one[n] != two.get(n)] == []
+    # And the strict mode of the tests above does see the failure.
+    with pytest.raises(RuntimeError, match="the report's helper failed"):
+        cli("--as", "张强", "report", "monthly", "--period", "2026-10", "--xlsx", str(tmp_path / "strict.xlsx"),
+            env={"CSDESK_REPORT_WORKER": "strict"})
 
 
 def test_the_work_queue_hands_each_piece_to_one_process_only():

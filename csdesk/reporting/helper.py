@@ -13,7 +13,7 @@ work both processes take from, so that neither waits while there is work left.
 Nothing is lost when there is no helper: `start` gives None where fork() does not exist, for an in-memory
 database, when CSDESK_REPORT_WORKER=0, or when SQLite was written to between the parent's snapshot and the
 child's (they would not be the same) — and the caller then does everything itself, as it does when the
-child fails later (HelperFailed).
+child fails later (HelperFailed). CSDESK_REPORT_WORKER=strict makes such a failure an error (fell_back).
 """
 
 from __future__ import annotations
@@ -26,6 +26,14 @@ from csdesk import forked
 
 HelperFailed = forked.ChildFailed
 _NONE = object()
+
+
+def fell_back(exc: BaseException) -> None:
+    """Said where the parent takes over the work of a helper that failed. With CSDESK_REPORT_WORKER=strict (the
+    tests of the two-process report) the failure is raised instead: the report being the same either way, a
+    helper that never works would otherwise pass for one that does."""
+    if os.environ.get("CSDESK_REPORT_WORKER") == "strict":
+        raise RuntimeError(f"the report's helper failed: {exc}") from exc
 
 
 @dataclasses.dataclass
@@ -122,8 +130,9 @@ class ReportHelper:
             helper._expect("ready")
             if not snapshot.same():  # SQLite: a write came between the two snapshots
                 raise HelperFailed("the database changed before the helper began reading")
-        except HelperFailed:
+        except HelperFailed as exc:
             helper.close()
+            fell_back(exc)
             return None
         return helper
 
