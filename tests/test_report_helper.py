@@ -143,9 +143,10 @@ def test_a_helper_that_fails_leaves_the_work_to_the_parent(month, cli, tmp_path,
     two = _workbook(cli, tmp_path, "two", "monthly", "--period", "2026-10", env={"CSDESK_REPORT_WORKER": "1"})
     assert [n for n in one if one[n] != two.get(n)] == []
     # And the strict mode of the tests above does see the failure.
-    with pytest.raises(RuntimeError, match="the report's helper failed"):
-        cli("--as", "张强", "report", "monthly", "--period", "2026-10", "--xlsx", str(tmp_path / "strict.xlsx"),
-            env={"CSDESK_REPORT_WORKER": "strict"})
+    result = cli("--as", "张强", "report", "monthly", "--period", "2026-10", "--xlsx", str(tmp_path / "strict.xlsx"),
+                 env={"CSDESK_REPORT_WORKER": "strict"})
+    assert result.exit_code == 1 and "the report's helper process failed" in result.stderr, result.stderr
+    assert not (tmp_path / "strict.xlsx").exists()
 
 
 def test_the_work_queue_hands_each_piece_to_one_process_only():

@@ -33,7 +33,11 @@ def fell_back(exc: BaseException) -> None:
     tests of the two-process report) the failure is raised instead: the report being the same either way, a
     helper that never works would otherwise pass for one that does."""
     if os.environ.get("CSDESK_REPORT_WORKER") == "strict":
-        raise RuntimeError(f"the report's helper failed: {exc}") from exc
+        from csdesk.errors import CsdeskError
+        from csdesk.i18n import _
+
+        raise CsdeskError(_("the report's helper process failed ({problem}); with CSDESK_REPORT_WORKER=strict that is an "
+                            "error instead of one process doing all the work").format(problem=exc)) from exc
 
 
 @dataclasses.dataclass
