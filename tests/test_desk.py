@@ -70,6 +70,19 @@ async def _ids_of(pilot, table_id: str) -> list[str]:
     return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
 
 
+async def _screen_showing(pilot, *needles: str) -> str:
+    """The screen's text once it shows all of `needles` (or after ~5 s, for the assertion to say what is missing):
+    a screen just pushed reads in a worker that may not have started when the workers first look done."""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(pilot.app)
+        if all(needle in text for needle in needles):
+            break
+        await pilot.pause(0.1)
+    return text
+
+
 async def _fill(pilot, **values) -> None:
     from textual.widgets import Input
 
@@ -234,14 +247,10 @@ def test_screens_read_at_80x24_without_cutting_ids_amounts_or_deadlines(customer
             await _type_and_wait(pilot, "138 1234")
             caller = screen_text(app)
             await pilot.press("f2")
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
-            queue = screen_text(app)
+            queue = await _screen_showing(pilot, "P000001", "11-23 14:30")
             app.pop_screen()
             app.push_screen(CustomerScreen("C000001"))
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
-            return caller, queue, screen_text(app)
+            return caller, queue, await _screen_showing(pilot, "C000001", "P000001")
 
     caller, queue, card = run(go())
     assert "C000001" in caller and "+8613812345678" in caller and "张伟" in caller  # the match, whole
