@@ -128,12 +128,11 @@ def test_the_call_loop_from_the_card_to_the_queue_and_the_cli(customers, cli):
             await _fill(pilot, severity="serious", category="quality", summary="墙面开裂")
             await pilot.press("b")
             await _fill(pilot, due="明天10点", note="确认维修时间")
-            card = screen_text(app)
+            card = await _screen_showing(pilot, "卫生间漏水 [/x]")
             await pilot.press("f2")
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            queue = await _screen_showing(pilot, "墙面开裂")
             assert isinstance(app.screen, QueueScreen)
-            return card, screen_text(app)
+            return card, queue
 
     card, queue = run(go())
     assert "卫生间漏水 [/x]" in card  # the call, shown as text
