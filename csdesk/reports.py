@@ -261,9 +261,9 @@ SHARED_SHEETS = ("visits", "money", "overdue", "adjustments", "qa")
 
 
 def _shared_sheets(desk, report: Report) -> list[str]:
-    """The SHARED_SHEETS this report's workbook has."""
-    keys = {spec.key for spec in detail_sheets(report, collect_details(desk, report))}
-    return [key for key in SHARED_SHEETS if key in keys]
+    """The SHARED_SHEETS this report's workbook has (a detail sheet's key is its detail's)."""
+    details = collect_details(desk, report)
+    return [key for key in SHARED_SHEETS if key in details]
 
 
 def write_xlsx(desk, report: Report, target, helper: ReportHelper | None = None) -> int:

@@ -2,7 +2,7 @@
 
 - UTCDateTime reads SQLAlchemy's own text on SQLite in one step: the same aware UTC times as before, for that text
   and for every other text a column may hold.
-- `_local_wall_clock` (the detail rows' deadlines as local wall-clock time, the offset found once per UTC hour) is
+- `local_wall_clock` (the detail rows' deadlines as local wall-clock time, the offset found once per UTC hour) is
   `_naive_local` for instants drawn across years and around daylight-saving changes of several zones.
 - The complaints sheet of the demo department, row by row, against a plain computation: each complaint read as an
   object, its times converted with `_naive_local`, its deadlines from `compute_sla` on its events, its customer, main
@@ -94,11 +94,11 @@ def _changes(zone: str) -> list[datetime]:
 
 @pytest.mark.parametrize("zone", ZONES)
 def test_local_wall_clock_is_naive_local_around_offset_changes(zone):
-    from csdesk.reporting.complaints import _local_wall_clock
+    from csdesk.reporting.core import local_wall_clock
     from csdesk.reporting.core import _naive_local
 
     tz = ZoneInfo(zone)
-    local = _local_wall_clock(tz)
+    local = local_wall_clock(tz)
     instants = _changes(zone)
     assert zone == "UTC" or zone == "Asia/Shanghai" or len(instants) >= 8 * 6  # the changes are really there
     for t in instants + instants[::-1] + [None]:  # again, once the offsets are known
@@ -111,12 +111,12 @@ def test_local_wall_clock_is_naive_local_around_offset_changes(zone):
 @given(t=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30)), zone=st.sampled_from(ZONES),
        other=st.sampled_from([UTC, timezone(timedelta(hours=8)), ZoneInfo("Europe/Berlin")]))
 def test_local_wall_clock_is_naive_local(t, zone, other):
-    from csdesk.reporting.complaints import _local_wall_clock
+    from csdesk.reporting.core import local_wall_clock
     from csdesk.reporting.core import _naive_local
 
     tz = ZoneInfo(zone)
     aware = t.replace(tzinfo=other)  # a kept verdict's deadline may come with another zone than UTC
-    assert _local_wall_clock(tz)(aware) == _naive_local(aware, tz)
+    assert local_wall_clock(tz)(aware) == _naive_local(aware, tz)
 
 
 # ---- the complaints sheet against a plain computation --------------------------------------------------------

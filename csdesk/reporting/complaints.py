@@ -7,13 +7,13 @@ from collections import namedtuple
 
 from csdesk.i18n import N_, _
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
 
 from csdesk.reporting.core import (
     AREA_CHARTS, DETAILS, HOURS_PLACES, ON_TIME_FIGURES, SHEET_BLOCKS, AreaData, Detail, Report, Window, _phone_shown,
-    _staff_names, _streamed, local_time, rate,
+    _staff_names, _streamed, local_time, local_wall_clock, rate,
 )
 
 COMPLAINT_LOOKBACK = timedelta(days=31)  # an earlier clock's deadline is looked for this far before the period
@@ -82,39 +82,6 @@ def _clock_key(clock) -> str:
     if clock.breached:
         return "missed"
     return "running" if clock.running else "met"
-
-
-_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-_HOUR = timedelta(hours=1)
-
-
-def _local_wall_clock(tz):
-    """A function giving what `_naive_local(t, tz)` gives for an aware time t (or None), for the detail rows' ~200,000
-    deadlines: the zone's offset is found once per hour of UTC time and added to the time as it is, without
-    converting it and stripping its zone (two new datetimes and a slow replace() each). An hour in which the offset
-    changes is converted exactly, time by time. tests/test_complaint_report_speed.py compares it across DST."""
-    offsets: dict[int, timedelta | None] = {}
-
-    def offset(hour: int) -> timedelta | None:
-        start = _UTC_EPOCH + hour * _HOUR
-        off = start.astimezone(tz).utcoffset()
-        if (start + _HOUR - timedelta(microseconds=1)).astimezone(tz).utcoffset() != off:
-            off = None
-        offsets[hour] = off
-        return off
-
-    def local(t: datetime | None) -> datetime | None:
-        if t is None:
-            return None
-        since = t - _UTC_EPOCH
-        hour = since // _HOUR
-        off = offsets[hour] if hour in offsets else offset(hour)
-        if off is None:
-            return t.astimezone(tz).replace(tzinfo=None)
-        return _NAIVE_EPOCH + since + off
-
-    return local
 
 
 def _verdicts(session) -> dict:
@@ -455,7 +422,7 @@ def complaint_details(desk, report: Report, w: Window) -> Detail:
         masked = report.masked
         # Codes shown as they are in English, as their Chinese labels in Chinese.
         categories, severities, statuses = (r.categories, SEVERITIES, STATUSES) if zh else ({}, {}, {})
-        local = _local_wall_clock(tz)  # for the deadlines, aware UTC times from the figures' pass
+        local = local_wall_clock(tz)  # for the deadlines, aware UTC times from the figures' pass
         # The customer's code and name, and its main number (position 0, else the lowest; as main_phones), in the row;
         # the stored times read straight as local wall-clock time.
         phone = (select(cp.number).where(cp.customer_id == c.customer_id).order_by(cp.position, cp.id).limit(1)

@@ -280,6 +280,41 @@ def _naive_local(t: datetime | None, tz) -> datetime | None:
 
 _combine = datetime.combine
 
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_HOUR = timedelta(hours=1)
+_TO_HOURS_END = _HOUR - timedelta(microseconds=1)
+
+
+def _offset_through_hour(start: datetime, tz) -> timedelta | None:
+    """The zone's offset all through the hour of UTC time that begins at `start` (aware), or None when it changes
+    within that hour (its times are then converted exactly, one by one)."""
+    off = start.astimezone(tz).utcoffset()
+    return off if (start + _TO_HOURS_END).astimezone(tz).utcoffset() == off else None
+
+
+def local_wall_clock(tz):
+    """A function giving what `_naive_local(t, tz)` gives for an aware time t (or None), for the detail rows' ~200,000
+    deadlines: the zone's offset is found once per hour of UTC time and added to the time as it is, without
+    converting it and stripping its zone (two new datetimes and a slow replace() each). An hour in which the offset
+    changes is converted exactly, time by time. tests/test_complaint_report_speed.py compares it across DST."""
+    offsets: dict[int, timedelta | None] = {}
+
+    def local(t: datetime | None) -> datetime | None:
+        if t is None:
+            return None
+        since = t - _UTC_EPOCH
+        hour = since // _HOUR
+        if hour in offsets:
+            off = offsets[hour]
+        else:
+            off = offsets[hour] = _offset_through_hour(_UTC_EPOCH + hour * _HOUR, tz)
+        if off is None:
+            return t.astimezone(tz).replace(tzinfo=None)
+        return _NAIVE_EPOCH + since + off
+
+    return local
+
 
 def _streamed(session, query, size: int = 1000) -> Iterator:
     """The rows of `query`, read from the database `size` at a time (never all in memory), handed on a batch
@@ -334,7 +369,6 @@ def _local_time_type():
 
     utc = timezone.utc
     hour = timedelta(hours=1)
-    last = timedelta(hours=1, microseconds=-1)
 
     class LocalWallClock(TypeDecorator):
         impl = sa.DateTime
@@ -351,11 +385,7 @@ def _local_time_type():
             impl = None if dialect.name == "sqlite" else self.impl_instance.result_processor(dialect, coltype)
 
             def offset(t: datetime, key) -> timedelta | None:
-                start = t.replace(minute=0, second=0, microsecond=0, tzinfo=utc)
-                off = start.astimezone(tz).utcoffset()
-                if (start + last).astimezone(tz).utcoffset() != off:
-                    off = None  # a change of offset within this hour: each time converted exactly
-                offsets[key] = off
+                off = offsets[key] = _offset_through_hour(t.replace(minute=0, second=0, microsecond=0, tzinfo=utc), tz)
                 return off
 
             def process(value):
