@@ -172,7 +172,7 @@ def _area_data(desk, cur_w: Window, prev_w: Window, frame: Report, helper: Repor
 
 def _build_report(desk, kind: str, period, lang: str, unmask: bool, helper: ReportHelper | None) -> Report:
     if unmask:
-        desk.require_rank("manager", "showing customers' full phone numbers (--unmask)")
+        desk.require_rank("manager", _("showing customers' full phone numbers (--unmask)"))
     tz = desk.tz
     p = period if isinstance(period, Period) else parse_period(kind, period, tz, desk.now)
     prev = previous_period(p, tz)

@@ -20,7 +20,7 @@ KIND_LABELS = {"daily": N_("Daily report"), "weekly": N_("Weekly report"), "mont
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"), N_("August"),
           N_("September"), N_("October"), N_("November"), N_("December"))
-PERIOD_NOUNS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "annual": "year"}
+PERIOD_NOUNS = {"daily": N_("day"), "weekly": N_("week"), "monthly": N_("month"), "quarterly": N_("quarter"), "annual": N_("year")}
 NAME_SHAPES = {"daily": "2026-11-24", "weekly": "2026-W48", "monthly": "2026-11", "quarterly": "2026-Q4", "annual": "2026"}
 
 
@@ -111,8 +111,11 @@ def parse_period(kind: str, text: str | None, tz, now: datetime) -> Period:
         return last_complete_period(kind, tz, now)
     if raw.lower() in ("current", "this", "本期"):
         return period_of(kind, now.astimezone(tz).date(), tz)
+    from csdesk.i18n import _
+
     shape = NAME_SHAPES[kind]
-    bad = InvalidValue(f"{raw!r} is not a {PERIOD_NOUNS[kind]} (name it like {shape}, or say current or last)")
+    bad = InvalidValue(_("{text!r} is not a {noun} (name it like {shape}, or say current or last)").format(
+        text=raw, noun=_(PERIOD_NOUNS[kind]), shape=shape))
     s = raw.upper()
     try:
         if kind == "daily":
@@ -150,6 +153,7 @@ def parse_period(kind: str, text: str | None, tz, now: datetime) -> Period:
         raise bad
     period = period_of(kind, day, tz)
     if period.start > now:
-        raise InvalidValue(f"period {period.name} has not started yet (today is {now.astimezone(tz).date().isoformat()})",
-                           hint=f"the last complete one is {last_complete_period(kind, tz, now).name}")
+        raise InvalidValue(_("period {name} has not started yet (today is {today})").format(
+                               name=period.name, today=now.astimezone(tz).date().isoformat()),
+                           hint=_("the last complete one is {name}").format(name=last_complete_period(kind, tz, now).name))
     return period

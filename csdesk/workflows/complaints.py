@@ -215,7 +215,7 @@ def assign_complaint(desk: Desk, complaint_id: int, name: str, at: datetime | No
         raise _refuse(c, N_("reassign it"), _POSSIBLE["closed"])
     person = find_staff(session, name)
     if owner:
-        desk.require_rank("supervisor", "transferring a complaint's ownership (首问负责)")
+        desk.require_rank("supervisor", _("transferring a complaint's ownership (首问负责)"))
         if person.id == c.owner_id:
             raise InvalidValue(_("{name} already owns complaint #{id}").format(name=person.name, id=c.id))
     else:
@@ -366,7 +366,7 @@ def close_complaint(desk: Desk, complaint_id: int, without_visit: bool = False, 
                     "complaint #{id} is resolved but no return visit has found the customer satisfied: it is closed by a "
                     "satisfied return visit, or by a supervisor with --without-visit --reason"
                 ).format(id=c.id))
-            desk.require_rank("supervisor", "closing a complaint without a satisfied return visit")
+            desk.require_rank("supervisor", _("closing a complaint without a satisfied return visit"))
             note = _text(reason, N_("the reason (--reason)"))
     when = _when(desk, c, at, N_("the closing"))
     before = snapshot(c)
@@ -519,7 +519,7 @@ def void_complaint(desk: Desk, complaint_id: int, reason: str) -> ComplaintInfo:
     """Void a complaint opened by mistake or twice (supervisor or above): it leaves every list, SLA,
     reminder and report, and its pending visits are cancelled. The row and its timeline stay, for the audit."""
     desk.require_actor()
-    desk.require_rank("supervisor", "voiding a complaint")
+    desk.require_rank("supervisor", _("voiding a complaint"))
     r = rules(desk.settings)
     c = _load(desk, complaint_id, lock=True)
     reason = _text(reason, N_("the reason (--reason)"))

@@ -56,7 +56,7 @@ def hand_over(desk: Desk, name: str, to: str, dry_run: bool = False) -> Handover
     from csdesk.workflows.complaints import NOT_CLOSED
 
     session = desk.session
-    actor = desk.require_rank("supervisor", "handing over someone's work")
+    actor = desk.require_rank("supervisor", _("handing over someone's work"))
     person = find_staff(session, name, active_only=False)
     other = find_staff(session, to, active_only=False)
     if other.id == person.id:
@@ -182,7 +182,7 @@ def open_work(session, staff_id: int) -> list[tuple[str, int]]:
 
 def deactivate_staff(desk: Desk, name: str) -> StaffInfo:
     session = desk.session
-    actor = desk.require_rank("supervisor", "deactivating staff")
+    actor = desk.require_rank("supervisor", _("deactivating staff"))
     staff = find_staff(session, name, active_only=False)
     if not staff.active:
         raise InvalidValue(_("{name} is already inactive").format(name=staff.name))

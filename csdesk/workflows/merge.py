@@ -60,7 +60,7 @@ def _duplicate(session, ref: str) -> Customer:
 
 def merge_customers(desk: Desk, duplicate: str, into: str, dry_run: bool = False) -> MergeResult:
     session = desk.session
-    desk.require_rank("supervisor", "merging customers")
+    desk.require_rank("supervisor", _("merging customers"))
     dup = _duplicate(session, duplicate)
     keep = find_customer(session, into)
     if keep.id == dup.id:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
+from csdesk.i18n import _
 from csdesk.workflows import ROLE_RANK, Desk
 
 
@@ -152,7 +153,7 @@ def team_board(desk: Desk, within: timedelta = timedelta(hours=2), limit: int = 
     from csdesk.workflows.complaints import list_complaints
 
     check_limit(limit)
-    desk.require_rank("supervisor", "the team board")
+    desk.require_rank("supervisor", _("the team board"))
     near = list_complaints(desk, due_within=within, limit=limit)
     missed = missed_callbacks(desk, since=desk.now - timedelta(days=7))
     midnight = datetime.combine(desk.now.astimezone(desk.tz).date(), time(0)).replace(tzinfo=desk.tz)
